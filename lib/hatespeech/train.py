@@ -1,0 +1,112 @@
+"""One training loop for every experiment: Hugging Face ``Trainer`` with a pluggable loss.
+
+Each experiment supplies ``loss_fn(model, inputs) -> (loss, outputs)``: the anticipation models weight
+examples by w_len (phase 1) or 0.8·C·y + 0.2·w_len (phase 2), the dual head masks missing labels. Everything
+else (batching, optimiser, schedule, seeding, logging, progress bars, CPU/GPU placement) is the Trainer's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+from transformers import Trainer, TrainingArguments
+
+LossFn = Callable[[Any, dict[str, Any]], tuple[Any, Any]]
+
+
+@dataclass
+class TrainSettings:
+    output_dir: str | Path
+    epochs: float = 1.0
+    batch_size: int = 16
+    eval_batch_size: int | None = None
+    lr: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    seed: int = 42
+    max_steps: int = -1
+    logging_steps: int = 10
+    eval_steps: int | None = None  # evaluate every N steps; None = once per epoch
+    use_cpu: bool = False
+    disable_tqdm: bool = False
+
+
+def training_arguments(settings: TrainSettings) -> TrainingArguments:
+    """TrainingArguments for an in-notebook run: no checkpoints on disk, no external loggers."""
+    has_eval_steps = settings.eval_steps is not None
+    return TrainingArguments(
+        output_dir=str(settings.output_dir),
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps,
+        per_device_train_batch_size=settings.batch_size,
+        per_device_eval_batch_size=settings.eval_batch_size or settings.batch_size * 2,
+        learning_rate=settings.lr,
+        weight_decay=settings.weight_decay,
+        warmup_steps=settings.warmup_ratio,  # a float < 1 is a ratio of the total steps (transformers 5)
+        seed=settings.seed,
+        data_seed=settings.seed,
+        logging_steps=settings.logging_steps,
+        eval_strategy="steps" if has_eval_steps else "epoch",
+        eval_steps=settings.eval_steps,
+        save_strategy="no",
+        report_to="none",
+        remove_unused_columns=False,  # our collators and loss functions need the weight / mask columns
+        dataloader_num_workers=0,
+        use_cpu=settings.use_cpu,
+        disable_tqdm=settings.disable_tqdm,
+    )
+
+
+class LossFnTrainer(Trainer):
+    """A Trainer whose loss is ``loss_fn(model, inputs) -> (loss, outputs)`` instead of the model's own."""
+
+    def __init__(self, *args, loss_fn: LossFn, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.loss_fn = loss_fn
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        loss, outputs = self.loss_fn(model, inputs)
+        return (loss, outputs) if return_outputs else loss
+
+    def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+        # Evaluation only needs the loss (metrics are computed by the experiments from their own predict
+        # functions), which keeps the Trainer from guessing which outputs are logits.
+        import torch
+
+        inputs = self._prepare_inputs(inputs)
+        with torch.no_grad():
+            loss, _ = self.loss_fn(model, inputs)
+        return loss.detach(), None, None
+
+
+def train(
+    model,
+    train_dataset,
+    loss_fn: LossFn,
+    settings: TrainSettings,
+    eval_dataset=None,
+    data_collator=None,
+) -> tuple[Any, pd.DataFrame]:
+    """Train ``model`` in place; return (model, history) where history has step, epoch, loss, eval_loss."""
+    trainer = LossFnTrainer(
+        model=model,
+        args=training_arguments(settings),
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        data_collator=data_collator,
+        loss_fn=loss_fn,
+    )
+    if eval_dataset is None:
+        trainer.args.eval_strategy = "no"
+    trainer.train()
+    return model, history_frame(trainer.state.log_history)
+
+
+def history_frame(log_history: list[dict[str, Any]]) -> pd.DataFrame:
+    """Trainer log history as one row per logged step (train loss and eval loss in columns)."""
+    frame = pd.DataFrame(log_history)
+    keep = [c for c in ("step", "epoch", "loss", "eval_loss", "learning_rate", "grad_norm") if c in frame]
+    return frame[keep] if keep else frame
