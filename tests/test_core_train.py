@@ -1,0 +1,47 @@
+import torch
+from torch import nn
+
+from hatespeech.losses import weighted_bce_with_logits
+from hatespeech.train import TrainSettings, train
+
+
+class _Linear(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.linear(x).squeeze(-1)
+
+
+def _run(tmp_path, seed):
+    torch.manual_seed(0)
+    features = torch.randn(64, 4)
+    targets = (features[:, 0] > 0).float()
+    rows = [{"x": features[i], "labels": targets[i], "w": torch.tensor(1.0)} for i in range(64)]
+
+    def loss_fn(model, inputs):
+        logits = model(inputs["x"])
+        return weighted_bce_with_logits(logits, inputs["labels"], inputs["w"]), logits
+
+    torch.manual_seed(seed)
+    model, history = train(
+        _Linear(), rows, loss_fn,
+        TrainSettings(output_dir=tmp_path, epochs=4, batch_size=8, lr=0.2, logging_steps=4, seed=seed,
+                      use_cpu=True, disable_tqdm=True),
+        eval_dataset=rows[:16],
+    )
+    return model, history
+
+
+def test_loss_fn_trainer_learns_and_logs(tmp_path):
+    model, history = _run(tmp_path, seed=1)
+    losses = history["loss"].dropna().tolist()
+    assert losses[-1] < losses[0]
+    assert history["eval_loss"].notna().any()
+
+
+def test_training_is_repeatable_with_a_seed(tmp_path):
+    a, _ = _run(tmp_path / "a", seed=5)
+    b, _ = _run(tmp_path / "b", seed=5)
+    assert torch.equal(a.linear.weight, b.linear.weight)
