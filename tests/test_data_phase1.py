@@ -1,0 +1,146 @@
+"""The phase-1 corpus: label mapping, phase-2 removal (leakage guard), dedup, sampling, the split manifest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hatespeech.config import get_profile
+from hatespeech.data import (DataLeakageError, DataValidationError, build_phase1_corpus, leakage_check,
+                             load_prefix_probability, phase1_splits)
+from hatespeech.data.phase1 import map_phase1_labels, near_duplicate_mask, phase1_keys
+from hatespeech.data.schema import FilterLog
+
+FIXTURES = Path(__file__).parent / "fixtures" / "data"
+
+
+def profile(**overrides):
+    return get_profile("smoke", **{"data.phase1_max_rows_per_source": None, **overrides})
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return build_phase1_corpus(profile(), data_dir=FIXTURES)
+
+
+def test_corpus_columns_and_labels(corpus):
+    df, report = corpus
+    assert list(df.columns) == ["id", "source", "text", "label", "n_words"]
+    assert set(df["label"]) == {0, 1} and df["label"].dtype.kind == "i"
+    assert (df["n_words"] == df["text"].str.split().str.len()).all()
+    assert list(df["source"].unique()) == ["stormfront", "implicit_hate", "davidson", "olid"]
+    assert report["rows"] == len(df) and report["leakage_check"]["rows_checked"] == len(df)
+
+
+def test_phase2_sentences_removed_by_id_and_by_text(corpus):
+    df, report = corpus
+    implicit = report["sources"]["implicit_hate"]
+    assert implicit["removed"] == {"phase2_tweet_id": 2, "phase2_text": 1}  # 1004, 1001 by id; 1006 by text
+    assert not {"1001", "1004", "1006"} & set(df.loc[df["source"] == "implicit_hate", "id"])
+
+
+def test_label_mapping_exclusions_are_counted(corpus):
+    df, report = corpus
+    davidson = report["sources"]["davidson"]
+    assert davidson["removed"] == {"label_excluded:class=1": 2}
+    assert df.loc[df["source"] == "davidson"].set_index("id")["label"].to_dict() == {
+        "0": 0, "2": 1, "3": 0, "5": 1, "6": 0}
+    olid = report["sources"]["olid"]
+    assert olid["removed"] == {"label_excluded:olid_path=OFF/UNT": 3, "label_excluded:olid_path=OFF/TIN/IND": 1,
+                               "label_excluded:olid_path=OFF/TIN/OTH": 1}
+    assert df.loc[df["source"] == "olid"].set_index("id")["label"].to_dict() == {
+        "16820": 0, "43605": 1, "77444": 0, "15923": 1, "27014": 0, "30530": 0}
+    assert report["sources"]["stormfront"]["removed"] == {"duplicate_text": 1}
+    for name, entry in report["sources"].items():
+        assert entry["rows_loaded"] == entry["rows"] + sum(entry["removed"].values()), name
+
+
+def test_unknown_label_value_raises():
+    frame = pd.DataFrame({"id": ["1"], "text": ["x"], "class": [7]})
+    with pytest.raises(DataValidationError, match=r"column 'class', row 0: value\(s\) 7 have no phase-1 mapping"):
+        map_phase1_labels("davidson", frame, FilterLog())
+    with pytest.raises(ValueError, match="no phase-1 label mapping for source 'toxigen'"):
+        map_phase1_labels("toxigen", frame, FilterLog())
+
+
+def test_leakage_check_passes_on_clean_and_raises_on_overlap(corpus):
+    df, _ = corpus
+    phase2 = load_prefix_probability("all", FIXTURES)
+    assert leakage_check(df, phase2)["phase2_sentences"] == 3
+    by_id = pd.concat([df, pd.DataFrame([{"id": "1004", "source": "implicit_hate", "text": "unrelated words",
+                                           "label": 0, "n_words": 2}])], ignore_index=True)
+    with pytest.raises(DataLeakageError, match=r"1 row\(s\) share a tweet id, 0 a sentence and 0 are near "
+                                              r"duplicates .*implicit_hate:1004"):
+        leakage_check(by_id, phase2)
+    sentence = phase2["sentence"].iloc[0]
+    by_text = pd.concat([df, pd.DataFrame([{"id": "x9", "source": "davidson", "text": sentence.upper() + " !!",
+                                             "label": 0, "n_words": 3}])], ignore_index=True)
+    with pytest.raises(DataLeakageError, match=r"0 row\(s\) share a tweet id, 1 a sentence and 0 are near"):
+        leakage_check(by_text, phase2)
+    near = pd.concat([df, pd.DataFrame([{"id": "x8", "source": "davidson", "text": f"RT so true: {sentence}",
+                                          "label": 0, "n_words": 3}])], ignore_index=True)
+    with pytest.raises(DataLeakageError, match=r"0 a sentence and 1 are near duplicates .*davidson:x8"):
+        leakage_check(near, phase2)
+
+
+def test_near_duplicates_of_phase2_sentences_are_removed():
+    phase2 = load_prefix_probability("all", FIXTURES)
+    # a phase-2 sentence that contains a fixture phase-1 text (Davidson id 2, 9 words) plus a few words
+    extra = phase2.iloc[[0]].assign(sentence_id="s999", tweet_id="123",
+                                    sentence="omg those people are vermin and should be wiped out today")
+    df, report = build_phase1_corpus(profile(), data_dir=FIXTURES, prefix_df=pd.concat([phase2, extra]))
+    assert report["sources"]["davidson"]["removed"]["phase2_near_duplicate"] == 1
+    assert "2" not in set(df.loc[df["source"] == "davidson", "id"])
+
+
+def test_near_duplicate_mask_rule():
+    keys = pd.Series(["a b c d e f g h", "x a b c d e f g h y", "b c d e f g", "b c d e f", "c d e f g h z"])
+    mask = near_duplicate_mask(keys, {"a b c d e f g h"}, min_words=6)
+    # equal, contains, contained with 6 words; too short (5 words); overlapping but not contained
+    assert mask.tolist() == [True, True, True, False, False]
+
+
+def test_sampling_is_seeded_stratified_and_counted():
+    small = profile(**{"data.phase1_max_rows_per_source": 4})
+    a, report = build_phase1_corpus(small, data_dir=FIXTURES)
+    b, _ = build_phase1_corpus(small, data_dir=FIXTURES)
+    pd.testing.assert_frame_equal(a, b)
+    assert a.groupby("source").size().max() <= 4
+    olid = report["sources"]["olid"]
+    assert olid["removed"]["not_sampled"] == 2 and olid["positives"] >= 1  # 6 rows -> 4, both labels kept
+
+
+def test_phase1_sources_from_profile():
+    df, report = build_phase1_corpus(profile(**{"data.phase1_sources": ("hatexplain", "ethos_binary")}),
+                                     data_dir=FIXTURES)
+    assert set(report["sources"]) == {"hatexplain", "ethos_binary"}
+    assert report["sources"]["hatexplain"]["removed"] == {"label_excluded:label=offensive": 2}
+
+
+def test_split_manifest_is_deterministic_reused_and_rebuilt(tmp_path):
+    prof = profile()
+    df, report = build_phase1_corpus(prof, data_dir=FIXTURES)
+    path = tmp_path / "phase1.json"
+    first = phase1_splits(prof, df, report, path=path)
+    assert not first.reused and path.exists()
+    assert sum(first.sizes().values()) == len(df) and first.sizes()["val"] >= 1
+    keys = set(phase1_keys(first["train"])) | set(phase1_keys(first["val"]))
+    assert keys == set(phase1_keys(df)) and not set(phase1_keys(first["train"])) & set(phase1_keys(first["val"]))
+    again = phase1_splits(prof, df, report, path=path)
+    assert again.reused and again.manifest["splits"] == first.manifest["splits"]
+    other = tmp_path / "fresh.json"
+    fresh = phase1_splits(prof, df, report, path=other)  # same seed + inputs -> identical manifest, new file
+    assert json.loads(other.read_text())["splits"] == first.manifest["splits"] and not fresh.reused
+    changed = phase1_splits(prof, df.iloc[:-1], report, path=path)
+    assert not changed.reused and sum(changed.sizes().values()) == len(df) - 1
+
+
+def test_split_default_path_under_artifacts(tmp_path, monkeypatch):
+    monkeypatch.setenv("HATESPEECH_ARTIFACTS_DIR", str(tmp_path))
+    prof = profile()
+    result = phase1_splits(prof, data_dir=FIXTURES)
+    assert result.path == tmp_path / "smoke" / "splits" / "phase1.json" and result.path.exists()
+    assert result.report["sources"]["implicit_hate"]["removed"]["phase2_tweet_id"] == 2
