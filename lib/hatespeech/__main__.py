@@ -1,0 +1,166 @@
+"""Command line: ``python -m hatespeech {anticipate,score}`` (also installed as the ``hatespeech`` script).
+
+    python -m hatespeech anticipate --model DIR "I am not sexist, but"     # per-word p_hate table
+    echo "I am not sexist, but" | python -m hatespeech anticipate --model DIR --stream
+    python -m hatespeech score --model DIR --input in.csv --output out.csv [--text-column text]
+
+Bad input (missing or unreadable file, missing column, empty text, a folder that is not a saved model) prints
+one line on stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+BAR_WIDTH = 30
+
+
+class InputError(ValueError):
+    """Bad user input; reported on stderr with exit status 2."""
+
+
+def _bar(probability: float) -> str:
+    return "#" * int(round(probability * BAR_WIDTH))
+
+
+def _load(model_dir: str, device: str | None):
+    from .anticipate import Anticipator, NotAModelDirError
+
+    try:
+        return Anticipator.from_pretrained(model_dir, device=device)
+    except NotAModelDirError as exc:
+        raise InputError(str(exc)) from exc
+
+
+def cmd_anticipate(args: argparse.Namespace) -> int:
+    if args.stream and args.text:
+        raise InputError("give either TEXT or --stream (words from stdin), not both")
+    if not args.stream and not args.text:
+        raise InputError("no text: give TEXT or use --stream to read words from stdin")
+    text = " ".join(args.text)
+    if not args.stream and not text.split():
+        raise InputError("empty text: give at least one word")
+    anticipator = _load(args.model, args.device)
+    if args.stream:
+        stream = anticipator.stream()
+        print(f"# streaming with {anticipator.variant} ({args.model}); one line per word", flush=True)
+        for line in sys.stdin:
+            for word in line.split():
+                probability = stream.add_word(word)
+                print(
+                    f"{len(stream.words):4d}  {word:<20s} {probability:6.3f}  {_bar(probability)}", flush=True
+                )
+        if not stream.words:
+            raise InputError("empty text: stdin held no words")
+        return 0
+    try:
+        table = anticipator.trajectory(text)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    print(f"# P(finished sentence is hateful | first k words), model {args.model} ({anticipator.variant})")
+    print(f"{'k':>4s}  {'word':<20s} {'p_hate':>6s}")
+    for row in table.itertuples(index=False):
+        print(f"{row.k:4d}  {row.word:<20s} {row.p_hate:6.3f}  {_bar(row.p_hate)}")
+    return 0
+
+
+def read_texts(path: str | Path, column: str):
+    """Read ``path`` as CSV and return (frame, texts); InputError naming file, column and row if bad."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"input file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise InputError(f"input {str(path)!r} is a folder, not a CSV file")
+    try:
+        frame = pd.read_csv(path, dtype={column: "string"}, keep_default_na=False, na_values=[])
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
+        raise InputError(f"cannot read {str(path)!r} as CSV: {exc}") from exc
+    if column not in frame.columns:
+        raise InputError(
+            f"{str(path)!r} has no column {column!r} (columns: {', '.join(map(str, frame.columns))}); "
+            "choose one with --text-column"
+        )
+    texts = frame[column].astype("string").fillna("")
+    blank = texts.str.strip() == ""
+    if blank.any():
+        rows = [int(i) for i in blank[blank].index[:5]]
+        lines = ", ".join(str(r + 2) for r in rows)  # +1 for the header, +1 for 1-based line numbers
+        raise InputError(
+            f"{str(path)!r}: column {column!r} is empty in {int(blank.sum())} row(s): row index {rows} "
+            f"(file line {lines}); remove them or fill in the text"
+        )
+    if frame.empty:
+        raise InputError(f"{str(path)!r} has no rows")
+    return frame, texts.tolist()
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    if args.batch_size < 1:
+        raise InputError(f"--batch-size must be >= 1, got {args.batch_size}")
+    frame, texts = read_texts(args.input, args.text_column)
+    anticipator = _load(args.model, args.device)
+    try:
+        frame[args.output_column] = anticipator.score(
+            texts, batch_size=args.batch_size, progress=not args.quiet
+        )
+    except ValueError as exc:
+        raise InputError(f"{args.input}: {exc}") from exc
+    output = Path(args.output)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(output, index=False)
+    except OSError as exc:
+        raise InputError(f"cannot write {str(output)!r}: {exc}") from exc
+    print(f"scored {len(frame)} rows with {anticipator.variant} -> {output}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m hatespeech", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    anticipate = sub.add_parser(
+        "anticipate", help="per-word P(hateful) of a text, or of words read from stdin"
+    )
+    anticipate.add_argument("--model", required=True, help="folder of a saved prefix classifier")
+    anticipate.add_argument(
+        "--stream",
+        action="store_true",
+        help="read words from stdin and print the updated probability after each",
+    )
+    anticipate.add_argument("--device", default=None, help="cpu / cuda (default: cuda when available)")
+    anticipate.add_argument("text", nargs="*", help="the text (words are whitespace-separated)")
+    anticipate.set_defaults(func=cmd_anticipate)
+
+    score = sub.add_parser("score", help="add a p_hate column to a CSV whose text column holds prefixes")
+    score.add_argument("--model", required=True, help="folder of a saved prefix classifier")
+    score.add_argument("--input", required=True, help="input CSV")
+    score.add_argument("--output", required=True, help="output CSV (the input plus a p_hate column)")
+    score.add_argument("--text-column", default="text", help="column holding the texts (default: text)")
+    score.add_argument("--output-column", default="p_hate", help="name of the added column (default: p_hate)")
+    score.add_argument("--batch-size", type=int, default=64)
+    score.add_argument("--device", default=None, help="cpu / cuda (default: cuda when available)")
+    score.add_argument("--quiet", action="store_true", help="no progress bar")
+    score.set_defaults(func=cmd_score)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Loading weights" bars would drown the table; tqdm for scoring stays
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
