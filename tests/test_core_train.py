@@ -45,3 +45,15 @@ def test_training_is_repeatable_with_a_seed(tmp_path):
     a, _ = _run(tmp_path / "a", seed=5)
     b, _ = _run(tmp_path / "b", seed=5)
     assert torch.equal(a.linear.weight, b.linear.weight)
+
+
+def test_training_without_eval_set(tmp_path):
+    rows = [{"x": torch.randn(4), "labels": torch.tensor(1.0), "w": torch.tensor(1.0)} for _ in range(8)]
+
+    def loss_fn(model, inputs):
+        logits = model(inputs["x"])
+        return weighted_bce_with_logits(logits, inputs["labels"], inputs["w"]), logits
+
+    _, history = train(_Linear(), rows, loss_fn, TrainSettings(output_dir=tmp_path, epochs=1, batch_size=4,
+                                                                logging_steps=1, use_cpu=True, disable_tqdm=True))
+    assert "eval_loss" not in history or history["eval_loss"].isna().all()

@@ -71,6 +71,9 @@ class AnticipationConfig:
     phase2_lr: float = 3e-5
     phase2_C: float = 1.0  # w = 0.8 * C * y + 0.2 * w_len
     phase2_max_train_sentences: int | None = None
+    phase1_prefix_eval_sentences: int | None = None  # val sentences scored at every prefix (None = all eval)
+    phase2_ablation_variants: tuple[str, ...] | None = None  # phase 2 from the bare backbone; None = all
+    phase1_decoder_max_train_samples: int | None = None  # decoder variants; None = phase1_max_train_samples
 
 
 @dataclass
@@ -91,6 +94,9 @@ class DualHeadConfig:
     grid_alphas: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
     grid_mode: str = "cached_features"  # or "finetune" (full fine-tuning per cell)
     grid_epochs: float = 10.0  # head-only epochs per cell in cached_features mode
+    grid_lr: float = 1e-2  # head-only learning rate (cached_features mode; linear probe on frozen features)
+    grid_batch_size: int = 64
+    bias_min_subgroup_size: int = 10  # subgroups with fewer test members are skipped (and named)
 
 
 @dataclass
@@ -126,16 +132,16 @@ def _smoke() -> Profile:
             phase1_batch_size=8,
             phase2_epochs=1.0,
             phase2_batch_size=8,
-            phase2_max_train_sentences=12,
+            phase2_max_train_sentences=12, phase1_prefix_eval_sentences=24, phase2_ablation_variants=("encoder",),
         ),
         dualhead=DualHeadConfig(
             max_length=32,
-            max_train_samples=160,
+            max_train_samples=128,
             max_eval_samples=120,
             batch_size=16,
             grid_gammas=(0.5, 2.0),
             grid_alphas=(0.25, 1.0),
-            grid_epochs=3.0,
+            grid_epochs=30.0, bias_min_subgroup_size=3,
         ),
     )
 
@@ -145,10 +151,11 @@ def _cpu() -> Profile:
         name="cpu",
         data=DataConfig(phase1_max_rows_per_source=4000, dualhead_max_rows=None),
         anticipation=AnticipationConfig(
-            phase1_max_train_samples=6000,
-            phase1_max_eval_samples=2000,
+            phase1_max_train_samples=6000, phase1_decoder_max_train_samples=1500,
+            phase1_max_eval_samples=1000, phase1_prefix_eval_sentences=400,
+            phase2_ablation_variants=("encoder", "decoder"),
         ),
-        dualhead=DualHeadConfig(max_train_samples=6000, max_eval_samples=None),
+        dualhead=DualHeadConfig(max_train_samples=5000, max_eval_samples=2000, grid_epochs=20.0),  # nb 04 ~10 min
     )
 
 

@@ -34,9 +34,10 @@ class TrainSettings:
     disable_tqdm: bool = False
 
 
-def training_arguments(settings: TrainSettings) -> TrainingArguments:
+def training_arguments(settings: TrainSettings, evaluate: bool = True) -> TrainingArguments:
     """TrainingArguments for an in-notebook run: no checkpoints on disk, no external loggers."""
     has_eval_steps = settings.eval_steps is not None
+    eval_strategy = ("steps" if has_eval_steps else "epoch") if evaluate else "no"
     return TrainingArguments(
         output_dir=str(settings.output_dir),
         num_train_epochs=settings.epochs,
@@ -49,7 +50,7 @@ def training_arguments(settings: TrainSettings) -> TrainingArguments:
         seed=settings.seed,
         data_seed=settings.seed,
         logging_steps=settings.logging_steps,
-        eval_strategy="steps" if has_eval_steps else "epoch",
+        eval_strategy=eval_strategy,
         eval_steps=settings.eval_steps,
         save_strategy="no",
         report_to="none",
@@ -93,14 +94,12 @@ def train(
     """Train ``model`` in place; return (model, history) where history has step, epoch, loss, eval_loss."""
     trainer = LossFnTrainer(
         model=model,
-        args=training_arguments(settings),
+        args=training_arguments(settings, evaluate=eval_dataset is not None),
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         data_collator=data_collator,
         loss_fn=loss_fn,
     )
-    if eval_dataset is None:
-        trainer.args.eval_strategy = "no"
     trainer.train()
     return model, history_frame(trainer.state.log_history)
 

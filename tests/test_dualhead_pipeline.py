@@ -1,0 +1,141 @@
+"""The experiment functions: focal-grid cells really train differently; a tiny end-to-end fit/predict/evaluate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hatespeech import dualhead as dh
+from hatespeech.config import get_profile
+from hatespeech.data_dualhead import TOXIGEN_GROUPS, build_table, make_splits
+
+
+def synthetic_splits(n=160, seed=0):
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    toxigen = pd.DataFrame({"id": [str(i) for i in range(half)], "source": "toxigen",
+                            "text": [f"people from group {g} statement {i}"
+                                     for i, g in enumerate(rng.choice(TOXIGEN_GROUPS, half))],
+                            "target_group": rng.choice(TOXIGEN_GROUPS[:4], half),
+                            "toxicity_human": rng.uniform(1, 5, half),
+                            "lewd": rng.choice(["contains lewd content", "doesn't contain lewd content"], half,
+                                               p=[0.2, 0.8])})
+    a = rng.choice(["OFF", "NOT"], n - half)
+    b = np.where(a == "OFF", rng.choice(["TIN", "UNT"], n - half), None)
+    c = np.where(b == "TIN", rng.choice(["IND", "GRP", "OTH"], n - half), None)
+    olid = pd.DataFrame({"id": [str(i) for i in range(n - half)], "source": "olid",
+                         "text": [f"tweet number {i} says {x}" for i, x in enumerate(a)], "subtask_a": a,
+                         "subtask_b": b, "subtask_c": c})
+    return make_splits(build_table({"toxigen": toxigen, "olid": olid}, "offline"), seed=seed)
+
+
+@pytest.fixture
+def profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("HATESPEECH_ARTIFACTS_DIR", str(tmp_path))
+    return get_profile("smoke", **{"dualhead.grid_epochs": 15.0, "dualhead.grid_batch_size": 16})
+
+
+def test_feature_head_cells_train_differently(profile):
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(60, 8)).astype(np.float32)
+    labels = (rng.random((60, 3)) < 0.3).astype(float)
+    labels[:10] = np.nan  # rows with no identity annotation are left out of training
+    probs = {}
+    for gamma, alpha in ((0.5, 0.25), (3.0, 0.25), (0.5, 1.0)):
+        head, _ = dh.train_feature_head(profile, features, labels, gamma, alpha, f"g{gamma}_a{alpha}")
+        probs[(gamma, alpha)] = dh.head_probs(head, features)
+    keys = list(probs)
+    for i, first in enumerate(keys):
+        for second in keys[i + 1:]:
+            assert np.abs(probs[first] - probs[second]).max() > 1e-3, (first, second)
+    # same cell twice = same predictions (the loss is the only thing that differs between cells)
+    head, _ = dh.train_feature_head(profile, features, labels, 0.5, 0.25, "again")
+    np.testing.assert_allclose(dh.head_probs(head, features), probs[(0.5, 0.25)], atol=1e-6)
+
+
+def test_focal_grid_trains_every_cell(profile, monkeypatch):
+    splits = synthetic_splits()
+    rng = np.random.default_rng(1)
+    features = {s: rng.normal(size=(len(splits.frame(s)), 12)).astype(np.float32) for s in ("train", "val", "test")}
+    # make the features informative about the identity labels so heads learn something
+    for split in features:
+        y = np.nan_to_num(splits.labels(split, "i"))
+        features[split][:, : y.shape[1]] += 2 * y[:, :12]
+    monkeypatch.setattr(dh, "cached_features", lambda *args, **kwargs: (features, "synthetic features", 0.0))
+    grid = dh.run_focal_grid(profile, splits, datasets=None, tokenizer=None, gammas=(0.5, 2.0), alphas=(0.25, 1.0))
+    assert len(grid.table) == 4 and grid.mode == "cached_features"
+    assert set(map(tuple, grid.table[["gamma", "alpha"]].to_numpy())) == {(0.5, 0.25), (0.5, 1.0), (2.0, 0.25),
+                                                                           (2.0, 1.0)}
+    differences = grid.differences()
+    assert differences["all_cells_differ"] and differences["min_pairwise_max_abs_prob_diff"] > 1e-4
+    pick = grid.pick()
+    assert pick["val_macro_f1"] == grid.table["val_macro_f1"].max()
+    records = grid.to_json()
+    assert set(records[0]) >= {"gamma", "alpha", "val_macro_f1", "test_macro_f1"}
+
+
+@pytest.mark.slow
+def test_tiny_end_to_end(profile, tmp_path):
+    """fit -> predict -> evaluate -> bias on a tiny random BERT with the offline tokenizer (seconds)."""
+    from transformers import BertConfig, BertModel
+
+    from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
+
+    try:
+        tokenizer = load_tokenizer("offline:minilm-l6")
+    except ModelNotAvailableError as exc:
+        pytest.skip(str(exc))
+    folder = tmp_path / "tiny_bert"
+    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=1,
+                         num_attention_heads=2, intermediate_size=32)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    profile.models.encoder = str(folder)
+    profile.dualhead.batch_size = 16
+    splits = synthetic_splits(n=120)
+    datasets = dh.tokenize_splits(splits, tokenizer, profile)
+    trained = dh.fit(profile, splits, datasets, tokenizer, heads="both", run_name="tiny")
+    assert trained.n_train == len(splits.frame("train")) and trained.train_seconds > 0
+    assert trained.history["loss"].notna().any()
+    preds = {s: dh.predict(trained.model, datasets[s], tokenizer, profile) for s in ("val", "test")}
+    assert preds["test"].probs_n.shape == (len(splits.frame("test")), len(splits.label_names_n))
+    reports = dh.evaluate(splits, preds)
+    assert set(reports) == {"n", "i"} and 0.0 <= reports["n"]["macro_f1"] <= 1.0
+    single = dh.fit(profile, splits, datasets, tokenizer, heads="i", run_name="tiny_i")
+    toxigen_train = int((splits.frame("train")["source"] == "toxigen").sum())
+    assert single.n_train == toxigen_train  # the identity-only model trains on rows with identity labels
+    bias = dh.bias_of(splits, preds["test"], min_subgroup_size=1)
+    assert bias["toxicity_label"] == "toxic" and bias["n_rows"] == int(
+        (splits.frame("test")["source"] == "toxigen").sum())
+    saved = dh.save_model(trained, tokenizer, tmp_path / "saved", splits)
+    model, source = dh.encoder_for_grid(profile, splits)
+    assert "pretrained" in source  # the checkpoint sits elsewhere than the profile's joint_model folder
+    assert (saved / "config.json").exists()
+    dh.save_model(trained, tokenizer, dh.experiment_dir(profile) / "joint_model", splits)
+    model, source = dh.encoder_for_grid(profile, splits)
+    assert source.startswith("fine-tuned joint encoder")
+
+
+@pytest.mark.slow
+def test_tiny_finetune_grid(profile, tmp_path):
+    """The gpu profile's grid mode: a whole model fine-tuned per cell (tiny random BERT, two cells)."""
+    from transformers import BertConfig, BertModel
+
+    from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
+
+    try:
+        tokenizer = load_tokenizer("offline:minilm-l6")
+    except ModelNotAvailableError as exc:
+        pytest.skip(str(exc))
+    folder = tmp_path / "tiny_bert"
+    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=1,
+                         num_attention_heads=2, intermediate_size=32)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    profile.models.encoder = str(folder)
+    profile.dualhead.grid_epochs = 1.0
+    profile.dualhead.lr = 1e-3
+    splits = synthetic_splits(n=100)
+    datasets = dh.tokenize_splits(splits, tokenizer, profile)
+    grid = dh.run_focal_grid(profile, splits, datasets, tokenizer, gammas=(0.5,), alphas=(0.25, 1.0),
+                             mode="finetune")
+    assert grid.mode == "finetune" and len(grid.table) == 2 and grid.differences()["all_cells_differ"]
