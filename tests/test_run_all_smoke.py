@@ -1,0 +1,67 @@
+"""CI check of the whole report build: every notebook in notebooks/ runs with profile smoke through the
+same orchestrator as ./run_all.sh, into a temporary reports folder (the repo's reports/ is not touched),
+and each metrics JSON holds its expected keys (hatespeech.publish.EXPECTED_METRICS).
+
+Notebooks not written yet are left out (and named in a warning); a notebook that is present and fails
+fails this test.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from hatespeech import publish
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+EXPECTED_NOTEBOOKS = ("01", "02", "03", "04", "05", "06")
+
+
+@pytest.mark.slow
+def test_smoke_build_runs_every_notebook_and_writes_expected_metrics(tmp_path):
+    present = publish.discover_notebooks(NOTEBOOKS)
+    if not present:
+        pytest.skip("no notebooks in notebooks/ yet")
+    numbers = [publish.notebook_number(p) for p in present]
+    missing = [n for n in EXPECTED_NOTEBOOKS if n not in numbers]
+    if missing:
+        warnings.warn(
+            f"notebooks not written yet, left out of the smoke build: {', '.join(missing)}", stacklevel=1
+        )
+    reports = tmp_path / "reports"
+    log: list[str] = []
+
+    try:
+        result = publish.build(
+            "smoke", notebooks_dir=NOTEBOOKS, reports_dir=reports, pdf="auto", log=log.append
+        )
+    except publish.BuildError as error:
+        pytest.fail(f"smoke build failed:\n{error}\n--- log ---\n" + "\n".join(log))
+
+    assert [r.name for r in result.runs] == [p.name for p in present]
+    for notebook in present:
+        executed = nbformat.read(reports / "executed" / notebook.name, as_version=4)
+        code_cells = [c for c in executed.cells if c.cell_type == "code"]
+        assert code_cells and all(
+            c.get("execution_count") for c in code_cells
+        ), f"{notebook.name} not fully executed"
+        assert not any(o.get("output_type") == "error" for c in code_cells for o in c.get("outputs", []))
+        page = reports / (
+            "report.html" if notebook == publish.report_notebook(present) else f"html/{notebook.stem}.html"
+        )
+        assert page.exists(), page
+    assert publish.check_metrics(reports / "metrics", ran=numbers, present=numbers) == []
+    for name in publish.EXPECTED_METRICS:
+        path = reports / "metrics" / name
+        if path.exists():
+            assert json.loads(path.read_text())["stamp"]["profile"] == "smoke", name
+    timings = json.loads((reports / "metrics" / "run_timings.json").read_text())
+    assert set(timings) == {p.name for p in present}
+    if publish.report_notebook(present) is not None:
+        assert (reports / "report.html").stat().st_size > 0
+        if publish.find_chromium() is not None:
+            assert (reports / "report.pdf").read_bytes()[:5] == b"%PDF-"
