@@ -57,3 +57,23 @@ def test_training_without_eval_set(tmp_path):
     _, history = train(_Linear(), rows, loss_fn, TrainSettings(output_dir=tmp_path, epochs=1, batch_size=4,
                                                                 logging_steps=1, use_cpu=True, disable_tqdm=True))
     assert "eval_loss" not in history or history["eval_loss"].isna().all()
+
+
+def test_head_lr_gives_new_modules_their_own_group(tmp_path):
+    from hatespeech.train import LossFnTrainer, training_arguments
+
+    class WithHead(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = nn.Linear(4, 4)
+            self.head = nn.Linear(4, 1)
+
+    model = WithHead()
+    settings = TrainSettings(output_dir=tmp_path, lr=1e-5, head_lr=1e-2, use_cpu=True)
+    trainer = LossFnTrainer(model=model, args=training_arguments(settings, evaluate=False),
+                            loss_fn=lambda m, i: (None, None), head_lr=settings.head_lr)
+    optimizer = trainer.create_optimizer()
+    lr_of = {id(p): g["lr"] for g in optimizer.param_groups for p in g["params"]}
+    assert {lr_of[id(p)] for p in model.head.parameters()} == {1e-2}
+    assert {lr_of[id(p)] for p in model.backbone.parameters()} == {1e-5}
+    assert sum(len(g["params"]) for g in optimizer.param_groups) == 4

@@ -84,6 +84,7 @@ class DualHeadConfig:
     epochs: float = 1.0
     batch_size: int = 16
     lr: float = 5e-5
+    head_lr: float | None = 1e-3  # new heads learn faster than the pretrained encoder (None = lr)
     focal_gamma: float = 2.0
     focal_alpha: float = 0.25
     focal_lambda: float = 1.0  # joint loss = BCE(head_n) + lambda * focal(head_i)

@@ -148,7 +148,7 @@ def fit(profile, splits: DualHeadSplits, datasets: dict[str, Any], tokenizer, he
     epochs = cfg.epochs if epochs is None else epochs
     settings = TrainSettings(
         output_dir=experiment_dir(profile) / "trainer" / (run_name or heads), epochs=epochs,
-        batch_size=cfg.batch_size, lr=cfg.lr, seed=profile.seed, logging_steps=max(1, len(train_rows) //
+        batch_size=cfg.batch_size, lr=cfg.lr, head_lr=cfg.head_lr, seed=profile.seed, logging_steps=max(1, len(train_rows) //
                                                                                     cfg.batch_size // 10),
         use_cpu=resolve_device(profile).type == "cpu",
     )

@@ -32,6 +32,17 @@ class TrainSettings:
     eval_steps: int | None = None  # evaluate every N steps; None = once per epoch
     use_cpu: bool = False
     disable_tqdm: bool = False
+    # Learning rate of the freshly initialised modules (heads, LSTM); None = ``lr``. At an encoder's 5e-5 a
+    # new linear head barely moves in a few hundred Adam steps while the encoder is fine-tuned.
+    head_lr: float | None = None
+
+
+# Top-level module names (prefixes) of the parts a model adds on top of its pretrained backbone.
+NEW_MODULE_PREFIXES = ("head", "lstm", "classifier")
+
+
+def is_new_module_parameter(name: str) -> bool:
+    return name.split(".", 1)[0].startswith(NEW_MODULE_PREFIXES)
 
 
 def training_arguments(settings: TrainSettings, evaluate: bool = True) -> TrainingArguments:
@@ -64,9 +75,30 @@ def training_arguments(settings: TrainSettings, evaluate: bool = True) -> Traini
 class LossFnTrainer(Trainer):
     """A Trainer whose loss is ``loss_fn(model, inputs) -> (loss, outputs)`` instead of the model's own."""
 
-    def __init__(self, *args, loss_fn: LossFn, **kwargs):
+    def __init__(self, *args, loss_fn: LossFn, head_lr: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.loss_fn = loss_fn
+        self.head_lr = head_lr
+
+    def create_optimizer(self, model=None):
+        """The Trainer's AdamW groups, with the new modules' parameters split off at ``head_lr``."""
+        optimizer = super().create_optimizer(model)
+        if self.head_lr is None:
+            return optimizer
+        opt_model = self.model if model is None else model
+        new_ids = {id(p) for n, p in opt_model.named_parameters() if is_new_module_parameter(n)}
+        groups = []
+        for group in optimizer.param_groups:
+            body = [p for p in group["params"] if id(p) not in new_ids]
+            new = [p for p in group["params"] if id(p) in new_ids]
+            if body:
+                groups.append({**group, "params": body})
+            if new:
+                groups.append({**group, "params": new, "lr": self.head_lr})
+        optimizer.param_groups.clear()
+        for group in groups:
+            optimizer.add_param_group(group)
+        return optimizer
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         loss, outputs = self.loss_fn(model, inputs)
@@ -99,6 +131,7 @@ def train(
         eval_dataset=eval_dataset,
         data_collator=data_collator,
         loss_fn=loss_fn,
+        head_lr=settings.head_lr,
     )
     trainer.train()
     return model, history_frame(trainer.state.log_history)
