@@ -51,8 +51,9 @@ FAILED_DIR_NAME = ".staging-failed"
 LOCK_DIR_NAME = ".staging-lock"
 TIMINGS_FILE = "run_timings.json"
 # Kept from the previous report even by a full rebuild: results copied in from another machine
-# (issue 5: the gpu profile's metrics live next to the cpu ones).
-PRESERVED_PATHS = ("metrics/gpu", "figures/gpu")
+# (issue 5: the gpu profile's metrics live next to the cpu ones) and the speed benchmark, which a script
+# (benchmarks/anticipation_speed.py) writes rather than a notebook; each carries its own stamp.
+PRESERVED_PATHS = ("metrics/gpu", "figures/gpu", "metrics/benchmarks.json", "figures/bench_latency.png")
 REPORT_SIZE_BUDGET_MB = 20.0
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ENV = "HATESPEECH_CHROMIUM"
