@@ -74,6 +74,7 @@ class AnticipationConfig:
     phase1_prefix_eval_sentences: int | None = None  # val sentences scored at every prefix (None = all eval)
     phase2_ablation_variants: tuple[str, ...] | None = None  # phase 2 from the bare backbone; None = all
     phase1_decoder_max_train_samples: int | None = None  # decoder variants; None = phase1_max_train_samples
+    head_lr: float | None = 1e-3  # head + biLSTM learning rate (None = the phase's lr); new heads need more
 
 
 @dataclass
@@ -154,7 +155,7 @@ def _cpu() -> Profile:
         anticipation=AnticipationConfig(
             phase1_max_train_samples=6000, phase1_decoder_max_train_samples=1500,
             phase1_max_eval_samples=1000, phase1_prefix_eval_sentences=400,
-            phase2_ablation_variants=("encoder", "decoder"),
+            phase2_ablation_variants=("encoder", "decoder"), phase1_lr=1e-4, phase2_lr=1e-4,
         ),
         dualhead=DualHeadConfig(max_train_samples=5000, max_eval_samples=2000, grid_epochs=20.0),  # nb 04 ~10 min
     )

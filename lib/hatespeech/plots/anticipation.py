@@ -1,0 +1,342 @@
+"""Figures of the anticipation experiment (phase 1: ``phase1_*``, phase 2: ``phase2_*``), and the live demo.
+
+One function per figure: each draws with seaborn / matplotlib, saves through
+:func:`hatespeech.plots.save_figure`
+(with the caption naming profile, data and hardware) and returns the Figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from . import save_figure
+
+KIND_LABELS = {
+    "phase2": "phase 1 + phase 2",
+    "phase1_only": "phase 1 only",
+    "no_phase1": "phase 2 only (no phase 1)",
+    "constant": "constant (train mean)",
+}
+
+
+def _history_long(history: pd.DataFrame) -> pd.DataFrame:
+    parts = []
+    for column, label in (("loss", "train"), ("eval_loss", "validation")):
+        if column in history:
+            part = history[["variant", "step", column]].dropna(subset=[column])
+            parts.append(part.rename(columns={column: "loss"}).assign(split=label))
+    return (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["variant", "step", "loss", "split"])
+    )
+
+
+def training_curves(history: pd.DataFrame, name: str, title: str, caption: str | None = None):
+    """Train and validation loss against the optimisation step, one panel per variant (or model)."""
+    data = _history_long(history)
+    variants = list(dict.fromkeys(history["variant"]))
+    fig, axes = plt.subplots(1, len(variants), figsize=(3.6 * len(variants), 3.2), squeeze=False)
+    for ax, variant in zip(axes[0], variants):
+        part = data[data["variant"] == variant]
+        sns.lineplot(
+            data=part,
+            x="step",
+            y="loss",
+            hue="split",
+            style="split",
+            markers=True,
+            ax=ax,
+            hue_order=["train", "validation"],
+            style_order=["train", "validation"],
+        )
+        ax.set_title(variant, fontsize=10)
+        ax.set_xlabel("optimisation step")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    save_figure(fig, name, caption)
+    return fig
+
+
+def phase1_training_curves(history: pd.DataFrame, caption: str | None = None):
+    """Phase-1 loss curves (weighted BCE) per variant."""
+    return training_curves(
+        history,
+        "phase1_training_curves",
+        "Phase 1: weighted BCE (w_len, pos_weight) on train and validation prefixes",
+        caption,
+    )
+
+
+def phase1_by_length_fraction(table: pd.DataFrame, caption: str | None = None):
+    """Accuracy and F1 against the share of the sentence seen (every prefix of validation sentences)."""
+    data = table.copy()
+    data["length_fraction"] = data["length_fraction"].astype(str)
+    order = list(dict.fromkeys(data["length_fraction"]))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, metric in zip(axes, ("accuracy", "f1")):
+        sns.pointplot(data=data, x="length_fraction", y=metric, hue="variant", order=order, ax=ax, dodge=0.2)
+        ax.set_xlabel("share of the sentence seen (k / n_words)")
+        ax.set_ylim(0, 1)
+        ax.set_title(metric)
+    fig.suptitle(
+        "Phase 1: how accuracy and F1 grow as more of the sentence is seen (validation)", fontsize=11
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    save_figure(fig, "phase1_by_length_fraction", caption)
+    return fig
+
+
+def phase1_by_source(table: pd.DataFrame, caption: str | None = None):
+    """Accuracy and F1 on random validation prefixes, per source corpus and variant."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, metric in zip(axes, ("accuracy", "f1")):
+        sns.barplot(data=table, x="source", y=metric, hue="variant", ax=ax)
+        ax.set_ylim(0, 1)
+        ax.set_title(metric)
+        ax.legend(fontsize=7)
+    fig.suptitle("Phase 1: random validation prefixes, per source", fontsize=11)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    save_figure(fig, "phase1_by_source", caption)
+    return fig
+
+
+def phase1_vs_seed(table: pd.DataFrame, caption: str | None = None):
+    """Our accuracy / F1 per variant beside the seed's published numbers (where the seed has one)."""
+    rows = []
+    for row in table.to_dict("records"):
+        for metric in ("accuracy", "f1"):
+            rows.append(
+                {
+                    "variant": row["variant"],
+                    "metric": metric,
+                    "value": row[metric],
+                    "who": f"ours ({row['model']})",
+                }
+            )
+            if row.get(f"seed_{metric}") is not None and not pd.isna(row.get(f"seed_{metric}")):
+                rows.append(
+                    {
+                        "variant": row["variant"],
+                        "metric": metric,
+                        "value": row[f"seed_{metric}"],
+                        "who": f"seed ({row['seed_model']})",
+                    }
+                )
+    data = pd.DataFrame(rows)
+    data["who"] = data["who"].str.startswith("ours").map({True: "ours", False: "seed (published)"})
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, metric in zip(axes, ("accuracy", "f1")):
+        sns.barplot(data=data[data["metric"] == metric], x="variant", y="value", hue="who", ax=ax)
+        ax.set_ylim(0, 1)
+        ax.set_title(metric)
+        ax.set_ylabel(metric)
+    fig.suptitle(
+        "Phase 1 against the seed (random prefixes; the seed used bert-base-uncased / gpt2)", fontsize=11
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    save_figure(fig, "phase1_vs_seed", caption)
+    return fig
+
+
+def phase2_training_curves(history: pd.DataFrame, caption: str | None = None):
+    """Phase-2 loss curves (weighted MSE) per model; validation = held-out train sentences."""
+    return training_curves(
+        history,
+        "phase2_training_curves",
+        "Phase 2: weighted MSE on train and held-out validation prefixes",
+        caption,
+    )
+
+
+def phase2_mse(table: pd.DataFrame, seed_claim: str, caption: str | None = None):
+    """Test MSE per variant: phase 1 + phase 2, phase 1 only, phase 2 only; the constant as a line."""
+    data = table[table["kind"] != "constant"].copy()
+    data["model"] = data["kind"].map(KIND_LABELS)
+    constant = table.loc[table["kind"] == "constant", "mse"]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    sns.barplot(
+        data=data,
+        x="variant",
+        y="mse",
+        hue="model",
+        ax=ax,
+        hue_order=[KIND_LABELS[k] for k in ("phase2", "phase1_only", "no_phase1") if k in set(data["kind"])],
+    )
+    for container in ax.containers:
+        ax.bar_label(container, fmt="%.3f", fontsize=7)
+    if len(constant):
+        ax.axhline(
+            float(constant.iloc[0]),
+            color="0.3",
+            ls="--",
+            lw=1,
+            label=f"{KIND_LABELS['constant']}: {float(constant.iloc[0]):.3f}",
+        )
+    ax.set_ylabel("test MSE (lower is better)")
+    ax.legend(fontsize=8)
+    ax.set_title(f"Phase 2 on the prefix_probability test split\n({seed_claim})", fontsize=10)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    save_figure(fig, "phase2_mse", caption)
+    return fig
+
+
+def phase2_calibration(tables: Mapping[str, pd.DataFrame], caption: str | None = None):
+    """Reliability: mean target against mean prediction in 10 bins of the prediction, per model."""
+    fig, ax = plt.subplots(figsize=(5, 4.6))
+    ax.plot([0, 1], [0, 1], color="0.6", ls=":", lw=1, label="calibrated")
+    for name, table in tables.items():
+        filled = table[table["n"] > 0]
+        ax.plot(filled["mean_pred"], filled["mean_true"], marker="o", ms=3, label=name)
+    ax.set_xlabel("mean predicted probability (bin)")
+    ax.set_ylabel("mean target (mean of both passes)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7)
+    ax.set_title("Phase 2 calibration on the test split", fontsize=10)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    save_figure(fig, "phase2_calibration", caption)
+    return fig
+
+
+def _word_axis(ax, words: Sequence[str]) -> None:
+    ax.set_xticks(range(1, len(words) + 1))
+    ax.set_xticklabels(words, rotation=60, ha="right", fontsize=7)
+    ax.set_ylim(-0.02, 1.02)
+    ax.axhline(0.5, color="0.7", lw=0.8, ls=":")
+
+
+def phase2_example_trajectories(
+    texts: Sequence[str],
+    trajectories: Mapping[str, Sequence[np.ndarray]],
+    note: str = "",
+    caption: str | None = None,
+):
+    """P(hateful | first k words) word by word for the seed's example sentences, one line per variant."""
+    fig, axes = plt.subplots(1, len(texts), figsize=(5.2 * len(texts), 3.8), squeeze=False)
+    for index, (ax, text) in enumerate(zip(axes[0], texts)):
+        words = text.split()
+        for variant, curves in trajectories.items():
+            ax.plot(range(1, len(words) + 1), curves[index], marker="o", ms=3, label=variant)
+        _word_axis(ax, words)
+        ax.set_ylabel("P(hateful | prefix)")
+        ax.set_title(text if len(text) < 60 else text[:57] + "...", fontsize=9)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle("Phase 2 trajectories on the seed's examples" + (f" ({note})" if note else ""), fontsize=10)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    save_figure(fig, "phase2_example_trajectories", caption)
+    return fig
+
+
+def phase2_test_trajectories(
+    predictions: Mapping[str, pd.DataFrame], sentences: pd.DataFrame, caption: str | None = None
+):
+    """Test sentences: each model's trajectory beside the two annotation passes (A, B)."""
+    n = len(sentences)
+    fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 3.8), squeeze=False)
+    for ax, row in zip(axes[0], sentences.to_dict("records")):
+        words = row["sentence"].split()
+        x = range(1, len(words) + 1)
+        ax.plot(x, row["label_a"], color="k", ls="--", lw=1, label="annotation pass A")
+        ax.plot(x, row["label_b"], color="0.5", ls=":", lw=1.2, label="annotation pass B")
+        for name, frame in predictions.items():
+            part = frame[frame["sentence_id"] == row["sentence_id"]].sort_values("k")
+            ax.plot(part["k"], part["p_hate"], marker="o", ms=2.5, label=name)
+        _word_axis(ax, words)
+        ax.set_title(f"{row['sentence_id']} ({row['corpus_class']})", fontsize=9)
+    axes[0][0].set_ylabel("P(hateful | prefix)")
+    axes[0][0].legend(fontsize=6)
+    fig.suptitle("Phase 2 trajectories on test sentences, beside both annotation passes", fontsize=10)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    save_figure(fig, "phase2_test_trajectories", caption)
+    return fig
+
+
+def phase2_earliness(table: pd.DataFrame, caption: str | None = None):
+    """Share of words read before the first p >= 0.5 on hateful test sentences; false alarms on the rest."""
+    data = table.copy()
+    data["model"] = data["kind"].map(lambda k: KIND_LABELS.get(k, k)) + ": " + data["variant"]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 0.45 * len(data) + 1.8), sharey=True)
+    for ax, (metric, label) in zip(
+        axes,
+        (
+            ("share_seen_mean", "share of words seen at first p >= 0.5\n(hateful)"),
+            ("detection_rate", "hateful sentences detected\n(by the last word)"),
+            ("false_alarm_rate", "false-alarm rate\n(non-hateful)"),
+        ),
+    ):
+        sns.barplot(
+            data=data, y="model", x=metric, ax=ax, color="C0" if metric != "false_alarm_rate" else "C3"
+        )
+        ax.set_xlim(0, 1)
+        ax.set_xlabel(label)
+        ax.set_ylabel("")
+    fig.suptitle("Earliness on the prefix_probability test split", fontsize=10)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    save_figure(fig, "phase2_earliness", caption)
+    return fig
+
+
+def trajectory_bars(trajectory: pd.DataFrame, ax=None, title: str | None = None):
+    """Per-word bars of p_hate (a trajectory frame with ``word`` and ``p_hate``), red above 0.5."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(4, 0.55 * len(trajectory) + 1), 3))
+    else:
+        fig = ax.figure
+    colors = ["C3" if p >= 0.5 else "C0" for p in trajectory["p_hate"]]
+    ax.bar(range(len(trajectory)), trajectory["p_hate"], color=colors)
+    ax.set_xticks(range(len(trajectory)))
+    ax.set_xticklabels(trajectory["word"], rotation=45, ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.axhline(0.5, color="0.6", lw=0.8, ls=":")
+    ax.set_ylabel("P(hateful | words so far)")
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def phase2_demo_static(trajectory: pd.DataFrame, variant: str, caption: str | None = None):
+    """The static stand-in for the live demo (exported HTML / PDF): per-word bars for one text."""
+    fig = trajectory_bars(trajectory, title=f"Live-demo stand-in: best phase-2 model ({variant})")
+    fig.subplots_adjust(bottom=0.3)
+    save_figure(fig, "phase2_demo_static", caption)
+    return fig
+
+
+def live_trajectory_widget(anticipator, initial_text: str = "I am not sexist, but"):
+    """An ipywidgets text box whose per-word probability bars update as you type (JupyterLab).
+
+    Scores with ``anticipator.trajectory(text)`` on every change; an empty box shows a hint. Returns the
+    widget (display it as the last expression of a cell).
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    box = widgets.Text(
+        value=initial_text, description="Text:", continuous_update=True, layout=widgets.Layout(width="95%")
+    )
+    out = widgets.Output()
+
+    def redraw(*_):
+        with out:
+            out.clear_output(wait=True)
+            text = box.value
+            if not text.split():
+                print(
+                    "Type a sentence: each word's bar is P(the finished sentence is hateful | words so far)."
+                )
+                return
+            trajectory = anticipator.trajectory(text)
+            fig = trajectory_bars(trajectory, title=f"{anticipator.variant}")
+            display(fig)
+            plt.close(fig)
+
+    box.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([box, out])
