@@ -404,3 +404,14 @@ def test_batches_hold_about_batch_size_prefixes(tokenizers):
     assert ant.rows_per_batch(rows, 4) == 1  # never zero
     prefixes = ant.ExampleDataset(ant.random_prefix_examples(encoded, [1, 0, 1], epochs=1, seed=0))
     assert ant.rows_per_batch(prefixes, 16) == 16
+
+
+def test_payload_has_no_nan(isolated):
+    """Undefined numbers (no detection -> no earliness, empty calibration bins) are null, not NaN, in the JSON."""
+    import json
+
+    profile = tiny_profile(**{"anticipation.variants": ("encoder",)})
+    ant.run_phase1(profile)
+    run = ant.run_phase2(profile)
+    text = json.dumps(run.payload(), default=ant._json_default, allow_nan=False)  # raises on NaN
+    assert '"calibration"' in text

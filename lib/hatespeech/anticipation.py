@@ -1204,7 +1204,9 @@ class Phase2Run:
                 ),
                 "by_model": {
                     f"{r['kind']}:{r['variant']}": {
-                        k: v for k, v in r.items() if k not in ("kind", "variant")
+                        k: (None if isinstance(v, float) and math.isnan(v) else v)  # undefined: null in JSON
+                        for k, v in r.items()
+                        if k not in ("kind", "variant")
                     }
                     for r in earl.to_dict("records")
                 },
