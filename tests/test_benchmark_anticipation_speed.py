@@ -81,12 +81,18 @@ def test_benchmark_measures_every_way_and_writes_outputs(bench, tiny_anticipator
 
 
 def test_peak_rss_sees_a_large_allocation(bench):
+    # What failed in CI: earlier tests leave hundreds of MB freed but resident in the heap, and a new block
+    # reuses them without raising RSS. Recreate that: 80 KB tensors live in the heap (not in mmaps), and a
+    # live one allocated after them stops glibc from trimming the heap's top when they are freed.
+    scraps = [torch.ones(20_000) for _ in range(3000)]
+    pin = torch.ones(20_000)
+    del scraps
     with bench.PeakRSS() as mem:
         block = torch.ones(64 * 2**20 // 4)  # 64 MiB
         block += 1
         # Hold it well past the sampling interval: on a loaded CI box the sampler thread may be scheduled late.
         time.sleep(0.5)
-    del block
+    del block, pin
     assert mem.peak_mb > 32
 
 

@@ -111,6 +111,10 @@ def test_sections_render_from_metrics(fake_reports):
     assert "gamma 3, alpha 1" in grid and "16 cells trained" in grid
     phase1 = report.section_html("phase1", reports=fake_reports)
     assert "seed GPT-2 0.78/0.74" in phase1
+    bench = report.section_html("benchmarks", reports=fake_reports)
+    assert "<b>44.2x</b> the throughput (target ≥ 8x: met)" in bench
+    assert "last word <b>0.288</b>" in bench and "target ≤ 0.2: <b>missed</b>" in bench
+    assert "41 ms against 193 ms" in bench and "ratio 0.212" in bench and "max |difference| 8.6e-07" in bench
 
 
 def test_missing_metrics_say_not_run(tmp_path):
