@@ -93,7 +93,9 @@ def data_checksums(data_dir: Path | None = None) -> dict[str, str]:
 def stamp(profile=None) -> dict[str, Any]:
     """What produced a result: commit, dirty flag, profile, hardware, versions, data checksums, seed."""
     commit = _git("rev-parse", "HEAD")
-    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    # Dirty means uncommitted changes to what produces results; regenerated outputs under reports/ (a
+    # benchmark's figure written before its JSON, say) are not such a change.
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)reports")
     timings_file = paths.metrics_dir() / "run_timings.json"
     return {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
