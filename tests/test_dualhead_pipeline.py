@@ -75,6 +75,37 @@ def test_focal_grid_trains_every_cell(profile, monkeypatch):
     assert set(records[0]) >= {"gamma", "alpha", "val_macro_f1", "test_macro_f1"}
 
 
+def test_lambda_choice_keeps_best_validation_mean_and_trains_each_lambda(profile, monkeypatch):
+    # validation macro-F1 per (lambda, head); test scores are made to disagree so a test-based pick would differ
+    val = {1.0: (0.47, 0.28), 10.0: (0.46, 0.50), 30.0: (0.40, 0.50)}
+    test = {1.0: (0.50, 0.60), 10.0: (0.42, 0.52), 30.0: (0.41, 0.55)}
+    fitted = []
+
+    def fake_fit(profile, splits, datasets, tokenizer, heads="both", focal_lambda=None, run_name=None, **kw):
+        fitted.append((heads, focal_lambda, run_name))
+        return dh.TrainedModel(model=focal_lambda, history=pd.DataFrame(), heads=heads, train_seconds=2.0,
+                               n_train=10, epochs=1.0)
+
+    monkeypatch.setattr(dh, "fit", fake_fit)
+    monkeypatch.setattr(dh, "predict", lambda model, dataset, *a, **k: (model, dataset))
+    monkeypatch.setattr(dh, "evaluate", lambda splits, preds: {
+        head: {"val_macro_f1": val[preds["val"][0]][k], "macro_f1": test[preds["test"][0]][k]}
+        for k, head in enumerate(("n", "i"))})
+    choice = dh.fit_joint_choosing_lambda(profile, None, {"val": "V", "test": "T"}, None, (1.0, 10.0, 30.0))
+    assert [f[1] for f in fitted] == [1.0, 10.0, 30.0] and {f[0] for f in fitted} == {"both"}
+    assert choice.focal_lambda == 10.0 and choice.trained.model == 10.0 and choice.preds["test"] == (10.0, "T")
+    assert choice.table["val_macro_f1_mean"].tolist() == pytest.approx([0.375, 0.48, 0.45])
+    assert choice.to_json()["picked"] == 10.0 and choice.to_json()["candidates"] == [1.0, 10.0, 30.0]
+    # a tie keeps the first candidate; no candidates given = the profile's list, else its single lambda
+    val[30.0] = val[10.0]
+    tie = dh.fit_joint_choosing_lambda(profile, None, {"val": "V", "test": "T"}, None, (10.0, 30.0))
+    assert tie.focal_lambda == 10.0
+    fitted.clear()
+    profile.dualhead.focal_lambda_candidates, profile.dualhead.focal_lambda = None, 30.0
+    assert dh.fit_joint_choosing_lambda(profile, None, {"val": "V", "test": "T"}, None).focal_lambda == 30.0
+    assert [f[1] for f in fitted] == [30.0]
+
+
 @pytest.mark.slow
 def test_tiny_end_to_end(profile, tmp_path):
     """fit -> predict -> evaluate -> bias on a tiny random BERT with the offline tokenizer (seconds)."""
@@ -94,7 +125,8 @@ def test_tiny_end_to_end(profile, tmp_path):
     profile.dualhead.batch_size = 16
     splits = synthetic_splits(n=120)
     datasets = dh.tokenize_splits(splits, tokenizer, profile)
-    trained = dh.fit(profile, splits, datasets, tokenizer, heads="both", run_name="tiny")
+    trained = dh.fit(profile, splits, datasets, tokenizer, heads="both", run_name="tiny", focal_lambda=7.0)
+    assert trained.model.config.focal_lambda == 7.0  # the lambda asked for is the one in the loss
     assert trained.n_train == len(splits.frame("train")) and trained.train_seconds > 0
     assert trained.history["loss"].notna().any()
     preds = {s: dh.predict(trained.model, datasets[s], tokenizer, profile) for s in ("val", "test")}

@@ -107,6 +107,10 @@ def test_sections_render_from_metrics(fake_reports):
     assert "Lowest test MSE: <b>decoder+bilstm</b>" in phase2 and "it beats the constant predictor" in phase2
     dual = report.section_html("dualhead", reports=fake_reports)
     assert "<b>83" in dual and "<b>Not comparable</b>" in dual and "93.74" in dual
+    assert (
+        "picked on validation: <b>lambda 10</b> (mean validation macro-F1 of the two heads 0.490; lambda 1: 0.370)"
+        in dual
+    )
     grid = report.section_html("grid", reports=fake_reports)
     assert "gamma 3, alpha 1" in grid and "16 cells trained" in grid
     phase1 = report.section_html("phase1", reports=fake_reports)

@@ -104,7 +104,7 @@ class TrainedModel:
 
 
 def new_model(profile, splits: DualHeadSplits, heads: str = "both", gamma: float | None = None,
-              alpha: float | None = None) -> DualHeadBert:
+              alpha: float | None = None, focal_lambda: float | None = None) -> DualHeadBert:
     """A DualHeadBert on the profile's pretrained encoder; BCE pos_weight from the train split's counts."""
     from .models.backbones import resolve_model_dir
 
@@ -118,7 +118,7 @@ def new_model(profile, splits: DualHeadSplits, heads: str = "both", gamma: float
         pos_weight_n=pos_weight_from_labels(train_n).tolist() if heads in ("both", "n") else None,
         focal_gamma=cfg.focal_gamma if gamma is None else gamma,
         focal_alpha=cfg.focal_alpha if alpha is None else alpha,
-        focal_lambda=cfg.focal_lambda,
+        focal_lambda=cfg.focal_lambda if focal_lambda is None else focal_lambda,
     )
 
 
@@ -133,14 +133,14 @@ def rows_for_heads(dataset, heads: str):
 
 def fit(profile, splits: DualHeadSplits, datasets: dict[str, Any], tokenizer, heads: str = "both",
         gamma: float | None = None, alpha: float | None = None, epochs: float | None = None,
-        run_name: str | None = None) -> TrainedModel:
+        run_name: str | None = None, focal_lambda: float | None = None) -> TrainedModel:
     """Fine-tune a new model (encoder + the requested heads) with the Trainer; time it."""
     from .config import seed_everything
     from .train import TrainSettings, train
 
     seed_everything(profile.seed)
     cfg = profile.dualhead
-    model = new_model(profile, splits, heads, gamma, alpha)
+    model = new_model(profile, splits, heads, gamma, alpha, focal_lambda)
     train_rows = rows_for_heads(datasets["train"], heads)
     eval_rows = rows_for_heads(datasets["val"], heads)
     # the per-epoch eval loss is only logged (thresholds and metrics come from predict on all of val)
@@ -158,6 +158,53 @@ def fit(profile, splits: DualHeadSplits, datasets: dict[str, Any], tokenizer, he
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     model.eval()
     return TrainedModel(model, history, heads, seconds, len(train_rows), epochs, cpu_seconds)
+
+
+@dataclass
+class LambdaChoice:
+    """The joint models of notebook 04, one per focal weight lambda, and the one kept."""
+
+    focal_lambda: float
+    trained: TrainedModel
+    preds: dict[str, Predictions]
+    reports: dict[str, dict]
+    table: pd.DataFrame  # one row per lambda: validation and test macro-F1 per head, training seconds
+    predict_seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"candidates": self.table["lambda"].tolist(), "picked": self.focal_lambda,
+                "selected_on": "validation macro-F1 averaged over head_n and head_i (val-tuned thresholds)",
+                "table": self.table.to_dict(orient="records")}
+
+
+def fit_joint_choosing_lambda(profile, splits: DualHeadSplits, datasets: dict[str, Any], tokenizer,
+                              candidates: Sequence[float] | None = None) -> LambdaChoice:
+    """Train the joint model once per lambda (``profile.dualhead.focal_lambda_candidates``) and keep the one with
+    the best validation macro-F1 averaged over both heads; ties keep the first candidate.
+
+    Why a choice at all: at alpha = 0.25 and gamma = 2 the focal term is far smaller than the pos-weighted BCE,
+    and the shared encoder's optimiser step follows their sum, so at lambda = 1 it barely serves head_i.
+    """
+    cfg = profile.dualhead
+    candidates = tuple(candidates or cfg.focal_lambda_candidates or (cfg.focal_lambda,))
+    rows, best, predict_seconds = [], None, 0.0
+    for lam in candidates:
+        trained = fit(profile, splits, datasets, tokenizer, heads="both", focal_lambda=lam,
+                      run_name=f"joint_lambda{lam:g}")
+        start = time.perf_counter()
+        preds = {s: predict(trained.model, datasets[s], tokenizer, profile, desc=f"predict {s} (lambda {lam:g})")
+                 for s in ("val", "test")}
+        predict_seconds += time.perf_counter() - start
+        reports = evaluate(splits, preds)
+        val_mean = (reports["n"]["val_macro_f1"] + reports["i"]["val_macro_f1"]) / 2
+        rows.append({"lambda": float(lam), "val_macro_f1_n": reports["n"]["val_macro_f1"],
+                     "val_macro_f1_i": reports["i"]["val_macro_f1"], "val_macro_f1_mean": val_mean,
+                     "test_macro_f1_n": reports["n"]["macro_f1"], "test_macro_f1_i": reports["i"]["macro_f1"],
+                     "train_seconds": trained.train_seconds})
+        if best is None or val_mean > best[0]:
+            best = (val_mean, float(lam), trained, preds, reports)
+    _, lam, trained, preds, reports = best
+    return LambdaChoice(lam, trained, preds, reports, pd.DataFrame(rows), predict_seconds)
 
 
 def _model_loss(model, inputs):
@@ -503,7 +550,7 @@ def training_json(trained: TrainedModel) -> dict[str, Any]:
 
 def notebook04_payload(profile, splits: DualHeadSplits, reports: dict[str, dict], separate: dict[str, dict] | None,
                        trained: dict[str, TrainedModel], bias: dict, rare: dict[str, pd.DataFrame],
-                       timings: dict[str, float]) -> dict[str, Any]:
+                       timings: dict[str, float], lambda_choice: LambdaChoice | None = None) -> dict[str, Any]:
     """Everything notebook 04 writes into ``dualhead.json`` (the grid is added by notebook 05).
     ``separate=None`` when the profile skips the two single-head models (``train_separate_models=False``)."""
     from .data_dualhead import label_map_table
@@ -532,6 +579,9 @@ def notebook04_payload(profile, splits: DualHeadSplits, reports: dict[str, dict]
         "model": {"encoder": profile.models.encoder, "pooling": "mean", "max_length": profile.dualhead.max_length,
                   "epochs": profile.dualhead.epochs, "batch_size": profile.dualhead.batch_size,
                   "lr": profile.dualhead.lr, "focal_gamma": profile.dualhead.focal_gamma,
-                  "focal_alpha": profile.dualhead.focal_alpha, "focal_lambda": profile.dualhead.focal_lambda},
+                  "focal_alpha": profile.dualhead.focal_alpha,
+                  "focal_lambda": (profile.dualhead.focal_lambda if lambda_choice is None
+                                   else lambda_choice.focal_lambda)},
+        "focal_lambda_choice": None if lambda_choice is None else lambda_choice.to_json(),
         "data": splits.summary(),
     }

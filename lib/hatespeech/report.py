@@ -234,7 +234,7 @@ SECTIONS: tuple[Section, ...] = (
         "DualHeadBERT: toxicity types and identity groups",
         "04_dualhead.ipynb",
         "dualhead.json",
-        ("bias", "rare_label_confusion", "training", "model", "data"),
+        ("focal_lambda_choice", "bias", "rare_label_confusion", "training", "model", "data"),
         "head_n",
         "One shared encoder with two heads (pos-weighted BCE for toxicity types, focal loss for identity "
         "groups), labels masked where a source does not annotate them; thresholds tuned on validation.",
@@ -868,6 +868,16 @@ def _summary_dualhead(payload) -> list[str]:
         lines.append(
             f"Macro-F1 on test: toxicity-type head {_num(_get(n, 'macro_f1', default='–'))}, "
             f"identity head {_num(_get(i, 'macro_f1', default='–'))}."
+        )
+    choice = payload.get("focal_lambda_choice") or {}
+    rows = [r for r in choice.get("table") or [] if isinstance(r, dict) and "val_macro_f1_mean" in r]
+    if rows and _get(choice, "picked") is not None:
+        others = "; ".join(f"lambda {_num(r['lambda'])}: {_num(r['val_macro_f1_mean'])}"
+                           for r in rows if r["lambda"] != choice["picked"])
+        picked = next((r for r in rows if r["lambda"] == choice["picked"]), rows[0])
+        lines.append(
+            f"Focal weight picked on validation: <b>lambda {_num(choice['picked'])}</b> (mean validation macro-F1 "
+            f"of the two heads {_num(picked['val_macro_f1_mean'])}" + (f"; {others}" if others else "") + ")."
         )
     bias = payload.get("bias") or {}
     final = _get(bias, "final_x100", "final_score", "final", "score")
