@@ -125,18 +125,25 @@ class PeakRSS:
         return False
 
 
+def _glibc():
+    """The C library when it is glibc (its malloc tunables are used below), else None."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    except OSError:
+        return None
+
+
 def release_free_heap() -> bool:
     """Return the free pages of glibc's heap to the OS now (``malloc_trim(0)``): True if any were released.
 
     Without it, memory freed earlier in the process stays resident and is reused by later allocations, so
     RSS does not grow for them and a peak measured above an entry value reads ~0 MB.
     """
-    try:
-        import ctypes
-
-        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
-    except (OSError, AttributeError):
-        return False
+    libc = _glibc()
+    return bool(libc.malloc_trim(0)) if libc is not None else False
 
 
 def return_freed_memory_to_os() -> bool:
@@ -145,16 +152,11 @@ def return_freed_memory_to_os() -> bool:
     Without it, glibc's dynamic mmap threshold grows after the first large frees and later allocations are
     served from the (never shrinking) heap: every method after the first would show ~0 MB. Linux/glibc only.
     """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3
-        return bool(libc.mallopt(m_mmap_threshold, 64 * 1024)) and bool(
-            libc.mallopt(m_trim_threshold, 128 * 1024)
-        )
-    except (OSError, AttributeError):
+    libc = _glibc()
+    if libc is None:
         return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_mmap_threshold, 64 * 1024)) and bool(libc.mallopt(m_trim_threshold, 128 * 1024))
 
 
 @contextmanager
