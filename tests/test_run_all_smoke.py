@@ -15,14 +15,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hatespeech import publish
+from hatespeech import paths, publish
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXPECTED_NOTEBOOKS = ("01", "02", "03", "04", "05", "06")
 
 
 @pytest.mark.slow
+@pytest.mark.data
 def test_smoke_build_runs_every_notebook_and_writes_expected_metrics(tmp_path):
+    if not (paths.data_dir() / "stormfront_degibert2018").exists():
+        pytest.skip(f"the corpora are not in {paths.data_dir()} (set HATESPEECH_DATA_DIR): the build reads them")
     present = publish.discover_notebooks(NOTEBOOKS)
     if not present:
         pytest.skip("no notebooks in notebooks/ yet")
