@@ -14,7 +14,7 @@ def test_profiles_exist_and_differ():
 def test_overrides_with_dotted_keys_and_fresh_copies():
     p = config.get_profile("cpu", **{"anticipation.phase1_epochs": 3.0, "seed": 7})
     assert p.anticipation.phase1_epochs == 3.0 and p.seed == 7
-    assert config.get_profile("cpu").anticipation.phase1_epochs == 1.0  # no leak between calls
+    assert config.get_profile("cpu").anticipation.phase1_epochs == 2  # no leak between calls
 
 
 def test_unknown_profile_and_setting_are_named():

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from hatespeech.config import get_profile
 from hatespeech.data import (DataLeakageError, DataValidationError, build_phase1_corpus, leakage_check,
                              load_prefix_probability, phase1_splits)
-from hatespeech.data.phase1 import map_phase1_labels, near_duplicate_mask, phase1_keys
+from hatespeech.data.phase1 import map_phase1_labels, near_duplicate_mask, phase1_groups, phase1_keys
 from hatespeech.data.schema import FilterLog
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
@@ -127,8 +128,10 @@ def test_split_manifest_is_deterministic_reused_and_rebuilt(tmp_path):
     first = phase1_splits(prof, df, report, path=path)
     assert not first.reused and path.exists()
     assert sum(first.sizes().values()) == len(df) and first.sizes()["val"] >= 1
-    keys = set(phase1_keys(first["train"])) | set(phase1_keys(first["val"]))
-    assert keys == set(phase1_keys(df)) and not set(phase1_keys(first["train"])) & set(phase1_keys(first["val"]))
+    parts = {name: set(phase1_keys(first[name])) for name in ("train", "selection", "val")}
+    assert set.union(*parts.values()) == set(phase1_keys(df))
+    assert not (parts["train"] & parts["val"] or parts["train"] & parts["selection"]
+                or parts["selection"] & parts["val"])
     again = phase1_splits(prof, df, report, path=path)
     assert again.reused and again.manifest["splits"] == first.manifest["splits"]
     other = tmp_path / "fresh.json"
@@ -136,6 +139,35 @@ def test_split_manifest_is_deterministic_reused_and_rebuilt(tmp_path):
     assert json.loads(other.read_text())["splits"] == first.manifest["splits"] and not fresh.reused
     changed = phase1_splits(prof, df.iloc[:-1], report, path=path)
     assert not changed.reused and sum(changed.sizes().values()) == len(df) - 1
+
+
+def _posts(n_posts: int, sentences_per_post: int, seed: int = 0) -> pd.DataFrame:
+    """A Stormfront-like corpus: ids ``<post>_<n>``, mixed labels within a post, plus single tweets."""
+    rng = np.random.default_rng(seed)
+    rows = [{"id": f"{post}_{i}", "source": "stormfront", "text": f"post {post} sentence {i}",
+             "label": int(rng.random() < 0.3), "n_words": 4}
+            for post in range(1000, 1000 + n_posts) for i in range(1, sentences_per_post + 1)]
+    rows += [{"id": str(j), "source": "olid", "text": f"tweet {j}", "label": int(j % 4 == 0), "n_words": 2}
+             for j in range(200)]
+    return pd.DataFrame(rows)
+
+
+def test_split_keeps_every_stormfront_post_in_one_part(tmp_path):
+    df = _posts(n_posts=120, sentences_per_post=5)
+    splits = phase1_splits(profile(), df, {}, path=tmp_path / "grouped.json")
+    where = {}
+    for name in ("train", "selection", "val"):
+        part = splits[name]
+        assert "group" in part
+        for group in part.loc[part["source"] == "stormfront", "group"]:
+            where.setdefault(group, set()).add(name)
+    assert len(where) == 120 and all(len(parts) == 1 for parts in where.values())
+    # the seed's 85/15 holds (in posts, so roughly in rows), and the selection set is ~10% of the 85
+    sizes = splits.sizes()
+    assert abs(sizes["val"] / len(df) - 0.15) < 0.04
+    assert abs(sizes["selection"] / (sizes["train"] + sizes["selection"]) - 0.10) < 0.04
+    assert phase1_groups(df.iloc[:2]).tolist() == ["stormfront:1000", "stormfront:1000"]
+    assert phase1_groups(df.tail(1)).tolist() == ["olid:199"]
 
 
 def test_split_default_path_under_artifacts(tmp_path, monkeypatch):

@@ -42,7 +42,7 @@ def test_tables_payload_and_figures(tmp_path):
         "empty_after_cleaning": 1}
     assert sum(payload["splits"]["phase1"]["sizes"].values()) == len(corpus)
     by = payload["splits"]["phase1"]["by_source_label"]
-    assert sum(v["train"] + v["val"] for v in by.values()) == len(corpus)
+    assert sum(v["train"] + v.get("selection", 0) + v["val"] for v in by.values()) == len(corpus)
 
     lengths = summary.text_lengths(sources)
     figures = [plots.label_distribution(dist, "cap"), plots.length_histograms(lengths),

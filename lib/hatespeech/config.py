@@ -62,19 +62,30 @@ class AnticipationConfig:
     # Phase 1
     phase1_max_train_samples: int | None = None  # sentences per variant (each gives one random prefix, or all
     phase1_max_eval_samples: int | None = None  # of them in the decoder's one-pass training)
-    phase1_epochs: float = 1.0
+    phase1_max_selection_samples: int | None = None  # selection-set sentences scored after every epoch
+    # Epochs are a *maximum*: the selection set is scored after every epoch and the best epoch is kept.
+    phase1_epochs: int = 1
+    phase1_decoder_epochs: int | None = None  # decoder variants; None = phase1_epochs
     phase1_batch_size: int = 16
     phase1_lr: float = 5e-5
+    # Learning rates tried per backbone on the plain variant (encoder / decoder), picked by selection-set F1;
+    # the +biLSTM variant of that backbone reuses the pick. None = phase1_lr only.
+    phase1_encoder_lr_candidates: tuple[float, ...] | None = None
+    phase1_decoder_lr_candidates: tuple[float, ...] | None = None
     # Phase 2
-    phase2_epochs: float = 2.0
+    phase2_epochs: int = 2  # a maximum: the held-out phase-2 train sentences pick the epoch (lowest MSE)
     phase2_batch_size: int = 16
     phase2_lr: float = 3e-5
     phase2_C: float = 1.0  # w = 0.8 * C * y + 0.2 * w_len
     phase2_max_train_sentences: int | None = None
+    # Backbone layers trained in phase 2 (from the top; None = all). 480 sentences are few: the cpu profile
+    # adapts the top layers of the phase-1 model rather than all of it.
+    phase2_trainable_layers: int | None = None
     phase1_prefix_eval_sentences: int | None = None  # val sentences scored at every prefix (None = all eval)
     phase2_ablation_variants: tuple[str, ...] | None = None  # phase 2 from the bare backbone; None = all
     phase1_decoder_max_train_samples: int | None = None  # decoder variants; None = phase1_max_train_samples
     head_lr: float | None = 1e-3  # head + biLSTM learning rate (None = the phase's lr); new heads need more
+    bootstrap_resamples: int = 1000  # resamples of sentences / Stormfront posts for every interval
 
 
 @dataclass
@@ -136,9 +147,10 @@ def _smoke() -> Profile:
             phase1_max_train_samples=64,
             phase1_max_eval_samples=48,
             phase1_batch_size=8,
-            phase2_epochs=1.0,
+            phase2_epochs=1,
             phase2_batch_size=8,
             phase2_max_train_sentences=12, phase1_prefix_eval_sentences=24, phase2_ablation_variants=("encoder",),
+            phase1_max_selection_samples=24, phase1_encoder_lr_candidates=(5e-5, 1e-4), bootstrap_resamples=200,
         ),
         dualhead=DualHeadConfig(
             max_length=32,
@@ -157,9 +169,13 @@ def _cpu() -> Profile:
         name="cpu",
         data=DataConfig(phase1_max_rows_per_source=4000, dualhead_max_rows=None),
         anticipation=AnticipationConfig(
-            phase1_max_train_samples=6000, phase1_decoder_max_train_samples=1500,
-            phase1_max_eval_samples=1000, phase1_prefix_eval_sentences=400,
-            phase2_ablation_variants=("encoder", "decoder"), phase1_lr=1e-4, phase2_lr=1e-4,
+            # Every layer trained (the capacity the task needs); sizes and the sweep fit 02 + 03 in ~40 min.
+            encoder_trainable_layers=None, decoder_trainable_layers=None,
+            phase1_max_train_samples=4000, phase1_decoder_max_train_samples=600,
+            phase1_max_eval_samples=1000, phase1_max_selection_samples=600, phase1_prefix_eval_sentences=200,
+            phase1_epochs=2, phase1_decoder_epochs=1, phase1_lr=1e-4, phase1_encoder_lr_candidates=(3e-5, 1e-4),
+            phase1_decoder_lr_candidates=(5e-5,),  # one rate: a second decoder run would not fit the budget
+            phase2_ablation_variants=("encoder",), phase2_lr=1e-4, phase2_trainable_layers=2,
         ),
         dualhead=DualHeadConfig(max_train_samples=5000, max_eval_samples=2000, grid_epochs=20.0,
                                 focal_lambda_candidates=(1.0, 10.0)),  # nb 04 ~14 min on 2 cores
@@ -175,10 +191,12 @@ def _gpu() -> Profile:
             encoder_trainable_layers=None,
             decoder_trainable_layers=None,
             lstm_hidden=256,
-            phase1_epochs=3.0,
+            phase1_epochs=3,
             phase1_batch_size=32,
             phase1_lr=2e-5,
-            phase2_epochs=4.0,
+            phase1_encoder_lr_candidates=(2e-5, 5e-5),
+            phase1_decoder_lr_candidates=(2e-5, 5e-5),
+            phase2_epochs=4,
         ),
         dualhead=DualHeadConfig(max_length=128, epochs=3.0, batch_size=32, lr=2e-5, grid_mode="finetune",
                                 grid_epochs=1.0, focal_lambda_candidates=(1.0, 3.0, 10.0, 30.0)),

@@ -102,7 +102,20 @@ def phase2_weights(labels: torch.Tensor, w_len: torch.Tensor, C: float = 1.0) ->
     return 0.8 * C * labels + 0.2 * w_len
 
 
-def weighted_mse(predictions: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Weighted mean squared error sum(w·(p - y)^2) / sum(w)."""
+def weighted_mse(predictions: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor,
+                 normaliser: float | None = None) -> torch.Tensor:
+    """Weighted squared error.
+
+    Without ``normaliser``: the weighted mean sum(w·(p - y)^2) / sum(w), whose scale depends on the batch's own
+    weights (a batch of low-target prefixes gets its errors blown up). With a fixed ``normaliser`` (phase 2:
+    the train set's mean weight x the nominal prefixes per batch): sum(w·(p - y)^2) / normaliser, so each
+    prefix pulls with the same force whatever else is in its batch, and the losses of any partition of the
+    same prefixes into batches add up to the same total.
+    """
     weights = weights.to(predictions.dtype)
-    return (weights * (predictions - targets.to(predictions.dtype)) ** 2).sum() / weights.sum().clamp_min(1e-8)
+    squared = weights * (predictions - targets.to(predictions.dtype)) ** 2
+    if normaliser is not None:
+        if normaliser <= 0:
+            raise ValueError(f"normaliser must be > 0, got {normaliser}")
+        return squared.sum() / normaliser
+    return squared.sum() / weights.sum().clamp_min(1e-8)

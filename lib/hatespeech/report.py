@@ -158,12 +158,6 @@ def _json_default(value):
 # when its metrics are absent ("not run in this build"), so the report builds while experiments are missing.
 # Figures are found by name prefix (FIGURE_PREFIXES), so a new figure shows up without a change here.
 
-# Seed numbers quoted beside ours (hand-typed from the seed projects' write-ups; ours come from metrics JSON).
-SEED_PHASE1 = {  # variant -> (accuracy, F1) reported by the anticipation seed, on its own data and split
-    "decoder": ("GPT-2", 0.78, 0.74),
-    "encoder": ("BERT", 0.66, 0.58),
-    "encoder+bilstm": ("BERT+biLSTM", 0.69, 0.62),
-}
 PUBLISHED_BIAS = {"Detoxify unbiased (published)": 93.74, "Jigsaw Unintended Bias winner (private LB)": 94.73}
 
 # Figure file-name prefixes per section: notebooks save figures as reports/figures/<prefix><what>.png.
@@ -459,26 +453,17 @@ def _tables_data(payload) -> list:
 
 
 def _tables_phase1(payload) -> list:
-    """Ours beside the seed's published phase-1 numbers (accuracy, F1)."""
-    import pandas as pd
+    """Models and baselines on the same evaluation prefixes with intervals; comparisons; sweep; seed context."""
+    from .anticipation_evidence import phase1_tables
 
-    phase1 = payload.get("phase1") or {}
-    rows = {}
-    for variant, (seed_model, seed_acc, seed_f1) in SEED_PHASE1.items():
-        ours = phase1.get(variant) if isinstance(phase1.get(variant), dict) else {}
-        rows[variant] = {
-            "accuracy (ours)": _get(ours, "accuracy"),
-            "F1 (ours)": _get(ours, "f1"),
-            "seed model": seed_model,
-            "accuracy (seed)": seed_acc,
-            "F1 (seed)": seed_f1,
-        }
-    return [
-        (
-            "phase 1 beside the seed's published numbers (its own data and split)",
-            pd.DataFrame.from_dict(rows, orient="index"),
-        )
-    ]
+    return phase1_tables(payload)
+
+
+def _tables_phase2(payload) -> list:
+    """Test MSE of every model and baseline with intervals, and the paired comparisons."""
+    from .anticipation_evidence import phase2_tables
+
+    return phase2_tables(payload)
 
 
 def _tables_dualhead(payload) -> list:
@@ -522,6 +507,7 @@ def _tables_grid(payload) -> list:
 _CURATED = {
     "data": _tables_data,
     "phase1": _tables_phase1,
+    "phase2": _tables_phase2,
     "dualhead": _tables_dualhead,
     "grid": _tables_grid,
 }
@@ -813,50 +799,26 @@ def _summary_data(payload) -> list[str]:
 
 
 def _summary_phase1(payload) -> list[str]:
-    phase1 = payload.get("phase1") or {}
-    lines, seed_rows = [], []
-    scored = {v: m for v, m in phase1.items() if isinstance(m, dict) and _get(m, "f1") is not None}
-    if scored:
-        best = max(scored, key=lambda v: scored[v]["f1"])
-        lines.append(
-            f"Best prefix F1: <b>{_html.escape(best)}</b> with F1 {_num(scored[best]['f1'])}"
-            + (f", accuracy {_num(scored[best]['accuracy'])}" if "accuracy" in scored[best] else "")
-            + "."
-        )
-    for variant, (name, acc, f1) in SEED_PHASE1.items():
-        ours = phase1.get(variant) or {}
-        seed_rows.append(
-            f"{variant} {_num(_get(ours, 'accuracy', default='–'))}/{_num(_get(ours, 'f1', default='–'))}"
-            f" vs seed {name} {acc:.2f}/{f1:.2f}"
-        )
-    lines.append(
-        "Accuracy/F1, ours vs the seed's published numbers (different data, split and model sizes, so a "
-        "guide, not a like-for-like comparison): " + "; ".join(seed_rows) + "."
-    )
-    return lines
+    """The generated findings of notebook 02 (baselines, intervals, verdicts), and the seed as context."""
+    from .anticipation import SEED_CONTEXT_NOTE
+    from .anticipation_evidence import phase1_findings
+
+    if "phase1_evidence" not in payload:
+        return ["This build's phase-1 results carry no baselines or intervals: re-run notebook 02."]
+    return [_html.escape(line) for line in phase1_findings(payload)] + [_html.escape(SEED_CONTEXT_NOTE)]
 
 
 def _summary_phase2(payload) -> list[str]:
-    phase2 = payload.get("phase2") or {}
-    lines = []
-    scored = {v: m for v, m in phase2.items() if isinstance(m, dict) and _get(m, "mse") is not None}
-    baselines = payload.get("baselines") or {}
-    constant = next(
-        (_get(m, "mse") for k, m in baselines.items() if "constant" in k and isinstance(m, dict)), None
-    )
-    if scored:
-        best = min(scored, key=lambda v: scored[v]["mse"])
-        text = f"Lowest test MSE: <b>{_html.escape(best)}</b> at {_num(scored[best]['mse'])}"
-        if constant is not None:
-            verdict = "beats" if scored[best]["mse"] < constant else "does <b>not</b> beat"
-            text += f"; it {verdict} the constant predictor ({_num(constant)})"
-        lines.append(text + ".")
-    agreement = payload.get("annotator_agreement") or {}
+    """The generated findings of notebook 03 and the annotators' agreement (two LLM passes, no ceiling)."""
+    from .anticipation_evidence import phase2_findings
+
+    lines = ([_html.escape(line) for line in phase2_findings(payload)] if "phase2_evidence" in payload
+             else ["This build's phase-2 results carry no intervals: re-run notebook 03."])
+    agreement = (payload.get("annotator_agreement") or {}).get("test") or {}
     if _get(agreement, "mse") is not None:
         lines.append(
-            f"The two annotators differ by MSE {_num(agreement['mse'])} from each other"
-            + (f" (Pearson r {_num(agreement['pearson'])})" if "pearson" in agreement else "")
-            + ": that is roughly the floor a model can reach against their mean."
+            f"The two annotation passes differ by MSE {_num(agreement['mse'])} on the test prefixes; both are "
+            "readings by one large language model, so this is not a human ceiling."
         )
     return lines
 

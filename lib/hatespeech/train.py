@@ -122,8 +122,12 @@ def train(
     settings: TrainSettings,
     eval_dataset=None,
     data_collator=None,
+    callbacks=None,
 ) -> tuple[Any, pd.DataFrame]:
-    """Train ``model`` in place; return (model, history) where history has step, epoch, loss, eval_loss."""
+    """Train ``model`` in place; return (model, history) where history has step, epoch, loss, eval_loss.
+
+    ``callbacks`` are ``transformers.TrainerCallback`` objects (e.g. the anticipation experiments' per-epoch
+    selection, which keeps the weights of the epoch that scores best on a selection set)."""
     trainer = LossFnTrainer(
         model=model,
         args=training_arguments(settings, evaluate=eval_dataset is not None),
@@ -132,6 +136,7 @@ def train(
         data_collator=data_collator,
         loss_fn=loss_fn,
         head_lr=settings.head_lr,
+        callbacks=callbacks,
     )
     trainer.train()
     return model, history_frame(trainer.state.log_history)

@@ -218,10 +218,19 @@ def build_phase1_corpus(profile, data_dir: str | Path | None = None,
     return corpus, report
 
 
+#: Share of the train part carved out (grouped the same way) as the selection set: learning rates, epochs and
+#: thresholds are chosen on it, so the reported evaluation split ("val", the seed's 15%) chooses nothing.
+SELECTION_FRACTION_OF_TRAIN = 0.10
+
+
 @dataclass
 class Phase1Splits:
-    """``frames`` = ``{"train": df, "val": df}`` (columns as the corpus); ``manifest`` as saved at ``path``;
-    ``reused`` tells whether an existing manifest was loaded."""
+    """``frames`` = ``{"train": df, "selection": df, "val": df}`` (columns as the corpus, plus ``group``);
+    ``manifest`` as saved at ``path``; ``reused`` tells whether an existing manifest was loaded.
+
+    ``val`` is the seed's 15% evaluation split (reported); ``selection`` is 10% of the seed's 85% (chooses
+    learning rate, epochs and thresholds); ``train`` is the rest.
+    """
 
     frames: dict[str, pd.DataFrame]
     manifest: dict[str, Any]
@@ -241,6 +250,28 @@ def phase1_keys(df: pd.DataFrame) -> pd.Series:
     return df["source"].astype(str) + ":" + df["id"].astype(str)
 
 
+def phase1_groups(df: pd.DataFrame) -> pd.Series:
+    """The unit that must not straddle a split: a Stormfront *post* (ids are ``<postID>_<sentenceNo>``, and
+    sentences of one post share author, topic and often wording); every other source's row is its own unit
+    (tweets without a parent id in these corpora). Bootstrap intervals resample these units too."""
+    post = df["id"].astype(str).str.rsplit("_", n=1).str[0]
+    own = df["id"].astype(str)
+    return df["source"].astype(str) + ":" + post.where(df["source"].eq("stormfront"), own)
+
+
+def grouped_stratified_split(df: pd.DataFrame, groups: pd.Series, fractions: Mapping[str, float],
+                             seed: int) -> dict[str, pd.Index]:
+    """:func:`stratified_split` over *groups*: each group goes whole to one split, stratified by source and by
+    whether the group holds any hateful row. Sizes follow the fractions in groups, so in rows only roughly
+    (a post has ~1-20 sentences)."""
+    table = pd.DataFrame({"group": groups.to_numpy(), "source": df["source"].to_numpy(),
+                          "label": df["label"].to_numpy()})
+    per_group = (table.groupby("group", sort=True).agg(source=("source", "first"), label=("label", "max"))
+                 .reset_index())
+    parts = stratified_split(per_group, ["source", "label"], fractions, seed)
+    return {name: df.index[groups.isin(per_group.loc[idx, "group"]).to_numpy()] for name, idx in parts.items()}
+
+
 def manifest_path(profile, name: str = "phase1") -> Path:
     from .. import paths
 
@@ -249,26 +280,34 @@ def manifest_path(profile, name: str = "phase1") -> Path:
 
 def phase1_splits(profile, corpus: pd.DataFrame | None = None, report: Mapping[str, Any] | None = None,
                   data_dir: str | Path | None = None, path: str | Path | None = None) -> Phase1Splits:
-    """The seeded phase-1 train/val split (``1 - val_fraction`` / ``val_fraction``, stratified by source x
-    label), saved as a manifest at ``artifacts_dir()/<profile>/splits/phase1.json`` and reused whenever the
-    seed, fractions and corpus (keys and labels) are unchanged. Builds the corpus when not given."""
+    """The seeded, grouped phase-1 split: ``val`` (``val_fraction``, the seed's 15%, reported), ``selection``
+    (:data:`SELECTION_FRACTION_OF_TRAIN` of the rest, chooses settings) and ``train``; stratified by source x
+    label, whole Stormfront posts per split (:func:`phase1_groups`). Saved as a manifest at
+    ``artifacts_dir()/<profile>/splits/phase1.json`` and reused whenever the seed, fractions, grouping and
+    corpus (keys and labels) are unchanged. Builds the corpus when not given."""
     if corpus is None:
         corpus, report = build_phase1_corpus(profile, data_dir=data_dir)
     val = float(profile.data.phase1_val_fraction)
-    fractions = {"train": 1.0 - val, "val": val}
+    selection = (1.0 - val) * SELECTION_FRACTION_OF_TRAIN
+    fractions = {"train": 1.0 - val - selection, "selection": selection, "val": val}
     keys = phase1_keys(corpus)
+    groups = phase1_groups(corpus)
     meta = {"name": "phase1", "profile": profile.name, "seed": int(profile.seed), "fractions": fractions,
-            "stratify": ["source", "label"], "fingerprint": fingerprint(keys, corpus["label"]), "n": len(corpus)}
+            "stratify": ["source", "label"], "grouped_by": "stormfront post id; other rows alone",
+            "fingerprint": fingerprint(keys, corpus["label"]), "n": len(corpus)}
     path = Path(path) if path is not None else manifest_path(profile)
 
     def make():
-        index = stratified_split(corpus, ["source", "label"], fractions, int(profile.seed))
+        index = grouped_stratified_split(corpus, groups, fractions, int(profile.seed))
         return {name: keys.loc[idx].tolist() for name, idx in index.items()}
 
     manifest, reused = load_or_create_manifest(path, make, meta)
-    frames = {name: frame.reset_index(drop=True) for name, frame in apply_manifest(corpus, manifest, keys).items()}
+    with_groups = corpus.assign(group=groups)
+    frames = {name: frame.reset_index(drop=True)
+              for name, frame in apply_manifest(with_groups, manifest, keys).items()}
     return Phase1Splits(frames, manifest, path, reused, dict(report) if report else None)
 
 
 __all__ = ["build_phase1_corpus", "leakage_check", "phase1_splits", "map_phase1_labels", "PHASE1_MAPPINGS",
-           "Phase1Splits", "phase1_keys", "manifest_path", "near_duplicate_mask"]
+           "Phase1Splits", "phase1_keys", "phase1_groups", "grouped_stratified_split", "manifest_path",
+           "near_duplicate_mask", "SELECTION_FRACTION_OF_TRAIN"]

@@ -21,6 +21,8 @@ KIND_LABELS = {
     "phase1_only": "phase 1 only",
     "no_phase1": "phase 2 only (no phase 1)",
     "constant": "constant (train mean)",
+    "phase1_only_corrected": "phase 1 only, prior-corrected",
+    "baseline": "baseline",
 }
 
 
@@ -106,41 +108,33 @@ def phase1_by_source(table: pd.DataFrame, caption: str | None = None):
     return fig
 
 
-def phase1_vs_seed(table: pd.DataFrame, caption: str | None = None):
-    """Our accuracy / F1 per variant beside the seed's published numbers (where the seed has one)."""
-    rows = []
-    for row in table.to_dict("records"):
-        for metric in ("accuracy", "f1"):
-            rows.append(
-                {
-                    "variant": row["variant"],
-                    "metric": metric,
-                    "value": row[metric],
-                    "who": f"ours ({row['model']})",
-                }
-            )
-            if row.get(f"seed_{metric}") is not None and not pd.isna(row.get(f"seed_{metric}")):
-                rows.append(
-                    {
-                        "variant": row["variant"],
-                        "metric": metric,
-                        "value": row[f"seed_{metric}"],
-                        "who": f"seed ({row['seed_model']})",
-                    }
-                )
-    data = pd.DataFrame(rows)
-    data["who"] = data["who"].str.startswith("ours").map({True: "ours", False: "seed (published)"})
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, metric in zip(axes, ("accuracy", "f1")):
-        sns.barplot(data=data[data["metric"] == metric], x="variant", y="value", hue="who", ax=ax)
-        ax.set_ylim(0, 1)
-        ax.set_title(metric)
-        ax.set_ylabel(metric)
-    fig.suptitle(
-        "Phase 1 against the seed (random prefixes; the seed used bert-base-uncased / gpt2)", fontsize=11
-    )
+def _interval_panel(ax, intervals: Mapping[str, Mapping[str, float]], colors: Mapping[str, str], xlabel: str):
+    """Point estimates with 95% interval bars, one row per system (top to bottom in the given order)."""
+    names = list(intervals)
+    for row, name in enumerate(names):
+        iv = intervals[name]
+        ax.errorbar(iv["estimate"], row, xerr=[[iv["estimate"] - iv["low"]], [iv["high"] - iv["estimate"]]],
+                    fmt="o", color=colors.get(name, "C0"), capsize=3)
+        ax.annotate(f"{iv['estimate']:.3f}", (iv["estimate"], row), textcoords="offset points", xytext=(0, 6),
+                    ha="center", fontsize=8)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", alpha=0.3)
+
+
+def phase1_with_baselines(intervals: Mapping[str, Mapping[str, Mapping[str, float]]], baselines: Sequence[str],
+                          caption: str | None = None):
+    """F1 and accuracy of every variant and baseline on the same evaluation prefixes, with 95% bootstrap
+    intervals (baselines in grey)."""
+    colors = {name: ("0.45" if name in baselines else "C0") for name in intervals}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.5 * len(intervals) + 1.8), sharey=True)
+    _interval_panel(axes[0], {k: v["f1"] for k, v in intervals.items()}, colors, "F1 (hateful class)")
+    _interval_panel(axes[1], {k: v["accuracy"] for k, v in intervals.items()}, colors, "accuracy")
+    fig.suptitle("Phase 1 on one random prefix per evaluation sentence: models (blue) and baselines (grey)",
+                 fontsize=11)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    save_figure(fig, "phase1_vs_seed", caption)
+    save_figure(fig, "phase1_with_baselines", caption)
     return fig
 
 
@@ -154,33 +148,16 @@ def phase2_training_curves(history: pd.DataFrame, caption: str | None = None):
     )
 
 
-def phase2_mse(table: pd.DataFrame, seed_claim: str, caption: str | None = None):
-    """Test MSE per variant: phase 1 + phase 2, phase 1 only, phase 2 only; the constant as a line."""
-    data = table[table["kind"] != "constant"].copy()
-    data["model"] = data["kind"].map(KIND_LABELS)
-    constant = table.loc[table["kind"] == "constant", "mse"]
-    fig, ax = plt.subplots(figsize=(9, 4))
-    sns.barplot(
-        data=data,
-        x="variant",
-        y="mse",
-        hue="model",
-        ax=ax,
-        hue_order=[KIND_LABELS[k] for k in ("phase2", "phase1_only", "no_phase1") if k in set(data["kind"])],
-    )
-    for container in ax.containers:
-        ax.bar_label(container, fmt="%.3f", fontsize=7)
-    if len(constant):
-        ax.axhline(
-            float(constant.iloc[0]),
-            color="0.3",
-            ls="--",
-            lw=1,
-            label=f"{KIND_LABELS['constant']}: {float(constant.iloc[0]):.3f}",
-        )
-    ax.set_ylabel("test MSE (lower is better)")
-    ax.legend(fontsize=8)
-    ax.set_title(f"Phase 2 on the prefix_probability test split\n({seed_claim})", fontsize=10)
+def phase2_mse(intervals: Mapping[str, Mapping[str, float]], caption: str | None = None):
+    """Test MSE of every model and baseline with its 95% interval (resampling test sentences), lowest first;
+    baselines in grey."""
+    order = sorted(intervals, key=lambda k: intervals[k]["estimate"])
+    colors = {k: ("C0" if k.startswith("phase2:") else "C1" if k.startswith("no_phase1:") else "0.45")
+              for k in order}
+    fig, ax = plt.subplots(figsize=(9, 0.38 * len(order) + 1.6))
+    _interval_panel(ax, {k: intervals[k] for k in order}, colors, "test MSE (lower is better)")
+    ax.set_title("Phase 2 on the prefix_probability test split: phase 1 + 2 (blue), phase 2 only (orange), "
+                 "baselines (grey)", fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     save_figure(fig, "phase2_mse", caption)
     return fig
