@@ -82,6 +82,8 @@ def tiny_profile(**overrides):
         "anticipation.phase2_batch_size": 4,
         "anticipation.phase2_max_train_sentences": 6,
         "anticipation.phase2_ablation_variants": ("encoder",),
+        "anticipation.phase1_encoder_lr_candidates": (5e-5, 1e-4),
+        "anticipation.bootstrap_resamples": 50,
         "device": "cpu",
     }
     base.update(overrides)
@@ -293,21 +295,26 @@ def test_binary_metrics_and_grouping():
     )
 
 
-def test_seed_table_says_where_we_fall_short():
-    table = ant.phase1_seed_table(
-        {
-            "decoder": {"model_id": "m", "accuracy": 0.70, "f1": 0.80},
-            "decoder+bilstm": {"model_id": "m", "accuracy": 0.5, "f1": 0.5},
-        }
-    )
+def test_seed_table_is_context_without_verdicts():
+    table = ant.phase1_seed_table({"decoder": {"model_id": "m", "accuracy": 0.70, "f1": 0.80},
+                                   "decoder+bilstm": {"model_id": "m", "accuracy": 0.5, "f1": 0.5}})
     row = table.set_index("variant").loc["decoder"]
-    assert (
-        row["seed_accuracy"] == 0.78
-        and "accuracy 0.08 below" in row["verdict"]
-        and "f1" not in row["verdict"]
-    )
-    assert "no number" in table.set_index("variant").loc["decoder+bilstm", "verdict"]
-    assert "falls short" in ant.phase1_shortfall_text(table)
+    assert row["seed_accuracy"] == 0.78 and row["seed_f1"] == 0.74 and "verdict" not in table
+    assert pd.isna(table.set_index("variant").loc["decoder+bilstm", "seed_f1"])
+    assert "context only" in ant.SEED_CONTEXT_NOTE and "baselines" in ant.SEED_CONTEXT_NOTE
+
+
+def test_random_prefix_dataset_draws_fresh_seeded_prefixes_each_epoch(tokenizers):
+    encoded = ant.encode_sentences(tokenizers["encoder"], SENTENCES * 20, 64)
+    dataset = ant.RandomPrefixDataset(encoded, [1, 0, 1] * 20, seed=5)
+    first = [dataset[i]["text"] for i in range(len(dataset))]
+    assert first == [ant.RandomPrefixDataset(encoded, [1, 0, 1] * 20, seed=5)[i]["text"] for i in range(60)]
+    dataset.set_epoch(1)
+    second = [dataset[i]["text"] for i in range(len(dataset))]
+    assert first != second  # a fresh draw per epoch
+    assert all(SENTENCES[i % 3].startswith(t) for i, t in enumerate(second))
+    item = dataset[0]
+    assert item["label"] == 1.0 and item["w_len"] == len(item["text"].split()) / len(SENTENCES[0].split())
 
 
 # ------------------------------------------------------------------------------------ data & leakage
@@ -318,7 +325,10 @@ def test_phase1_training_data_has_no_phase2_sentence(isolated, tokenizers):
     from hatespeech.data.text import normalise_for_matching
 
     profile = tiny_profile()
-    train, val, report = ant.load_phase1_data(profile)
+    data = ant.load_phase1_data(profile)
+    train, report = data.train, data.report
+    assert set(report["split_sizes"]) == {"train", "selection", "val"}
+    assert report["split_manifest"] == f"{profile.name}/splits/phase1.json"  # relative: no machine path
     phase2 = load_prefix_probability("all")
     assert report["sources"]["implicit_hate"]["removed"].get("phase2_tweet_id", 0) > 0  # the fixture did leak
     leakage_check(train, phase2)
@@ -372,10 +382,26 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
     assert {"loss", "eval_loss"} <= set(run1.history().columns)
     payload = run1.payload()
     assert {"accuracy", "f1", "by_source", "by_length_fraction", "training"} <= set(payload["decoder"])
+    # chosen on the selection set: lr (encoder swept over its candidates), epoch and threshold
+    lrs = ant.phase1_lr_candidates(profile, "encoder")
+    assert {row["lr"] for row in run1.sweep if row["variant"] == "encoder"} == set(lrs) and len(lrs) == 2
+    assert sum(row["kept"] for row in run1.sweep if row["variant"] == "encoder") == 1
+    assert run1.metrics["encoder"]["threshold"] == run1.stats["encoder"]["threshold"]
+    assert run1.best_variant() in {"encoder", "decoder", "decoder+bilstm"}
+    # baselines scored on the very same prefixes, and the evidence behind every verdict
+    assert set(run1.baselines) == {"majority", "tfidf_logistic"}
+    for name in ("majority", "tfidf_logistic"):
+        assert run1.predictions[name]["prefix"].tolist() == run1.predictions["encoder"]["prefix"].tolist()
+    evidence = run1.evidence_payload()["phase1_evidence"]
+    assert set(evidence["intervals"]) == {"encoder", "decoder", "decoder+bilstm", "majority", "tfidf_logistic"}
+    assert f"f1:{run1.best_variant()}-tfidf_logistic" in evidence["comparisons"]
+    assert evidence["n_comparisons"] == len(evidence["comparisons"])
+    assert {"f1_margin_over_tfidf", "accuracy_above_majority"} == set(evidence["targets"])
 
     run2 = ant.run_phase2(profile)
     table = run2.mse_table()
-    assert set(table["kind"]) == {"constant", "phase1_only", "phase2", "no_phase1"}
+    assert set(table["kind"]) == {"constant", "phase1_only", "phase2", "no_phase1", "baseline",
+                                  "phase1_only_corrected"}
     assert set(table.loc[table["kind"] == "phase2", "variant"]) == {"encoder", "decoder", "decoder+bilstm"}
     assert table["n"].unique().tolist() == [int(run2.data.test["n_words"].sum())]
     out = run2.payload()
@@ -384,6 +410,16 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
     assert out["baselines"]["constant"]["value"] == pytest.approx(run2.data.train_prefixes["label"].mean())
     assert "not a human ceiling" in out["annotator_agreement"]["note"]
     assert out["best_phase2_variant"] in {"encoder", "decoder", "decoder+bilstm"}
+    assert {"tfidf_ridge", "phase1_only_prior_corrected"} <= set(out["baselines"])
+    assert set(out["baselines"]["phase1_only_prior_corrected"]) == {"encoder", "decoder", "decoder+bilstm"}
+    evidence = out["phase2_evidence"]
+    assert evidence["best_variant"] == out["best_phase2_variant"] and evidence["unit"] == "test sentence"
+    assert evidence["n_units"] == len(run2.data.test)
+    best = f"phase2:{out['best_phase2_variant']}"
+    assert {f"mse:{best}-constant:train_mean", f"mse:{best}-baseline:tfidf_ridge"} <= set(evidence["comparisons"])
+    for variant in ("encoder", "decoder", "decoder+bilstm"):  # the held-out sentences chose the epoch kept
+        stats = out["phase2"][variant]["training"]
+        assert stats["epochs"] <= stats["max_epochs"] and stats["selection"]["kept"]["epoch"] == stats["epochs"]
     assert "annotators:mean of passes" in out["earliness"]["by_model"]
     assert (ant.checkpoint_dir(profile, 2, "decoder") / "config.json").exists()
     assert len(run2.example_trajectories["encoder"][1]) == len(ant.EXAMPLE_SENTENCES[1].split())

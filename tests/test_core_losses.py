@@ -73,3 +73,32 @@ def test_phase2_weights_and_weighted_mse():
     assert w.tolist() == pytest.approx([0.8 * 2 + 0.1, 0.2])
     mse = losses.weighted_mse(torch.tensor([0.5, 0.0]), torch.tensor([1.0, 1.0]), torch.tensor([1.0, 3.0]))
     assert mse.item() == pytest.approx((0.25 + 3.0) / 4)
+
+
+def test_weighted_mse_with_fixed_normaliser_does_not_depend_on_the_batching():
+    """Phase 2's objective: the same prefixes cost the same total loss however they are batched (encoder:
+    flat batches of mixed prefixes; decoder: one sentence's prefixes per row, padded) -- unlike the per-batch
+    weighted mean, which blows up the errors of a batch of low-weight prefixes."""
+    g = torch.Generator().manual_seed(0)
+    pred, target = torch.rand(24, generator=g), torch.rand(24, generator=g)
+    w_len = torch.rand(24, generator=g)
+    weights = losses.phase2_weights(target, w_len, C=1.0)
+    normaliser = float(weights.mean()) * 8
+    whole = losses.weighted_mse(pred, target, weights, normaliser=normaliser)
+    for cuts in ([0, 8, 16, 24], [0, 3, 20, 24], [0, 1, 2, 24]):
+        parts = sum(losses.weighted_mse(pred[a:b], target[a:b], weights[a:b], normaliser=normaliser)
+                    for a, b in zip(cuts[:-1], cuts[1:]))
+        assert parts.item() == pytest.approx(whole.item(), rel=1e-6)
+    # a decoder-style [rows, words] layout with padded slots masked out gives the same number
+    padded = torch.zeros(2, 14)
+    mask = torch.zeros(2, 14, dtype=torch.bool)
+    mask[0, :10], mask[1, :14] = True, True
+    layout = lambda v: padded.clone().masked_scatter(mask, v)  # noqa: E731
+    rowwise = losses.weighted_mse(layout(pred)[mask], layout(target)[mask], layout(weights)[mask], normaliser)
+    assert rowwise.item() == pytest.approx(whole.item(), rel=1e-6)
+    # the per-batch weighted mean (no normaliser) is not batch-independent: two batchings differ
+    mean_a = sum(losses.weighted_mse(pred[a:b], target[a:b], weights[a:b]) for a, b in ((0, 12), (12, 24)))
+    mean_b = sum(losses.weighted_mse(pred[a:b], target[a:b], weights[a:b]) for a, b in ((0, 2), (2, 24)))
+    assert abs(mean_a.item() - mean_b.item()) > 1e-3
+    with pytest.raises(ValueError, match="normaliser"):
+        losses.weighted_mse(pred, target, weights, normaliser=0.0)

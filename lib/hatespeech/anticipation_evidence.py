@@ -85,7 +85,7 @@ def phase1_baselines(run, data) -> None:
     for c in TFIDF_C_GRID:
         model = TfidfLogistic(C=c, seed=profile.seed).fit(fit["prefix"], fit["label"], sample_weight=fit["w_len"])
         probs = model.predict_proba(selection["prefix"])
-        threshold = best_f1_threshold(sel_labels, probs)
+        threshold = best_f1_threshold(sel_labels, probs) if sel_labels.any() else 0.5  # toy data only
         scores[c] = (binary_metrics(sel_labels, probs, threshold)["f1"], threshold, model)
     best_c = max(scores, key=lambda c: scores[c][0])
     f1_sel, threshold, tfidf = scores[best_c]
@@ -148,7 +148,7 @@ def phase1_evidence(run) -> None:
             paired(_f1, best, variant, f"f1:{best}-{variant}")
     # The seed's ranking: GPT-2 above BERT+biLSTM above BERT (F1).
     for a, b in (("decoder", "encoder"), ("encoder+bilstm", "encoder"), ("decoder", "encoder+bilstm")):
-        if a in decisions and b in decisions and f"f1:{a}-{b}" not in comparisons:
+        if a in decisions and b in decisions and not {f"f1:{a}-{b}", f"f1:{b}-{a}"} & set(comparisons):
             paired(_f1, a, b, f"f1:{a}-{b}")
     diff = comparisons[f"f1:{best}-tfidf_logistic"].difference
     run.evidence = {
@@ -251,13 +251,19 @@ def phase2_baselines(run) -> None:
         pos_weight = run.phase1_pos_weight.get(variant)
         if not pos_weight:
             continue
-        p = np.clip(run.predictions[key]["p_hate"].to_numpy(float), 1e-7, 1 - 1e-7)
-        corrected = 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) - math.log(pos_weight))))
+        corrected = prior_corrected(run.predictions[key]["p_hate"].to_numpy(float), pos_weight)
         new_key = f"phase1_only_corrected:{variant}"
         run.predictions[new_key] = run.predictions[key].assign(p_hate=corrected)
         run.metrics[new_key], run.calibration[new_key] = phase2_scores(run.predictions[new_key])
         run.baseline_info[new_key] = {"description": "phase-1 model without phase 2, prior-corrected: "
                                       f"sigmoid(logit - log pos_weight), pos_weight {pos_weight:.2f}"}
+
+
+def prior_corrected(probabilities, pos_weight: float) -> np.ndarray:
+    """sigmoid(logit(p) - log pos_weight): a BCE trained with ``pos_weight`` shifts every logit by about
+    log pos_weight; removing it gives the probability under the train prior (what phase 2's targets measure)."""
+    p = np.clip(np.asarray(probabilities, dtype=float), 1e-7, 1 - 1e-7)
+    return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) - math.log(pos_weight))))
 
 
 def phase2_evidence(run) -> dict[str, Any]:

@@ -1,0 +1,113 @@
+"""Baselines, intervals and verdicts of the anticipation study (hatespeech.anticipation_evidence), on synthetic
+predictions whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import f1_score
+
+from hatespeech import anticipation_evidence as ev
+from hatespeech.anticipation import Phase1Run, Phase2Run
+from hatespeech.config import get_profile
+
+
+def test_fast_f1_and_accuracy_equal_sklearn():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        y, pred = rng.integers(0, 2, 40), rng.integers(0, 2, 40)
+        assert ev._f1(y, pred) == pytest.approx(f1_score(y, pred, zero_division=0))
+        assert ev._accuracy(y, pred) == pytest.approx(np.mean(y == pred))
+    assert ev._f1([0, 0], [0, 0]) == 0.0 and ev._f1([1, 0], [0, 0]) == 0.0
+
+
+def test_prior_correction_undoes_the_class_weight():
+    assert ev.prior_corrected([0.5], 3.0)[0] == pytest.approx(0.25)  # logit 0 - log 3 -> 1 / (1 + 3)
+    assert ev.prior_corrected([0.75], 3.0)[0] == pytest.approx(0.5)
+    assert ev.prior_corrected([0.3], 1.0)[0] == pytest.approx(0.3)
+
+
+def _phase1_run(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(int)
+    frame = pd.DataFrame({"label": y, "prefix": [f"p{i}" for i in range(n)], "group": np.arange(n) // 3,
+                          "source": "olid"})
+    noisy = np.where(rng.random(n) < 0.15, 1 - y, y)
+    probs = {"encoder": y.astype(float), "decoder": rng.random(n), "majority": np.zeros(n),
+             "tfidf_logistic": noisy.astype(float)}
+    run = Phase1Run(profile=get_profile("smoke", **{"anticipation.bootstrap_resamples": 300}))
+    for name, p in probs.items():
+        run.predictions[name] = frame.assign(p_hate=p)
+        accuracy = float(np.mean((p >= 0.5) == y))
+        if name in ("encoder", "decoder"):
+            run.metrics[name] = {"accuracy": accuracy, "f1": ev._f1(y, p >= 0.5)}
+            run.stats[name] = {"threshold": 0.5, "selection": {"kept": {"score": 0.9 if name == "encoder" else 0.2}}}
+        else:
+            run.baselines[name] = {"threshold": 0.5, "accuracy": accuracy}
+    return run
+
+
+def test_phase1_evidence_verdicts_and_targets_on_a_known_case():
+    run = _phase1_run()
+    ev.phase1_evidence(run)
+    e = run.evidence
+    assert e["best_variant"] == "encoder" and e["n_units"] == 100  # groups of 3 sentences resampled together
+    comparisons = e["comparisons"]
+    assert comparisons["f1:encoder-tfidf_logistic"]["verdict"] == "encoder better than tfidf_logistic"
+    assert comparisons["accuracy:encoder-majority"]["verdict"] == "encoder better than majority"
+    assert comparisons["accuracy:decoder-majority"]["verdict"] == "majority better than decoder"
+    # best vs TF-IDF, two variants vs majority, best vs the other variant (which is also the seed's ranking)
+    assert e["n_comparisons"] == len(comparisons) == 4
+    assert e["targets"]["f1_margin_over_tfidf"]["met"] is True
+    assert e["targets"]["accuracy_above_majority"]["by_variant"] == {"encoder": True, "decoder": False}
+    assert e["targets"]["accuracy_above_majority"]["met"] is False
+    lines = ev.phase1_findings({"phase1_evidence": e})
+    assert any("Target (+0.05 with the interval above 0): met" in line for line in lines)
+    assert any("4 paired comparisons" in line for line in lines)
+    again = _phase1_run()
+    ev.phase1_evidence(again)
+    assert again.evidence == e  # seeded: a rerun gives the same intervals
+
+
+def test_phase1_evidence_says_no_clear_difference_for_equal_systems():
+    run = _phase1_run()
+    run.predictions["tfidf_logistic"] = run.predictions["encoder"].copy()
+    ev.phase1_evidence(run)
+    diff = run.evidence["comparisons"]["f1:encoder-tfidf_logistic"]
+    assert diff["verdict"] == "no clear difference" and diff["difference"]["low"] == diff["difference"]["high"] == 0
+    assert run.evidence["targets"]["f1_margin_over_tfidf"]["met"] is False
+
+
+def test_phase1_evidence_refuses_systems_scored_on_other_prefixes():
+    run = _phase1_run()
+    run.predictions["decoder"] = run.predictions["decoder"].assign(prefix="other")
+    with pytest.raises(ValueError, match="same evaluation prefixes"):
+        ev.phase1_evidence(run)
+
+
+def test_phase2_evidence_resamples_sentences_and_checks_the_target():
+    rng = np.random.default_rng(1)
+    rows = [{"sentence_id": f"s{s}", "k": k, "n_words": 12} for s in range(40) for k in range(1, 13)]
+    frame = pd.DataFrame(rows)
+    y = np.clip(rng.normal(0.3, 0.2, len(frame)), 0, 1)
+    frame["label"] = y
+    run = Phase2Run(profile=get_profile("smoke", **{"anticipation.bootstrap_resamples": 300}), data=None)
+    for key, p in {"constant:train_mean": np.full(len(y), y.mean()),
+                   "phase2:encoder": np.clip(y + rng.normal(0, 0.05, len(y)), 0, 1),
+                   "phase2:decoder": np.clip(y + rng.normal(0, 0.3, len(y)), 0, 1),
+                   "baseline:tfidf_ridge": np.clip(y + rng.normal(0, 0.15, len(y)), 0, 1),
+                   "no_phase1:encoder": np.clip(y + rng.normal(0, 0.05, len(y)), 0, 1)}.items():
+        run.predictions[key] = frame.assign(p_hate=p)
+    run.val_mse = {"phase2:encoder": 0.01, "phase2:decoder": 0.09}
+    e = ev.phase2_evidence(run)
+    assert e["best_variant"] == "encoder" and e["n_units"] == 40 and e["unit"] == "test sentence"
+    c = e["comparisons"]
+    assert c["mse:phase2:encoder-constant:train_mean"]["verdict"] == "phase2:encoder better than constant:train_mean"
+    assert c["mse:phase2:encoder-baseline:tfidf_ridge"]["verdict"].startswith("phase2:encoder better")
+    assert c["mse:phase2:encoder-no_phase1:encoder"]["verdict"] == "no clear difference"
+    assert e["targets"]["best_mse"]["met"] is True
+    assert any("no clear difference" in line for line in ev.phase2_findings({"phase2_evidence": e}))
+    run.predictions["phase2:decoder"] = run.predictions["phase2:decoder"].iloc[::-1]
+    with pytest.raises(ValueError, match="not aligned"):
+        ev.phase2_evidence(run)
