@@ -111,3 +111,13 @@ def test_phase2_evidence_resamples_sentences_and_checks_the_target():
     run.predictions["phase2:decoder"] = run.predictions["phase2:decoder"].iloc[::-1]
     with pytest.raises(ValueError, match="not aligned"):
         ev.phase2_evidence(run)
+
+
+def test_reversed_repeats_of_a_comparison_are_shown_once():
+    run = _phase1_run()
+    ev.phase1_evidence(run)
+    comparisons = dict(run.evidence["comparisons"])
+    first = comparisons["f1:encoder-decoder"]
+    comparisons["f1:decoder-encoder"] = {**first, "name_a": "decoder", "name_b": "encoder"}
+    assert list(ev.unique_comparisons(comparisons)) == list(run.evidence["comparisons"])
+    assert len(ev.comparison_table(comparisons)) == len(run.evidence["comparisons"])

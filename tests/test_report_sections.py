@@ -104,7 +104,8 @@ def test_sections_render_from_metrics(fake_reports):
         assert "data:image/png;base64" in html, f"{section.key}: figure with prefix not embedded"
         assert "made with profile smoke, not this report" in html
     phase2 = report.section_html("phase2", reports=fake_reports)
-    assert "Lowest test MSE: <b>decoder+bilstm</b>" in phase2 and "it beats the constant predictor" in phase2
+    assert "Best phase-2 variant on the held-out train sentences: encoder" in phase2
+    assert "phase2:encoder better than constant:train_mean" in phase2 and "test MSE [95% CI]" in phase2
     dual = report.section_html("dualhead", reports=fake_reports)
     assert "<b>83" in dual and "<b>Not comparable</b>" in dual and "93.74" in dual
     assert (
@@ -114,7 +115,8 @@ def test_sections_render_from_metrics(fake_reports):
     grid = report.section_html("grid", reports=fake_reports)
     assert "gamma 3, alpha 1" in grid and "16 cells trained" in grid
     phase1 = report.section_html("phase1", reports=fake_reports)
-    assert "seed GPT-2 0.78/0.74" in phase1
+    assert "Best variant on the selection set: encoder." in phase1 and "context only" in phase1
+    assert "F1 [95% CI]" in phase1 and "paired comparisons" in phase1
     bench = report.section_html("benchmarks", reports=fake_reports)
     assert "<b>44.2x</b> the throughput (target ≥ 8x: met)" in bench
     assert "last word <b>0.288</b>" in bench and "target ≤ 0.2: <b>missed</b>" in bench

@@ -1074,8 +1074,9 @@ def sentence_rows(prefixes: pd.DataFrame) -> pd.DataFrame:
 def load_phase2_data(profile: Profile) -> Phase2Data:
     """Train / held-out validation / test sentences of prefix_probability.
 
-    A tenth of the train sentences (seeded, stratified by corpus class) is held out for the loss curves and
-    the demo-model choice; ``phase2_max_train_sentences`` samples the rest.
+    A tenth of the train sentences (seeded, stratified by corpus class) is held out: it picks the epoch kept
+    and the best variant, and draws the loss curves (``phase2_max_val_sentences`` caps it for smoke runs);
+    ``phase2_max_train_sentences`` samples the rest.
     """
     from sklearn.model_selection import train_test_split
 
@@ -1092,6 +1093,8 @@ def load_phase2_data(profile: Profile) -> Phase2Data:
     )
     limit = profile.anticipation.phase2_max_train_sentences
     fit = sample_sentences(fit, limit, profile.seed, strata=("corpus_class",))
+    val = sample_sentences(val, profile.anticipation.phase2_max_val_sentences, profile.seed,
+                           strata=("corpus_class",))
     train_ids = set(fit["sentence_id"])
     return Phase2Data(
         train=fit.reset_index(drop=True),

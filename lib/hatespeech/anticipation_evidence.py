@@ -155,6 +155,8 @@ def phase1_evidence(run) -> None:
         "unit": unit,
         "n_units": accuracy[best].n_units,
         "n_resamples": n,
+        "seed": int(profile.seed),
+        "seeds_run": 1,
         "best_variant": best,
         "best_variant_chosen_by": "selection-set F1 (the evaluation split chooses nothing)",
         "intervals": {name: {"accuracy": accuracy[name].to_json(), "f1": f1[name].to_json()}
@@ -180,12 +182,23 @@ def phase1_evidence(run) -> None:
     }
 
 
+def unique_comparisons(comparisons: dict[str, Any]) -> dict[str, Any]:
+    """The comparisons without a reversed repeat ("f1:a-b" after "f1:b-a" says the same thing)."""
+    out: dict[str, Any] = {}
+    for key, value in comparisons.items():
+        metric = key.split(":", 1)[0]
+        reversed_key = f"{metric}:{value['name_b']}-{value['name_a']}"
+        if reversed_key not in out:
+            out[key] = value
+    return out
+
+
 def phase1_findings(payload: dict[str, Any]) -> list[str]:
     """Plain sentences for notebook 02 and the report, generated from anticipation.json's ``phase1_evidence``."""
     ev = payload["phase1_evidence"]
     best = ev["best_variant"]
     iv = {k: {m: Interval.from_json(x) for m, x in v.items()} for k, v in ev["intervals"].items()}
-    comp = {k: PairedDifference.from_json(v) for k, v in ev["comparisons"].items()}
+    comp = {k: PairedDifference.from_json(v) for k, v in unique_comparisons(ev["comparisons"]).items()}
     tf = comp[f"f1:{best}-tfidf_logistic"]
     lines = [
         f"Best variant on the selection set: {best}. On the evaluation split it reaches F1 "
@@ -202,11 +215,19 @@ def phase1_findings(payload: dict[str, Any]) -> list[str]:
         if key.startswith("f1:") and not key.endswith("tfidf_logistic"):
             lines.append(f"F1, {c.name_a} minus {c.name_b}: {c.difference.fmt()} -> {c.verdict()}.")
     lines.append(
-        f"{ev['n_comparisons']} paired comparisons are drawn on the same {ev['n_units']} evaluation units "
+        f"{len(comp)} paired comparisons are drawn on the same {ev['n_units']} evaluation units "
         f"({ev['n_resamples']} resamples each, 95% percentile intervals, no correction for multiplicity): "
         "read single borderline verdicts with care."
     )
+    lines.append(_seed_line(ev))
     return lines
+
+
+def _seed_line(ev: dict[str, Any]) -> str:
+    seed = ev.get("seed")
+    return (f"Every number comes from one training run (seed {seed if seed is not None else 'of the profile'}): "
+            "the intervals cover the sampling of evaluation sentences, not training noise. Repeating the best "
+            "variant over 3 seeds did not fit the cpu budget.")
 
 
 # ============================================================================================ phase 2
@@ -304,7 +325,7 @@ def phase2_evidence(run) -> dict[str, Any]:
                     paired(key, other)
     best_interval = intervals[best_key]
     evidence = {
-        "unit": unit, "n_units": best_interval.n_units, "n_resamples": n,
+        "unit": unit, "n_units": best_interval.n_units, "n_resamples": n, "seed": int(profile.seed), "seeds_run": 1,
         "best_variant": best, "best_variant_chosen_by": "MSE on the held-out phase-2 train sentences",
         "intervals": {key: value.to_json() for key, value in intervals.items()},
         "comparisons": {key: value.to_json() for key, value in comparisons.items()},
@@ -323,16 +344,17 @@ def phase2_findings(payload: dict[str, Any]) -> list[str]:
     """Plain sentences for notebook 03 and the report, generated from anticipation.json's ``phase2_evidence``."""
     evidence = payload["phase2_evidence"]
     iv = {k: Interval.from_json(v) for k, v in evidence["intervals"].items()}
-    comp = {k: PairedDifference.from_json(v) for k, v in evidence["comparisons"].items()}
+    comp = {k: PairedDifference.from_json(v) for k, v in unique_comparisons(evidence["comparisons"]).items()}
     best = f"phase2:{evidence['best_variant']}"
     lines = [f"Best phase-2 variant on the held-out train sentences: {evidence['best_variant']}; test MSE "
              f"{iv[best].fmt(4)}. Target (<= {PHASE2_MSE_TARGET}): "
              f"{'met' if evidence['targets']['best_mse']['met'] else 'missed'}."]
     for c in comp.values():
         lines.append(f"MSE, {c.name_a} minus {c.name_b}: {c.difference.fmt(4)} -> {c.verdict()}.")
-    lines.append(f"{evidence['n_comparisons']} paired comparisons on the same {evidence['n_units']} test "
+    lines.append(f"{len(comp)} paired comparisons on the same {evidence['n_units']} test "
                  f"sentences ({evidence['n_resamples']} resamples each, no correction for multiplicity). "
                  + evidence["note"])
+    lines.append(_seed_line(evidence))
     return lines
 
 
@@ -344,7 +366,7 @@ def _iv(d: dict[str, Any] | None, digits: int = 3) -> str:
 def comparison_table(comparisons: dict[str, Any], digits: int = 3) -> pd.DataFrame:
     """One row per paired comparison: what minus what, the difference with its interval, the verdict."""
     rows = []
-    for key, value in comparisons.items():
+    for key, value in unique_comparisons(comparisons).items():
         c = PairedDifference.from_json(value)
         rows.append({"metric": key.split(":", 1)[0], "A": c.name_a, "B": c.name_b,
                      "A - B [95% CI]": c.difference.fmt(digits), "verdict": c.verdict()})
@@ -381,6 +403,11 @@ def phase1_tables(payload: dict[str, Any]) -> list[tuple[str, pd.DataFrame]]:
     if ev.get("comparisons"):
         tables.append(("phase 1: paired comparisons (F1 / accuracy differences)", comparison_table(
             ev["comparisons"])))
+    per_source = {name: {src: row.get("accuracy") for src, row in (m.get("by_source") or {}).items()}
+                  for name, m in {**phase1, **baselines}.items()}
+    if any(per_source.values()):
+        tables.append(("phase 1: accuracy per source at each system's reported threshold (the majority row is "
+                       "each source's majority rate)", pd.DataFrame(per_source)))
     sweep = payload.get("phase1_sweep")
     if sweep:
         tables.append(("phase 1: learning rate x epoch on the selection set (F1 at the selection-tuned "

@@ -78,6 +78,7 @@ class AnticipationConfig:
     phase2_lr: float = 3e-5
     phase2_C: float = 1.0  # w = 0.8 * C * y + 0.2 * w_len
     phase2_max_train_sentences: int | None = None
+    phase2_max_val_sentences: int | None = None  # held-out train sentences scored after every epoch (None = all)
     # Backbone layers trained in phase 2 (from the top; None = all). 480 sentences are few: the cpu profile
     # adapts the top layers of the phase-1 model rather than all of it.
     phase2_trainable_layers: int | None = None
@@ -151,6 +152,7 @@ def _smoke() -> Profile:
             phase2_batch_size=8,
             phase2_max_train_sentences=12, phase1_prefix_eval_sentences=24, phase2_ablation_variants=("encoder",),
             phase1_max_selection_samples=24, phase1_encoder_lr_candidates=(5e-5, 1e-4), bootstrap_resamples=200,
+            phase2_max_val_sentences=12,
         ),
         dualhead=DualHeadConfig(
             max_length=32,

@@ -1,0 +1,107 @@
+"""Decoder capacity within the cpu budget: every layer trained vs LoRA adapters vs the top two layers.
+
+    python benchmarks/decoder_capacity.py [--profile cpu] [--sentences 300] [--threads 2]
+
+Each mode trains the plain ``decoder`` variant (the profile's decoder backbone) for one epoch on the *same*
+``--sentences`` train sentences of the grouped phase-1 split, with the phase-1 loss at every word end, and is
+scored on the selection set's fixed prefix draw (F1 at the selection-tuned threshold), exactly as notebook 02
+chooses its settings. The evaluation split is never touched. The criterion is selection F1 reached per minute of
+training: on 2 cores the decoder's budget is minutes, so a mode that learns less per sentence but runs much
+faster can still be the better use of them.
+
+* ``full``: every layer trainable (lr 5e-5, the cpu profile's decoder rate);
+* ``lora``: LoRA rank 8 on every linear layer of every block, backbone frozen (lr 5e-4: adapters start at
+  zero and need a larger step);
+* ``top2``: the earlier cpu setting, the top two blocks trainable (lr 1e-4).
+
+Results: ``reports/metrics/decoder_capacity.json`` (with the stamp); the report lists it with the other metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from hatespeech import anticipation as ant
+from hatespeech import report
+from hatespeech.config import get_profile, resolve_device, seed_everything
+from hatespeech.losses import pos_weight_from_labels
+from hatespeech.models.adapters import apply_lora
+from hatespeech.models.prefix import build_prefix_classifier
+from hatespeech.train import train
+
+MODES = {
+    "full": {"trainable_layers": None, "lora": False, "lr": 5e-5},
+    "lora": {"trainable_layers": None, "lora": True, "lr": 5e-4},
+    "top2": {"trainable_layers": 2, "lora": False, "lr": 1e-4},
+}
+
+
+def run_mode(name: str, profile, data: ant.Phase1Data, n_sentences: int) -> dict:
+    mode = MODES[name]
+    settings = profile.anticipation
+    seed_everything(profile.seed)
+    model, tokenizer = build_prefix_classifier("decoder", profile)
+    if mode["lora"]:
+        apply_lora(model)
+    else:
+        model.freeze_lower_layers(mode["trainable_layers"])
+    model.to(resolve_device(profile))
+    sentences = ant.phase1_train_sentences(data, n_sentences, profile.seed)
+    labels = sentences["label"].to_numpy(dtype="float32")
+    encoded = ant.encode_sentences(tokenizer, sentences["text"].tolist(), settings.max_length)
+    train_set = ant.ExampleDataset(ant.word_prefix_examples(encoded, labels))
+    pos_weight = float(pos_weight_from_labels(labels.reshape(-1, 1))[0])
+    with tempfile.TemporaryDirectory() as tmp:
+        train_settings = ant._train_settings(profile, Path(tmp), 1, settings.phase1_batch_size, mode["lr"],
+                                             train_set, min_rows=ant.PHASE1_MIN_ROWS_PER_BATCH)
+        start = time.perf_counter()
+        train(model, train_set, ant.phase1_loss_fn(pos_weight), train_settings,
+              data_collator=ant.WordPrefixCollator(tokenizer.pad_token_id))
+        seconds = time.perf_counter() - start
+    draw = ant.selection_prefixes(data.selection, profile)
+    f1, details = ant.selection_score_fn(tokenizer, draw, settings.max_length)(model)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    row = {"mode": name, **mode, "train_sentences": len(sentences), "train_prefixes": train_set.n_prefixes,
+           "trainable_parameters": trainable, "train_seconds": seconds, "selection_f1": f1,
+           "selection_threshold": details["threshold"], "selection_f1_at_0.5": details["f1_at_0.5"],
+           "selection_sentences": len(draw), "f1_per_minute": f1 / (seconds / 60)}
+    print(f"{name:5s} trainable {trainable / 1e6:6.1f}M  train {seconds:6.0f} s  selection F1 {f1:.3f}  "
+          f"F1/min {row['f1_per_minute']:.3f}", flush=True)
+    return row
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--sentences", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--modes", default=",".join(MODES))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    profile = get_profile(args.profile)
+    data = ant.load_phase1_data(profile)
+    rows = [run_mode(name, profile, data, args.sentences) for name in args.modes.split(",")]
+    by_f1 = max(rows, key=lambda r: r["selection_f1"])
+    by_rate = max(rows, key=lambda r: r["f1_per_minute"])
+    payload = {
+        "rows": rows,
+        "criterion": "selection-set F1 (threshold tuned on the selection set) per minute of training",
+        "best_by_f1_per_minute": by_rate["mode"],
+        "best_by_f1": by_f1["mode"],
+        "margin_f1_per_minute": by_rate["f1_per_minute"] - sorted(r["f1_per_minute"] for r in rows)[-2]
+        if len(rows) > 1 else None,
+        "threads": args.threads,
+        "note": "one epoch, one seed, the same train sentences for every mode; chooses how the decoder "
+                "variants train in the cpu profile",
+    }
+    report.write_metrics("decoder_capacity", payload, profile)
+    print(f"best by F1 per minute: {by_rate['mode']}; best by F1: {by_f1['mode']}")
+
+
+if __name__ == "__main__":
+    main()
