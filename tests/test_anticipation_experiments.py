@@ -205,7 +205,7 @@ def test_decoder_bilstm_word_prefix_loss_equals_prefixes_alone(tokenizers):
     targets = [np.linspace(0, 1, e.n_words) for e in encoded]
     batch = ant.WordPrefixCollator(tok.pad_token_id)(ant.word_prefix_examples(encoded, targets))
     with torch.no_grad():
-        loss, _ = ant.phase2_loss_fn(C=2.0)(model, batch)
+        loss, _ = ant.phase2_loss_fn(C=2.0, normaliser=3.0)(model, batch)
         preds, ys, wl = [], [], []
         for sentence, target in zip(SENTENCES[:2], targets):
             preds.append(torch.sigmoid(_each_prefix_logits(model, tok, sentence)))
@@ -213,7 +213,7 @@ def test_decoder_bilstm_word_prefix_loss_equals_prefixes_alone(tokenizers):
             wl.append(torch.arange(1, len(target) + 1) / len(target))
         p, y, w_len = torch.cat(preds), torch.cat(ys), torch.cat(wl)
         w = 0.8 * 2.0 * y + 0.2 * w_len
-        expected = (w * (p - y) ** 2).sum() / w.sum()
+        expected = (w * (p - y) ** 2).sum() / 3.0  # the fixed normaliser, not this batch's sum of w
     assert float(loss) == pytest.approx(float(expected), abs=1e-5)
 
 
@@ -251,10 +251,12 @@ def test_phase2_loss_weights_hand_computed():
         "labels": torch.tensor([0.0, 1.0]),
         "w_len": torch.tensor([0.5, 1.0]),
     }
-    loss, predictions = ant.phase2_loss_fn(C=1.0)(Fixed(), batch)
-    # w = 0.8*C*y + 0.2*w_len = [0.1, 1.0]; squared errors [0.25, 0.0625]
+    loss, predictions = ant.phase2_loss_fn(C=1.0, normaliser=2.0)(Fixed(), batch)
+    # w = 0.8*C*y + 0.2*w_len = [0.1, 1.0]; squared errors [0.25, 0.0625]; divided by the fixed normaliser
     assert predictions.tolist() == pytest.approx([0.5, 0.75])
-    assert float(loss) == pytest.approx((0.1 * 0.25 + 1.0 * 0.0625) / 1.1)
+    assert float(loss) == pytest.approx((0.1 * 0.25 + 1.0 * 0.0625) / 2.0)
+    # the normaliser: mean train weight x nominal prefixes per batch
+    assert ant.phase2_normaliser([0.0, 1.0], [0.5, 1.0], 1.0, 4) == pytest.approx((0.1 + 1.0) / 2 * 4)
 
 
 # -------------------------------------------------------------------------------------------- scoring
