@@ -34,14 +34,14 @@ def _run(scores, higher_is_better=True):
 def test_restores_the_best_epoch_and_reports_it():
     selector, model = _run([0.5, 0.9, 0.7])
     kept = selector.restore(model)
-    assert kept["epoch"] == 2 and kept["score"] == 0.9 and float(model.weight) == 2.0
+    assert kept["epoch"] == 2 and kept["score"] == 0.9 and float(model.weight.detach()) == 2.0
     assert [row["weight"] for row in selector.epochs] == [1.0, 2.0, 3.0]
 
 
 def test_lower_is_better_and_last_epoch_best_needs_no_copy():
     selector, model = _run([0.3, 0.2, 0.1], higher_is_better=False)
     assert selector._best_state is None  # the model already holds the best (last) weights
-    assert selector.restore(model)["epoch"] == 3 and float(model.weight) == 3.0
+    assert selector.restore(model)["epoch"] == 3 and float(model.weight.detach()) == 3.0
 
 
 def test_restore_before_any_epoch_is_an_error():
