@@ -31,8 +31,8 @@ from .baselines import MajorityClassifier, TfidfLogistic, TfidfRidge, best_f1_th
 from .losses import phase2_weights
 from .metrics.bootstrap import Interval, PairedDifference, multi_bootstrap, paired_bootstrap
 
-TFIDF_C_GRID = (1.0, 4.0, 16.0)
-RIDGE_ALPHA_GRID = (0.3, 1.0, 3.0, 10.0)
+TFIDF_C_GRID = (0.25, 1.0, 4.0, 16.0)
+RIDGE_ALPHA_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
 #: The issue's targets, stated where the verdicts are computed.
 PHASE1_F1_MARGIN = 0.05
 PHASE2_MSE_TARGET = 0.025

@@ -374,7 +374,7 @@ def encoder_for_grid(profile, splits: DualHeadSplits) -> tuple[DualHeadBert, str
 
     folder = _grid_checkpoint(profile, splits)
     if folder is not None:
-        return DualHeadBert.from_pretrained(folder), f"fine-tuned joint encoder of notebook 04 ({folder})"
+        return DualHeadBert.from_pretrained(folder), f"fine-tuned joint encoder of notebook 04 ({paths.shown(folder)})"
     model = from_encoder(resolve_model_dir(profile.models.encoder), label_names_n=splits.label_names_n,
                          label_names_i=splits.label_names_i)
     return model, f"pretrained {profile.models.encoder} (no matching notebook-04 checkpoint)"

@@ -51,3 +51,20 @@ def metrics_dir() -> Path:
     path = reports_dir() / "metrics"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def shown(path: str | Path) -> str:
+    """``path`` as a reader of the report should see it: relative to the reports, artifacts or data folder.
+
+    Printed paths end up in the published notebooks; a machine's absolute paths (home folders, staging
+    folders) say nothing to a reader and leak where the report was built.
+    """
+    path = Path(path).expanduser().resolve()
+    roots = (("reports", reports_dir()), ("<artifacts>", artifacts_dir()), ("<data>", data_dir()),
+             (".", REPO_ROOT))
+    for label, root in roots:
+        try:
+            return str(Path(label) / path.relative_to(root.resolve()))
+        except ValueError:
+            continue
+    return path.name

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from transformers import BertConfig, BertModel, BertPreTrainedModel
 from transformers.utils import ModelOutput
+from transformers.utils import logging as hf_logging
 
 from ..losses import focal_loss_with_logits, masked_bce_with_logits
 
@@ -157,7 +158,14 @@ def from_encoder(model_dir: str, **head_settings) -> DualHeadBert:
     """
     config = BertConfig.from_pretrained(model_dir)
     configure(config, **head_settings)
-    model, info = DualHeadBert.from_pretrained(model_dir, config=config, output_loading_info=True)
+    # transformers logs a load report (with the folder's absolute path) for the new heads; the checks below
+    # say the same thing, and raise, so the report is silenced rather than published.
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        model, info = DualHeadBert.from_pretrained(model_dir, config=config, output_loading_info=True)
+    finally:
+        hf_logging.set_verbosity(verbosity)
     not_loaded = [k for k in info["missing_keys"] if not k.startswith(("head_n.", "head_i."))]
     if not_loaded:
         raise EncoderWeightsNotLoadedError(
