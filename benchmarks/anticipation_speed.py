@@ -554,8 +554,8 @@ def run(
 
         caption = report.caption(profile, f"{settings.source}, {settings.per_length} sentences per length")
         plt.close(plot_latency(table, caption=caption))
-        payload["figure_path"] = str(paths.figures_dir() / "bench_latency.png")
-        payload["metrics_path"] = str(report.write_metrics("benchmarks", payload, profile))
+        payload["figure_path"] = paths.shown(paths.figures_dir() / "bench_latency.png")
+        payload["metrics_path"] = paths.shown(report.write_metrics("benchmarks", payload, profile))
     return payload
 
 

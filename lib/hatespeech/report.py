@@ -105,7 +105,7 @@ def stamp(profile=None) -> dict[str, Any]:
         "seed": getattr(profile, "seed", None),
         "hardware": hardware(),
         "versions": versions(),
-        "data_dir": str(paths.data_dir()),
+        "data_dir": paths.data_dir().name,  # by name: the checksums below identify the data, not the machine
         "data_sha256": data_checksums() if paths.data_dir().exists() else {},
         "notebook_wall_s": json.loads(timings_file.read_text()) if timings_file.exists() else None,
     }

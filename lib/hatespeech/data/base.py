@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import paths
+
 
 @dataclass
 class LoadedSource:
@@ -44,5 +46,6 @@ class LoadedSource:
             "repaired": dict(self.repaired),
             "label_columns": list(self.label_columns),
             "licence": self.licence,
-            "path": [str(p) for p in self.path] if isinstance(self.path, list) else str(self.path),
+            # relative to the data dir: the published metrics must not carry the builder's file system
+            "path": [paths.shown(p) for p in self.path] if isinstance(self.path, list) else paths.shown(self.path),
         }
