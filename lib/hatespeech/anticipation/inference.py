@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
+from transformers import AutoTokenizer
 
-from .models.prefix import PrefixClassifier, PrefixClassifierConfig, encode_with_word_ends
+from ..models.prefix import PrefixClassifier, PrefixClassifierConfig, encode_with_word_ends
 
 
 class NotAModelDirError(ValueError):
@@ -99,8 +100,6 @@ class Anticipator:
         cls, model_dir: str | Path, device=None, max_length: int | None = None
     ) -> "Anticipator":
         """Load model + tokenizer from a ``save_pretrained`` folder; NotAModelDirError if it is not one."""
-        from transformers import AutoTokenizer
-
         folder = check_model_dir(model_dir)
         model = PrefixClassifier.from_pretrained(str(folder))
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
