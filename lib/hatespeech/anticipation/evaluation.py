@@ -4,6 +4,7 @@ phase-2 predictions, scores and earliness."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -155,7 +156,7 @@ def binary_metrics(labels, probabilities, threshold: float = THRESHOLD) -> dict[
         "positive_share": float(y.mean()) if len(y) else float("nan"),
         "predicted_positive_share": float(pred.mean()) if len(pred) else float("nan"),
         "threshold": float(threshold),
-        "n": int(len(y)),
+        "n": len(y),
     }
 
 
@@ -176,7 +177,7 @@ def grouped_binary_metrics(frame: pd.DataFrame, by: str, prob: str = "p_hate",
 def length_fraction_bin(w_len) -> pd.Categorical:
     """Bins of the share of the sentence seen, labelled "0-20%" (0 < w_len <= .2), "20-40%", ... "80-100%"."""
     edges = LENGTH_FRACTION_BINS
-    labels = [f"{round(100 * lo)}-{round(100 * hi)}%" for lo, hi in zip(edges[:-1], edges[1:])]
+    labels = [f"{round(100 * lo)}-{round(100 * hi)}%" for lo, hi in itertools.pairwise(edges)]
     return pd.cut(np.asarray(w_len, dtype=float), edges, labels=labels, include_lowest=True)
 
 
@@ -233,11 +234,11 @@ def evaluate_phase1(model, tokenizer, profile: Profile, val_frame: pd.DataFrame,
         {
             "evaluation": "one random word-prefix per evaluation sentence (same draw for every variant)",
             "at_0.5": binary_metrics(random_eval["label"], random_eval["p_hate"]),
-            "eval_sentences": int(len(random_eval)),
+            "eval_sentences": len(random_eval),
             "full_sentence": binary_metrics(full["label"], full["p_hate"], threshold),
             "every_prefix": binary_metrics(every["label"], every["p_hate"], threshold),
-            "every_prefix_sentences": int(len(all_frame)),
-            "every_prefix_prefixes": int(len(every)),
+            "every_prefix_sentences": len(all_frame),
+            "every_prefix_prefixes": len(every),
         }
     )
     return {

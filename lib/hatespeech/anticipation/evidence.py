@@ -93,13 +93,13 @@ def phase1_baselines(run, data) -> None:
         threshold = best_f1_threshold(sel_labels, probs) if sel_labels.any() else 0.5  # toy data only
         scores[c] = (binary_metrics(sel_labels, probs, threshold)["f1"], threshold, model)
     best_c = max(scores, key=lambda c: scores[c][0])
-    f1_sel, threshold, tfidf = scores[best_c]
+    _, threshold, tfidf = scores[best_c]
     systems["tfidf_logistic"] = (tfidf, threshold, {
         "description": "TF-IDF (word 1-2 + char 2-5 grams) + logistic regression on random prefixes of the "
                        "encoders' train sentences, w_len as sample weight; C and threshold chosen on the "
                        "selection set",
         "C": best_c, "C_grid": list(TFIDF_C_GRID), "selection_f1": {str(c): v[0] for c, v in scores.items()},
-        "train_sentences": int(len(sentences)), "train_prefixes": int(len(fit)),
+        "train_sentences": len(sentences), "train_prefixes": len(fit),
     })
     for name, (model, threshold, info) in systems.items():
         frame = evaluation.assign(p_hate=model.predict_proba(evaluation["prefix"]))
@@ -135,7 +135,7 @@ def phase1_evidence(run) -> None:
             raise ValueError("phase-1 systems were not scored on the same evaluation prefixes")
     decisions = _decisions(run)
     unit = "evaluation sentence (Stormfront: post)"
-    kw = dict(groups=groups, n_resamples=n, seed=profile.seed, unit=unit)
+    kw = {"groups": groups, "n_resamples": n, "seed": profile.seed, "unit": unit}
     accuracy = multi_bootstrap(_accuracy, y, decisions, **kw)
     f1 = multi_bootstrap(_f1, y, decisions, **kw)
     best = run.best_variant()
@@ -206,12 +206,12 @@ def phase1_findings(payload: dict[str, Any]) -> list[str]:
     comp = {k: PairedDifference.from_json(v) for k, v in unique_comparisons(ev["comparisons"]).items()}
     tf = comp[f"f1:{best}-tfidf_logistic"]
     lines = [
-        f"Best variant on the selection set: {best}. On the evaluation split it reaches F1 "
-        f"{iv[best]['f1'].fmt()} and accuracy {iv[best]['accuracy'].fmt()}; TF-IDF + logistic regression on "
-        f"the same prefixes: F1 {iv['tfidf_logistic']['f1'].fmt()}; always 'not hateful': accuracy "
-        f"{iv['majority']['accuracy'].fmt()}.",
-        f"{best} minus TF-IDF, F1: {tf.difference.fmt()} -> {tf.verdict()}. Target (+{PHASE1_F1_MARGIN} with the "
-        f"interval above 0): {'met' if ev['targets']['f1_margin_over_tfidf']['met'] else 'missed'}.",
+        (f"Best variant on the selection set: {best}. On the evaluation split it reaches F1 "
+         f"{iv[best]['f1'].fmt()} and accuracy {iv[best]['accuracy'].fmt()}; TF-IDF + logistic regression on "
+         f"the same prefixes: F1 {iv['tfidf_logistic']['f1'].fmt()}; always 'not hateful': accuracy "
+         f"{iv['majority']['accuracy'].fmt()}."),
+        (f"{best} minus TF-IDF, F1: {tf.difference.fmt()} -> {tf.verdict()}. Target (+{PHASE1_F1_MARGIN} with "
+         f"the interval above 0): {'met' if ev['targets']['f1_margin_over_tfidf']['met'] else 'missed'}."),
     ]
     for key, c in comp.items():
         if key.startswith("accuracy:"):
@@ -301,7 +301,7 @@ def phase2_evidence(run) -> dict[str, Any]:
             raise ValueError(f"phase-2 predictions {key!r} are not aligned with the test prefixes")
         preds[key] = frame["p_hate"].to_numpy(float)
     unit = "test sentence"
-    kw = dict(groups=groups, n_resamples=n, seed=profile.seed, unit=unit)
+    kw = {"groups": groups, "n_resamples": n, "seed": profile.seed, "unit": unit}
     intervals = multi_bootstrap(_mse, y, preds, **kw)
     best = run.best_variant()
     best_key = f"phase2:{best}"
@@ -346,9 +346,9 @@ def phase2_findings(payload: dict[str, Any]) -> list[str]:
     iv = {k: Interval.from_json(v) for k, v in evidence["intervals"].items()}
     comp = {k: PairedDifference.from_json(v) for k, v in unique_comparisons(evidence["comparisons"]).items()}
     best = f"phase2:{evidence['best_variant']}"
-    lines = [f"Best phase-2 variant on the held-out train sentences: {evidence['best_variant']}; test MSE "
-             f"{iv[best].fmt(4)}. Target (<= {PHASE2_MSE_TARGET}): "
-             f"{'met' if evidence['targets']['best_mse']['met'] else 'missed'}."]
+    lines = [(f"Best phase-2 variant on the held-out train sentences: {evidence['best_variant']}; test MSE "
+              f"{iv[best].fmt(4)}. Target (<= {PHASE2_MSE_TARGET}): "
+              f"{'met' if evidence['targets']['best_mse']['met'] else 'missed'}.")]
     for c in comp.values():
         lines.append(f"MSE, {c.name_a} minus {c.name_b}: {c.difference.fmt(4)} -> {c.verdict()}.")
     lines.append(f"{len(comp)} paired comparisons on the same {evidence['n_units']} test "
@@ -395,8 +395,8 @@ def phase1_tables(payload: dict[str, Any]) -> list[tuple[str, pd.DataFrame]]:
             "train sentences": training.get("train_sentences", m.get("train_sentences")),
             "train min (sweep)": (training.get("sweep_train_seconds") or 0) / 60 or None,
         }
-    tables = [("phase 1: every variant and baseline on the same evaluation prefixes (95% bootstrap intervals "
-               f"over {ev.get('n_units', '?')} {ev.get('unit', 'units')})",
+    tables = [(("phase 1: every variant and baseline on the same evaluation prefixes (95% bootstrap "
+                f"intervals over {ev.get('n_units', '?')} {ev.get('unit', 'units')})"),
                pd.DataFrame.from_dict(rows, orient="index"))]
     if ev.get("comparisons"):
         tables.append(("phase 1: paired comparisons (F1 / accuracy differences)", comparison_table(
@@ -404,12 +404,12 @@ def phase1_tables(payload: dict[str, Any]) -> list[tuple[str, pd.DataFrame]]:
     per_source = {name: {src: row.get("accuracy") for src, row in (m.get("by_source") or {}).items()}
                   for name, m in {**phase1, **baselines}.items()}
     if any(per_source.values()):
-        tables.append(("phase 1: accuracy per source at each system's reported threshold (the majority row is "
-                       "each source's majority rate)", pd.DataFrame(per_source)))
+        tables.append((("phase 1: accuracy per source at each system's reported threshold (the majority row "
+                        "is each source's majority rate)"), pd.DataFrame(per_source)))
     sweep = payload.get("phase1_sweep")
     if sweep:
-        tables.append(("phase 1: learning rate x epoch on the selection set (F1 at the selection-tuned "
-                       "threshold)", pd.DataFrame(sweep)))
+        tables.append((("phase 1: learning rate x epoch on the selection set (F1 at the selection-tuned "
+                        "threshold)"), pd.DataFrame(sweep)))
     context = {v: {"ours: accuracy": phase1[v]["accuracy"] if v in phase1 else None,
                    "ours: F1": phase1[v]["f1"] if v in phase1 else None,
                    "seed model": s["seed_model"], "seed: accuracy": s["accuracy"], "seed: F1": s["f1"]}

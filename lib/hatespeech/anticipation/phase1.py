@@ -154,9 +154,9 @@ def run_phase1(profile: Profile, variants=None) -> Phase1Run:
         profile=profile,
         data_report=data.report,
         data_counts={
-            "train_sentences_available": int(len(data.train)),
-            "selection_sentences_available": int(len(data.selection)),
-            "val_sentences_available": int(len(data.val)),
+            "train_sentences_available": len(data.train),
+            "selection_sentences_available": len(data.selection),
+            "val_sentences_available": len(data.val),
             "train_by_source_label": _counts(data.train),
             "selection_by_source_label": _counts(data.selection),
             "val_by_source_label": _counts(data.val),

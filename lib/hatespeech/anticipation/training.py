@@ -215,7 +215,7 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
     kept = selector.restore(model)
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
-    prefixes_seen = int(round(train_set.n_prefixes * epochs))
+    prefixes_seen = round(train_set.n_prefixes * epochs)
     trainable, total = _trainable(model)
     stats = {
         "variant": variant,
@@ -227,7 +227,7 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
             if one_pass
             else "one random word-prefix per sentence per epoch"
         ),
-        "train_sentences": int(len(sentences)),
+        "train_sentences": len(sentences),
         "train_sentences_by_source": {k: int(v) for k, v in sentences["source"].value_counts().items()},
         "train_sequences_seen": int(len(train_set) * epochs),
         "train_prefixes_seen": prefixes_seen,
@@ -251,7 +251,7 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
         "train_seconds": seconds,
         "train_cpu_seconds": cpu_seconds,
         "train_prefixes_per_second": prefixes_seen / seconds if seconds else None,
-        "curve_eval_sentences": int(len(curve_frame)),
+        "curve_eval_sentences": len(curve_frame),
     }
     return model, tokenizer, history, stats
 
@@ -325,7 +325,7 @@ def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "
     kept = selector.restore(model)
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
-    prefixes_seen = int(round(train_set.n_prefixes * epochs))
+    prefixes_seen = round(train_set.n_prefixes * epochs)
     trainable, total = _trainable(model)
     stats = {
         "variant": variant,
@@ -337,7 +337,7 @@ def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "
         "objective": "sum of w·(p - y)^2 over the batch / (mean train w x nominal prefixes per batch); "
                      "w = 0.8·C·y + 0.2·w_len; the same for every variant, whatever its batch make-up",
         "loss_normaliser": normaliser,
-        "train_sentences": int(len(data.train)),
+        "train_sentences": len(data.train),
         "train_prefixes_per_epoch": train_set.n_prefixes,
         "train_prefixes_seen": prefixes_seen,
         "max_epochs": epochs,
