@@ -59,7 +59,9 @@ def encode_sentences(tokenizer, texts, max_length: int, desc: str = "tokenizing"
         if not isinstance(text, str) or not text.split():
             raise ValueError(f"sentence {row} is empty or not text: {text!r}")
         words = text.split()
-        ids, ends = _word_ends(word_end_token_positions, tokenizer, " ".join(words))
+        sentence = " ".join(words)
+        ids = tokenizer(sentence)["input_ids"]
+        ends = word_end_token_positions(tokenizer, sentence)
         fit = []
         for end in ends:
             if end < 0 or end + 1 + trailing > max_length:
@@ -68,15 +70,6 @@ def encode_sentences(tokenizer, texts, max_length: int, desc: str = "tokenizing"
         content = ids[: fit[-1] + 1] if fit else []
         out.append(EncodedSentence(words=words, input_ids=list(content), word_ends=fit))
     return out
-
-
-def _word_ends(fn, tokenizer, text: str) -> tuple[list[int], list[int]]:
-    result = fn(tokenizer, text)
-    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], (list, tuple)):
-        ids, ends = result
-        return list(ids), [int(e) for e in ends]
-    # A data-layer variant returning only the ends: tokenize here for the ids.
-    return list(tokenizer(text)["input_ids"]), [int(e) for e in result]
 
 
 def _trailing_special_tokens(tokenizer) -> int:
