@@ -8,7 +8,7 @@ scored by
 * (a) ``naive``: every prefix a separate sequence, padded to a fixed width and batched in order, under
   ``torch.no_grad`` (the seed's data pipeline), for the encoder and for the decoder;
 * (b) ``encoder_dynamic``: the encoder with length-sorted dynamic padding under ``torch.inference_mode``
-  (:meth:`hatespeech.anticipate.Anticipator.score`);
+  (:meth:`hatespeech.anticipation.inference.Anticipator.score`);
 * (c) ``decoder_one_pass``: one decoder pass over the whole sentence gives all prefixes at once
   (:meth:`Anticipator.trajectory`);
 * (d) ``decoder_stream``: words arrive one at a time and each update reuses the cached keys/values
@@ -46,7 +46,7 @@ import pandas as pd
 import torch
 
 from hatespeech import report
-from hatespeech.anticipate import Anticipator
+from hatespeech.anticipation.inference import Anticipator
 from hatespeech.config import get_profile, seed_everything
 from hatespeech.models.prefix import build_prefix_classifier, encode_with_word_ends
 

@@ -33,6 +33,7 @@ import torch
 
 from hatespeech import anticipation as ant
 from hatespeech import report
+from hatespeech.anticipation.training import _train_settings
 from hatespeech.config import get_profile, resolve_device, seed_everything
 from hatespeech.losses import pos_weight_from_labels
 from hatespeech.models.adapters import apply_lora
@@ -62,8 +63,8 @@ def run_mode(name: str, profile, data: ant.Phase1Data, n_sentences: int, budget:
     train_set = ant.ExampleDataset(ant.word_prefix_examples(encoded, labels))
     pos_weight = float(pos_weight_from_labels(labels.reshape(-1, 1))[0])
     with tempfile.TemporaryDirectory() as tmp:
-        train_settings = ant._train_settings(profile, Path(tmp), 1, settings.phase1_batch_size, mode["lr"],
-                                             train_set, min_rows=ant.PHASE1_MIN_ROWS_PER_BATCH)
+        train_settings = _train_settings(profile, Path(tmp), 1, settings.phase1_batch_size, mode["lr"],
+                                         train_set, min_rows=ant.PHASE1_MIN_ROWS_PER_BATCH)
         start = time.perf_counter()
         train(model, train_set, ant.phase1_loss_fn(pos_weight), train_settings,
               data_collator=ant.WordPrefixCollator(tokenizer.pad_token_id))

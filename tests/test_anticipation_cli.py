@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from hatespeech.__main__ import EXIT_BAD_INPUT, main
-from hatespeech.anticipate import Anticipator
+from hatespeech.anticipation.inference import Anticipator
 from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
 from hatespeech.models.prefix import tiny_prefix_classifier
 

@@ -1,5 +1,5 @@
-"""Baselines, intervals and verdicts of the anticipation study (hatespeech.anticipation_evidence), on synthetic
-predictions whose answer is known."""
+"""Baselines, intervals and verdicts of the anticipation study (hatespeech.anticipation.evidence), on
+synthetic predictions whose answer is known."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
-from hatespeech import anticipation_evidence as ev
 from hatespeech.anticipation import Phase1Run, Phase2Run
+from hatespeech.anticipation import evidence as ev
 from hatespeech.config import get_profile
 
 

@@ -17,9 +17,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 from hatespeech import anticipation as ant
+from hatespeech.anticipation import phase1, training
 from hatespeech.config import get_profile
 from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
 from hatespeech.models.prefix import parse_variant, tiny_prefix_classifier
+from hatespeech.report import _json_default
 
 FIXTURE_DATA = Path(__file__).parent / "fixtures" / "data"
 SENTENCES = [
@@ -67,7 +69,7 @@ def isolated(monkeypatch, tmp_path, tokenizers):
         )
         return model, tokenizers[parse_variant(variant)[0]]
 
-    monkeypatch.setattr(ant, "build_prefix_classifier", tiny_build)
+    monkeypatch.setattr(training, "build_prefix_classifier", tiny_build)  # where train_phase1/2 look it up
     return tmp_path
 
 
@@ -357,7 +359,7 @@ def test_phase1_pipeline_refuses_a_leaking_corpus(isolated, monkeypatch):
         )
         return pd.concat([corpus, extra], ignore_index=True), report
 
-    monkeypatch.setattr(data, "build_phase1_corpus", leaking)
+    monkeypatch.setattr(phase1, "build_phase1_corpus", leaking)  # where load_phase1_data looks it up
     with pytest.raises(DataLeakageError):
         ant.load_phase1_data(tiny_profile())
 
@@ -451,5 +453,5 @@ def test_payload_has_no_nan(isolated):
     profile = tiny_profile(**{"anticipation.variants": ("encoder",)})
     ant.run_phase1(profile)
     run = ant.run_phase2(profile)
-    text = json.dumps(run.payload(), default=ant._json_default, allow_nan=False)  # raises on NaN
+    text = json.dumps(run.payload(), default=_json_default, allow_nan=False)  # raises on NaN
     assert '"calibration"' in text

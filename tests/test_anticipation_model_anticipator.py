@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hatespeech.anticipate import Anticipator, NotAModelDirError, check_model_dir
+from hatespeech.anticipation.inference import Anticipator, NotAModelDirError, check_model_dir
 from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
 from hatespeech.models.prefix import VARIANTS, parse_variant, tiny_prefix_classifier
 

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from hatespeech import paths
-from hatespeech.anticipate import Anticipator
+from hatespeech.anticipation.inference import Anticipator
 from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
 from hatespeech.models.prefix import tiny_prefix_classifier
 

@@ -27,7 +27,7 @@ def _bar(probability: float) -> str:
 
 
 def _load(model_dir: str, device: str | None):
-    from .anticipate import Anticipator, NotAModelDirError
+    from .anticipation.inference import Anticipator, NotAModelDirError  # heavy (torch): only once args parse
 
     try:
         return Anticipator.from_pretrained(model_dir, device=device)

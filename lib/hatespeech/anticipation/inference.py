@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
+from transformers import AutoTokenizer
 
-from .models.prefix import PrefixClassifier, PrefixClassifierConfig, encode_with_word_ends
+from ..models.prefix import PrefixClassifier, PrefixClassifierConfig, encode_with_word_ends
 
 
 class NotAModelDirError(ValueError):
@@ -70,7 +71,8 @@ def check_model_dir(model_dir: str | Path) -> Path:
 def split_words(text: str) -> list[str]:
     """Whitespace words of ``text``; ValueError for an empty or blank text."""
     if not isinstance(text, str):
-        raise ValueError(f"text must be a string, got {type(text).__name__}: {text!r}")
+        # ValueError, not TypeError: the CLI reports every bad text as a ValueError (exit status 2)
+        raise ValueError(f"text must be a string, got {type(text).__name__}: {text!r}")  # noqa: TRY004
     words = text.split()
     if not words:
         raise ValueError("empty text: give at least one word")
@@ -97,10 +99,8 @@ class Anticipator:
     @classmethod
     def from_pretrained(
         cls, model_dir: str | Path, device=None, max_length: int | None = None
-    ) -> "Anticipator":
+    ) -> Anticipator:
         """Load model + tokenizer from a ``save_pretrained`` folder; NotAModelDirError if it is not one."""
-        from transformers import AutoTokenizer
-
         folder = check_model_dir(model_dir)
         model = PrefixClassifier.from_pretrained(str(folder))
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
@@ -223,7 +223,7 @@ class Anticipator:
         return out
 
     # ------------------------------------------------------------------ streaming
-    def stream(self) -> "PrefixStream":
+    def stream(self) -> PrefixStream:
         """A stream that takes words one at a time (``add_word``) and returns the updated p_hate."""
         return PrefixStream(self)
 

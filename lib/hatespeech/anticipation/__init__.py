@@ -1,0 +1,168 @@
+"""Anticipation experiments: P(finished sentence is hateful | first k words), in two phases.
+
+Phase 1 (``notebooks/02_phase1.ipynb``)
+    Binary hate / not-hate on word-prefixes of the phase-1 corpus
+    (:func:`hatespeech.data.build_phase1_corpus`, its seeded 85/15 split). Each prefix carries the label of
+    its finished sentence and the weight ``w_len = k / n_words`` (a prefix of 2 words out of 20 says little,
+    so it counts little), and the positive class is up-weighted by ``pos_weight = negatives / positives`` of
+    the train sentences.
+
+    * ``encoder``, ``encoder+bilstm``: one random word-prefix per sentence per epoch (seeded), each prefix its
+      own sequence, so no later word can reach it (an encoder attends both ways);
+    * ``decoder`` (causal, no biLSTM): the whole sentence in one pass with a loss at *every* word end, each
+      weighted by its w_len -- the same number of sentences yields every prefix at the cost of one sequence;
+    * ``decoder+bilstm``: the same shared causal backbone pass, with the biLSTM run once per prefix over that
+      prefix's token states only (``PrefixClassifier.all_prefix_logits``), so its backward direction never
+      reads a later word; a loss at every word end, as for ``decoder``.
+
+    Evaluation on the validation split: one random prefix per sentence (the same draw for every variant) for
+    accuracy / F1 overall, per source and per w_len bin; and every prefix of a subset of sentences, binned by
+    the fraction of the sentence seen.
+
+Phase 2 (``notebooks/03_phase2.ipynb``)
+    From each phase-1 checkpoint, fine-tune on the prefix_probability train split (target: the mean of two
+    annotation passes) with the weighted MSE of the seed, ``w = 0.8·C·y + 0.2·w_len``, on ``sigmoid(logit)``.
+    Causal decoders train on every prefix of a sentence from one shared backbone pass (exact: the state at a
+    word's last token sees only the words up to it); the encoders see each prefix as its own sequence.
+    Scored on the test split (MSE, MAE, Pearson r, calibration) beside a constant predictor (train mean), the
+    phase-1 model without phase 2, and phase 2 from the bare pretrained backbone (no phase 1). A tenth of the
+    train sentences is held out (seeded) for the loss curves and for picking the demo model, so the test split
+    chooses nothing.
+
+Everything trains through :func:`hatespeech.train.train` (one HF Trainer loop for all experiments) with the
+losses of :mod:`hatespeech.losses`. Checkpoints go to ``artifacts_dir()/<profile>/anticipation/phase{1,2}/
+<variant>/`` and load with :class:`hatespeech.anticipation.inference.Anticipator`.
+
+Modules, each importing only those above it (type annotations aside):
+
+* :mod:`.examples`: sentences tokenized once with their word ends, prefix examples, datasets, collators,
+  seeded sentence samples and random prefix draws;
+* :mod:`.evaluation`: scoring prefixes and trajectories, the selection / evaluation draws, binary metrics,
+  the phase-1 evaluation, phase-2 predictions, scores and earliness;
+* :mod:`.training`: the losses, batch sizing, :func:`train_phase1` / :func:`train_phase2`, checkpoints;
+* :mod:`.evidence`: the baselines on the same examples, bootstrap intervals, verdicts, result tables;
+* :mod:`.phase1` / :mod:`.phase2`: each phase's data, ``run_phase*`` and the run objects the notebooks show;
+* :mod:`.inference`: :class:`Anticipator`, a saved model outside the notebooks (the ``hatespeech`` CLI).
+
+The names below are re-exported for the notebooks and tests (``from hatespeech import anticipation as ant``);
+code in ``lib/`` imports from the submodules.
+"""
+
+from __future__ import annotations
+
+from ..models.prefix import VARIANTS
+from ..references import SEED_PHASE1, SEED_PHASE2_CLAIM
+from .evaluation import (
+    binary_metrics,
+    earliness_of,
+    evaluate_phase1,
+    grouped_binary_metrics,
+    phase2_scores,
+    predict_phase2,
+    score_prefix_texts,
+    score_trajectories,
+    selection_prefixes,
+    selection_score_fn,
+)
+from .examples import (
+    EncodedSentence,
+    ExampleDataset,
+    PrefixCollator,
+    RandomPrefixDataset,
+    WordPrefixCollator,
+    encode_sentences,
+    random_prefix_examples,
+    sample_sentences,
+    truncation_counts,
+    word_prefix_examples,
+)
+from .phase1 import (
+    SEED_CONTEXT_NOTE,
+    Phase1Data,
+    Phase1Run,
+    load_phase1_data,
+    load_phase1_metrics,
+    models_section,
+    phase1_seed_table,
+    run_phase1,
+    settings_section,
+)
+from .phase2 import (
+    EXAMPLE_SENTENCES,
+    Phase2Data,
+    Phase2Run,
+    annotator_agreement,
+    load_phase2_data,
+    pick_test_sentences,
+    run_phase2,
+)
+from .training import (
+    PHASE1_MIN_ROWS_PER_BATCH,
+    checkpoint_dir,
+    load_checkpoint,
+    phase1_loss_fn,
+    phase1_lr_candidates,
+    phase1_train_sentences,
+    phase2_loss_fn,
+    phase2_normaliser,
+    prefix_logits,
+    rows_per_batch,
+    save_checkpoint,
+    train_phase1,
+    train_phase2,
+)
+
+__all__ = [
+    "EXAMPLE_SENTENCES",
+    "PHASE1_MIN_ROWS_PER_BATCH",
+    "SEED_CONTEXT_NOTE",
+    "SEED_PHASE1",
+    "SEED_PHASE2_CLAIM",
+    "VARIANTS",
+    "EncodedSentence",
+    "ExampleDataset",
+    "Phase1Data",
+    "Phase1Run",
+    "Phase2Data",
+    "Phase2Run",
+    "PrefixCollator",
+    "RandomPrefixDataset",
+    "WordPrefixCollator",
+    "annotator_agreement",
+    "binary_metrics",
+    "checkpoint_dir",
+    "earliness_of",
+    "encode_sentences",
+    "evaluate_phase1",
+    "grouped_binary_metrics",
+    "load_checkpoint",
+    "load_phase1_data",
+    "load_phase1_metrics",
+    "load_phase2_data",
+    "models_section",
+    "phase1_loss_fn",
+    "phase1_lr_candidates",
+    "phase1_seed_table",
+    "phase1_train_sentences",
+    "phase2_loss_fn",
+    "phase2_normaliser",
+    "phase2_scores",
+    "pick_test_sentences",
+    "predict_phase2",
+    "prefix_logits",
+    "random_prefix_examples",
+    "rows_per_batch",
+    "run_phase1",
+    "run_phase2",
+    "sample_sentences",
+    "save_checkpoint",
+    "score_prefix_texts",
+    "score_trajectories",
+    "selection_prefixes",
+    "selection_score_fn",
+    "settings_section",
+    "train_phase1",
+    "train_phase2",
+    "truncation_counts",
+    "word_prefix_examples",
+]

@@ -1,0 +1,247 @@
+"""Phase 1 end to end: the corpus on its split (:class:`Phase1Data`), :func:`run_phase1` (learning-rate sweep,
+training, selection, evaluation, checkpoints, then the baselines and the bootstrap evidence) and what it
+returns (:class:`Phase1Run`), the seed's numbers as context, and the anticipation.json helpers both notebooks
+use."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..config import Profile
+from ..data import build_phase1_corpus, leakage_check, load_prefix_probability, phase1_splits
+from ..models.prefix import parse_variant
+from ..references import SEED_PHASE1
+from ..report import read_metrics
+from . import evidence
+from .evaluation import evaluate_phase1
+from .training import checkpoint_dir, phase1_lr_candidates, save_checkpoint, train_phase1
+
+
+# ===================================================================================================== data
+@dataclass
+class Phase1Data:
+    """The phase-1 corpus on its grouped split: ``train`` (fits), ``selection`` (chooses learning rate, epoch
+    and threshold), ``val`` (the seed's 15%: reported, chooses nothing); each with ``text, label, source,
+    group``. ``report`` holds the corpus report, the manifest name and both leakage checks."""
+
+    train: pd.DataFrame
+    selection: pd.DataFrame
+    val: pd.DataFrame
+    report: dict[str, Any]
+
+
+def load_phase1_data(profile: Profile) -> Phase1Data:
+    """The phase-1 corpus on its seeded, grouped, manifest-backed split (see :func:`hatespeech.data.phase1_splits`).
+
+    Every part is checked against prefix_probability with the data layer's :func:`leakage_check` (raises
+    :class:`hatespeech.data.DataLeakageError` naming the rows if a phase-2 sentence is in them).
+    """
+    corpus, report = build_phase1_corpus(profile)
+    splits = phase1_splits(profile, corpus=corpus, report=report)
+    phase2 = load_prefix_probability("all")
+    report = dict(report)
+    report["split_manifest"] = f"{profile.name}/splits/{splits.path.name}"  # relative to the artifacts dir
+    report["split_sizes"] = splits.sizes()
+    for name in ("train", "selection", "val"):
+        report[f"leakage_check_{name}"] = leakage_check(splits[name], phase2)
+    parts = {name: splits[name].reset_index(drop=True) for name in ("train", "selection", "val")}
+    return Phase1Data(**parts, report=report)
+
+
+# ================================================================================================== results
+@dataclass
+class Phase1Run:
+    """Everything the phase-1 notebook shows: per variant metrics, tables, histories and training stats,
+    the learning-rate sweep on the selection set, the baselines and the bootstrap evidence."""
+
+    profile: Profile
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    histories: dict[str, pd.DataFrame] = field(default_factory=dict)
+    by_source: dict[str, pd.DataFrame] = field(default_factory=dict)
+    by_w_len: dict[str, pd.DataFrame] = field(default_factory=dict)
+    by_length_fraction: dict[str, pd.DataFrame] = field(default_factory=dict)
+    predictions: dict[str, pd.DataFrame] = field(default_factory=dict)  # variant / baseline -> eval draw
+    sweep: list[dict[str, Any]] = field(default_factory=list)  # one row per (variant, lr, epoch)
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)  # intervals and paired comparisons
+    data_report: dict[str, Any] = field(default_factory=dict)
+    data_counts: dict[str, Any] = field(default_factory=dict)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One long frame (with ``variant``) of ``by_source`` / ``by_w_len`` / ``by_length_fraction``."""
+        parts = getattr(self, name)
+        return pd.concat([df.assign(variant=v) for v, df in parts.items()], ignore_index=True)
+
+    def history(self) -> pd.DataFrame:
+        return pd.concat([h.assign(variant=v) for v, h in self.histories.items()], ignore_index=True)
+
+    def sweep_table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.sweep)
+
+    def comparison_with_seed(self) -> pd.DataFrame:
+        return phase1_seed_table(self.metrics)
+
+    def best_variant(self) -> str:
+        """The variant with the best *selection-set* F1 (the evaluation split chooses nothing)."""
+        return max(self.stats, key=lambda v: self.stats[v]["selection"]["kept"]["score"])
+
+    def evidence_payload(self) -> dict[str, Any]:
+        """The ``phase1_baselines``, ``phase1_evidence`` and ``phase1_sweep`` sections of anticipation.json."""
+        baselines = {name: {k: v for k, v in m.items()} for name, m in self.baselines.items()}
+        return {"phase1_baselines": baselines, "phase1_evidence": self.evidence, "phase1_sweep": self.sweep}
+
+    def payload(self) -> dict[str, Any]:
+        """The ``phase1`` section of anticipation.json."""
+        out = {}
+        for variant, metrics in self.metrics.items():
+            out[variant] = {
+                **metrics,
+                "by_source": _records(self.by_source[variant], "source"),
+                "by_w_len": _records(self.by_w_len[variant], "w_len_bin"),
+                "by_length_fraction": _records(self.by_length_fraction[variant], "length_fraction"),
+                "training": self.stats[variant],
+            }
+        return out
+
+
+def _records(frame: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
+    return {str(row[key]): {k: v for k, v in row.items() if k != key} for row in frame.to_dict("records")}
+
+
+SEED_CONTEXT_NOTE = (
+    "The seed's accuracy and F1 come from other data with another class balance; neither transfers to this "
+    "evaluation split, so they are context only. The yardstick is the in-project baselines on the same "
+    "prefixes (majority class, TF-IDF + logistic regression)."
+)
+
+
+def phase1_seed_table(metrics: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """Our phase-1 accuracy / F1 per variant beside the seed's published numbers, as context (see
+    :data:`SEED_CONTEXT_NOTE`): no verdict is drawn from this table."""
+    rows = []
+    for variant, m in metrics.items():
+        seed = SEED_PHASE1.get(variant, {})
+        rows.append({
+            "variant": variant,
+            "model": m.get("model_id"),
+            "accuracy": m["accuracy"],
+            "f1": m["f1"],
+            "seed_model": seed.get("seed_model"),
+            "seed_accuracy": seed.get("accuracy"),
+            "seed_f1": seed.get("f1"),
+        })
+    return pd.DataFrame(rows)
+
+
+# ====================================================================================================== run
+def run_phase1(profile: Profile, variants=None) -> Phase1Run:
+    """Train, select, evaluate and save every variant (``profile.anticipation.variants`` by default), then
+    the baselines and the bootstrap evidence on the same evaluation prefixes.
+
+    Learning rates: the plain variant of each backbone tries :func:`phase1_lr_candidates` and keeps the one
+    whose best epoch scores highest on the selection set; its +biLSTM sibling reuses that rate (the sweep is
+    paid once per backbone). A +biLSTM variant whose plain sibling is not run sweeps itself.
+    """
+    variants = tuple(variants or profile.anticipation.variants)
+    for variant in variants:
+        parse_variant(variant)
+    data = load_phase1_data(profile)
+    run = Phase1Run(
+        profile=profile,
+        data_report=data.report,
+        data_counts={
+            "train_sentences_available": len(data.train),
+            "selection_sentences_available": len(data.selection),
+            "val_sentences_available": len(data.val),
+            "train_by_source_label": _counts(data.train),
+            "selection_by_source_label": _counts(data.selection),
+            "val_by_source_label": _counts(data.val),
+        },
+    )
+    chosen_lr: dict[str, float] = {}
+    for variant in variants:
+        kind, _ = parse_variant(variant)
+        candidates = (chosen_lr[kind],) if kind in chosen_lr else phase1_lr_candidates(profile, variant)
+        best = None
+        sweep_seconds = 0.0
+        for lr in candidates:
+            print(f"[phase 1] {variant}: training at lr {lr:g}")
+            model, tokenizer, history, stats = train_phase1(variant, profile, data, lr=lr)
+            sweep_seconds += stats["train_seconds"]
+            run.sweep.extend({"variant": variant, "lr": lr, **row} for row in stats["selection"]["epochs"])
+            if best is None or stats["selection"]["kept"]["score"] > best[3]["selection"]["kept"]["score"]:
+                best = (model, tokenizer, history, stats)
+            else:
+                del model
+        model, tokenizer, history, stats = best
+        stats["lr_candidates"] = list(candidates)
+        stats["lr_chosen_by"] = ("selection-set F1 of this variant" if len(candidates) > 1
+                                 else "the sweep of the plain variant" if kind in chosen_lr
+                                 else "the profile (one rate)")
+        chosen_lr.setdefault(kind, stats["lr"])
+        stats["sweep_train_seconds"] = sweep_seconds
+        for row in run.sweep:
+            if row["variant"] == variant:
+                row["kept"] = bool(row["lr"] == stats["lr"] and row["epoch"] == stats["epochs"])
+        print(f"[phase 1] {variant}: evaluating (lr {stats['lr']:g}, epoch {stats['epochs']}, "
+              f"threshold {stats['threshold']:.3f})")
+        result = evaluate_phase1(model, tokenizer, profile, data.val, threshold=stats["threshold"])
+        stats["eval_seconds"] = result["seconds"]
+        save_checkpoint(model, tokenizer, checkpoint_dir(profile, 1, variant), stats)
+        run.metrics[variant] = {"model_id": stats["model_id"], **result["metrics"]}
+        run.stats[variant] = stats
+        run.histories[variant] = history
+        run.predictions[variant] = result["predictions"]
+        for name in ("by_source", "by_w_len", "by_length_fraction"):
+            getattr(run, name)[variant] = result[name]
+        del model, best
+    print("[phase 1] baselines and bootstrap intervals")
+    evidence.phase1_baselines(run, data)
+    evidence.phase1_evidence(run)
+    return run
+
+
+def _counts(frame: pd.DataFrame) -> dict[str, int]:
+    return {
+        f"{s}/{int(label)}": int(n) for (s, label), n in frame.groupby(["source", "label"]).size().items()
+    }
+
+
+# ======================================================================================== anticipation.json
+def load_phase1_metrics(profile: Profile) -> dict[str, Any]:
+    """The phase-1 part of anticipation.json written by notebook 02 for this profile (or a clear error)."""
+    try:
+        payload = read_metrics("anticipation")
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(
+            f"{exc}. Run notebooks/02_phase1.ipynb with profile={profile.name!r} first."
+        ) from exc
+    if "phase1" not in payload:
+        raise KeyError("anticipation.json has no 'phase1' section: run notebooks/02_phase1.ipynb first")
+    if payload.get("profile") != profile.name:
+        raise ValueError(
+            f"anticipation.json holds phase-1 results of profile {payload.get('profile')!r}, not "
+            f"{profile.name!r}: run notebooks/02_phase1.ipynb with profile={profile.name!r} first"
+        )
+    return payload
+
+
+def models_section(profile: Profile) -> dict[str, Any]:
+    """Which backbone each variant used (tables name the model id, not only the variant)."""
+    out = {"encoder_backbone": profile.models.encoder, "decoder_backbone": profile.models.decoder}
+    for variant in profile.anticipation.variants:
+        kind, _ = parse_variant(variant)
+        out[variant] = profile.models.encoder if kind == "encoder" else profile.models.decoder
+    return out
+
+
+def settings_section(profile: Profile) -> dict[str, Any]:
+    return {
+        "anticipation": asdict(profile.anticipation),
+        "phase1_sources": list(profile.data.phase1_sources),
+        "phase1_max_rows_per_source": profile.data.phase1_max_rows_per_source,
+    }

@@ -1,0 +1,322 @@
+"""Phase 2 end to end: prefix_probability as sentences (:class:`Phase2Data`), :func:`run_phase2` (phase-1
+models without phase 2, phase 2 from each phase-1 checkpoint, the no-phase-1 ablation, then the baselines and
+the bootstrap evidence) and what it returns (:class:`Phase2Run`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from ..config import Profile
+from ..data import load_prefix_probability
+from ..metrics.regression import regression_metrics
+from ..references import SEED_PHASE2_CLAIM
+from . import evidence
+from .evaluation import (
+    THRESHOLD,
+    earliness_of,
+    phase2_scores,
+    predict_phase2,
+    prefix_frame,
+    score_trajectories,
+)
+from .examples import sample_sentences
+from .training import checkpoint_dir, load_checkpoint, save_checkpoint, train_phase2
+
+# The seed's own illustrative inputs; the second is completed to a full sentence by us (illustrative only).
+EXAMPLE_SENTENCES = (
+    "Immigrants bring new ideas and energy",
+    "I am not sexist, but women should not be allowed to vote",
+)
+PHASE2_VAL_FRACTION = 0.1  # train sentences held out for phase-2 curves and the demo-model choice
+
+
+# ===================================================================================================== data
+@dataclass
+class Phase2Data:
+    """prefix_probability as one row per sentence: ``labels`` / ``label_a`` / ``label_b`` arrays by k."""
+
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+    train_prefixes: pd.DataFrame  # prefix rows of the train sentences (for the constant baseline)
+    test_prefixes: pd.DataFrame
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "train_sentences": len(self.train),
+            "val_sentences": len(self.val),
+            "test_sentences": len(self.test),
+            "train_prefixes": int(self.train["n_words"].sum()),
+            "val_prefixes": int(self.val["n_words"].sum()),
+            "test_prefixes": int(self.test["n_words"].sum()),
+        }
+
+
+def sentence_rows(prefixes: pd.DataFrame) -> pd.DataFrame:
+    """Group prefix rows into sentences; ValueError names a sentence whose prefixes are incomplete."""
+    rows = []
+    for sentence_id, part in prefixes.sort_values(["sentence_id", "k"]).groupby("sentence_id", sort=True):
+        n = int(part["n_words"].iloc[0])
+        if part["k"].tolist() != list(range(1, n + 1)):
+            raise ValueError(
+                f"prefix_probability sentence {sentence_id!r}: prefixes k={part['k'].tolist()} do not "
+                f"cover 1..{n}"
+            )
+        rows.append(
+            {
+                "sentence_id": sentence_id,
+                "tweet_id": part["tweet_id"].iloc[0],
+                "corpus_class": part["corpus_class"].iloc[0],
+                "sentence": part["sentence"].iloc[0],
+                "n_words": n,
+                "labels": part["label"].to_numpy(float),
+                "label_a": part["label_a"].to_numpy(float),
+                "label_b": part["label_b"].to_numpy(float),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def load_phase2_data(profile: Profile) -> Phase2Data:
+    """Train / held-out validation / test sentences of prefix_probability.
+
+    A tenth of the train sentences (seeded, stratified by corpus class) is held out: it picks the epoch kept
+    and the best variant, and draws the loss curves (``phase2_max_val_sentences`` caps it for smoke runs);
+    ``phase2_max_train_sentences`` samples the rest.
+    """
+    train_prefixes = load_prefix_probability("train")
+    test_prefixes = load_prefix_probability("test")
+    sentences = sentence_rows(train_prefixes)
+    fit, val = train_test_split(
+        sentences,
+        test_size=PHASE2_VAL_FRACTION,
+        random_state=profile.seed,
+        stratify=sentences["corpus_class"],
+    )
+    limit = profile.anticipation.phase2_max_train_sentences
+    fit = sample_sentences(fit, limit, profile.seed, strata=("corpus_class",))
+    val = sample_sentences(val, profile.anticipation.phase2_max_val_sentences, profile.seed,
+                           strata=("corpus_class",))
+    train_ids = set(fit["sentence_id"])
+    return Phase2Data(
+        train=fit.reset_index(drop=True),
+        val=val.reset_index(drop=True),
+        test=sentence_rows(test_prefixes),
+        train_prefixes=train_prefixes[train_prefixes["sentence_id"].isin(train_ids)],
+        test_prefixes=test_prefixes,
+    )
+
+
+# ================================================================================================== results
+def annotator_agreement(data: Phase2Data) -> dict[str, Any]:
+    """How far the two annotation passes agree (MSE, MAE, Pearson) on train and test prefixes."""
+    out: dict[str, Any] = {
+        "note": (
+            "Both passes were made by one large language model (see prefix_probability/README.md): this is "
+            "the agreement of two LLM readings, much higher than two people would reach, and not a human "
+            "ceiling."
+        ),
+    }
+    for name, frame in (("train", _all_train_prefixes(data)), ("test", data.test_prefixes)):
+        metrics = regression_metrics(frame["label_a"], frame["label_b"])
+        metrics["mse_pass_vs_target"] = float(np.mean((frame["label_a"] - frame["label"]) ** 2))
+        out[name] = metrics
+    return out
+
+
+def _all_train_prefixes(data: Phase2Data) -> pd.DataFrame:
+    return load_prefix_probability("train")
+
+
+@dataclass
+class Phase2Run:
+    """Everything the phase-2 notebook shows."""
+
+    profile: Profile
+    data: Phase2Data
+    predictions: dict[str, pd.DataFrame] = field(default_factory=dict)  # model key -> test predictions
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # model key -> test metrics
+    calibration: dict[str, pd.DataFrame] = field(default_factory=dict)
+    histories: dict[str, pd.DataFrame] = field(default_factory=dict)
+    stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    val_mse: dict[str, float] = field(default_factory=dict)
+    example_trajectories: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    constant: float = float("nan")
+    baseline_info: dict[str, dict[str, Any]] = field(default_factory=dict)  # how each baseline was made
+    phase1_pos_weight: dict[str, float] = field(default_factory=dict)  # variant -> phase-1 class weight
+    evidence: dict[str, Any] = field(default_factory=dict)  # intervals and paired comparisons
+
+    @staticmethod
+    def key(kind: str, variant: str) -> str:
+        return f"{kind}:{variant}"
+
+    def best_variant(self) -> str:
+        """The phase-2 variant with the lowest held-out validation MSE (the test split chooses nothing)."""
+        candidates = {k.split(":", 1)[1]: v for k, v in self.val_mse.items() if k.startswith("phase2:")}
+        return min(candidates, key=candidates.get)
+
+    def mse_table(self) -> pd.DataFrame:
+        """Test MSE / MAE / Pearson / ECE of every model and baseline (``kind``, ``variant`` columns)."""
+        rows = []
+        for key, metrics in self.metrics.items():
+            kind, variant = key.split(":", 1)
+            rows.append(
+                {
+                    "kind": kind,
+                    "variant": variant,
+                    **{k: metrics.get(k) for k in ("mse", "mae", "pearson", "ece", "n")},
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def earliness_table(self) -> pd.DataFrame:
+        reference = self.predictions["constant:train_mean"]  # any predictions frame carries the targets
+        rows = [{"kind": "annotators", "variant": "mean of passes", **earliness_of(reference, "label")}]
+        for key, predictions in self.predictions.items():
+            kind, variant = key.split(":", 1)
+            if kind == "constant":
+                continue
+            rows.append({"kind": kind, "variant": variant, **earliness_of(predictions)})
+        return pd.DataFrame(rows)
+
+    def payload(self) -> dict[str, Any]:
+        """The ``phase2``, ``baselines``, ``evidence``, ``earliness``, ``annotator_agreement`` parts of the JSON."""
+        phase2, ablation, phase1_only, corrected, other = {}, {}, {}, {}, {}
+        for key, metrics in self.metrics.items():
+            kind, variant = key.split(":", 1)
+            calibration = self.calibration[key].astype(object)
+            calibration = calibration.where(calibration.notna(), None)  # empty bins: null, not NaN, in JSON
+            body = {**metrics, "calibration": calibration.to_dict("records"), **self.baseline_info.get(key, {})}
+            if key in self.stats:
+                body["training"] = self.stats[key]
+            if key in self.val_mse:
+                body["val_mse"] = self.val_mse[key]
+            target = {"phase2": phase2, "no_phase1": ablation, "phase1_only": phase1_only,
+                      "phase1_only_corrected": corrected, "baseline": other}.get(kind)
+            if target is not None:
+                target[variant] = body
+        earl = self.earliness_table()
+        return {
+            "phase2": phase2,
+            "baselines": {
+                "constant": {
+                    **self.metrics["constant:train_mean"],
+                    "value": self.constant,
+                    "description": "predicts the mean target of the phase-2 train prefixes",
+                },
+                **other,
+                "phase1_only": phase1_only,
+                "phase1_only_prior_corrected": corrected,
+                "phase2_without_phase1": ablation,
+            },
+            "phase2_evidence": self.evidence,
+            "earliness": {
+                "definition": (
+                    "test sentences whose full-sentence target (mean of both passes) is >= 0.5 are "
+                    "hateful; share_seen = words read at the first p >= 0.5 / n_words; "
+                    "false_alarm_rate = share of the other sentences where p ever reaches 0.5"
+                ),
+                "by_model": {
+                    f"{r['kind']}:{r['variant']}": {
+                        k: (None if isinstance(v, float) and math.isnan(v) else v)  # undefined: null in JSON
+                        for k, v in r.items()
+                        if k not in ("kind", "variant")
+                    }
+                    for r in earl.to_dict("records")
+                },
+            },
+            "annotator_agreement": annotator_agreement(self.data),
+            "best_phase2_variant": self.best_variant(),
+            "phase2_C": self.profile.anticipation.phase2_C,
+            "data": self.data.counts(),
+            "seed_claim": SEED_PHASE2_CLAIM,
+        }
+
+
+# ====================================================================================================== run
+def run_phase2(profile: Profile, variants=None, ablation_variants=None) -> Phase2Run:
+    """Phase 2 for every variant (from its phase-1 checkpoint), the baselines and the ablation; saves the
+    phase-2 checkpoints. Raises FileNotFoundError (run notebook 02) when a phase-1 checkpoint is missing."""
+    settings = profile.anticipation
+    variants = tuple(variants or settings.variants)
+    if ablation_variants is None:
+        ablation_variants = getattr(settings, "phase2_ablation_variants", None) or variants
+    missing = [v for v in variants if not (checkpoint_dir(profile, 1, v) / "config.json").exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"phase-1 checkpoints missing for {missing} under "
+            f"{checkpoint_dir(profile, 1, missing[0]).parent}: run "
+            f"notebooks/02_phase1.ipynb with profile={profile.name!r} first"
+        )
+    data = load_phase2_data(profile)
+    run = Phase2Run(profile=profile, data=data)
+    run.constant = float(data.train_prefixes["label"].mean())
+    constant = _constant_predictions(data, run.constant)
+    run.predictions["constant:train_mean"] = constant
+    run.metrics["constant:train_mean"], run.calibration["constant:train_mean"] = phase2_scores(constant)
+    for variant in variants:
+        print(f"[phase 2] {variant}: phase-1 model without phase 2")
+        model, tokenizer, phase1_stats = load_checkpoint(profile, 1, variant)
+        run.phase1_pos_weight[variant] = phase1_stats.get("pos_weight")
+        _score_into(run, "phase1_only", variant, model, tokenizer)
+        del model
+        print(f"[phase 2] {variant}: fine-tuning from the phase-1 checkpoint")
+        model, tokenizer, history, stats = train_phase2(variant, profile, data, init="phase1")
+        key = run.key("phase2", variant)
+        run.histories[key], run.stats[key] = history, stats
+        _score_into(run, "phase2", variant, model, tokenizer)
+        run.example_trajectories[variant] = score_trajectories(
+            model, tokenizer, list(EXAMPLE_SENTENCES), settings.max_length, desc="examples"
+        )
+        save_checkpoint(model, tokenizer, checkpoint_dir(profile, 2, variant), stats)
+        del model
+    for variant in ablation_variants:
+        print(f"[phase 2] {variant}: ablation, phase 2 from the pretrained backbone (no phase 1)")
+        model, tokenizer, history, stats = train_phase2(variant, profile, data, init="pretrained")
+        key = run.key("no_phase1", variant)
+        run.histories[key], run.stats[key] = history, stats
+        _score_into(run, "no_phase1", variant, model, tokenizer)
+        del model
+    print("[phase 2] baselines and bootstrap intervals")
+    evidence.phase2_baselines(run)
+    evidence.phase2_evidence(run)
+    return run
+
+
+def _constant_predictions(data: Phase2Data, value: float) -> pd.DataFrame:
+    trajectories = [np.full(n, value) for n in data.test["n_words"]]
+    return prefix_frame(data.test, trajectories)
+
+
+def _score_into(run: Phase2Run, kind: str, variant: str, model, tokenizer) -> None:
+    key = run.key(kind, variant)
+    predictions = predict_phase2(model, tokenizer, run.profile, run.data.test)
+    run.predictions[key] = predictions
+    run.metrics[key], run.calibration[key] = phase2_scores(predictions)
+    run.metrics[key]["model_id"] = model.config.backbone_name
+    if key in run.stats:  # the held-out train sentences pick the epoch and the best variant
+        run.val_mse[key] = run.stats[key]["selection"]["kept"]["score"]
+
+
+def pick_test_sentences(test: pd.DataFrame, n: int = 4, seed: int = 0) -> pd.DataFrame:
+    """``n`` test sentences for the trajectory figure: half hateful by the full-sentence target, half not
+    (seeded), short enough to read (<= 20 words) when possible."""
+    full = test.assign(full_label=test["labels"].map(lambda a: float(a[-1])))
+    readable = full[full["n_words"] <= 20]
+    pool = readable if len(readable) >= n else full
+    hateful = pool[pool["full_label"] >= THRESHOLD]
+    other = pool[pool["full_label"] < THRESHOLD]
+    n_hateful = min(len(hateful), (n + 1) // 2)
+    picked = pd.concat(
+        [
+            hateful.sample(n=n_hateful, random_state=seed),
+            other.sample(n=min(len(other), n - n_hateful), random_state=seed),
+        ]
+    )
+    return picked.drop(columns="full_label").reset_index(drop=True)

@@ -1,0 +1,393 @@
+"""Training: the prefix losses of both phases, batch sizing, one variant's phase-1 or phase-2 fit through
+:func:`hatespeech.train.train` (epoch kept by :class:`hatespeech.selection.EpochSelection`), and checkpoint
+I/O."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import torch
+from transformers import AutoTokenizer
+
+from .. import paths
+from ..config import Profile, resolve_device, seed_everything
+from ..losses import phase2_weights, pos_weight_from_labels, weighted_bce_with_logits, weighted_mse
+from ..metrics.regression import regression_metrics
+from ..models.prefix import PrefixClassifier, build_prefix_classifier, parse_variant
+from ..report import _json_default
+from .evaluation import EVAL_SEED_OFFSET, predict_phase2, selection_prefixes, selection_score_fn
+from .examples import (
+    ExampleDataset,
+    PrefixCollator,
+    RandomPrefixDataset,
+    WordPrefixCollator,
+    encode_sentences,
+    random_prefix_examples,
+    sample_sentences,
+    truncation_counts,
+    word_prefix_examples,
+)
+
+if TYPE_CHECKING:  # annotations only: phase1 and phase2 import this module
+    from .phase1 import Phase1Data
+    from .phase2 import Phase2Data
+
+CURVE_EVAL_SENTENCES = 128  # validation sentences behind the loss curves (4 evaluations per run)
+PHASE1_MIN_ROWS_PER_BATCH = 4  # see rows_per_batch: mixed-label batches keep the one-pass BCE stable
+
+
+# =================================================================================================== losses
+def prefix_logits(model, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(logits, labels, w_len)`` flattened over every real prefix of the batch.
+
+    Rows with ``word_end_positions`` give one logit per word end (one pass for ``decoder``; a shared
+    backbone pass with the biLSTM per prefix for ``decoder+bilstm``; encoders raise, as they would see later
+    words); padded word slots are dropped. Plain rows give one logit each.
+    """
+    if "word_end_positions" in inputs:
+        ends = inputs["word_end_positions"]
+        if model.supports_one_pass:
+            logits = model(inputs["input_ids"], inputs["attention_mask"], word_end_positions=ends).logits
+        else:
+            logits = model.all_prefix_logits(inputs["input_ids"], inputs["attention_mask"], ends)
+        mask = ends >= 0
+        return logits[mask], inputs["labels"][mask], inputs["w_len"][mask]
+    logits = model(inputs["input_ids"], inputs["attention_mask"]).logits
+    return logits, inputs["labels"], inputs["w_len"]
+
+
+def phase1_loss_fn(pos_weight: float | torch.Tensor | None):
+    """Weighted BCE: each prefix weighted by its w_len, positives by ``pos_weight`` (class imbalance)."""
+
+    def loss_fn(model, inputs):
+        logits, labels, w_len = prefix_logits(model, inputs)
+        return weighted_bce_with_logits(logits, labels, w_len, pos_weight), logits
+
+    return loss_fn
+
+
+def phase2_loss_fn(C: float, normaliser: float):
+    """The seed's phase-2 loss: squared error of sigmoid(logit) against the probability target, weighted by
+    ``w = 0.8·C·y + 0.2·w_len`` and divided by a fixed ``normaliser`` (:func:`phase2_normaliser`: the mean w
+    of the train prefixes x the nominal prefixes per batch) instead of the batch's own sum of w. Each prefix
+    then pulls with the same force whatever else is in its batch, so the encoders' batches of 16 mixed prefixes
+    and the decoders' batches of one whole sentence optimise the same objective."""
+
+    def loss_fn(model, inputs):
+        logits, labels, w_len = prefix_logits(model, inputs)
+        predictions = torch.sigmoid(logits)
+        weights = phase2_weights(labels, w_len, C)
+        return weighted_mse(predictions, labels, weights, normaliser=normaliser), predictions
+
+    return loss_fn
+
+
+def phase2_normaliser(targets, w_len, C: float, prefixes_per_batch: int) -> float:
+    """Mean phase-2 weight of the train prefixes x the nominal prefixes per batch: with it, a batch of
+    ``prefixes_per_batch`` typical prefixes has the scale of the seed's weighted mean, for every variant."""
+    weights = phase2_weights(torch.as_tensor(np.asarray(targets, dtype=np.float32)),
+                             torch.as_tensor(np.asarray(w_len, dtype=np.float32)), C)
+    return float(weights.mean()) * int(prefixes_per_batch)
+
+
+# ===================================================================================== batches and settings
+def rows_per_batch(dataset, batch_size: int, min_rows: int = 1) -> int:
+    """Rows per batch such that a batch carries about ``batch_size`` prefixes (loss terms), >= ``min_rows``.
+
+    A prefix row is one prefix; a word-prefix row (the causal decoders) carries every prefix of a sentence
+    (~15). Packing ``batch_size`` such rows would give the decoders ~15x fewer optimiser steps than the
+    encoders on the same sentences, too few to move a frozen-backbone model (measured: phase 2 of the decoder
+    at 16 sentences per batch stayed far above the constant baseline); so ``batch_size`` counts prefixes.
+    Phase 1 asks for ``min_rows=4``: with one sentence per batch every batch is all-hate or all-not-hate, and
+    the decoder's BCE training collapsed to "never hate" (measured); four sentences per batch trained stably.
+    """
+    per_row = dataset.n_prefixes / len(dataset)
+    return max(1, min_rows, round(batch_size / per_row))
+
+
+def _train_settings(
+    profile: Profile, output: Path, epochs: float, batch_size: int, lr: float, dataset, min_rows: int = 1
+):
+    from ..train import TrainSettings  # heavy (transformers' Trainer) and only needed to train
+
+    batch_size = min(len(dataset), rows_per_batch(dataset, batch_size, min_rows))
+    steps = max(1, math.ceil(len(dataset) / batch_size) * max(1, math.ceil(epochs)))
+    return TrainSettings(
+        output_dir=output,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        head_lr=profile.anticipation.head_lr,
+        seed=profile.seed,
+        logging_steps=max(1, steps // 25),
+        eval_steps=max(1, math.ceil(steps / 4)),
+        use_cpu=resolve_device(profile).type == "cpu",
+    )
+
+
+def _trainable(model) -> tuple[int, int]:
+    return (
+        sum(p.numel() for p in model.parameters() if p.requires_grad),
+        sum(p.numel() for p in model.parameters()),
+    )
+
+
+def phase1_epochs(profile: Profile, variant: str) -> int:
+    """The most epochs a variant trains (the selection set picks the best of them)."""
+    settings = profile.anticipation
+    is_decoder = parse_variant(variant)[0] == "decoder"
+    if is_decoder and settings.phase1_decoder_epochs is not None:
+        return int(settings.phase1_decoder_epochs)
+    return int(settings.phase1_epochs)
+
+
+def phase1_lr_candidates(profile: Profile, variant: str) -> tuple[float, ...]:
+    """Learning rates tried for a variant's backbone (the profile's list, else its single ``phase1_lr``)."""
+    settings = profile.anticipation
+    is_decoder = parse_variant(variant)[0] == "decoder"
+    listed = settings.phase1_decoder_lr_candidates if is_decoder else settings.phase1_encoder_lr_candidates
+    return tuple(listed) if listed else (settings.phase1_lr,)
+
+
+# ================================================================================================== phase 1
+def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | None = None):
+    """Train one variant on phase-1 prefixes at one learning rate for up to :func:`phase1_epochs` epochs,
+    keeping the epoch with the best selection-set F1 (threshold tuned on the selection set too).
+
+    Returns ``(model, tokenizer, history, stats)``; ``stats["selection"]`` holds the per-epoch selection scores,
+    the kept epoch and its threshold. The train frame is sampled to ``phase1_max_train_samples`` sentences
+    (``phase1_decoder_max_train_samples`` for decoders; stratified by source x label).
+    """
+    from ..selection import EpochSelection  # heavy (transformers' Trainer) and only needed to train
+    from ..train import train
+
+    settings = profile.anticipation
+    lr = settings.phase1_lr if lr is None else float(lr)
+    epochs = phase1_epochs(profile, variant)
+    seed_everything(profile.seed)
+    model, tokenizer = build_prefix_classifier(variant, profile)
+    model.to(resolve_device(profile))
+    limit = settings.phase1_max_train_samples
+    if model.is_decoder and settings.phase1_decoder_max_train_samples is not None:
+        limit = settings.phase1_decoder_max_train_samples  # a 135M decoder costs ~6x MiniLM per sequence
+    sentences = phase1_train_sentences(data, limit, profile.seed)
+    # The curves need a steady estimate, not the whole selection split: a quarter of the train size, capped.
+    n_curve = min(CURVE_EVAL_SENTENCES, max(16, len(sentences) // 4), len(data.selection))
+    curve_frame = sample_sentences(data.selection, n_curve, profile.seed + 1)
+    labels = sentences["label"].to_numpy(dtype=np.float32)
+    pos_weight = float(pos_weight_from_labels(labels.reshape(-1, 1))[0])
+    encoded = encode_sentences(tokenizer, sentences["text"].tolist(), settings.max_length)
+    curve_encoded = encode_sentences(tokenizer, curve_frame["text"].tolist(), settings.max_length)
+    # Causal decoders (with or without biLSTM) read every word-prefix off one backbone pass per sentence
+    # (exact: a causal state at word k sees only words <= k; the biLSTM runs once per prefix over its states).
+    one_pass = model.shares_backbone_pass
+    if one_pass:
+        train_set = ExampleDataset(word_prefix_examples(encoded, labels))
+        eval_set = ExampleDataset(
+            word_prefix_examples(curve_encoded, curve_frame["label"].to_numpy(np.float32))
+        )
+        collator = WordPrefixCollator(tokenizer.pad_token_id)
+    else:
+        train_set = RandomPrefixDataset(encoded, labels, profile.seed)  # a fresh prefix every epoch
+        eval_set = ExampleDataset(
+            random_prefix_examples(curve_encoded, curve_frame["label"], 1.0, profile.seed + EVAL_SEED_OFFSET)
+        )
+        collator = PrefixCollator(tokenizer, settings.max_length)
+    output = checkpoint_dir(profile, 1, variant).parent / "_trainer"
+    train_settings = _train_settings(
+        profile, output, epochs, settings.phase1_batch_size, lr, train_set, min_rows=PHASE1_MIN_ROWS_PER_BATCH
+    )
+    selector = EpochSelection(
+        selection_score_fn(tokenizer, selection_prefixes(data.selection, profile), settings.max_length),
+        higher_is_better=True, dataset=train_set, max_epochs=epochs,
+    )
+    start, cpu_start = time.perf_counter(), time.process_time()
+    model, history = train(
+        model, train_set, phase1_loss_fn(pos_weight), train_settings,
+        eval_dataset=eval_set, data_collator=collator, callbacks=[selector],
+    )
+    kept = selector.restore(model)
+    seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
+    prefixes_seen = round(train_set.n_prefixes * epochs)
+    trainable, total = _trainable(model)
+    stats = {
+        "variant": variant,
+        "model_id": model.config.backbone_name,
+        "training": (
+            "one pass per sentence, loss at every word end"
+            if model.supports_one_pass
+            else "one shared backbone pass per sentence, biLSTM per prefix, loss at every word end"
+            if one_pass
+            else "one random word-prefix per sentence per epoch"
+        ),
+        "train_sentences": len(sentences),
+        "train_sentences_by_source": {k: int(v) for k, v in sentences["source"].value_counts().items()},
+        "train_sequences_seen": int(len(train_set) * epochs),
+        "train_prefixes_seen": prefixes_seen,
+        "max_epochs": epochs,
+        "epochs": int(kept["epoch"]),
+        "selection": {"epochs": selector.epochs, "kept": kept, "sentences": int(min(
+            len(data.selection), settings.phase1_max_selection_samples or len(data.selection)))},
+        "threshold": float(kept["threshold"]),
+        "pos_weight": pos_weight,
+        "train_positive_share": float(labels.mean()),
+        "trainable_parameters": trainable,
+        "total_parameters": total,
+        "trainable_layers": model.config.trainable_layers,
+        "max_length": settings.max_length,
+        "batch_size_prefixes": settings.phase1_batch_size,
+        "batch_size_rows": train_settings.batch_size,
+        "optimizer_steps": int(math.ceil(len(train_set) / train_settings.batch_size) * epochs),
+        "lr": lr,
+        "head_lr": train_settings.head_lr,
+        "truncation": truncation_counts(encoded),
+        "train_seconds": seconds,
+        "train_cpu_seconds": cpu_seconds,
+        "train_prefixes_per_second": prefixes_seen / seconds if seconds else None,
+        "curve_eval_sentences": len(curve_frame),
+    }
+    return model, tokenizer, history, stats
+
+
+def phase1_train_sentences(data: Phase1Data, limit: int | None, seed: int) -> pd.DataFrame:
+    """The train sentences a variant (and the TF-IDF baseline beside it) fits on: a seeded stratified sample."""
+    return sample_sentences(data.train, limit, seed)
+
+
+# ================================================================================================== phase 2
+def phase2_datasets(model, tokenizer, frame: pd.DataFrame, max_length: int) -> ExampleDataset:
+    """Every prefix of every sentence: word-prefix rows for causal decoders, prefix texts for encoders."""
+    encoded = encode_sentences(tokenizer, frame["sentence"].tolist(), max_length)
+    if model.shares_backbone_pass:
+        return ExampleDataset(word_prefix_examples(encoded, frame["labels"].tolist()))
+    examples = []
+    for e, labels in zip(encoded, frame["labels"]):
+        for k in range(1, e.n_fit + 1):
+            examples.append({"text": e.prefix(k), "label": float(labels[k - 1]), "w_len": k / e.n_words})
+    return ExampleDataset(examples)
+
+
+def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "phase1"):
+    """Fine-tune on prefix_probability from the phase-1 checkpoint (``init="phase1"``) or from the bare
+    pretrained backbone (``init="pretrained"``, the ablation), for up to ``phase2_epochs`` epochs, keeping the
+    epoch with the lowest MSE on the held-out train sentences (the test split chooses nothing).
+    Returns ``(model, tokenizer, history, stats)``."""
+    from ..selection import EpochSelection  # heavy (transformers' Trainer) and only needed to train
+    from ..train import train
+
+    settings = profile.anticipation
+    seed_everything(profile.seed)
+    if init == "phase1":
+        model, tokenizer, _ = load_checkpoint(profile, 1, variant)
+    elif init == "pretrained":
+        model, tokenizer = build_prefix_classifier(variant, profile)
+        model.to(resolve_device(profile))
+    else:
+        raise ValueError(f"init must be 'phase1' or 'pretrained', got {init!r}")
+    model.freeze_lower_layers(settings.phase2_trainable_layers)
+    train_set = phase2_datasets(model, tokenizer, data.train, settings.max_length)
+    # Curves need a steady estimate, not every held-out prefix: a quarter of the train sentences (>= 8).
+    curve = sample_sentences(
+        data.val, min(len(data.val), max(8, len(data.train) // 4)), profile.seed + 1, strata=("corpus_class",)
+    )
+    eval_set = phase2_datasets(model, tokenizer, curve, settings.max_length)
+    collator = (
+        WordPrefixCollator(tokenizer.pad_token_id)
+        if model.shares_backbone_pass
+        else PrefixCollator(tokenizer, settings.max_length)
+    )
+    output = checkpoint_dir(profile, 2, variant).parent / "_trainer"
+    epochs = int(settings.phase2_epochs)
+    train_settings = _train_settings(
+        profile, output, epochs, settings.phase2_batch_size, settings.phase2_lr, train_set
+    )
+    train_prefixes = data.train_prefixes
+    normaliser = phase2_normaliser(train_prefixes["label"], train_prefixes["w_len"], settings.phase2_C,
+                                   settings.phase2_batch_size)
+
+    def held_out_mse(candidate):
+        predictions = predict_phase2(candidate, tokenizer, profile, data.val)
+        return regression_metrics(predictions["label"], predictions["p_hate"])["mse"], {}
+
+    selector = EpochSelection(held_out_mse, higher_is_better=False, max_epochs=epochs)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    model, history = train(
+        model, train_set, phase2_loss_fn(settings.phase2_C, normaliser), train_settings,
+        eval_dataset=eval_set, data_collator=collator, callbacks=[selector],
+    )
+    kept = selector.restore(model)
+    seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
+    prefixes_seen = round(train_set.n_prefixes * epochs)
+    trainable, total = _trainable(model)
+    stats = {
+        "variant": variant,
+        "init": init,
+        "model_id": model.config.backbone_name,
+        "training": "every prefix from one shared causal backbone pass per sentence"
+        if model.shares_backbone_pass
+        else "every prefix as its own sequence",
+        "objective": "sum of w·(p - y)^2 over the batch / (mean train w x nominal prefixes per batch); "
+                     "w = 0.8·C·y + 0.2·w_len; the same for every variant, whatever its batch make-up",
+        "loss_normaliser": normaliser,
+        "train_sentences": len(data.train),
+        "train_prefixes_per_epoch": train_set.n_prefixes,
+        "train_prefixes_seen": prefixes_seen,
+        "max_epochs": epochs,
+        "epochs": int(kept["epoch"]),
+        "selection": {"epochs": selector.epochs, "kept": kept, "criterion": "MSE on held-out train sentences"},
+        "C": settings.phase2_C,
+        "lr": settings.phase2_lr,
+        "head_lr": train_settings.head_lr,
+        "trainable_layers": model.config.trainable_layers,
+        "batch_size_prefixes": settings.phase2_batch_size,
+        "batch_size_rows": train_settings.batch_size,
+        "optimizer_steps": int(math.ceil(len(train_set) / train_settings.batch_size) * epochs),
+        "trainable_parameters": trainable,
+        "total_parameters": total,
+        "train_seconds": seconds,
+        "train_cpu_seconds": cpu_seconds,
+        "train_prefixes_per_second": prefixes_seen / seconds if seconds else None,
+    }
+    return model, tokenizer, history, stats
+
+
+# ============================================================================================== checkpoints
+def checkpoint_dir(profile: Profile, phase: int, variant: str) -> Path:
+    """``artifacts_dir()/<profile>/anticipation/phase<phase>/<variant>/``."""
+    parse_variant(variant)
+    return paths.artifacts_dir() / profile.name / "anticipation" / f"phase{phase}" / variant
+
+
+def save_checkpoint(model, tokenizer, folder: Path, stats: dict[str, Any]) -> Path:
+    """``save_pretrained`` of model and tokenizer, plus ``training_stats.json``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    (folder / "training_stats.json").write_text(json.dumps(stats, indent=2, default=_json_default))
+    return folder
+
+
+def load_checkpoint(profile: Profile, phase: int, variant: str):
+    """``(model, tokenizer, stats)`` of a saved checkpoint, on the profile's device (or a clear error)."""
+    folder = checkpoint_dir(profile, phase, variant)
+    notebook = "notebooks/02_phase1.ipynb" if phase == 1 else "notebooks/03_phase2.ipynb"
+    if not (folder / "config.json").exists():
+        raise FileNotFoundError(
+            f"no phase-{phase} checkpoint for variant {variant!r} under "
+            f"<artifacts>/{profile.name}/anticipation/phase{phase}/{variant}: run {notebook} with "
+            f"profile={profile.name!r} first (e.g. papermill {notebook} out.ipynb -p profile {profile.name})"
+        )
+    model = PrefixClassifier.from_pretrained(str(folder)).to(resolve_device(profile))
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    tokenizer.padding_side = "right"
+    stats_file = folder / "training_stats.json"
+    stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+    return model, tokenizer, stats
