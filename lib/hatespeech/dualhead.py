@@ -525,7 +525,7 @@ def run_focal_grid(profile, splits: DualHeadSplits, datasets: dict[str, Any], to
 def update_metrics(updates: dict[str, Any], profile) -> Path:
     """Merge ``updates`` into ``reports/metrics/dualhead.json`` (both notebooks write parts of it); an
     existing file from another profile is replaced, not merged."""
-    from .report import write_metrics
+    from .stamp import write_metrics
 
     path = paths.metrics_dir() / "dualhead.json"
     body: dict[str, Any] = {}
