@@ -8,7 +8,7 @@ import pytest
 
 from hatespeech import dualhead as dh
 from hatespeech.config import get_profile
-from hatespeech.data_dualhead import TOXIGEN_GROUPS, build_table, make_splits
+from hatespeech.data.dualhead import TOXIGEN_GROUPS, build_table, make_splits
 
 
 def synthetic_splits(n=160, seed=0):
