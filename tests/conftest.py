@@ -29,6 +29,45 @@ def fixtures_dir() -> Path:
     return FIXTURES
 
 
+@pytest.fixture(scope="session")
+def offline_tokenizer():
+    """``offline_tokenizer(model_id, padding_side=None)``: a tokenizer from
+    :func:`hatespeech.models.backbones.load_tokenizer`, or a skip saying it is not available (the offline
+    model packages are optional)."""
+    from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
+
+    def load(model_id: str, padding_side: str | None = None):
+        try:
+            tokenizer = load_tokenizer(model_id)
+        except ModelNotAvailableError as exc:  # pragma: no cover - depends on the offline packages
+            pytest.skip(f"offline tokenizer {model_id} not available: {exc}")
+        if padding_side is not None:
+            tokenizer.padding_side = padding_side
+        return tokenizer
+
+    return load
+
+
+@pytest.fixture(scope="module")
+def tokenizers(offline_tokenizer):
+    """The encoder and decoder tokenizers of the tiny prefix models (real offline vocabularies), padded on
+    the right."""
+    return {"encoder": offline_tokenizer("offline:minilm-l6", "right"),
+            "decoder": offline_tokenizer("offline:smollm2-135m", "right")}
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module: tiny models run fastest so (on a shared 2-core box, thread sync
+    dominates). A module opts in with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def pytest_configure(config):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -13,26 +13,15 @@ import pytest
 
 from hatespeech.__main__ import EXIT_BAD_INPUT, main
 from hatespeech.anticipation.inference import Anticipator
-from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
 from hatespeech.models.prefix import tiny_prefix_classifier
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    try:
-        tokenizer = load_tokenizer("offline:smollm2-135m")
-    except ModelNotAvailableError as exc:  # pragma: no cover
-        pytest.skip(f"offline tokenizer not available: {exc}")
+def model_dir(tmp_path_factory, offline_tokenizer):
+    tokenizer = offline_tokenizer("offline:smollm2-135m")
     folder = tmp_path_factory.mktemp("tiny_decoder")
     tiny_prefix_classifier("decoder", tokenizer).save_pretrained(folder)
     tokenizer.save_pretrained(folder)

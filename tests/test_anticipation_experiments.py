@@ -19,7 +19,6 @@ import torch.nn.functional as F
 from hatespeech import anticipation as ant
 from hatespeech.anticipation import phase1, training
 from hatespeech.config import get_profile
-from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
 from hatespeech.models.prefix import parse_variant, tiny_prefix_classifier
 from hatespeech.report import _json_default
 
@@ -31,26 +30,7 @@ SENTENCES = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def _tokenizer(model_id):
-    try:
-        tokenizer = load_tokenizer(model_id)
-    except ModelNotAvailableError as exc:  # pragma: no cover - depends on the offline packages
-        pytest.skip(f"offline tokenizer {model_id} not available: {exc}")
-    tokenizer.padding_side = "right"
-    return tokenizer
-
-
-@pytest.fixture(scope="module")
-def tokenizers():
-    return {"encoder": _tokenizer("offline:minilm-l6"), "decoder": _tokenizer("offline:smollm2-135m")}
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tokenizers / one_torch_thread: tests/conftest.py
 
 
 def _tiny(variant, tokenizers, **kwargs):

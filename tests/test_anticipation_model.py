@@ -11,7 +11,7 @@ import pytest
 import torch
 from transformers import AutoModel
 
-from hatespeech.models.backbones import ModelNotAvailableError, load_backbone, load_tokenizer
+from hatespeech.models.backbones import load_backbone
 from hatespeech.models.prefix import (
     VARIANTS,
     PrefixClassifier,
@@ -30,29 +30,7 @@ SENTENCES = [
 TOLERANCE = 1e-4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models run fastest on one thread (and on a shared 2-core box, thread sync dominates)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def _tokenizer(model_id: str):
-    try:
-        tokenizer = load_tokenizer(model_id)
-    except ModelNotAvailableError as exc:  # pragma: no cover - depends on the offline packages
-        pytest.skip(f"offline tokenizer {model_id} not available: {exc}")
-    tokenizer.padding_side = "right"
-    return tokenizer
-
-
-@pytest.fixture(scope="module")
-def tokenizers():
-    return {"encoder": _tokenizer("offline:minilm-l6"), "decoder": _tokenizer("offline:smollm2-135m")}
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tokenizers / one_torch_thread: tests/conftest.py
 
 
 def _tiny(variant, tokenizers, **kwargs):

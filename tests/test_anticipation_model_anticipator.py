@@ -9,34 +9,21 @@ import numpy as np
 import pytest
 
 from hatespeech.anticipation.inference import Anticipator, NotAModelDirError, check_model_dir
-from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
 from hatespeech.models.prefix import VARIANTS, parse_variant, tiny_prefix_classifier
 
 TOLERANCE = 1e-4
 TEXT = "I am not sexist, but women don't belong in the 2024 workplace!! #truth"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models run fastest on one thread (and on a shared 2-core box, thread sync dominates)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
-def saved_models(tmp_path_factory):
+def saved_models(tmp_path_factory, offline_tokenizer):
     """One saved tiny random model folder per variant."""
     folders = {}
-    tokenizers = {}
-    for backbone, model_id in (("encoder", "offline:minilm-l6"), ("decoder", "offline:smollm2-135m")):
-        try:
-            tokenizers[backbone] = load_tokenizer(model_id)
-        except ModelNotAvailableError as exc:  # pragma: no cover
-            pytest.skip(f"offline tokenizer {model_id} not available: {exc}")
+    tokenizers = {"encoder": offline_tokenizer("offline:minilm-l6"),
+                  "decoder": offline_tokenizer("offline:smollm2-135m")}
     for variant in VARIANTS:
         tokenizer = tokenizers[parse_variant(variant)[0]]
         folder = tmp_path_factory.mktemp(variant.replace("+", "_"))

@@ -17,7 +17,6 @@ import torch
 
 from hatespeech import paths
 from hatespeech.anticipation.inference import Anticipator
-from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
 from hatespeech.models.prefix import tiny_prefix_classifier
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "anticipation_speed.py"
@@ -34,11 +33,8 @@ def bench():
 
 
 @pytest.fixture(scope="module")
-def tiny_anticipators():
-    try:
-        enc_tok, dec_tok = load_tokenizer("offline:minilm-l6"), load_tokenizer("offline:smollm2-135m")
-    except ModelNotAvailableError as exc:  # pragma: no cover
-        pytest.skip(f"offline tokenizers not available: {exc}")
+def tiny_anticipators(offline_tokenizer):
+    enc_tok, dec_tok = offline_tokenizer("offline:minilm-l6"), offline_tokenizer("offline:smollm2-135m")
     return (
         Anticipator(tiny_prefix_classifier("encoder", enc_tok), enc_tok, device="cpu"),
         Anticipator(tiny_prefix_classifier("decoder", dec_tok, trainable_layers=1), dec_tok, device="cpu"),

@@ -67,13 +67,8 @@ def test_word_ends_from_offsets_dropped_word_and_truncation():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model_id", ["offline:minilm-l6", "offline:smollm2-135m"])
-def test_word_end_token_positions_real_tokenizers(model_id):
-    from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
-
-    try:
-        tokenizer = load_tokenizer(model_id)
-    except ModelNotAvailableError as exc:
-        pytest.skip(f"{model_id} not available: {exc}")
+def test_word_end_token_positions_real_tokenizers(model_id, offline_tokenizer):
+    tokenizer = offline_tokenizer(model_id)
     text = "jaitley wanted bjp nomination; outwitted by modi, pro-sonia earlier. \U0001F602 caf\u00e9"
     words = text.split()
     positions = word_end_token_positions(tokenizer, text)

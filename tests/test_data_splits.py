@@ -1,4 +1,4 @@
-"""Seeded splits: determinism, proportions, dropped labels, manifests."""
+"""Seeded splits: determinism, proportions, the multi-label folds of the dual-head table, manifests."""
 
 from __future__ import annotations
 
@@ -7,82 +7,71 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from hatespeech.data.splits import (apply_manifest, fingerprint, iterative_split, load_or_create_manifest,
-                                    stratified_split)
+from hatespeech.data.dualhead import iterative_folds, stratification_matrix
+from hatespeech.data.splits import apply_manifest, fingerprint, load_or_create_manifest, stratified_split
 
 
 @pytest.fixture
 def multilabel() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     n = 400
-    df = pd.DataFrame({
+    return pd.DataFrame({
+        "source": np.where(rng.random(n) < 0.7, "toxigen", "olid"),
         "common": (rng.random(n) < 0.4).astype(float),
         "rarer": (rng.random(n) < 0.08).astype(float),
         "masked": np.where(rng.random(n) < 0.5, np.nan, (rng.random(n) < 0.3).astype(float)),
-        "single": 0.0,
-        "none": 0.0,
-    }, index=[f"r{i}" for i in range(n)])
-    df.loc["r7", "single"] = 1.0
-    return df
+    })
 
 
-def test_iterative_split_is_deterministic_and_partitions(multilabel):
-    cols = ["common", "rarer", "masked", "single", "none"]
-    a = iterative_split(multilabel, cols, seed=3)
-    b = iterative_split(multilabel, cols, seed=3)
-    c = iterative_split(multilabel, cols, seed=4)
-    assert all(np.array_equal(a.indices[k], b.indices[k]) for k in a.indices)
-    assert any(not np.array_equal(a.indices[k], c.indices[k]) for k in a.indices)
-    together = np.concatenate(list(a.indices.values()))
-    assert len(together) == len(multilabel) and set(together) == set(multilabel.index)
+LABELS = ["common", "rarer", "masked"]
 
 
-def test_iterative_split_proportions_and_stratification(multilabel):
-    result = iterative_split(multilabel, ["common", "rarer", "masked"], fractions=(0.8, 0.15, 0.05), seed=1)
-    sizes = result.sizes()
-    assert sizes["train"] == pytest.approx(320, abs=4)
-    assert sizes["val"] == pytest.approx(60, abs=4)
-    assert sizes["test"] == pytest.approx(20, abs=4)
-    total = multilabel["common"].sum()
-    for split, fraction in result.fractions.items():
-        assert result.positives[split]["common"] == pytest.approx(total * fraction, abs=2)
-    assert all(result.positives[s]["rarer"] >= 1 for s in result.indices)
-
-
-def test_iterative_split_drops_and_names_rare_labels(multilabel):
-    result = iterative_split(multilabel, ["common", "single", "none"], seed=0, min_positives=2)
-    assert result.dropped_labels == {"single": 1, "none": 0}
-    assert result.used_labels == ["common"]
-
-
-def test_iterative_split_nan_is_negative_only_for_stratification(multilabel):
+def test_stratification_matrix_counts_nan_as_not_positive_and_adds_sources(multilabel):
     before = multilabel.copy()
-    result = iterative_split(multilabel, ["masked"], seed=0)
+    y = stratification_matrix(multilabel, LABELS)
     pd.testing.assert_frame_equal(multilabel, before)  # labels untouched
-    positives = int((multilabel["masked"] >= 0.5).sum())
-    assert sum(p["masked"] for p in result.positives.values()) == positives
+    assert y.shape == (len(multilabel), len(LABELS) + 2)  # + one indicator per source (olid, toxigen)
+    assert y[:, 2].sum() == int((multilabel["masked"] == 1).sum())
+    assert (y[:, 3] == (multilabel["source"] == "olid")).all() and (y[:, 3] + y[:, 4] == 1).all()
 
 
-def test_iterative_split_restores_global_numpy_rng(multilabel):
+def test_iterative_folds_are_deterministic_and_partition(multilabel):
+    y = stratification_matrix(multilabel, LABELS)
+    a = iterative_folds(y, (0.8, 0.15, 0.05), seed=3)
+    b = iterative_folds(y, (0.8, 0.15, 0.05), seed=3)
+    c = iterative_folds(y, (0.8, 0.15, 0.05), seed=4)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert a.shape == (len(multilabel),) and set(a) == {0, 1, 2}  # every row in exactly one fold
+
+
+def test_iterative_folds_proportions_and_stratification(multilabel):
+    y = stratification_matrix(multilabel, LABELS)
+    fractions = (0.8, 0.15, 0.05)
+    fold = iterative_folds(y, fractions, seed=1)
+    sizes = np.bincount(fold)
+    assert sizes[0] == pytest.approx(320, abs=4)
+    assert sizes[1] == pytest.approx(60, abs=4)
+    assert sizes[2] == pytest.approx(20, abs=4)
+    total = multilabel["common"].sum()
+    for k, fraction in enumerate(fractions):
+        assert y[fold == k, 0].sum() == pytest.approx(total * fraction, abs=2)
+        assert y[fold == k, 1].sum() >= 1  # the rarer label reaches every fold
+        share = (multilabel["source"][fold == k] == "olid").mean()
+        assert share == pytest.approx((multilabel["source"] == "olid").mean(), abs=0.05)
+
+
+def test_iterative_folds_restore_global_numpy_rng(multilabel):
+    y = stratification_matrix(multilabel, ["common"])
     np.random.seed(123)
     expected = np.random.random()
     np.random.seed(123)
-    iterative_split(multilabel, ["common"], seed=9)
+    iterative_folds(y, (0.5, 0.5), seed=9)
     assert np.random.random() == expected
 
 
-def test_iterative_split_without_usable_labels_is_seeded_random(multilabel):
-    a = iterative_split(multilabel, ["none"], fractions={"a": 0.5, "b": 0.5}, seed=2)
-    b = iterative_split(multilabel, ["none"], fractions={"a": 0.5, "b": 0.5}, seed=2)
-    assert a.sizes() == {"a": 200, "b": 200} and np.array_equal(a.indices["a"], b.indices["a"])
-
-
-def test_iterative_split_validates_inputs(multilabel):
+def test_iterative_folds_validate_fractions(multilabel):
     with pytest.raises(ValueError, match="sum to 1"):
-        iterative_split(multilabel, ["common"], fractions=(0.8, 0.3))
-    with pytest.raises(KeyError, match="missing"):
-        iterative_split(multilabel, ["missing"])
+        iterative_folds(stratification_matrix(multilabel, ["common"]), (0.8, 0.3), seed=0)
 
 
 def test_stratified_split_proportions_per_stratum():

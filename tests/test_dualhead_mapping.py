@@ -11,7 +11,7 @@ import pytest
 
 from hatespeech.config import get_profile
 from hatespeech.data.schema import DataValidationError
-from hatespeech.data_dualhead import (
+from hatespeech.data.dualhead import (
     JIGSAW_IDENTITIES,
     OFFLINE_RULES,
     TOXIGEN_GROUPS,
@@ -193,7 +193,7 @@ def test_real_offline_table_counts():
 
     if not (paths.data_dir() / "toxigen_annotated" / "toxigen.csv").exists():
         pytest.skip(f"ToxiGen not found under {paths.data_dir()}")
-    from hatespeech.data_dualhead import label_counts, load_table
+    from hatespeech.data.dualhead import label_counts, load_table
 
     table = load_table(get_profile("smoke"))
     counts = label_counts(table.df, table.label_names)

@@ -8,7 +8,7 @@ import pytest
 
 from hatespeech import dualhead as dh
 from hatespeech.config import get_profile
-from hatespeech.data_dualhead import TOXIGEN_GROUPS, build_table, make_splits
+from hatespeech.data.dualhead import TOXIGEN_GROUPS, build_table, make_splits
 
 
 def synthetic_splits(n=160, seed=0):
@@ -107,16 +107,11 @@ def test_lambda_choice_keeps_best_validation_mean_and_trains_each_lambda(profile
 
 
 @pytest.mark.slow
-def test_tiny_end_to_end(profile, tmp_path):
+def test_tiny_end_to_end(profile, tmp_path, offline_tokenizer):
     """fit -> predict -> evaluate -> bias on a tiny random BERT with the offline tokenizer (seconds)."""
     from transformers import BertConfig, BertModel
 
-    from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
-
-    try:
-        tokenizer = load_tokenizer("offline:minilm-l6")
-    except ModelNotAvailableError as exc:
-        pytest.skip(str(exc))
+    tokenizer = offline_tokenizer("offline:minilm-l6")
     folder = tmp_path / "tiny_bert"
     BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=1,
                          num_attention_heads=2, intermediate_size=32)).save_pretrained(folder)
@@ -149,16 +144,11 @@ def test_tiny_end_to_end(profile, tmp_path):
 
 
 @pytest.mark.slow
-def test_tiny_finetune_grid(profile, tmp_path):
+def test_tiny_finetune_grid(profile, tmp_path, offline_tokenizer):
     """The gpu profile's grid mode: a whole model fine-tuned per cell (tiny random BERT, two cells)."""
     from transformers import BertConfig, BertModel
 
-    from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
-
-    try:
-        tokenizer = load_tokenizer("offline:minilm-l6")
-    except ModelNotAvailableError as exc:
-        pytest.skip(str(exc))
+    tokenizer = offline_tokenizer("offline:minilm-l6")
     folder = tmp_path / "tiny_bert"
     BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=1,
                          num_attention_heads=2, intermediate_size=32)).save_pretrained(folder)

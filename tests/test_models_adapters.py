@@ -6,20 +6,14 @@ import pytest
 import torch
 
 from hatespeech.models.adapters import apply_lora
-from hatespeech.models.backbones import ModelNotAvailableError, load_tokenizer
 from hatespeech.models.prefix import tiny_prefix_classifier
 
 pytest.importorskip("peft")
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    try:
-        tok = load_tokenizer("offline:smollm2-135m")
-    except ModelNotAvailableError as exc:  # pragma: no cover - depends on the offline packages
-        pytest.skip(f"offline tokenizer not available: {exc}")
-    tok.padding_side = "right"
-    return tok
+def tokenizer(offline_tokenizer):
+    return offline_tokenizer("offline:smollm2-135m", "right")
 
 
 @pytest.mark.parametrize("variant", ["decoder", "decoder+bilstm"])

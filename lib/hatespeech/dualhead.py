@@ -4,7 +4,7 @@ bias metrics, and the focal gamma x alpha grid. Notebooks 04 and 05 call these f
 Typical use (what notebook 04 does)::
 
     profile = get_profile("cpu")
-    splits = load_or_make_splits(profile)                 # hatespeech.data_dualhead
+    splits = load_or_make_splits(profile)                 # hatespeech.data.dualhead
     tokenizer = load_tokenizer(profile.models.encoder)
     datasets = tokenize_splits(splits, tokenizer, profile)
     joint = fit(profile, splits, datasets, heads="both")  # one encoder, both heads, joint masked loss
@@ -34,7 +34,7 @@ from torch import nn
 
 from . import paths
 from .config import resolve_device
-from .data_dualhead import BIAS_TOXICITY, SPLITS, DualHeadSplits
+from .data.dualhead import BIAS_TOXICITY, SPLITS, DualHeadSplits
 from .losses import focal_loss_with_logits, labels_and_mask, pos_weight_from_labels
 from .metrics import bias as bias_metrics
 from .metrics import classification as cls
@@ -218,7 +218,7 @@ def save_model(trained: TrainedModel, tokenizer, folder: Path, splits: DualHeadS
     trained.model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     (folder / "dualhead_run.json").write_text(json.dumps({
-        "manifest": str(splits.path), "train_uids_sha": _uids_digest(splits.frame("train")["uid"]),
+        "manifest": paths.shown(splits.path), "train_uids_sha": _uids_digest(splits.frame("train")["uid"]),
         "heads": trained.heads, "train_seconds": trained.train_seconds, "n_train": trained.n_train,
     }, indent=2))
     return folder
@@ -525,7 +525,7 @@ def run_focal_grid(profile, splits: DualHeadSplits, datasets: dict[str, Any], to
 def update_metrics(updates: dict[str, Any], profile) -> Path:
     """Merge ``updates`` into ``reports/metrics/dualhead.json`` (both notebooks write parts of it); an
     existing file from another profile is replaced, not merged."""
-    from .report import write_metrics
+    from .stamp import write_metrics
 
     path = paths.metrics_dir() / "dualhead.json"
     body: dict[str, Any] = {}
@@ -548,12 +548,13 @@ def training_json(trained: TrainedModel) -> dict[str, Any]:
             "epochs": trained.epochs, "examples_per_minute": trained.examples_per_minute}
 
 
-def notebook04_payload(profile, splits: DualHeadSplits, reports: dict[str, dict], separate: dict[str, dict] | None,
-                       trained: dict[str, TrainedModel], bias: dict, rare: dict[str, pd.DataFrame],
-                       timings: dict[str, float], lambda_choice: LambdaChoice | None = None) -> dict[str, Any]:
+def dualhead_payload(profile, splits: DualHeadSplits, reports: dict[str, dict],
+                     separate: dict[str, dict] | None, trained: dict[str, TrainedModel], bias: dict,
+                     rare: dict[str, pd.DataFrame], timings: dict[str, float],
+                     lambda_choice: LambdaChoice | None = None) -> dict[str, Any]:
     """Everything notebook 04 writes into ``dualhead.json`` (the grid is added by notebook 05).
     ``separate=None`` when the profile skips the two single-head models (``train_separate_models=False``)."""
-    from .data_dualhead import label_map_table
+    from .data.dualhead import label_map_table
 
     mode = splits.table.mode
     if separate is None:

@@ -17,7 +17,7 @@ Layout of a published report::
                                          notebook, whose page is report.html
     reports/executed/NN_*.ipynb          the executed notebooks, outputs included
     reports/figures/*.png, metrics/*.json
-    reports/metrics/run_timings.json     wall time per notebook (read by hatespeech.report.stamp)
+    reports/metrics/run_timings.json     wall time per notebook (read by hatespeech.stamp.stamp)
 
 A failed run keeps its staging folder as ``reports/.staging-failed/`` (git-ignored) for inspection.
 """
@@ -51,7 +51,7 @@ FAILED_DIR_NAME = ".staging-failed"
 LOCK_DIR_NAME = ".staging-lock"
 TIMINGS_FILE = "run_timings.json"
 # Kept from the previous report even by a full rebuild: results copied in from another machine
-# (issue 5: the gpu profile's metrics live next to the cpu ones) and the speed benchmark, which a script
+# (the gpu profile's metrics live next to the cpu ones) and the speed benchmark, which a script
 # (benchmarks/anticipation_speed.py) writes rather than a notebook; each carries its own stamp.
 PRESERVED_PATHS = ("metrics/gpu", "figures/gpu", "metrics/benchmarks.json", "figures/bench_latency.png")
 REPORT_SIZE_BUDGET_MB = 20.0
@@ -68,8 +68,8 @@ class MetricsSpec:
     optional: bool = False
 
 
-# The contract between the experiment notebooks and the report (issues 2-6). ``stamp`` is added by
-# hatespeech.report.write_metrics.
+# The contract between the experiment notebooks and the report. ``stamp`` is added by
+# hatespeech.stamp.write_metrics.
 EXPECTED_METRICS: dict[str, MetricsSpec] = {
     "data.json": MetricsSpec(("sources", "splits", "stamp"), ("01",)),
     "anticipation.json": MetricsSpec(
@@ -322,7 +322,21 @@ def run_notebook(notebook: Path, output: Path, profile: str, kernel: str, progre
             output if output.exists() else None,
             error=f"{type(error).__name__}: {error}",
         ) from error
+    _drop_machine_paths(output)
     return time.perf_counter() - started
+
+
+def _drop_machine_paths(executed: Path) -> None:
+    """papermill records the absolute input and output paths in the notebook's metadata; the published
+    notebook names itself by file name instead (the builder's file system is nobody's business)."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if meta.get(key):
+            meta[key] = Path(meta[key]).name
+    nbformat.write(nb, executed)
 
 
 # --------------------------------------------------------------------------------------------- export

@@ -16,3 +16,18 @@ SEED_PHASE1_SOURCE = "anticipation seed project write-up (phase-1 validation pre
 SEED_PHASE2_CLAIM = (
     "the seed reports that plain BERT (our 'encoder' variant) reached the lowest phase-2 test MSE"
 )
+
+#: Jigsaw Unintended Bias final metric (0.25 overall AUC + 0.75 mean of the subgroup / BPSN / BNSP power
+#: means, x 100) of published systems, put beside our bias score for scale. Both are on the Jigsaw Unintended
+#: Bias (Civil Comments) test set, so they compare with our number only when it is computed on that data.
+#: Detoxify "unbiased" model: Detoxify README, news of 03-09-2021 (https://github.com/unitaryai/detoxify).
+DETOXIFY_UNBIASED_FINAL_X100 = 93.74
+#: Competition winner: 0.94734 on the private leaderboard of Kaggle's "Jigsaw Unintended Bias in Toxicity
+#: Classification" (2019), as quoted in the Detoxify README's results table
+#: (https://www.kaggle.com/c/jigsaw-unintended-bias-in-toxicity-classification/leaderboard).
+COMPETITION_BEST_FINAL_X100 = 94.73
+#: The same two numbers under the names the report prints.
+PUBLISHED_BIAS = {
+    "Detoxify unbiased (published)": DETOXIFY_UNBIASED_FINAL_X100,
+    "Jigsaw Unintended Bias winner (private LB)": COMPETITION_BEST_FINAL_X100,
+}

@@ -14,7 +14,7 @@ from ..config import Profile
 from ..data import build_phase1_corpus, leakage_check, load_prefix_probability, phase1_splits
 from ..models.prefix import parse_variant
 from ..references import SEED_PHASE1
-from ..report import read_metrics
+from ..stamp import read_metrics
 from . import evidence
 from .evaluation import evaluate_phase1
 from .training import checkpoint_dir, phase1_lr_candidates, save_checkpoint, train_phase1

@@ -20,7 +20,7 @@ from ..config import Profile, resolve_device, seed_everything
 from ..losses import phase2_weights, pos_weight_from_labels, weighted_bce_with_logits, weighted_mse
 from ..metrics.regression import regression_metrics
 from ..models.prefix import PrefixClassifier, build_prefix_classifier, parse_variant
-from ..report import _json_default
+from ..stamp import _json_default
 from .evaluation import EVAL_SEED_OFFSET, predict_phase2, selection_prefixes, selection_score_fn
 from .examples import (
     ExampleDataset,

@@ -8,7 +8,8 @@ Public API (see each module's docstring for the cleaning of each source):
 * :func:`load_prefix_probability(split)` -> the phase-2 frame.
 * :func:`build_phase1_corpus(profile)` -> ``(DataFrame[id, source, text, label, n_words], report)``;
   :func:`leakage_check`; :func:`phase1_splits(profile)` (manifest-backed 85/15 split).
-* :func:`iterative_split(df, label_cols, fractions, seed, min_positives)` -> :class:`IterativeSplit`.
+* :func:`stratified_split`, split manifests (:mod:`hatespeech.data.splits`); the dual-head label table and its
+  multi-label splits: :mod:`hatespeech.data.dualhead`.
 * :func:`word_prefixes`, :func:`random_prefix`, :func:`word_end_token_positions`.
 * :class:`DataValidationError`, :class:`DataLeakageError`, :class:`FilterLog`.
 """
@@ -19,13 +20,12 @@ from .prefixes import Prefix, random_prefix, word_end_token_positions, word_pref
 from .registry import SHARED_SOURCES, SOURCES, load_source, load_sources
 from .schema import DataLeakageError, DataValidationError, FilterLog
 from .phase1 import PHASE1_MAPPINGS, build_phase1_corpus, leakage_check, phase1_splits
-from .splits import (IterativeSplit, apply_manifest, iterative_split, load_or_create_manifest, save_manifest,
-                     stratified_split)
+from .splits import apply_manifest, load_or_create_manifest, save_manifest, stratified_split
 
 __all__ = [
     "LoadedSource", "load_source", "load_sources", "SOURCES", "SHARED_SOURCES", "load_prefix_probability",
     "DataValidationError", "DataLeakageError", "FilterLog",
     "build_phase1_corpus", "leakage_check", "phase1_splits", "PHASE1_MAPPINGS",
-    "iterative_split", "IterativeSplit", "stratified_split", "apply_manifest", "load_or_create_manifest",
+    "stratified_split", "apply_manifest", "load_or_create_manifest",
     "save_manifest", "Prefix", "word_prefixes", "random_prefix", "word_end_token_positions",
 ]

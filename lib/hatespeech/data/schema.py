@@ -81,17 +81,6 @@ class FilterLog(Counter):
         return {k: int(v) for k, v in sorted(self.items()) if v}
 
 
-def display_path(path: str | Path, data_dir: str | Path | None = None) -> str:
-    """The path relative to the data dir when it lies inside it (shorter messages), else as given."""
-    path = Path(path)
-    if data_dir is not None:
-        try:
-            return str(path.resolve().relative_to(Path(data_dir).resolve()))
-        except ValueError:
-            pass
-    return str(path)
-
-
 # --------------------------------------------------------------------------------------------------- reading
 def read_text(path: str | Path, encoding: str = "utf-8") -> str:
     """Read a whole file as text, strictly.

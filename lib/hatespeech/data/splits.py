@@ -1,15 +1,16 @@
 """Seeded splits and their manifests.
 
 * :func:`stratified_split` -- single-label stratified split (sklearn ``train_test_split``), any number of parts.
-* :func:`iterative_split` -- multi-label iterative stratification (scikit-multilearn ``IterativeStratification``,
-  Sechidis et al. 2011 / Szymanski & Kajdanowicz 2017), for the dual-head label table.
+  (The multi-label split of the dual-head table is :func:`hatespeech.data.dualhead.iterative_folds`.)
+* :func:`seeded_numpy_global` -- numpy's global RNG seeded inside a block, its state restored after it.
 * Manifests: a split is saved as JSON (``{"splits": {"train": [keys...], ...}, "fingerprint": ..., ...}``)
   under ``artifacts_dir()/<profile>/splits/`` and reused when the same seed, fractions and inputs come again
   (:func:`load_or_create_manifest`), so every notebook and every rerun sees the same rows.
 
-Why the seeding wrapper: scikit-multilearn 0.2.0's ``IterativeStratification`` cannot take a ``random_state``
-under scikit-learn >= 1.x (its base class rejects ``random_state`` with ``shuffle=False``) and draws its tie
-breaks from numpy's *global* RNG; we seed that RNG for the call and restore its previous state afterwards.
+Why the seeding wrapper: scikit-multilearn 0.2.0's ``IterativeStratification`` (Sechidis et al. 2011 /
+Szymanski & Kajdanowicz 2017) cannot take a ``random_state`` under scikit-learn >= 1.x (its base class rejects
+``random_state`` with ``shuffle=False``) and draws its tie breaks from numpy's *global* RNG; we seed that RNG
+for the call and restore its previous state afterwards.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,84 +95,6 @@ def stratified_split(df: pd.DataFrame, strata: str | Sequence[str] | None,
         remaining_share -= fractions[name]
     out[names[-1]] = remaining
     return out
-
-
-# -------------------------------------------------------------------------------------------- multi-label
-@dataclass
-class IterativeSplit:
-    """Result of :func:`iterative_split`.
-
-    ``indices``: ``{split_name: np.ndarray of df.index labels}``; ``used_labels``: the label columns that
-    stratified the split; ``dropped_labels``: ``{label: positives}`` for labels with fewer than
-    ``min_positives`` positives (not used for stratification -- report them); ``positives``: positives per label
-    per split (NaN counted as negative).
-    """
-
-    indices: dict[str, np.ndarray]
-    used_labels: list[str]
-    dropped_labels: dict[str, int]
-    positives: dict[str, dict[str, int]] = field(default_factory=dict)
-    seed: int = 0
-    fractions: dict[str, float] = field(default_factory=dict)
-
-    def frames(self, df: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        return {name: df.loc[idx] for name, idx in self.indices.items()}
-
-    def sizes(self) -> dict[str, int]:
-        return {name: len(idx) for name, idx in self.indices.items()}
-
-
-def iterative_split(df: pd.DataFrame, label_cols: Sequence[str],
-                    fractions: Mapping[str, float] | Sequence[float] = (0.8, 0.15, 0.05), seed: int = 42,
-                    min_positives: int = 2, threshold: float = 0.5) -> IterativeSplit:
-    """Multi-label stratified split of ``df`` with scikit-multilearn's ``IterativeStratification`` (order 1).
-
-    Parameters
-    ----------
-    df : the table to split (its index labels are returned, so any index works; must be unique).
-    label_cols : label columns; a value ``>= threshold`` is a positive, anything else -- including NaN, which
-        means "not annotated" -- counts as negative *for stratification only* (the labels are not changed).
-    fractions : ``(train, val, test)`` or a ``{name: fraction}`` dict (any number of parts), summing to 1.
-    seed : the split is a pure function of (data, order of rows, fractions, seed).
-    min_positives : labels with fewer positives are dropped from stratification and named in
-        ``result.dropped_labels`` (a label with one positive cannot be present in two splits anyway).
-    threshold : binarisation threshold for fractional labels (e.g. Jigsaw annotator fractions).
-
-    If no label is left, the split is a seeded random split. Rows are shuffled with the seed before
-    stratifying so the result does not depend on file order beyond the seed.
-    """
-    from skmultilearn.model_selection import IterativeStratification
-
-    if not df.index.is_unique:
-        raise ValueError("iterative_split needs a unique index (its labels are what it returns)")
-    missing = [c for c in label_cols if c not in df.columns]
-    if missing:
-        raise KeyError(f"label columns not in the frame: {missing}")
-    fractions = _normalise_fractions(fractions)
-    names = list(fractions)
-    y_all = (df[list(label_cols)].apply(pd.to_numeric, errors="coerce").fillna(0.0) >= threshold).astype(np.int8)
-    counts = y_all.sum(axis=0)
-    dropped = {c: int(counts[c]) for c in label_cols if counts[c] < min_positives}
-    used = [c for c in label_cols if c not in dropped]
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(df))
-    if used and len(df) >= len(names):
-        y = y_all[used].to_numpy()[order]
-        stratifier = IterativeStratification(n_splits=len(names), order=1,
-                                             sample_distribution_per_fold=[fractions[n] for n in names])
-        with seeded_numpy_global(seed):
-            folds = [test for _, test in stratifier.split(np.zeros((len(df), 1)), y)]
-        positions = {name: np.sort(order[fold]) for name, fold in zip(names, folds)}
-    else:
-        if not used:
-            logger.warning("iterative_split: no label has >= %d positives; using a seeded random split",
-                           min_positives)
-        bounds = np.round(np.cumsum([0.0] + [fractions[n] for n in names]) * len(df)).astype(int)
-        positions = {name: np.sort(order[bounds[i]:bounds[i + 1]]) for i, name in enumerate(names)}
-    indices = {name: df.index.to_numpy()[pos] for name, pos in positions.items()}
-    positives = {name: {c: int(y_all[c].to_numpy()[pos].sum()) for c in label_cols}
-                 for name, pos in positions.items()}
-    return IterativeSplit(indices, used, dropped, positives, seed, fractions)
 
 
 # ---------------------------------------------------------------------------------------------- manifests

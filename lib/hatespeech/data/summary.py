@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import paths
 from .base import LoadedSource
 from .text import n_words
 
@@ -129,7 +130,7 @@ def data_metrics(sources: Mapping[str, LoadedSource], phase1_report: Mapping[str
             "fractions": phase1_splits.manifest.get("fractions"),
             "seed": phase1_splits.manifest.get("seed"),
             "stratify": phase1_splits.manifest.get("stratify"),
-            "manifest": str(phase1_splits.path),
+            "manifest": paths.shown(phase1_splits.path),
             "manifest_reused": bool(phase1_splits.reused),
             "by_source_label": {f"{r.source}|{r.label}": {s: int(getattr(r, s)) for s in phase1_splits.frames}
                                 for r in table.itertuples(index=False)},

@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+# Published reference points (final metric x 100, Jigsaw Unintended Bias test set), with their sources there.
+from ..references import COMPETITION_BEST_FINAL_X100, DETOXIFY_UNBIASED_FINAL_X100
+
 POWER = -5.0
 OVERALL_MODEL_WEIGHT = 0.25
-# Published reference points (AUC-based final metric x 100) that the report puts beside our number.
-DETOXIFY_UNBIASED_FINAL = 93.74  # Detoxify README, "unbiased" model (Jigsaw Unintended Bias test set)
-COMPETITION_BEST_FINAL = 94.73  # Kaggle Jigsaw Unintended Bias leaderboard, 1st place (private)
 
 
 def _auc(truth: np.ndarray, score: np.ndarray) -> float:
@@ -152,7 +152,8 @@ def bias_json(report: dict, comparable: bool, data: str) -> dict:
     note = ("Jigsaw Unintended Bias data: comparable in kind to the published numbers (test sets may differ)."
             if comparable else
             f"Computed on {data}, NOT on the Jigsaw Unintended Bias test set: it is not comparable with "
-            "Detoxify's 93.74 or the competition's 94.73; those are shown for scale only.")
+            f"Detoxify's {DETOXIFY_UNBIASED_FINAL_X100} or the competition's {COMPETITION_BEST_FINAL_X100}; "
+            "those are shown for scale only.")
     return {
         "final": clean(final),
         "final_x100": clean(final * 100 if final == final else final),
@@ -165,8 +166,8 @@ def bias_json(report: dict, comparable: bool, data: str) -> dict:
         "n_rows": report["n_rows"],
         "power": report["power"],
         "min_subgroup_size": report["min_subgroup_size"],
-        "reference": {"detoxify_unbiased_final_x100": DETOXIFY_UNBIASED_FINAL,
-                      "competition_best_final_x100": COMPETITION_BEST_FINAL},
+        "reference": {"detoxify_unbiased_final_x100": DETOXIFY_UNBIASED_FINAL_X100,
+                      "competition_best_final_x100": COMPETITION_BEST_FINAL_X100},
         "comparable_with_reference": bool(comparable),
         "data": data,
         "note": note,

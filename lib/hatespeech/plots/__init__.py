@@ -11,7 +11,7 @@ from .. import paths
 def save_figure(fig, name: str, caption: str | None = None) -> Path:
     """Save ``fig`` as reports/figures/<name>.png (tight, 150 dpi) and return the path.
 
-    ``caption`` (e.g. the profile / data / hardware line from :func:`hatespeech.report.caption`) is written
+    ``caption`` (e.g. the profile / data / hardware line from :func:`hatespeech.stamp.caption`) is written
     under the axes so the figure says what produced it even when it travels alone.
     """
     if caption:

@@ -39,14 +39,13 @@ Splits
 ------
 80/15/5 train/val/test by iterative multi-label stratification (scikit-multilearn's
 ``IterativeStratification``) over the labels' positives plus one indicator column per source, so every split
-keeps each source's share and each label's positives. Written here on top of scikit-multilearn rather than
-with the data layer's generic helper because the stratification matrix must treat NaN (masked) as "not a
-positive" and must include the source indicators. Labels with fewer than ``min_positives`` (2) positives in
-the sampled pool are dropped before splitting and named in the manifest. The train split can then be capped
-(``max_train_samples``; again by iterative stratification, so rare labels keep their share) and val / test
-capped at ``max_eval_samples``. The manifest (``artifacts_dir()/<profile>/splits/dualhead_split.csv`` + a
-``.json`` with the settings, label counts and dropped labels) is written once and reused by notebooks 04
-and 05.
+keeps each source's share and each label's positives (:func:`iterative_folds`, the project's one multi-label
+stratifier; its matrix, :func:`stratification_matrix`, counts NaN (masked) as "not a positive"). Labels with
+fewer than ``min_positives`` (2) positives in the sampled pool are dropped before splitting and named in the
+manifest. The train split can then be capped (``max_train_samples``; again by iterative stratification, so
+rare labels keep their share) and val / test capped at ``max_eval_samples``. The manifest
+(``artifacts_dir()/<profile>/splits/dualhead_split.csv`` + a ``.json`` with the settings, label counts and
+dropped labels) is written once and reused by notebooks 04 and 05.
 """
 
 from __future__ import annotations
@@ -61,7 +60,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import paths
+from .. import paths
+from .registry import load_source
+from .schema import DataValidationError
+from .splits import seeded_numpy_global
 
 SPLITS = ("train", "val", "test")
 TOXIGEN_GROUPS = ("asian", "black", "chinese", "jewish", "latino", "lgbtq", "mental_dis", "mexican",
@@ -206,8 +208,6 @@ def apply_label_map(
     Raises ``DataValidationError`` naming the source, column and values when a rule's column is missing or
     holds a category that no rule of that source mentions (and that is not declared masked).
     """
-    from .data.schema import DataValidationError
-
     masked_values = masked_values or {}
     names = label_names(rules, "n") + label_names(rules, "i")
     parts = []
@@ -298,8 +298,6 @@ def build_table(frames: dict[str, pd.DataFrame], mode: str = "offline", threshol
 
 def load_table(profile) -> DualHeadTable:
     """The dual-head table for a profile: Jigsaw when ``profile.data.jigsaw_csv`` is set, else offline."""
-    from .data import load_source
-
     threshold = profile.dualhead.label_threshold
     if profile.data.jigsaw_csv:
         loaded = {"jigsaw": load_source("jigsaw", path=profile.data.jigsaw_csv)}
@@ -328,7 +326,7 @@ def iterative_folds(y: np.ndarray, fractions: Sequence[float], seed: int) -> np.
 
     scikit-multilearn's ``IterativeStratification`` draws from numpy's global RNG (its ``random_state`` is
     refused by current sklearn), so the rows are permuted with a seeded generator and the global RNG is
-    seeded (and restored) around the call.
+    seeded (and restored) around the call (:func:`hatespeech.data.splits.seeded_numpy_global`).
     """
     from skmultilearn.model_selection import IterativeStratification
 
@@ -337,16 +335,12 @@ def iterative_folds(y: np.ndarray, fractions: Sequence[float], seed: int) -> np.
         raise ValueError(f"split fractions {fractions} must sum to 1")
     n = len(y)
     order = np.random.default_rng(seed).permutation(n)
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
+    with seeded_numpy_global(seed):
         stratifier = IterativeStratification(n_splits=len(fractions), order=1,
                                               sample_distribution_per_fold=fractions)
         fold_of = np.full(n, -1)
         for k, (_, held) in enumerate(stratifier.split(np.zeros((n, 1)), y[order])):
             fold_of[order[held]] = k
-    finally:
-        np.random.set_state(state)
     assert (fold_of >= 0).all()
     return fold_of
 
@@ -404,7 +398,7 @@ class DualHeadSplits:
             "description": self.table.data,
             "rows_raw": self.table.rows_raw,
             "filtered": self.table.filtered,
-            "rows_in_pool": int(len(self.manifest)),
+            "rows_in_pool": len(self.manifest),
             "rows_used": {s: int((used["split"] == s).sum()) for s in SPLITS},
             "rows_used_by_source": {f"{s}:{src}": int(n) for (s, src), n in
                                     used.groupby(["split", "source"]).size().items()},
@@ -412,7 +406,7 @@ class DualHeadSplits:
             "label_names_i": self.label_names_i,
             "dropped_labels": self.dropped_labels,
             "split_fractions": self.info.get("fractions"),
-            "manifest": str(self.path) if self.path else None,
+            "manifest": paths.shown(self.path) if self.path else None,
             "label_counts": {name: {f"{split}_{kind}": int(v) for (split, kind), v in row.items()}
                              for name, row in self.counts().iterrows()},
         }

@@ -1,0 +1,245 @@
+"""The report's HTML: the stamp table, the title line, each section (source line, summary, tables,
+figures inlined as base64), the metrics no section knows, the notebooks appendix, and ``show*`` for the
+report notebook (``notebooks/06_report.ipynb``), which stays thin: it calls these functions.
+
+A section whose metrics are absent says "not run in this build", so the report builds while experiments
+are missing. Publishing (papermill, HTML, PDF) lives in :mod:`hatespeech.publish`.
+"""
+
+from __future__ import annotations
+
+import base64 as _base64
+import hashlib
+import html as _html
+import json
+from pathlib import Path
+from typing import Any
+
+from .. import paths
+from .curated import report_tables
+from .sections import (
+    KNOWN_METRICS,
+    SHAPE_ERRORS,
+    Section,
+    get_section,
+    load_metrics,
+    metrics_folder,
+    section_figures,
+)
+from .summaries import SUMMARIES
+from .tables import payload_tables, table_html
+
+
+def figure_html(path: Path, caption_text: str | None = None) -> str:
+    """<figure> with the PNG inlined as base64 (the HTML and its PDF need no other file)."""
+    data = _base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    cap = _html.escape(caption_text or Path(path).name)
+    return (
+        f"<figure class='hs-figure'><img src='data:image/png;base64,{data}' alt='{cap}' "
+        f"style='max-width:100%;height:auto'/><figcaption>{cap}</figcaption></figure>"
+    )
+
+
+# -------------------------------------------------------------------------------------------- stamp
+def _short(commit: str | None) -> str:
+    return commit[:10] if commit else "unknown (not a git checkout)"
+
+
+def _seconds(value: float) -> str:
+    minutes, sec = divmod(round(value), 60)
+    return f"{minutes}m{sec:02d}s" if minutes else f"{value:.1f}s"
+
+
+def stamp_html(st: dict[str, Any]) -> str:
+    """The report's first section: what produced it, in one short table (checksums collapsed)."""
+    esc = _html.escape
+    dirty = st.get("git_dirty")
+    dirty_text = {True: "<b>dirty</b> (uncommitted changes)", False: "clean", None: "unknown"}[dirty]
+    hw = st.get("hardware") or {}
+    hardware_text = f"{hw.get('cpu', '?')} ({hw.get('cpu_count', '?')} cores"
+    if hw.get("torch_threads"):
+        hardware_text += f", torch threads {hw['torch_threads']}"
+    hardware_text += f"); GPU: {hw.get('gpu') or 'none'}"
+    versions_text = " · ".join(f"{k} {v}" for k, v in (st.get("versions") or {}).items())
+    sums = st.get("data_sha256") or {}
+    combined = hashlib.sha256("\n".join(f"{v}  {k}" for k, v in sorted(sums.items())).encode()).hexdigest()
+    rows_sums = "".join(
+        f"<tr><td><code>{esc(v[:16])}</code></td><td>{esc(k)}</td></tr>" for k, v in sorted(sums.items())
+    )
+    data_text = (
+        (
+            f"{esc(str(st.get('data_dir')))}: {len(sums)} files, combined sha256 <code>{combined[:16]}</code>"
+            f"<details><summary>per-file sha256 (first 16 hex digits)</summary><table>{rows_sums}</table>"
+            "</details>"
+        )
+        if sums
+        else f"{esc(str(st.get('data_dir')))}: no data files found"
+    )
+    timings = st.get("notebook_wall_s") or {}
+    parts, total = [], 0.0
+    for name, value in timings.items():
+        seconds = value.get("seconds") if isinstance(value, dict) else value
+        prof = value.get("profile") if isinstance(value, dict) else None
+        if isinstance(seconds, (int, float)):
+            total += seconds
+            parts.append(
+                f"{esc(name.removesuffix('.ipynb'))} {_seconds(seconds)}"
+                + (f" ({esc(prof)})" if prof and prof != st.get("profile") else "")
+            )
+    timing_text = (
+        (" · ".join(parts) + f" · <b>total {_seconds(total)}</b>")
+        if parts
+        else "not recorded (run through ./run_all.sh to record them)"
+    )
+    rows = [
+        ("Commit", f"<code>{esc(_short(st.get('git_commit')))}</code>, working tree {dirty_text}"),
+        ("Profile / seed", f"<b>{esc(str(st.get('profile')))}</b> / {esc(str(st.get('seed')))}"),
+        ("Built", esc(str(st.get("created")))),
+        ("Hardware", esc(hardware_text)),
+        ("Versions", esc(versions_text)),
+        ("Data", data_text),
+        ("Wall time per notebook", timing_text),
+    ]
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return (
+        f"<table class='hs-stamp'>{body}</table><p class='hs-note'>Each metrics JSON under "
+        "<code>reports/metrics/</code> carries the same stamp for the run that wrote it; a section below "
+        "says when its numbers came from another commit or profile.</p>"
+    )
+
+
+def _source_line(section: Section, payload: dict[str, Any], report_stamp: dict[str, Any] | None) -> str:
+    st = payload.get("stamp") or {}
+    profile = payload.get("profile") or st.get("profile")
+    text = (
+        f"From <code>metrics/{section.metrics}</code>: profile <b>{_html.escape(str(profile))}</b>, "
+        f"commit <code>{_html.escape(_short(st.get('git_commit')))}</code>"
+        f"{' (dirty)' if st.get('git_dirty') else ''}, written {_html.escape(str(st.get('created', '?')))}."
+    )
+    warn = []
+    if report_stamp:
+        if profile and report_stamp.get("profile") and profile != report_stamp.get("profile"):
+            warn.append(f"made with profile {profile}, not this report's {report_stamp.get('profile')}")
+        if (
+            st.get("git_commit")
+            and report_stamp.get("git_commit")
+            and st["git_commit"] != report_stamp["git_commit"]
+        ):
+            warn.append("made at another commit than this report")
+    if warn:
+        text += f" <span class='hs-missing'>Note: {_html.escape('; '.join(warn))}.</span>"
+    return f"<p class='hs-note'>{text}</p>"
+
+
+
+def section_html(
+    section: Section | str,
+    reports: Path | None = None,
+    report_stamp: dict[str, Any] | None = None,
+    heading: bool = False,
+) -> str:
+    """HTML of one section: where its numbers come from, a short summary, tables, figures.
+
+    When its metrics file (or its main key) is absent: a line saying it was not run in this build.
+    """
+    section = get_section(section)
+    parts = [f"<h2 class='hs-section'>{_html.escape(section.title)}</h2>"] if heading else []
+    payload = load_metrics(section.metrics, reports)
+    figures = section_figures(section, reports)
+    if payload is None or (section.required and section.required not in payload):
+        missing = f"metrics/{section.metrics}" + (f" key '{section.required}'" if payload is not None else "")
+        parts.append(
+            f"<p class='hs-missing'>Not run in this build ({_html.escape(missing)} absent; it comes from "
+            f"{_html.escape(section.notebook)}).</p>"
+        )
+        if figures:
+            parts.append(
+                f"<p class='hs-note'>{len(figures)} figure(s) with this section's prefix exist but "
+                "have no metrics beside them; not shown.</p>"
+            )
+        return "".join(parts)
+    if section.intro:
+        parts.append(f"<p>{_html.escape(section.intro)}</p>")
+    parts.append(_source_line(section, payload, report_stamp))
+    summary = SUMMARIES.get(section.key)
+    if summary is not None:
+        try:
+            lines = summary(payload)
+        except SHAPE_ERRORS as error:
+            lines = [(
+                f"<span class='hs-missing'>Summary unavailable: the metrics do not have the expected shape "
+                f"({_html.escape(type(error).__name__)}: {_html.escape(str(error))}).</span>"
+            )]
+        if lines:
+            parts.append("<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>")
+    for title, frame in report_tables(section, reports):
+        parts.append(table_html(title, frame))
+    for figure in figures:
+        parts.append(figure_html(figure))
+    return "".join(parts)
+
+
+def other_metrics_html(reports: Path | None = None) -> str:
+    """Metrics files no section knows about, listed so nothing is dropped silently."""
+    extra = sorted(p for p in metrics_folder(reports).glob("*.json") if p.name not in KNOWN_METRICS)
+    if not extra:
+        return ""
+    parts = ["<h2 class='hs-section'>Other metrics</h2>"]
+    for path in extra:
+        payload = json.loads(path.read_text())
+        parts.append(f"<h3>{_html.escape(path.name)}</h3>")
+        for title, frame in payload_tables(payload if isinstance(payload, dict) else {"value": payload}):
+            parts.append(table_html(title, frame))
+    return "".join(parts)
+
+
+def notebooks_html(reports: Path | None = None) -> str:
+    """Appendix: the executed notebooks (with code) next to this report, with their wall times."""
+    root = Path(reports) if reports else paths.reports_dir()
+    timings_file = root / "metrics" / "run_timings.json"
+    timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
+    rows = []
+    for name, value in timings.items():
+        stem = name.removesuffix(".ipynb")
+        seconds = value.get("seconds") if isinstance(value, dict) else value
+        prof = value.get("profile", "") if isinstance(value, dict) else ""
+        page = "report.html" if name.endswith("_report.ipynb") else f"html/{stem}.html"
+        rows.append(
+            f"<tr><td><a href='{_html.escape(page)}'>{_html.escape(stem)}</a></td>"
+            f"<td>{_seconds(seconds) if isinstance(seconds, (int, float)) else '?'}</td>"
+            f"<td>{_html.escape(str(prof))}</td></tr>"
+        )
+    if not rows:
+        return (
+            "<p class='hs-note'>No notebook timings recorded (the report was not built by ./run_all.sh).</p>"
+        )
+    return (
+        "<table><tr><th>notebook (HTML with code)</th><th>wall time</th><th>profile</th></tr>"
+        + "".join(rows)
+        + (
+            "</table><p class='hs-note'>Executed notebooks: <code>reports/executed/</code>; "
+            "metrics: <code>reports/metrics/</code>; figures: <code>reports/figures/</code>.</p>"
+        )
+    )
+
+
+def title_html(profile, st: dict[str, Any] | None = None) -> str:
+    """One line under the notebook's title: profile, commit, build time."""
+    name = getattr(profile, "name", profile)
+    commit = _short((st or {}).get("git_commit"))
+    return (
+        f"<p class='hs-note'>profile <b>{_html.escape(str(name))}</b> · "
+        f"commit <code>{_html.escape(commit)}</code>"
+        f" · built {_html.escape(str((st or {}).get('created', '')))}</p>"
+    )
+
+
+def show(html_text: str) -> None:
+    """Display HTML in the notebook (and so in the exported report)."""
+    from IPython.display import HTML, display
+
+    display(HTML(html_text))
+
+
+def show_section(key: str, report_stamp: dict[str, Any] | None = None) -> None:
+    show(section_html(key, report_stamp=report_stamp))
