@@ -5,4 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup_venv.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+# Style first (seconds): ruff's lint rules and its formatter, line length 110 (pyproject.toml).
+.venv/bin/ruff check lib tests benchmarks scripts
+.venv/bin/ruff format --check lib tests benchmarks scripts
 exec .venv/bin/python -m pytest -q "$@"

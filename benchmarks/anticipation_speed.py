@@ -44,7 +44,6 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 import torch
-
 from hatespeech import report
 from hatespeech.anticipation.inference import Anticipator
 from hatespeech.config import get_profile, seed_everything
@@ -156,7 +155,9 @@ def return_freed_memory_to_os() -> bool:
     if libc is None:
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(libc.mallopt(m_mmap_threshold, 64 * 1024)) and bool(libc.mallopt(m_trim_threshold, 128 * 1024))
+    return bool(libc.mallopt(m_mmap_threshold, 64 * 1024)) and bool(
+        libc.mallopt(m_trim_threshold, 128 * 1024)
+    )
 
 
 @contextmanager
@@ -460,7 +461,6 @@ def plot_latency(table: pd.DataFrame, caption: str | None = None, save: bool = T
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import seaborn as sns
-
     from hatespeech.plots import save_figure
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -549,7 +549,6 @@ def run(
     }
     if settings.write:
         import matplotlib.pyplot as plt
-
         from hatespeech import paths
 
         caption = report.caption(profile, f"{settings.source}, {settings.per_length} sentences per length")

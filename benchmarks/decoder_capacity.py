@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 import torch
-
 from hatespeech import anticipation as ant
 from hatespeech import report
 from hatespeech.anticipation.training import _train_settings
@@ -47,7 +46,9 @@ MODES = {
 }
 
 
-def run_mode(name: str, profile, data: ant.Phase1Data, n_sentences: int, budget: str = "equal sentences") -> dict:
+def run_mode(
+    name: str, profile, data: ant.Phase1Data, n_sentences: int, budget: str = "equal sentences"
+) -> dict:
     mode = MODES[name]
     settings = profile.anticipation
     seed_everything(profile.seed)
@@ -63,21 +64,46 @@ def run_mode(name: str, profile, data: ant.Phase1Data, n_sentences: int, budget:
     train_set = ant.ExampleDataset(ant.word_prefix_examples(encoded, labels))
     pos_weight = float(pos_weight_from_labels(labels.reshape(-1, 1))[0])
     with tempfile.TemporaryDirectory() as tmp:
-        train_settings = _train_settings(profile, Path(tmp), 1, settings.phase1_batch_size, mode["lr"],
-                                         train_set, min_rows=ant.PHASE1_MIN_ROWS_PER_BATCH)
+        train_settings = _train_settings(
+            profile,
+            Path(tmp),
+            1,
+            settings.phase1_batch_size,
+            mode["lr"],
+            train_set,
+            min_rows=ant.PHASE1_MIN_ROWS_PER_BATCH,
+        )
         start = time.perf_counter()
-        train(model, train_set, ant.phase1_loss_fn(pos_weight), train_settings,
-              data_collator=ant.WordPrefixCollator(tokenizer.pad_token_id))
+        train(
+            model,
+            train_set,
+            ant.phase1_loss_fn(pos_weight),
+            train_settings,
+            data_collator=ant.WordPrefixCollator(tokenizer.pad_token_id),
+        )
         seconds = time.perf_counter() - start
     draw = ant.selection_prefixes(data.selection, profile)
     f1, details = ant.selection_score_fn(tokenizer, draw, settings.max_length)(model)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    row = {"mode": name, **mode, "budget": budget, "train_sentences": len(sentences), "train_prefixes": train_set.n_prefixes,
-           "trainable_parameters": trainable, "train_seconds": seconds, "selection_f1": f1,
-           "selection_threshold": details["threshold"], "selection_f1_at_0.5": details["f1_at_0.5"],
-           "selection_sentences": len(draw), "f1_per_minute": f1 / (seconds / 60)}
-    print(f"{name:5s} ({budget}) trainable {trainable / 1e6:6.1f}M  train {seconds:6.0f} s  selection F1 {f1:.3f}  "
-          f"F1/min {row['f1_per_minute']:.3f}", flush=True)
+    row = {
+        "mode": name,
+        **mode,
+        "budget": budget,
+        "train_sentences": len(sentences),
+        "train_prefixes": train_set.n_prefixes,
+        "trainable_parameters": trainable,
+        "train_seconds": seconds,
+        "selection_f1": f1,
+        "selection_threshold": details["threshold"],
+        "selection_f1_at_0.5": details["f1_at_0.5"],
+        "selection_sentences": len(draw),
+        "f1_per_minute": f1 / (seconds / 60),
+    }
+    print(
+        f"{name:5s} ({budget}) trainable {trainable / 1e6:6.1f}M  train {seconds:6.0f} s  selection F1 {f1:.3f}  "
+        f"F1/min {row['f1_per_minute']:.3f}",
+        flush=True,
+    )
     return row
 
 
@@ -96,9 +122,16 @@ def main(argv=None) -> None:
     # Equal time: every faster mode gets the slowest mode's training time, spent on more sentences.
     slowest = max(rows, key=lambda r: r["train_seconds"])
     equal_time = [slowest] + [
-        run_mode(r["mode"], profile, data, round(args.sentences * slowest["train_seconds"] / r["train_seconds"]),
-                 budget="equal time")
-        for r in rows if r is not slowest]
+        run_mode(
+            r["mode"],
+            profile,
+            data,
+            round(args.sentences * slowest["train_seconds"] / r["train_seconds"]),
+            budget="equal time",
+        )
+        for r in rows
+        if r is not slowest
+    ]
     best_equal = max(equal_time, key=lambda r: r["selection_f1"])
     runner_up = sorted(r["selection_f1"] for r in equal_time)[-2] if len(equal_time) > 1 else None
     rows += equal_time[1:]
@@ -113,14 +146,18 @@ def main(argv=None) -> None:
         "best_by_f1_per_minute": by_rate["mode"],
         "best_by_f1_at_equal_sentences": by_f1["mode"],
         "margin_f1_per_minute": by_rate["f1_per_minute"]
-        - sorted(r["f1_per_minute"] for r in rows_equal_sentences)[-2] if len(rows_equal_sentences) > 1 else None,
+        - sorted(r["f1_per_minute"] for r in rows_equal_sentences)[-2]
+        if len(rows_equal_sentences) > 1
+        else None,
         "threads": args.threads,
         "note": "one epoch, one seed, the same train sentences for every mode; chooses how the decoder "
-                "variants train in the cpu profile",
+        "variants train in the cpu profile",
     }
     report.write_metrics("decoder_capacity", payload, profile)
-    print(f"best at equal time: {best_equal['mode']} (+{payload['margin_at_equal_time'] or 0:.3f} F1); "
-          f"best by F1 per minute: {by_rate['mode']}; best by F1 at equal sentences: {by_f1['mode']}")
+    print(
+        f"best at equal time: {best_equal['mode']} (+{payload['margin_at_equal_time'] or 0:.3f} F1); "
+        f"best by F1 per minute: {by_rate['mode']}; best by F1 at equal sentences: {by_f1['mode']}"
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,10 @@ def offline_tokenizer():
 def tokenizers(offline_tokenizer):
     """The encoder and decoder tokenizers of the tiny prefix models (real offline vocabularies), padded on
     the right."""
-    return {"encoder": offline_tokenizer("offline:minilm-l6", "right"),
-            "decoder": offline_tokenizer("offline:smollm2-135m", "right")}
+    return {
+        "encoder": offline_tokenizer("offline:minilm-l6", "right"),
+        "decoder": offline_tokenizer("offline:smollm2-135m", "right"),
+    }
 
 
 @pytest.fixture(scope="module")

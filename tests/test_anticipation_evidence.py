@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import f1_score
-
 from hatespeech.anticipation import Phase1Run, Phase2Run
 from hatespeech.anticipation import evidence as ev
 from hatespeech.config import get_profile
+from sklearn.metrics import f1_score
 
 
 def test_fast_f1_and_accuracy_equal_sklearn():
@@ -31,18 +30,26 @@ def test_prior_correction_undoes_the_class_weight():
 def _phase1_run(n=300, seed=0):
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < 0.3).astype(int)
-    frame = pd.DataFrame({"label": y, "prefix": [f"p{i}" for i in range(n)], "group": np.arange(n) // 3,
-                          "source": "olid"})
+    frame = pd.DataFrame(
+        {"label": y, "prefix": [f"p{i}" for i in range(n)], "group": np.arange(n) // 3, "source": "olid"}
+    )
     noisy = np.where(rng.random(n) < 0.15, 1 - y, y)
-    probs = {"encoder": y.astype(float), "decoder": rng.random(n), "majority": np.zeros(n),
-             "tfidf_logistic": noisy.astype(float)}
+    probs = {
+        "encoder": y.astype(float),
+        "decoder": rng.random(n),
+        "majority": np.zeros(n),
+        "tfidf_logistic": noisy.astype(float),
+    }
     run = Phase1Run(profile=get_profile("smoke", **{"anticipation.bootstrap_resamples": 300}))
     for name, p in probs.items():
         run.predictions[name] = frame.assign(p_hate=p)
         accuracy = float(np.mean((p >= 0.5) == y))
         if name in ("encoder", "decoder"):
             run.metrics[name] = {"accuracy": accuracy, "f1": ev._f1(y, p >= 0.5)}
-            run.stats[name] = {"threshold": 0.5, "selection": {"kept": {"score": 0.9 if name == "encoder" else 0.2}}}
+            run.stats[name] = {
+                "threshold": 0.5,
+                "selection": {"kept": {"score": 0.9 if name == "encoder" else 0.2}},
+            }
         else:
             run.baselines[name] = {"threshold": 0.5, "accuracy": accuracy}
     return run
@@ -75,7 +82,10 @@ def test_phase1_evidence_says_no_clear_difference_for_equal_systems():
     run.predictions["tfidf_logistic"] = run.predictions["encoder"].copy()
     ev.phase1_evidence(run)
     diff = run.evidence["comparisons"]["f1:encoder-tfidf_logistic"]
-    assert diff["verdict"] == "no clear difference" and diff["difference"]["low"] == diff["difference"]["high"] == 0
+    assert (
+        diff["verdict"] == "no clear difference"
+        and diff["difference"]["low"] == diff["difference"]["high"] == 0
+    )
     assert run.evidence["targets"]["f1_margin_over_tfidf"]["met"] is False
 
 
@@ -93,17 +103,22 @@ def test_phase2_evidence_resamples_sentences_and_checks_the_target():
     y = np.clip(rng.normal(0.3, 0.2, len(frame)), 0, 1)
     frame["label"] = y
     run = Phase2Run(profile=get_profile("smoke", **{"anticipation.bootstrap_resamples": 300}), data=None)
-    for key, p in {"constant:train_mean": np.full(len(y), y.mean()),
-                   "phase2:encoder": np.clip(y + rng.normal(0, 0.05, len(y)), 0, 1),
-                   "phase2:decoder": np.clip(y + rng.normal(0, 0.3, len(y)), 0, 1),
-                   "baseline:tfidf_ridge": np.clip(y + rng.normal(0, 0.15, len(y)), 0, 1),
-                   "no_phase1:encoder": np.clip(y + rng.normal(0, 0.05, len(y)), 0, 1)}.items():
+    for key, p in {
+        "constant:train_mean": np.full(len(y), y.mean()),
+        "phase2:encoder": np.clip(y + rng.normal(0, 0.05, len(y)), 0, 1),
+        "phase2:decoder": np.clip(y + rng.normal(0, 0.3, len(y)), 0, 1),
+        "baseline:tfidf_ridge": np.clip(y + rng.normal(0, 0.15, len(y)), 0, 1),
+        "no_phase1:encoder": np.clip(y + rng.normal(0, 0.05, len(y)), 0, 1),
+    }.items():
         run.predictions[key] = frame.assign(p_hate=p)
     run.val_mse = {"phase2:encoder": 0.01, "phase2:decoder": 0.09}
     e = ev.phase2_evidence(run)
     assert e["best_variant"] == "encoder" and e["n_units"] == 40 and e["unit"] == "test sentence"
     c = e["comparisons"]
-    assert c["mse:phase2:encoder-constant:train_mean"]["verdict"] == "phase2:encoder better than constant:train_mean"
+    assert (
+        c["mse:phase2:encoder-constant:train_mean"]["verdict"]
+        == "phase2:encoder better than constant:train_mean"
+    )
     assert c["mse:phase2:encoder-baseline:tfidf_ridge"]["verdict"].startswith("phase2:encoder better")
     assert c["mse:phase2:encoder-no_phase1:encoder"]["verdict"] == "no clear difference"
     assert e["targets"]["best_mse"]["met"] is True

@@ -280,8 +280,12 @@ def test_binary_metrics_and_grouping():
 
 
 def test_seed_table_is_context_without_verdicts():
-    table = ant.phase1_seed_table({"decoder": {"model_id": "m", "accuracy": 0.70, "f1": 0.80},
-                                   "decoder+bilstm": {"model_id": "m", "accuracy": 0.5, "f1": 0.5}})
+    table = ant.phase1_seed_table(
+        {
+            "decoder": {"model_id": "m", "accuracy": 0.70, "f1": 0.80},
+            "decoder+bilstm": {"model_id": "m", "accuracy": 0.5, "f1": 0.5},
+        }
+    )
     row = table.set_index("variant").loc["decoder"]
     assert row["seed_accuracy"] == 0.78 and row["seed_f1"] == 0.74 and "verdict" not in table
     assert pd.isna(table.set_index("variant").loc["decoder+bilstm", "seed_f1"])
@@ -377,15 +381,27 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
     for name in ("majority", "tfidf_logistic"):
         assert run1.predictions[name]["prefix"].tolist() == run1.predictions["encoder"]["prefix"].tolist()
     evidence = run1.evidence_payload()["phase1_evidence"]
-    assert set(evidence["intervals"]) == {"encoder", "decoder", "decoder+bilstm", "majority", "tfidf_logistic"}
+    assert set(evidence["intervals"]) == {
+        "encoder",
+        "decoder",
+        "decoder+bilstm",
+        "majority",
+        "tfidf_logistic",
+    }
     assert f"f1:{run1.best_variant()}-tfidf_logistic" in evidence["comparisons"]
     assert evidence["n_comparisons"] == len(evidence["comparisons"])
     assert {"f1_margin_over_tfidf", "accuracy_above_majority"} == set(evidence["targets"])
 
     run2 = ant.run_phase2(profile)
     table = run2.mse_table()
-    assert set(table["kind"]) == {"constant", "phase1_only", "phase2", "no_phase1", "baseline",
-                                  "phase1_only_corrected"}
+    assert set(table["kind"]) == {
+        "constant",
+        "phase1_only",
+        "phase2",
+        "no_phase1",
+        "baseline",
+        "phase1_only_corrected",
+    }
     assert set(table.loc[table["kind"] == "phase2", "variant"]) == {"encoder", "decoder", "decoder+bilstm"}
     assert table["n"].unique().tolist() == [int(run2.data.test["n_words"].sum())]
     out = run2.payload()
@@ -400,10 +416,14 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
     assert evidence["best_variant"] == out["best_phase2_variant"] and evidence["unit"] == "test sentence"
     assert evidence["n_units"] == len(run2.data.test)
     best = f"phase2:{out['best_phase2_variant']}"
-    assert {f"mse:{best}-constant:train_mean", f"mse:{best}-baseline:tfidf_ridge"} <= set(evidence["comparisons"])
+    assert {f"mse:{best}-constant:train_mean", f"mse:{best}-baseline:tfidf_ridge"} <= set(
+        evidence["comparisons"]
+    )
     for variant in ("encoder", "decoder", "decoder+bilstm"):  # the held-out sentences chose the epoch kept
         stats = out["phase2"][variant]["training"]
-        assert stats["epochs"] <= stats["max_epochs"] and stats["selection"]["kept"]["epoch"] == stats["epochs"]
+        assert (
+            stats["epochs"] <= stats["max_epochs"] and stats["selection"]["kept"]["epoch"] == stats["epochs"]
+        )
     assert "annotators:mean of passes" in out["earliness"]["by_model"]
     assert (ant.checkpoint_dir(profile, 2, "decoder") / "config.json").exists()
     assert len(run2.example_trajectories["encoder"][1]) == len(ant.EXAMPLE_SENTENCES[1].split())

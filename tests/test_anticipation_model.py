@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import pytest
 import torch
-from transformers import AutoModel
-
 from hatespeech.models.backbones import load_backbone
 from hatespeech.models.prefix import (
     VARIANTS,
     PrefixClassifier,
     PrefixClassifierConfig,
     build_prefix_classifier,
+    encode_with_word_ends,
     parse_variant,
     tiny_prefix_classifier,
-    encode_with_word_ends,
 )
+from transformers import AutoModel
 
 SENTENCES = [
     "I am not sexist, but women don't belong in the 2024 workplace!!",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from hatespeech.anticipation.inference import Anticipator, NotAModelDirError, check_model_dir
 from hatespeech.models.prefix import VARIANTS, parse_variant, tiny_prefix_classifier
 
@@ -22,8 +21,10 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 def saved_models(tmp_path_factory, offline_tokenizer):
     """One saved tiny random model folder per variant."""
     folders = {}
-    tokenizers = {"encoder": offline_tokenizer("offline:minilm-l6"),
-                  "decoder": offline_tokenizer("offline:smollm2-135m")}
+    tokenizers = {
+        "encoder": offline_tokenizer("offline:minilm-l6"),
+        "decoder": offline_tokenizer("offline:smollm2-135m"),
+    }
     for variant in VARIANTS:
         tokenizer = tokenizers[parse_variant(variant)[0]]
         folder = tmp_path_factory.mktemp(variant.replace("+", "_"))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import f1_score
-
 from hatespeech.baselines import (
     ConstantRegressor,
     MajorityClassifier,
@@ -15,9 +13,22 @@ from hatespeech.baselines import (
     select_alpha,
     tfidf_features,
 )
+from sklearn.metrics import f1_score
 
-SUBJECTS = ["apples", "pears", "the movie", "this song", "the weather", "our team",
-            "the food", "that book", "the show", "my phone", "the game", "this city"]
+SUBJECTS = [
+    "apples",
+    "pears",
+    "the movie",
+    "this song",
+    "the weather",
+    "our team",
+    "the food",
+    "that book",
+    "the show",
+    "my phone",
+    "the game",
+    "this city",
+]
 # "bad" stands in for hateful (1), "good" for not hateful (0): separable by one word.
 TEXTS = [f"{s} are bad" for s in SUBJECTS] + [f"{s} are good" for s in SUBJECTS]
 LABELS = [1] * len(SUBJECTS) + [0] * len(SUBJECTS)
@@ -167,16 +178,34 @@ class _Fixed:
 @pytest.mark.parametrize("proba", [False, True])
 def test_select_alpha_picks_obvious_value(proba):
     targets = [0.3] * 4
-    best, scores = select_alpha(lambda v: _Fixed(v, proba), [0.0, 0.3, 0.9], TEXTS[:4], targets, None,
-                                TEXTS[:4], targets, None, weighted_mse)
+    best, scores = select_alpha(
+        lambda v: _Fixed(v, proba),
+        [0.0, 0.3, 0.9],
+        TEXTS[:4],
+        targets,
+        None,
+        TEXTS[:4],
+        targets,
+        None,
+        weighted_mse,
+    )
     assert best == 0.3
     assert scores == pytest.approx({0.0: 0.09, 0.3: 0.0, 0.9: 0.36})
 
 
 def test_select_alpha_with_ridge_prefers_weak_regularisation_when_it_fits():
     weight = [1.0] * len(TEXTS)
-    best, scores = select_alpha(lambda a: TfidfRidge(alpha=a), [1e4, 0.1], TEXTS, TARGETS, weight,
-                                TEXTS, TARGETS, weight, weighted_mse)
+    best, scores = select_alpha(
+        lambda a: TfidfRidge(alpha=a),
+        [1e4, 0.1],
+        TEXTS,
+        TARGETS,
+        weight,
+        TEXTS,
+        TARGETS,
+        weight,
+        weighted_mse,
+    )
     assert best == 0.1 and scores[0.1] < scores[1e4]
 
 
@@ -219,14 +248,14 @@ def test_fit_rejects_length_mismatch(make):
 @pytest.mark.parametrize("make", ALL)
 @pytest.mark.parametrize("bad", ["", "   ", None, 7])
 def test_fit_rejects_bad_text(make, bad):
-    with pytest.raises(ValueError, match=rf"row 1 is not a non-empty string: {repr(bad)}"):
+    with pytest.raises(ValueError, match=rf"row 1 is not a non-empty string: {bad!r}"):
         make().fit(["a b", bad, "e f"], _ok_targets(make, 3))
 
 
 @pytest.mark.parametrize("make", CLASSIFIERS)
 @pytest.mark.parametrize("bad", [2, 0.5, -1, float("nan"), "1"])
 def test_fit_rejects_non_binary_label(make, bad):
-    with pytest.raises(ValueError, match=rf"label at row 2 is not 0 or 1: {repr(bad)}"):
+    with pytest.raises(ValueError, match=rf"label at row 2 is not 0 or 1: {bad!r}"):
         make().fit(["a b", "c d", "e f"], [1, 0, bad])
 
 
@@ -237,7 +266,7 @@ def test_binary_labels_accept_floats_and_bools():
 @pytest.mark.parametrize("make", REGRESSORS)
 @pytest.mark.parametrize("bad", [1.5, -0.1, float("nan"), "0.5"])
 def test_fit_rejects_target_out_of_range(make, bad):
-    with pytest.raises(ValueError, match=rf"target at row 1 is not a number in \[0, 1\]: {repr(bad)}"):
+    with pytest.raises(ValueError, match=rf"target at row 1 is not a number in \[0, 1\]: {bad!r}"):
         make().fit(["a b", "c d", "e f"], [0.1, bad, 0.2])
 
 

@@ -6,15 +6,14 @@ is measured, that (b), (c), (d) give (a)'s probabilities, and that the outputs a
 
 from __future__ import annotations
 
-import time
 import importlib.util
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
-
 from hatespeech import paths
 from hatespeech.anticipation.inference import Anticipator
 from hatespeech.models.prefix import tiny_prefix_classifier

@@ -1,5 +1,4 @@
 import pytest
-
 from hatespeech.models import backbones
 
 

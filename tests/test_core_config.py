@@ -1,5 +1,4 @@
 import pytest
-
 from hatespeech import config, paths
 
 
@@ -49,7 +48,9 @@ def test_shown_paths_hide_the_machine(monkeypatch, tmp_path):
     monkeypatch.setenv(paths.REPORTS_DIR_ENV, str(tmp_path / "staging-1"))
     monkeypatch.setenv(paths.ARTIFACTS_DIR_ENV, str(tmp_path / "art"))
     monkeypatch.setenv(paths.DATA_DIR_ENV, str(tmp_path / "corpora"))
-    assert paths.shown(tmp_path / "staging-1" / "metrics" / "dualhead.json") == "reports/metrics/dualhead.json"
+    assert (
+        paths.shown(tmp_path / "staging-1" / "metrics" / "dualhead.json") == "reports/metrics/dualhead.json"
+    )
     assert paths.shown(tmp_path / "art" / "cpu" / "splits" / "x.csv") == "<artifacts>/cpu/splits/x.csv"
     assert paths.shown(tmp_path / "corpora" / "olid" / "a.tsv") == "<data>/olid/a.tsv"
     assert paths.shown(paths.REPO_ROOT / "lib" / "x.py") == "lib/x.py"

@@ -1,9 +1,9 @@
+import itertools
 import math
 
 import numpy as np
 import pytest
 import torch
-
 from hatespeech import losses
 
 
@@ -17,7 +17,9 @@ def test_masked_bce_ignores_masked_entries():
     logits = torch.tensor([[2.0, -1.0], [0.5, 0.3]])
     mask = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
     a = losses.masked_bce_with_logits(logits, torch.tensor([[1.0, 0.0], [0.0, 1.0]]), mask)
-    b = losses.masked_bce_with_logits(logits, torch.tensor([[1.0, 1.0], [0.0, 1.0]]), mask)  # masked target flipped
+    b = losses.masked_bce_with_logits(
+        logits, torch.tensor([[1.0, 1.0], [0.0, 1.0]]), mask
+    )  # masked target flipped
     assert torch.allclose(a, b)
     expected = np.mean([math.log1p(math.exp(-2.0)), math.log1p(math.exp(0.5)), math.log1p(math.exp(-0.3))])
     assert a.item() == pytest.approx(expected, rel=1e-5)
@@ -25,7 +27,9 @@ def test_masked_bce_ignores_masked_entries():
 
 def test_masked_loss_has_no_gradient_through_masked_logits():
     logits = torch.zeros(1, 2, requires_grad=True)
-    losses.focal_loss_with_logits(logits, torch.tensor([[1.0, 1.0]]), mask=torch.tensor([[1.0, 0.0]])).backward()
+    losses.focal_loss_with_logits(
+        logits, torch.tensor([[1.0, 1.0]]), mask=torch.tensor([[1.0, 0.0]])
+    ).backward()
     assert logits.grad[0, 1].item() == 0.0 and logits.grad[0, 0].item() != 0.0
 
 
@@ -86,14 +90,16 @@ def test_weighted_mse_with_fixed_normaliser_does_not_depend_on_the_batching():
     normaliser = float(weights.mean()) * 8
     whole = losses.weighted_mse(pred, target, weights, normaliser=normaliser)
     for cuts in ([0, 8, 16, 24], [0, 3, 20, 24], [0, 1, 2, 24]):
-        parts = sum(losses.weighted_mse(pred[a:b], target[a:b], weights[a:b], normaliser=normaliser)
-                    for a, b in zip(cuts[:-1], cuts[1:]))
+        parts = sum(
+            losses.weighted_mse(pred[a:b], target[a:b], weights[a:b], normaliser=normaliser)
+            for a, b in itertools.pairwise(cuts)
+        )
         assert parts.item() == pytest.approx(whole.item(), rel=1e-6)
     # a decoder-style [rows, words] layout with padded slots masked out gives the same number
     padded = torch.zeros(2, 14)
     mask = torch.zeros(2, 14, dtype=torch.bool)
     mask[0, :10], mask[1, :14] = True, True
-    layout = lambda v: padded.clone().masked_scatter(mask, v)  # noqa: E731
+    layout = lambda v: padded.clone().masked_scatter(mask, v)
     rowwise = losses.weighted_mse(layout(pred)[mask], layout(target)[mask], layout(weights)[mask], normaliser)
     assert rowwise.item() == pytest.approx(whole.item(), rel=1e-6)
     # the per-batch weighted mean (no normaliser) is not batch-independent: two batchings differ

@@ -1,8 +1,7 @@
 import torch
-from torch import nn
-
 from hatespeech.losses import weighted_bce_with_logits
 from hatespeech.train import TrainSettings, train
+from torch import nn
 
 
 class _Linear(nn.Module):
@@ -26,16 +25,26 @@ def _run(tmp_path, seed):
 
     torch.manual_seed(seed)
     model, history = train(
-        _Linear(), rows, loss_fn,
-        TrainSettings(output_dir=tmp_path, epochs=4, batch_size=8, lr=0.2, logging_steps=4, seed=seed,
-                      use_cpu=True, disable_tqdm=True),
+        _Linear(),
+        rows,
+        loss_fn,
+        TrainSettings(
+            output_dir=tmp_path,
+            epochs=4,
+            batch_size=8,
+            lr=0.2,
+            logging_steps=4,
+            seed=seed,
+            use_cpu=True,
+            disable_tqdm=True,
+        ),
         eval_dataset=rows[:16],
     )
     return model, history
 
 
 def test_loss_fn_trainer_learns_and_logs(tmp_path):
-    model, history = _run(tmp_path, seed=1)
+    _model, history = _run(tmp_path, seed=1)
     losses = history["loss"].dropna().tolist()
     assert losses[-1] < losses[0]
     assert history["eval_loss"].notna().any()
@@ -54,8 +63,14 @@ def test_training_without_eval_set(tmp_path):
         logits = model(inputs["x"])
         return weighted_bce_with_logits(logits, inputs["labels"], inputs["w"]), logits
 
-    _, history = train(_Linear(), rows, loss_fn, TrainSettings(output_dir=tmp_path, epochs=1, batch_size=4,
-                                                                logging_steps=1, use_cpu=True, disable_tqdm=True))
+    _, history = train(
+        _Linear(),
+        rows,
+        loss_fn,
+        TrainSettings(
+            output_dir=tmp_path, epochs=1, batch_size=4, logging_steps=1, use_cpu=True, disable_tqdm=True
+        ),
+    )
     assert "eval_loss" not in history or history["eval_loss"].isna().all()
 
 
@@ -70,8 +85,12 @@ def test_head_lr_gives_new_modules_their_own_group(tmp_path):
 
     model = WithHead()
     settings = TrainSettings(output_dir=tmp_path, lr=1e-5, head_lr=1e-2, use_cpu=True)
-    trainer = LossFnTrainer(model=model, args=training_arguments(settings, evaluate=False),
-                            loss_fn=lambda m, i: (None, None), head_lr=settings.head_lr)
+    trainer = LossFnTrainer(
+        model=model,
+        args=training_arguments(settings, evaluate=False),
+        loss_fn=lambda m, i: (None, None),
+        head_lr=settings.head_lr,
+    )
     optimizer = trainer.create_optimizer()
     lr_of = {id(p): g["lr"] for g in optimizer.param_groups for p in g["params"]}
     assert {lr_of[id(p)] for p in model.head.parameters()} == {1e-2}

@@ -8,10 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from hatespeech.config import get_profile
-from hatespeech.data import (DataLeakageError, DataValidationError, build_phase1_corpus, leakage_check,
-                             load_prefix_probability, phase1_splits)
+from hatespeech.data import (
+    DataLeakageError,
+    DataValidationError,
+    build_phase1_corpus,
+    leakage_check,
+    load_prefix_probability,
+    phase1_splits,
+)
 from hatespeech.data.phase1 import map_phase1_labels, near_duplicate_mask, phase1_groups, phase1_keys
 from hatespeech.data.schema import FilterLog
 
@@ -48,12 +53,26 @@ def test_label_mapping_exclusions_are_counted(corpus):
     davidson = report["sources"]["davidson"]
     assert davidson["removed"] == {"label_excluded:class=1": 2}
     assert df.loc[df["source"] == "davidson"].set_index("id")["label"].to_dict() == {
-        "0": 0, "2": 1, "3": 0, "5": 1, "6": 0}
+        "0": 0,
+        "2": 1,
+        "3": 0,
+        "5": 1,
+        "6": 0,
+    }
     olid = report["sources"]["olid"]
-    assert olid["removed"] == {"label_excluded:olid_path=OFF/UNT": 3, "label_excluded:olid_path=OFF/TIN/IND": 1,
-                               "label_excluded:olid_path=OFF/TIN/OTH": 1}
+    assert olid["removed"] == {
+        "label_excluded:olid_path=OFF/UNT": 3,
+        "label_excluded:olid_path=OFF/TIN/IND": 1,
+        "label_excluded:olid_path=OFF/TIN/OTH": 1,
+    }
     assert df.loc[df["source"] == "olid"].set_index("id")["label"].to_dict() == {
-        "16820": 0, "43605": 1, "77444": 0, "15923": 1, "27014": 0, "30530": 0}
+        "16820": 0,
+        "43605": 1,
+        "77444": 0,
+        "15923": 1,
+        "27014": 0,
+        "30530": 0,
+    }
     assert report["sources"]["stormfront"]["removed"] == {"duplicate_text": 1}
     for name, entry in report["sources"].items():
         assert entry["rows_loaded"] == entry["rows"] + sum(entry["removed"].values()), name
@@ -61,7 +80,9 @@ def test_label_mapping_exclusions_are_counted(corpus):
 
 def test_unknown_label_value_raises():
     frame = pd.DataFrame({"id": ["1"], "text": ["x"], "class": [7]})
-    with pytest.raises(DataValidationError, match=r"column 'class', row 0: value\(s\) 7 have no phase-1 mapping"):
+    with pytest.raises(
+        DataValidationError, match=r"column 'class', row 0: value\(s\) 7 have no phase-1 mapping"
+    ):
         map_phase1_labels("davidson", frame, FilterLog())
     with pytest.raises(ValueError, match="no phase-1 label mapping for source 'toxigen'"):
         map_phase1_labels("toxigen", frame, FilterLog())
@@ -71,18 +92,66 @@ def test_leakage_check_passes_on_clean_and_raises_on_overlap(corpus):
     df, _ = corpus
     phase2 = load_prefix_probability("all", FIXTURES)
     assert leakage_check(df, phase2)["phase2_sentences"] == 3
-    by_id = pd.concat([df, pd.DataFrame([{"id": "1004", "source": "implicit_hate", "text": "unrelated words",
-                                           "label": 0, "n_words": 2}])], ignore_index=True)
-    with pytest.raises(DataLeakageError, match=r"1 row\(s\) share a tweet id, 0 a sentence and 0 are near "
-                                              r"duplicates .*implicit_hate:1004"):
+    by_id = pd.concat(
+        [
+            df,
+            pd.DataFrame(
+                [
+                    {
+                        "id": "1004",
+                        "source": "implicit_hate",
+                        "text": "unrelated words",
+                        "label": 0,
+                        "n_words": 2,
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    with pytest.raises(
+        DataLeakageError,
+        match=r"1 row\(s\) share a tweet id, 0 a sentence and 0 are near "
+        r"duplicates .*implicit_hate:1004",
+    ):
         leakage_check(by_id, phase2)
     sentence = phase2["sentence"].iloc[0]
-    by_text = pd.concat([df, pd.DataFrame([{"id": "x9", "source": "davidson", "text": sentence.upper() + " !!",
-                                             "label": 0, "n_words": 3}])], ignore_index=True)
+    by_text = pd.concat(
+        [
+            df,
+            pd.DataFrame(
+                [
+                    {
+                        "id": "x9",
+                        "source": "davidson",
+                        "text": sentence.upper() + " !!",
+                        "label": 0,
+                        "n_words": 3,
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     with pytest.raises(DataLeakageError, match=r"0 row\(s\) share a tweet id, 1 a sentence and 0 are near"):
         leakage_check(by_text, phase2)
-    near = pd.concat([df, pd.DataFrame([{"id": "x8", "source": "davidson", "text": f"RT so true: {sentence}",
-                                          "label": 0, "n_words": 3}])], ignore_index=True)
+    near = pd.concat(
+        [
+            df,
+            pd.DataFrame(
+                [
+                    {
+                        "id": "x8",
+                        "source": "davidson",
+                        "text": f"RT so true: {sentence}",
+                        "label": 0,
+                        "n_words": 3,
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     with pytest.raises(DataLeakageError, match=r"0 a sentence and 1 are near duplicates .*davidson:x8"):
         leakage_check(near, phase2)
 
@@ -90,8 +159,11 @@ def test_leakage_check_passes_on_clean_and_raises_on_overlap(corpus):
 def test_near_duplicates_of_phase2_sentences_are_removed():
     phase2 = load_prefix_probability("all", FIXTURES)
     # a phase-2 sentence that contains a fixture phase-1 text (Davidson id 2, 9 words) plus a few words
-    extra = phase2.iloc[[0]].assign(sentence_id="s999", tweet_id="123",
-                                    sentence="omg those people are vermin and should be wiped out today")
+    extra = phase2.iloc[[0]].assign(
+        sentence_id="s999",
+        tweet_id="123",
+        sentence="omg those people are vermin and should be wiped out today",
+    )
     df, report = build_phase1_corpus(profile(), data_dir=FIXTURES, prefix_df=pd.concat([phase2, extra]))
     assert report["sources"]["davidson"]["removed"]["phase2_near_duplicate"] == 1
     assert "2" not in set(df.loc[df["source"] == "davidson", "id"])
@@ -115,8 +187,9 @@ def test_sampling_is_seeded_stratified_and_counted():
 
 
 def test_phase1_sources_from_profile():
-    df, report = build_phase1_corpus(profile(**{"data.phase1_sources": ("hatexplain", "ethos_binary")}),
-                                     data_dir=FIXTURES)
+    _df, report = build_phase1_corpus(
+        profile(**{"data.phase1_sources": ("hatexplain", "ethos_binary")}), data_dir=FIXTURES
+    )
     assert set(report["sources"]) == {"hatexplain", "ethos_binary"}
     assert report["sources"]["hatexplain"]["removed"] == {"label_excluded:label=offensive": 2}
 
@@ -130,8 +203,11 @@ def test_split_manifest_is_deterministic_reused_and_rebuilt(tmp_path):
     assert sum(first.sizes().values()) == len(df) and first.sizes()["val"] >= 1
     parts = {name: set(phase1_keys(first[name])) for name in ("train", "selection", "val")}
     assert set.union(*parts.values()) == set(phase1_keys(df))
-    assert not (parts["train"] & parts["val"] or parts["train"] & parts["selection"]
-                or parts["selection"] & parts["val"])
+    assert not (
+        parts["train"] & parts["val"]
+        or parts["train"] & parts["selection"]
+        or parts["selection"] & parts["val"]
+    )
     again = phase1_splits(prof, df, report, path=path)
     assert again.reused and again.manifest["splits"] == first.manifest["splits"]
     other = tmp_path / "fresh.json"
@@ -144,11 +220,21 @@ def test_split_manifest_is_deterministic_reused_and_rebuilt(tmp_path):
 def _posts(n_posts: int, sentences_per_post: int, seed: int = 0) -> pd.DataFrame:
     """A Stormfront-like corpus: ids ``<post>_<n>``, mixed labels within a post, plus single tweets."""
     rng = np.random.default_rng(seed)
-    rows = [{"id": f"{post}_{i}", "source": "stormfront", "text": f"post {post} sentence {i}",
-             "label": int(rng.random() < 0.3), "n_words": 4}
-            for post in range(1000, 1000 + n_posts) for i in range(1, sentences_per_post + 1)]
-    rows += [{"id": str(j), "source": "olid", "text": f"tweet {j}", "label": int(j % 4 == 0), "n_words": 2}
-             for j in range(200)]
+    rows = [
+        {
+            "id": f"{post}_{i}",
+            "source": "stormfront",
+            "text": f"post {post} sentence {i}",
+            "label": int(rng.random() < 0.3),
+            "n_words": 4,
+        }
+        for post in range(1000, 1000 + n_posts)
+        for i in range(1, sentences_per_post + 1)
+    ]
+    rows += [
+        {"id": str(j), "source": "olid", "text": f"tweet {j}", "label": int(j % 4 == 0), "n_words": 2}
+        for j in range(200)
+    ]
     return pd.DataFrame(rows)
 
 

@@ -7,15 +7,25 @@ import re
 
 import numpy as np
 import pytest
-
-from hatespeech.data.prefixes import (Prefix, prefix_of, random_prefix, word_end_token_positions,
-                                      word_ends_from_offsets, word_prefixes)
+from hatespeech.data.prefixes import (
+    Prefix,
+    prefix_of,
+    random_prefix,
+    word_end_token_positions,
+    word_ends_from_offsets,
+    word_prefixes,
+)
 
 
 def test_word_prefixes_and_weights():
     prefixes = word_prefixes("  they are   animals ,  all ")
-    assert [p.text for p in prefixes] == ["they", "they are", "they are animals", "they are animals ,",
-                                          "they are animals , all"]
+    assert [p.text for p in prefixes] == [
+        "they",
+        "they are",
+        "they are animals",
+        "they are animals ,",
+        "they are animals , all",
+    ]
     assert [p.k for p in prefixes] == [1, 2, 3, 4, 5] and {p.n_words for p in prefixes} == {5}
     assert [p.w_len for p in prefixes] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
     assert prefixes[-1] == Prefix("they are animals , all", 5, 5, 1.0)
@@ -39,7 +49,7 @@ def test_random_prefix_is_seeded_and_uniform():
     assert random_prefix(text, 3) == random_prefix(text, 3)
     assert 1 <= random_prefix(text, random.Random(1)).k <= 5
     p = random_prefix(text, 5)
-    assert p.text == " ".join(text.split()[:p.k]) and p.w_len == p.k / 5
+    assert p.text == " ".join(text.split()[: p.k]) and p.w_len == p.k / 5
 
 
 def test_word_ends_from_offsets_wordpiece_style():
@@ -69,7 +79,7 @@ def test_word_ends_from_offsets_dropped_word_and_truncation():
 @pytest.mark.parametrize("model_id", ["offline:minilm-l6", "offline:smollm2-135m"])
 def test_word_end_token_positions_real_tokenizers(model_id, offline_tokenizer):
     tokenizer = offline_tokenizer(model_id)
-    text = "jaitley wanted bjp nomination; outwitted by modi, pro-sonia earlier. \U0001F602 caf\u00e9"
+    text = "jaitley wanted bjp nomination; outwitted by modi, pro-sonia earlier. \U0001f602 caf\u00e9"
     words = text.split()
     positions = word_end_token_positions(tokenizer, text)
     assert len(positions) == len(words)
@@ -79,9 +89,9 @@ def test_word_end_token_positions_real_tokenizers(model_id, offline_tokenizer):
     ends = [m.end() for m in re.finditer(r"\S+", text)]
     for word_end, pos in zip(ends, positions):
         assert offsets[pos][1] == word_end  # the token at pos ends exactly where the word ends
-        later = [e for s, e in offsets[pos + 1:] if e > s]
+        later = [e for s, e in offsets[pos + 1 :] if e > s]
         assert all(e > word_end for e in later)  # and no later token still belongs to that word
     assert positions[-1] <= n_tokens - 1
     truncated = word_end_token_positions(tokenizer, text, max_length=8)
-    assert 0 < len(truncated) < len(words) and truncated == positions[:len(truncated)]
+    assert 0 < len(truncated) < len(words) and truncated == positions[: len(truncated)]
     assert max(truncated) < 8

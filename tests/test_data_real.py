@@ -9,7 +9,6 @@ import re
 import time
 
 import pytest
-
 from hatespeech import paths
 from hatespeech.config import get_profile
 from hatespeech.data import build_phase1_corpus, leakage_check, load_prefix_probability, load_source
@@ -31,17 +30,27 @@ FILES = {
     "prefix_probability": "prefix_probability/train.csv",
 }
 RAW_ROWS = {  # SOURCES.md
-    "stormfront": 10944, "implicit_hate": 21480, "implicit_hate_stg2": 6346, "implicit_hate_stg3": 6358,
-    "davidson": 24783, "olid": 13240 + 860, "toxigen": 8960, "ethos_binary": 998, "ethos_multilabel": 433,
-    "hatexplain": 15383 + 1922 + 1924, "prefix_probability": 7610 + 716,
+    "stormfront": 10944,
+    "implicit_hate": 21480,
+    "implicit_hate_stg2": 6346,
+    "implicit_hate_stg3": 6358,
+    "davidson": 24783,
+    "olid": 13240 + 860,
+    "toxigen": 8960,
+    "ethos_binary": 998,
+    "ethos_multilabel": 433,
+    "hatexplain": 15383 + 1922 + 1924,
+    "prefix_probability": 7610 + 716,
 }
 
 
 def need(*names):
     missing = [FILES[n] for n in names if not (paths.data_dir() / FILES[n]).exists()]
     if missing:
-        pytest.skip(f"real corpora not found in data_dir()={paths.data_dir()} (missing {missing}); "
-                    "set HATESPEECH_DATA_DIR to the shared data folder")
+        pytest.skip(
+            f"real corpora not found in data_dir()={paths.data_dir()} (missing {missing}); "
+            "set HATESPEECH_DATA_DIR to the shared data folder"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +81,10 @@ def test_split_sizes_and_label_distributions(loaded):
     assert s["stormfront"].filtered == {"label_relation": 168, "label_idk_skip": 73}
     assert s["stormfront"].df["label"].value_counts().to_dict() == {"noHate": 9507, "hate": 1196}
     assert s["implicit_hate"].df["class"].value_counts().to_dict() == {
-        "not_hate": 13291, "implicit_hate": 7100, "explicit_hate": 1089}
+        "not_hate": 13291,
+        "implicit_hate": 7100,
+        "explicit_hate": 1089,
+    }
     assert s["davidson"].df["class"].value_counts().to_dict() == {1: 19190, 2: 4163, 0: 1430}
     olid = s["olid"].df
     train, test = olid[olid["split"] == "train"], olid[olid["split"] == "test"]
@@ -91,7 +103,10 @@ def test_split_sizes_and_label_distributions(loaded):
     assert s["ethos_binary"].df["hate"].sum() == 433
     assert (s["ethos_multilabel"].df["violence"] >= 0.5).sum() == 142
     assert s["hatexplain"].df["label"].value_counts().to_dict() == {
-        "normal": 6251 + 781 + 782, "hatespeech": 4748 + 593 + 594, "offensive": 4384 + 548 + 548}
+        "normal": 6251 + 781 + 782,
+        "hatespeech": 4748 + 593 + 594,
+        "offensive": 4384 + 548 + 548,
+    }
     assert s["prefix_probability"].df["sentence_id"].nunique() == 530
 
 
@@ -111,7 +126,9 @@ def test_every_phase2_sentence_is_a_cleaned_stage1_post(loaded):
     assert phase2["tweet_id"].isin(stage1.index).all()
     assert (stage1.loc[phase2["tweet_id"], "text"].to_numpy() == phase2["sentence"].to_numpy()).all()
     assert (stage1.loc[phase2["tweet_id"], "class"].to_numpy() == phase2["corpus_class"].to_numpy()).all()
-    assert clean_implicit_hate("white guy  or ( ( ( white ) ) ) guy ?") == "white guy or ( ( ( white ) ) ) guy?"
+    assert (
+        clean_implicit_hate("white guy  or ( ( ( white ) ) ) guy ?") == "white guy or ( ( ( white ) ) ) guy?"
+    )
 
 
 @pytest.mark.parametrize("profile_name", ["smoke", "gpu"])

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-from hatespeech.data.schema import (DataValidationError, FilterLog, check_allowed, check_nonempty_text,
-                                    check_range, check_unique, finalize, read_table, read_text, require_columns,
-                                    validate_schema)
+from hatespeech.data.schema import (
+    DataValidationError,
+    FilterLog,
+    check_allowed,
+    check_nonempty_text,
+    check_range,
+    check_unique,
+    finalize,
+    read_table,
+    read_text,
+    require_columns,
+    validate_schema,
+)
 
 
 def test_error_message_names_file_column_rows():
@@ -47,7 +56,9 @@ def test_read_text_binary_garbage(tmp_path):
 def test_read_text_bad_encoding_names_line(tmp_path):
     path = tmp_path / "latin1.csv"
     path.write_bytes("text,label\nok,1\ncaf\xe9,0\n".encode("latin-1"))
-    with pytest.raises(DataValidationError, match=r"latin1\.csv: unreadable encoding: byte b'\\xe9' .*line 3"):
+    with pytest.raises(
+        DataValidationError, match=r"latin1\.csv: unreadable encoding: byte b'\\xe9' .*line 3"
+    ):
         read_text(path)
 
 
@@ -67,14 +78,19 @@ def test_read_table_empty_file(tmp_path):
 
 def test_require_columns_lists_missing_and_found():
     df = pd.DataFrame({"text": ["a"], "lbl": [1]})
-    with pytest.raises(DataValidationError, match=r"file f\.csv, column 'label': missing required column\(s\) "
-                                                  r"\['label'\]; found \['text', 'lbl'\]"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"file f\.csv, column 'label': missing required column\(s\) "
+        r"\['label'\]; found \['text', 'lbl'\]",
+    ):
         require_columns(df, ["text", "label"], "f.csv")
 
 
 def test_check_nonempty_text_names_rows():
     df = pd.DataFrame({"text": ["fine", "  ", None, "ok"]})
-    with pytest.raises(DataValidationError, match=r"file f, column 'text', row 1, 2: empty text in 2 row\(s\)"):
+    with pytest.raises(
+        DataValidationError, match=r"file f, column 'text', row 1, 2: empty text in 2 row\(s\)"
+    ):
         check_nonempty_text(df, "text", "f")
 
 
@@ -89,8 +105,11 @@ def test_check_allowed_names_value_and_row():
 
 def test_check_range_out_of_range_and_non_numeric():
     df = pd.DataFrame({"p": [0.0, 0.5, 1.5]})
-    with pytest.raises(DataValidationError, match=r"column 'p', row 2: label value\(s\) 1.5 outside the "
-                                                  r"range \[0.0, 1.0\]"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"column 'p', row 2: label value\(s\) 1.5 outside the "
+        r"range \[0.0, 1.0\]",
+    ):
         check_range(df, "p", 0.0, 1.0, "f")
     with pytest.raises(DataValidationError, match=r"row 1: non-numeric label value\(s\) 'high'"):
         check_range(pd.DataFrame({"p": ["0.1", "high"]}), "p", 0.0, 1.0, "f")

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from hatespeech.data import SHARED_SOURCES, SOURCES, DataValidationError, load_prefix_probability, load_source
 from hatespeech.data.schema import BASE_COLUMNS
 from hatespeech.data.text import clean_implicit_hate, normalise_for_matching, strip_twitter_markup
@@ -88,7 +87,7 @@ def test_davidson_strips_handles_rt_urls_entities():
     assert "&amp;" not in " ".join(df["text"]) and "@" not in " ".join(df["text"])
     assert "http" not in " ".join(df["text"]) and " RT " not in f" {' '.join(df['text'])} "
     assert df.loc["3", "text"] == "Good morning world \u201cquoted\u201d"
-    assert df.loc["5", "text"] == "go back to where you came from \U0001F602"
+    assert df.loc["5", "text"] == "go back to where you came from \U0001f602"
     assert loaded.filtered == {"empty_after_cleaning": 1}  # tweet "@only_a_handle http://..."
     assert df["class"].dtype.kind == "i" and set(df["class"]) == {0, 1, 2}
 
@@ -103,11 +102,16 @@ def test_olid_train_test_with_gold_labels_and_nulls():
     assert loaded.rows_raw_by_split == {"train": 8, "test": 4}
     assert loaded.filtered == {"empty_after_cleaning": 1}  # "@USER URL"
     assert df.loc["16820", "text"] == "Amazon is investigating Chinese employees #Amazon"
-    assert df.loc["62688", "text"] == "Someone should'veTaken\" this piece of trash to a volcano. \U0001F602"
+    assert df.loc["62688", "text"] == "Someone should'veTaken\" this piece of trash to a volcano. \U0001f602"
     assert df.loc["77444", "text"] == "Have a great day & enjoy"
     # NULL levels are NaN (never 0 / a class), gold test labels are joined
     assert pd.isna(df.loc["16820", "subtask_b"]) and pd.isna(df.loc["16820", "targeted"])
-    assert df.loc["15923", ["subtask_a", "subtask_b", "subtask_c", "split"]].tolist() == ["OFF", "TIN", "GRP", "test"]
+    assert df.loc["15923", ["subtask_a", "subtask_b", "subtask_c", "split"]].tolist() == [
+        "OFF",
+        "TIN",
+        "GRP",
+        "test",
+    ]
     assert df.loc["13876", "subtask_b"] == "UNT" and pd.isna(df.loc["13876", "subtask_c"])
     assert pd.isna(df.loc["30530", "subtask_b"]) and df.loc["30530", "offensive"] == 0.0
     assert df.loc["43605", "group_target"] == 1.0 and df.loc["97670", "group_target"] == 0.0
@@ -127,15 +131,18 @@ def test_toxigen_unwraps_bytes_literals():
     assert loaded.df["toxicity_human"].between(1, 5).all()
 
 
-@pytest.mark.parametrize("literal, expected, note", [
-    ("b'plain'", "plain", None),
-    ('b"it\'s"', "it's", None),
-    ("b'tab\\there'", "tab here", None),
-    ("b'\\x00nul'", "nul", None),
-    ("not wrapped", "not wrapped", "not_bytes_literal"),
-    ("b'broken \\x9'", "broken \\x9", "bytes_literal_unparsable"),
-    ("b'win \\x93quote\\x94'", "win \u201cquote\u201d", "bytes_not_utf8"),
-])
+@pytest.mark.parametrize(
+    "literal, expected, note",
+    [
+        ("b'plain'", "plain", None),
+        ('b"it\'s"', "it's", None),
+        ("b'tab\\there'", "tab here", None),
+        ("b'\\x00nul'", "nul", None),
+        ("not wrapped", "not wrapped", "not_bytes_literal"),
+        ("b'broken \\x9'", "broken \\x9", "bytes_literal_unparsable"),
+        ("b'win \\x93quote\\x94'", "win \u201cquote\u201d", "bytes_not_utf8"),
+    ],
+)
 def test_unwrap_bytes_literal_fallbacks(literal, expected, note):
     assert unwrap_bytes_literal(literal) == (expected, note)
 
@@ -157,8 +164,19 @@ def test_hatexplain_splits():
 
 def test_prefix_probability_frame_and_weights():
     train = load_prefix_probability("train", FIXTURES)
-    assert list(train.columns) == ["sentence_id", "tweet_id", "corpus_class", "k", "n_words", "w_len", "prefix",
-                                   "label_a", "label_b", "label", "sentence"]
+    assert list(train.columns) == [
+        "sentence_id",
+        "tweet_id",
+        "corpus_class",
+        "k",
+        "n_words",
+        "w_len",
+        "prefix",
+        "label_a",
+        "label_b",
+        "label",
+        "sentence",
+    ]
     assert train["tweet_id"].dtype.kind in "OUT" or str(train["tweet_id"].dtype).startswith("str")
     assert "999999999999999999" in set(train["tweet_id"])  # 18-digit ids survive (no float parsing)
     assert (train["k"] <= train["n_words"]).all() and train["label"].between(0, 1).all()
@@ -206,7 +224,9 @@ def test_missing_file_names_the_file(tmp_path):
 
 def test_missing_column_names_file_and_column(data):
     _edit_csv(data / "stormfront_degibert2018/stormfront_sentences.csv", lambda d: d.drop(columns=["label"]))
-    with pytest.raises(DataValidationError, match=r"stormfront_sentences\.csv, column 'label': missing required"):
+    with pytest.raises(
+        DataValidationError, match=r"stormfront_sentences\.csv, column 'label': missing required"
+    ):
         load_source("stormfront", data)
 
 
@@ -214,8 +234,11 @@ def test_empty_text_names_file_column_row(data):
     def blank(d):
         d.loc[2, "text"] = "   "
         return d
+
     _edit_csv(data / "stormfront_degibert2018/stormfront_sentences.csv", blank)
-    with pytest.raises(DataValidationError, match=r"stormfront_sentences\.csv, column 'text', row 2: empty text"):
+    with pytest.raises(
+        DataValidationError, match=r"stormfront_sentences\.csv, column 'text', row 2: empty text"
+    ):
         load_source("stormfront", data)
 
 
@@ -223,6 +246,7 @@ def test_label_outside_allowed_set(data):
     def bad(d):
         d.loc[4, "label"] = "HATE!!"
         return d
+
     _edit_csv(data / "stormfront_degibert2018/stormfront_sentences.csv", bad)
     with pytest.raises(DataValidationError, match=r"column 'label', row 4: label value\(s\) 'HATE!!' not in"):
         load_source("stormfront", data)
@@ -232,9 +256,13 @@ def test_davidson_class_out_of_range(data):
     def bad(d):
         d.loc[1, "class"] = "3"
         return d
+
     _edit_csv(data / "davidson2017_hate_offensive/labeled_data.csv", bad)
-    with pytest.raises(DataValidationError, match=r"labeled_data\.csv, column 'class', row 1: label value\(s\) 3 "
-                                                  r"outside the range \[0, 2\]"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"labeled_data\.csv, column 'class', row 1: label value\(s\) 3 "
+        r"outside the range \[0, 2\]",
+    ):
         load_source("davidson", data)
 
 
@@ -242,6 +270,7 @@ def test_davidson_votes_exceed_coders(data):
     def bad(d):
         d.loc[0, "neither"] = "9"
         return d
+
     _edit_csv(data / "davidson2017_hate_offensive/labeled_data.csv", bad)
     with pytest.raises(DataValidationError, match=r"column 'neither', row 0: coder votes exceed"):
         load_source("davidson", data)
@@ -251,6 +280,7 @@ def test_toxigen_rating_out_of_range(data):
     def bad(d):
         d.loc[3, "toxicity_human"] = "7"
         return d
+
     _edit_csv(data / "toxigen_annotated/toxigen.csv", bad)
     with pytest.raises(DataValidationError, match=r"toxigen\.csv, column 'toxicity_human', row 3: .*outside"):
         load_source("toxigen", data)
@@ -259,8 +289,11 @@ def test_toxigen_rating_out_of_range(data):
 def test_unreadable_encoding_names_file_and_line(data):
     path = data / "ethos/Ethos_Dataset_Binary.csv"
     path.write_bytes(path.read_bytes().replace(b"referee's", b"r\xe9f\xe9ree's"))
-    with pytest.raises(DataValidationError, match=r"Ethos_Dataset_Binary\.csv: unreadable encoding: byte b'\\xe9' "
-                                                  r".*\(line 5\)"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"Ethos_Dataset_Binary\.csv: unreadable encoding: byte b'\\xe9' "
+        r".*\(line 5\)",
+    ):
         load_source("ethos_binary", data)
 
 
@@ -273,15 +306,20 @@ def test_binary_garbage_file(data):
 def test_ethos_fraction_out_of_range(data):
     path = data / "ethos/Ethos_Dataset_Multi_Label.csv"
     path.write_text(path.read_text().replace(";0.333333333;", ";1.333333333;"))
-    with pytest.raises(DataValidationError, match=r"column 'violence', row 1: .*outside the range \[0.0, 1.0\]"):
+    with pytest.raises(
+        DataValidationError, match=r"column 'violence', row 1: .*outside the range \[0.0, 1.0\]"
+    ):
         load_source("ethos_multilabel", data)
 
 
 def test_implicit_hate_misaligned_id_file(data):
     path = data / "implicit_hate_elsherief2021/implicit_hate_v1_stg1.tsv"
     _edit_csv(path, lambda d: d.iloc[[1, 0, *range(2, len(d))]], sep="\t")
-    with pytest.raises(DataValidationError, match=r"implicit_hate_v1_stg1_posts\.tsv, column 'class', row 0, 1: "
-                                                  r"not row-aligned"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"implicit_hate_v1_stg1_posts\.tsv, column 'class', row 0, 1: "
+        r"not row-aligned",
+    ):
         load_source("implicit_hate", data)
 
 
@@ -294,25 +332,36 @@ def test_implicit_hate_row_count_mismatch(data):
 
 def test_olid_hierarchy_violation(data):
     path = data / "olid_offenseval2019/olid-training-v1.0.tsv"
-    path.write_bytes(path.read_bytes().replace(b"Chinese employees URL #Amazon\tNOT\tNULL",
-                                               b"Chinese employees URL #Amazon\tNOT\tTIN"))
-    with pytest.raises(DataValidationError, match=r"olid-training-v1\.0\.tsv, column 'subtask_b', row 2: subtask_b "
-                                                  r"must be set exactly when subtask_a == 'OFF'"):
+    path.write_bytes(
+        path.read_bytes().replace(
+            b"Chinese employees URL #Amazon\tNOT\tNULL", b"Chinese employees URL #Amazon\tNOT\tTIN"
+        )
+    )
+    with pytest.raises(
+        DataValidationError,
+        match=r"olid-training-v1\.0\.tsv, column 'subtask_b', row 2: subtask_b "
+        r"must be set exactly when subtask_a == 'OFF'",
+    ):
         load_source("olid", data)
 
 
 def test_olid_test_tweet_without_gold_label(data):
     path = data / "olid_offenseval2019/labels-levela.csv"
     path.write_bytes(path.read_bytes().replace(b"30530,NOT\r\n", b""))
-    with pytest.raises(DataValidationError, match=r"labels-levela\.csv, column 'label', row 2: test tweets without "
-                                                  r"a level-A gold label: \['30530'\]"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"labels-levela\.csv, column 'label', row 2: test tweets without "
+        r"a level-A gold label: \['30530'\]",
+    ):
         load_source("olid", data)
 
 
 def test_olid_unknown_label(data):
     path = data / "olid_offenseval2019/labels-levelb.csv"
     path.write_bytes(path.read_bytes().replace(b"13876,UNT", b"13876,XXX"))
-    with pytest.raises(DataValidationError, match=r"labels-levelb\.csv, column 'label', row 1: label value\(s\) 'XXX'"):
+    with pytest.raises(
+        DataValidationError, match=r"labels-levelb\.csv, column 'label', row 1: label value\(s\) 'XXX'"
+    ):
         load_source("olid", data)
 
 
@@ -330,6 +379,7 @@ def test_prefix_probability_label_out_of_range(data):
     def bad(d):
         d.loc[3, "label"] = "1.2"
         return d
+
     _edit_csv(data / "prefix_probability/train.csv", bad)
     with pytest.raises(DataValidationError, match=r"train\.csv, column 'label', row 3: .*outside the range"):
         load_prefix_probability("train", data)
@@ -339,8 +389,11 @@ def test_prefix_probability_k_exceeds_n_words(data):
     def bad(d):
         d.loc[0, "k"] = "40"
         return d
+
     _edit_csv(data / "prefix_probability/test.csv", bad)
-    with pytest.raises(DataValidationError, match=r"test\.csv, column 'k', row 0: k \(words in the prefix\) exceeds"):
+    with pytest.raises(
+        DataValidationError, match=r"test\.csv, column 'k', row 0: k \(words in the prefix\) exceeds"
+    ):
         load_prefix_probability("test", data)
 
 

@@ -15,12 +15,14 @@ from hatespeech.data.splits import apply_manifest, fingerprint, load_or_create_m
 def multilabel() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     n = 400
-    return pd.DataFrame({
-        "source": np.where(rng.random(n) < 0.7, "toxigen", "olid"),
-        "common": (rng.random(n) < 0.4).astype(float),
-        "rarer": (rng.random(n) < 0.08).astype(float),
-        "masked": np.where(rng.random(n) < 0.5, np.nan, (rng.random(n) < 0.3).astype(float)),
-    })
+    return pd.DataFrame(
+        {
+            "source": np.where(rng.random(n) < 0.7, "toxigen", "olid"),
+            "common": (rng.random(n) < 0.4).astype(float),
+            "rarer": (rng.random(n) < 0.08).astype(float),
+            "masked": np.where(rng.random(n) < 0.5, np.nan, (rng.random(n) < 0.3).astype(float)),
+        }
+    )
 
 
 LABELS = ["common", "rarer", "masked"]
@@ -75,7 +77,9 @@ def test_iterative_folds_validate_fractions(multilabel):
 
 
 def test_stratified_split_proportions_per_stratum():
-    df = pd.DataFrame({"source": ["a"] * 200 + ["b"] * 100, "label": ([0] * 150 + [1] * 50) + ([0] * 60 + [1] * 40)})
+    df = pd.DataFrame(
+        {"source": ["a"] * 200 + ["b"] * 100, "label": ([0] * 150 + [1] * 50) + ([0] * 60 + [1] * 40)}
+    )
     parts = stratified_split(df, ["source", "label"], {"train": 0.85, "val": 0.15}, seed=0)
     assert len(parts["train"]) == 255 and len(parts["val"]) == 45
     val = df.loc[parts["val"]]

@@ -9,11 +9,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from hatespeech import paths  # noqa: E402
-from hatespeech.config import get_profile  # noqa: E402
-from hatespeech.data import SHARED_SOURCES, build_phase1_corpus, load_prefix_probability, load_sources  # noqa: E402
-from hatespeech.data import phase1_splits, summary  # noqa: E402
-from hatespeech.plots import data as plots  # noqa: E402
+from hatespeech import paths
+from hatespeech.config import get_profile
+from hatespeech.data import (
+    SHARED_SOURCES,
+    build_phase1_corpus,
+    load_prefix_probability,
+    load_sources,
+    phase1_splits,
+    summary,
+)
+from hatespeech.plots import data as plots
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 
@@ -39,14 +45,19 @@ def test_tables_payload_and_figures(tmp_path):
     payload = summary.data_metrics(sources, report, splits, prefixes)
     json.dumps(payload)  # JSON-serialisable as is
     assert payload["sources"]["olid"]["rows_raw"] == 12 and payload["sources"]["olid"]["filtered"] == {
-        "empty_after_cleaning": 1}
+        "empty_after_cleaning": 1
+    }
     assert sum(payload["splits"]["phase1"]["sizes"].values()) == len(corpus)
     by = payload["splits"]["phase1"]["by_source_label"]
     assert sum(v["train"] + v.get("selection", 0) + v["val"] for v in by.values()) == len(corpus)
 
     lengths = summary.text_lengths(sources)
-    figures = [plots.label_distribution(dist, "cap"), plots.length_histograms(lengths),
-               plots.prefix_label_by_length(prefixes), plots.split_sizes(summary.split_table(splits.frames))]
+    figures = [
+        plots.label_distribution(dist, "cap"),
+        plots.length_histograms(lengths),
+        plots.prefix_label_by_length(prefixes),
+        plots.split_sizes(summary.split_table(splits.frames)),
+    ]
     assert len(figures) == 4
     for name in ("data_label_distribution", "data_length_hist", "data_prefix_counts", "data_phase1_splits"):
         assert (paths.figures_dir() / f"{name}.png").stat().st_size > 1000

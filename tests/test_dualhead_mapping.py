@@ -8,9 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from hatespeech.config import get_profile
-from hatespeech.data.schema import DataValidationError
 from hatespeech.data.dualhead import (
     JIGSAW_IDENTITIES,
     OFFLINE_RULES,
@@ -20,6 +18,7 @@ from hatespeech.data.dualhead import (
     load_or_make_splits,
     make_splits,
 )
+from hatespeech.data.schema import DataValidationError
 
 NAN = float("nan")
 
@@ -38,14 +37,21 @@ def _row(table, uid):
 
 
 def _same(value, expected):
-    return (math.isnan(value) and math.isnan(expected)) if expected != expected else value == expected
+    return (math.isnan(value) and math.isnan(expected)) if math.isnan(expected) else value == expected
 
 
 def test_offline_label_sets():
     table = label_map_table("offline")
     assert list(table.loc[table["head"] == "head_n", "label"]) == [
-        "toxic", "lewd", "offensive", "targeted_insult", "untargeted_profanity", "targets_individual",
-        "targets_group", "targets_other"]
+        "toxic",
+        "lewd",
+        "offensive",
+        "targeted_insult",
+        "untargeted_profanity",
+        "targets_individual",
+        "targets_group",
+        "targets_other",
+    ]
     assert list(table.loc[table["head"] == "head_i", "label"]) == list(TOXIGEN_GROUPS)
     assert (table["otherwise"] == "NaN (masked)").all()
     assert len(OFFLINE_RULES) == 8 + 13
@@ -54,29 +60,67 @@ def test_offline_label_sets():
 def test_jigsaw_label_sets():
     table = label_map_table("jigsaw")
     assert list(table.loc[table["head"] == "head_n", "label"]) == [
-        "toxicity", "severe_toxicity", "obscene", "identity_attack", "insult", "threat"]
+        "toxicity",
+        "severe_toxicity",
+        "obscene",
+        "identity_attack",
+        "insult",
+        "threat",
+    ]
     assert list(table.loc[table["head"] == "head_i", "label"]) == list(JIGSAW_IDENTITIES)
     assert len(JIGSAW_IDENTITIES) == 17
 
 
-@pytest.mark.parametrize("uid, expected", [
-    # ToxiGen: toxic = toxicity_human >= 4; lewd masked for 'might contain' / 'disagreement'
-    ("toxigen:0", {"toxic": 1.0, "lewd": 0.0, "asian": 1.0, "women": 0.0, "offensive": NAN}),
-    ("toxigen:1", {"toxic": 0.0, "lewd": 0.0, "asian": 1.0, "jewish": 0.0}),
-    ("toxigen:2", {"toxic": 1.0, "lewd": 1.0, "women": 1.0, "asian": 0.0}),
-    ("toxigen:3", {"toxic": 0.0, "lewd": NAN, "women": 1.0}),
-    ("toxigen:4", {"toxic": 0.0, "lewd": NAN, "jewish": 1.0, "targeted_insult": NAN}),
-    # OLID: NOT implies 0 for levels B and C; UNT implies 0 for level C; identities masked
-    ("olid:101", {"offensive": 0.0, "targeted_insult": 0.0, "untargeted_profanity": 0.0,
-                  "targets_individual": 0.0, "targets_group": 0.0, "targets_other": 0.0,
-                  "toxic": NAN, "lewd": NAN, "asian": NAN}),
-    ("olid:102", {"offensive": 1.0, "targeted_insult": 1.0, "untargeted_profanity": 0.0,
-                  "targets_individual": 1.0, "targets_group": 0.0, "targets_other": 0.0}),
-    ("olid:103", {"targets_individual": 0.0, "targets_group": 1.0, "targets_other": 0.0}),
-    ("olid:104", {"offensive": 1.0, "targeted_insult": 0.0, "untargeted_profanity": 1.0,
-                  "targets_individual": 0.0, "targets_group": 0.0, "targets_other": 0.0}),
-    ("olid:105", {"targets_other": 1.0, "targets_group": 0.0}),
-])
+@pytest.mark.parametrize(
+    "uid, expected",
+    [
+        # ToxiGen: toxic = toxicity_human >= 4; lewd masked for 'might contain' / 'disagreement'
+        ("toxigen:0", {"toxic": 1.0, "lewd": 0.0, "asian": 1.0, "women": 0.0, "offensive": NAN}),
+        ("toxigen:1", {"toxic": 0.0, "lewd": 0.0, "asian": 1.0, "jewish": 0.0}),
+        ("toxigen:2", {"toxic": 1.0, "lewd": 1.0, "women": 1.0, "asian": 0.0}),
+        ("toxigen:3", {"toxic": 0.0, "lewd": NAN, "women": 1.0}),
+        ("toxigen:4", {"toxic": 0.0, "lewd": NAN, "jewish": 1.0, "targeted_insult": NAN}),
+        # OLID: NOT implies 0 for levels B and C; UNT implies 0 for level C; identities masked
+        (
+            "olid:101",
+            {
+                "offensive": 0.0,
+                "targeted_insult": 0.0,
+                "untargeted_profanity": 0.0,
+                "targets_individual": 0.0,
+                "targets_group": 0.0,
+                "targets_other": 0.0,
+                "toxic": NAN,
+                "lewd": NAN,
+                "asian": NAN,
+            },
+        ),
+        (
+            "olid:102",
+            {
+                "offensive": 1.0,
+                "targeted_insult": 1.0,
+                "untargeted_profanity": 0.0,
+                "targets_individual": 1.0,
+                "targets_group": 0.0,
+                "targets_other": 0.0,
+            },
+        ),
+        ("olid:103", {"targets_individual": 0.0, "targets_group": 1.0, "targets_other": 0.0}),
+        (
+            "olid:104",
+            {
+                "offensive": 1.0,
+                "targeted_insult": 0.0,
+                "untargeted_profanity": 1.0,
+                "targets_individual": 0.0,
+                "targets_group": 0.0,
+                "targets_other": 0.0,
+            },
+        ),
+        ("olid:105", {"targets_other": 1.0, "targets_group": 0.0}),
+    ],
+)
 def test_offline_mapping(frames, uid, expected):
     table = build_table(frames, "offline")
     row = _row(table, uid)
@@ -112,15 +156,25 @@ def test_missing_column_raises(frames):
 
 
 def test_jigsaw_mapping_keeps_missing_identities_masked():
-    frame = pd.DataFrame({
-        "id": ["a", "b", "c"], "source": "jigsaw", "text": ["x", "y", "z"],
-        "toxicity": [0.7, 0.2, 0.5], "severe_toxicity": [0.0, 0.0, 0.1], "obscene": [0.6, 0.0, 0.0],
-        "identity_attack": [0.0, 0.5, 0.0], "insult": [0.9, 0.1, 0.4], "threat": [0.0, 0.0, 0.0],
-        **{name: [np.nan, 0.8, 0.0] for name in JIGSAW_IDENTITIES},
-    })
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "source": "jigsaw",
+            "text": ["x", "y", "z"],
+            "toxicity": [0.7, 0.2, 0.5],
+            "severe_toxicity": [0.0, 0.0, 0.1],
+            "obscene": [0.6, 0.0, 0.0],
+            "identity_attack": [0.0, 0.5, 0.0],
+            "insult": [0.9, 0.1, 0.4],
+            "threat": [0.0, 0.0, 0.0],
+            **{name: [np.nan, 0.8, 0.0] for name in JIGSAW_IDENTITIES},
+        }
+    )
     table = build_table({"jigsaw": frame}, "jigsaw")
     df = table.df.set_index("id")
-    assert df.loc["a", "toxicity"] == 1.0 and df.loc["b", "toxicity"] == 0.0 and df.loc["c", "toxicity"] == 1.0
+    assert (
+        df.loc["a", "toxicity"] == 1.0 and df.loc["b", "toxicity"] == 0.0 and df.loc["c", "toxicity"] == 1.0
+    )
     assert df.loc["a", "obscene"] == 1.0 and df.loc["b", "identity_attack"] == 1.0
     assert df.loc["a", table.label_names_i].isna().all()  # empty identity cells stay NaN
     assert (df.loc["b", table.label_names_i] == 1.0).all() and (df.loc["c", table.label_names_i] == 0.0).all()
@@ -130,18 +184,29 @@ def _synthetic_table(n=200, seed=0):
     """A table shaped like the offline one, with random labels (for split tests)."""
     rng = np.random.default_rng(seed)
     half = n // 2
-    toxigen = pd.DataFrame({"id": [str(i) for i in range(half)], "source": "toxigen",
-                            "text": [f"toxigen text {i}" for i in range(half)],
-                            "target_group": rng.choice(TOXIGEN_GROUPS, half),
-                            "toxicity_human": rng.uniform(1, 5, half),
-                            "lewd": rng.choice(["contains lewd content", "doesn't contain lewd content"], half,
-                                               p=[0.1, 0.9])})
+    toxigen = pd.DataFrame(
+        {
+            "id": [str(i) for i in range(half)],
+            "source": "toxigen",
+            "text": [f"toxigen text {i}" for i in range(half)],
+            "target_group": rng.choice(TOXIGEN_GROUPS, half),
+            "toxicity_human": rng.uniform(1, 5, half),
+            "lewd": rng.choice(["contains lewd content", "doesn't contain lewd content"], half, p=[0.1, 0.9]),
+        }
+    )
     a = rng.choice(["OFF", "NOT"], n - half)
     b = np.where(a == "OFF", rng.choice(["TIN", "UNT"], n - half), None)
     c = np.where(b == "TIN", rng.choice(["IND", "GRP"], n - half), None)  # no OTH at all
-    olid = pd.DataFrame({"id": [str(i) for i in range(n - half)], "source": "olid",
-                         "text": [f"olid text {i}" for i in range(n - half)], "subtask_a": a, "subtask_b": b,
-                         "subtask_c": c})
+    olid = pd.DataFrame(
+        {
+            "id": [str(i) for i in range(n - half)],
+            "source": "olid",
+            "text": [f"olid text {i}" for i in range(n - half)],
+            "subtask_a": a,
+            "subtask_b": b,
+            "subtask_c": c,
+        }
+    )
     return build_table({"toxigen": toxigen, "olid": olid}, "offline")
 
 
@@ -201,5 +266,8 @@ def test_real_offline_table_counts():
     assert counts.loc["toxic", "positive"] == 2307
     assert counts.loc["lewd", "positive"] == 100
     assert counts.loc[list(TOXIGEN_GROUPS), "positive"].between(550, 720).all()
-    assert counts.loc["offensive", "positive"] + counts.loc["offensive", "negative"] == (table.df["source"] == "olid").sum()
+    assert (
+        counts.loc["offensive", "positive"] + counts.loc["offensive", "negative"]
+        == (table.df["source"] == "olid").sum()
+    )
     assert counts.loc["toxic", "masked"] == (table.df["source"] == "olid").sum()

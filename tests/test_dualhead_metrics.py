@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from hatespeech.metrics import bias, classification as cls
+from hatespeech.metrics import bias
+from hatespeech.metrics import classification as cls
 
 NAN = np.nan
 
@@ -94,7 +94,7 @@ IDENT = pd.DataFrame({"A": [1, 1, 1, 1, 0, 0, 0, 0], "B": [0, 0, 0, 0, 1, 1, 1, 
 
 def test_power_mean_hand_values():
     assert bias.power_mean([0.5, 0.5]) == pytest.approx(0.5)
-    assert bias.power_mean([0.75, 1.0]) == pytest.approx(((0.75 ** -5 + 1) / 2) ** (-1 / 5))
+    assert bias.power_mean([0.75, 1.0]) == pytest.approx(((0.75**-5 + 1) / 2) ** (-1 / 5))
     assert bias.power_mean([1.0, 2.0], p=1) == pytest.approx(1.5)
 
 
@@ -108,7 +108,7 @@ def test_bias_metric_hand_case():
     assert table.loc["A", "bnsp_auc"] == pytest.approx(1.0)
     assert table.loc["B"].drop(["subgroup_size", "subgroup_toxic"]).tolist() == pytest.approx([1.0, 1.0, 1.0])
     assert report["overall_auc"] == pytest.approx(15 / 16)
-    m_sub = ((0.75 ** -5 + 1.0 ** -5) / 2) ** (-1 / 5)
+    m_sub = ((0.75**-5 + 1.0**-5) / 2) ** (-1 / 5)
     expected = 0.25 * 15 / 16 + 0.75 * (m_sub + 1.0 + 1.0) / 3
     assert report["final"] == pytest.approx(expected)
     assert report["final"] == pytest.approx(0.9408, abs=1e-4)

@@ -6,24 +6,35 @@ import math
 
 import pytest
 import torch
-from transformers import BertConfig, BertModel
-
 from hatespeech.models.dualhead import (
     DualHeadBert,
     EncoderWeightsNotLoadedError,
     configure,
     from_encoder,
 )
+from transformers import BertConfig, BertModel
 
 NAMES_N = ["toxic", "insult"]
 NAMES_I = ["asian", "women", "jewish"]
 
 
 def tiny_config(**settings) -> BertConfig:
-    config = BertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, max_position_embeddings=32)
-    defaults = dict(label_names_n=NAMES_N, label_names_i=NAMES_I, pos_weight_n=[3.0, 1.0], focal_gamma=2.0,
-                    focal_alpha=0.25, focal_lambda=1.0)
+    config = BertConfig(
+        vocab_size=64,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+    )
+    defaults = {
+        "label_names_n": NAMES_N,
+        "label_names_i": NAMES_I,
+        "pos_weight_n": [3.0, 1.0],
+        "focal_gamma": 2.0,
+        "focal_alpha": 0.25,
+        "focal_lambda": 1.0,
+    }
     return configure(config, **(defaults | settings))
 
 
@@ -34,8 +45,10 @@ def tiny_model(**settings) -> DualHeadBert:
 
 def batch(n=4, length=6):
     generator = torch.Generator().manual_seed(1)
-    return {"input_ids": torch.randint(5, 64, (n, length), generator=generator),
-            "attention_mask": torch.ones(n, length, dtype=torch.long)}
+    return {
+        "input_ids": torch.randint(5, 64, (n, length), generator=generator),
+        "attention_mask": torch.ones(n, length, dtype=torch.long),
+    }
 
 
 def zero_heads(model):
@@ -61,8 +74,9 @@ def test_joint_loss_hand_values():
     ln2 = math.log(2)
     labels_n = torch.tensor([[1.0, 0.0]])  # toxic positive (pos_weight 3), insult negative
     labels_i = torch.tensor([[1.0, 0.0, 0.0]])  # one positive (alpha .25), two negatives (alpha .75)
-    out = model(**batch(n=1), labels_n=labels_n, mask_n=torch.ones(1, 2), labels_i=labels_i,
-                mask_i=torch.ones(1, 3))
+    out = model(
+        **batch(n=1), labels_n=labels_n, mask_n=torch.ones(1, 2), labels_i=labels_i, mask_i=torch.ones(1, 3)
+    )
     bce = (3 * ln2 + ln2) / 2
     focal = (0.25 * 0.25 * ln2 + 2 * 0.75 * 0.25 * ln2) / 3
     assert out.loss_n.item() == pytest.approx(bce, rel=1e-5)
@@ -70,8 +84,9 @@ def test_joint_loss_hand_values():
     assert out.loss.item() == pytest.approx(bce + focal, rel=1e-5)
 
     model.config.focal_lambda = 0.5
-    out = model(**batch(n=1), labels_n=labels_n, mask_n=torch.ones(1, 2), labels_i=labels_i,
-                mask_i=torch.ones(1, 3))
+    out = model(
+        **batch(n=1), labels_n=labels_n, mask_n=torch.ones(1, 2), labels_i=labels_i, mask_i=torch.ones(1, 3)
+    )
     assert out.loss.item() == pytest.approx(bce + 0.5 * focal, rel=1e-5)
 
 
@@ -105,8 +120,13 @@ def test_masked_labels_change_nothing():
 
 def test_fully_masked_batch_gives_zero_loss_not_nan():
     model = tiny_model()
-    out = model(**batch(), labels_n=torch.ones(4, 2), mask_n=torch.zeros(4, 2), labels_i=torch.ones(4, 3),
-                mask_i=torch.zeros(4, 3))
+    out = model(
+        **batch(),
+        labels_n=torch.ones(4, 2),
+        mask_n=torch.zeros(4, 2),
+        labels_i=torch.ones(4, 3),
+        mask_i=torch.zeros(4, 3),
+    )
     assert out.loss.item() == 0.0
 
 
@@ -127,20 +147,34 @@ def test_save_pretrained_round_trip(tmp_path):
     model.save_pretrained(tmp_path)
     loaded = DualHeadBert.from_pretrained(tmp_path).eval()
     assert loaded.config.label_names_n == NAMES_N and loaded.config.label_names_i == NAMES_I
-    assert (loaded.config.focal_gamma, loaded.config.focal_alpha, loaded.config.focal_lambda) == (3.0, 0.75, 0.5)
+    assert (loaded.config.focal_gamma, loaded.config.focal_alpha, loaded.config.focal_lambda) == (
+        3.0,
+        0.75,
+        0.5,
+    )
     assert loaded.pos_weight_n().tolist() == [3.0, 1.0]
     with torch.no_grad():
         a, b = model(**inputs), loaded(**inputs)
     assert torch.allclose(a.logits_n, b.logits_n) and torch.allclose(a.logits_i, b.logits_i)
-    labels = dict(labels_n=torch.ones(4, 2), mask_n=torch.ones(4, 2), labels_i=torch.zeros(4, 3),
-                  mask_i=torch.ones(4, 3))
+    labels = {
+        "labels_n": torch.ones(4, 2),
+        "mask_n": torch.ones(4, 2),
+        "labels_i": torch.zeros(4, 3),
+        "mask_i": torch.ones(4, 3),
+    }
     with torch.no_grad():
         assert model(**inputs, **labels).loss.item() == pytest.approx(loaded(**inputs, **labels).loss.item())
 
 
 def test_from_encoder_loads_plain_bert_checkpoint_and_checks_it(tmp_path):
-    encoder_config = BertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-                                intermediate_size=32, max_position_embeddings=32)
+    encoder_config = BertConfig(
+        vocab_size=64,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+    )
     torch.manual_seed(3)
     encoder = BertModel(encoder_config)
     encoder.save_pretrained(tmp_path / "encoder")  # weights without the 'bert.' prefix, like MiniLM
@@ -150,9 +184,13 @@ def test_from_encoder_loads_plain_bert_checkpoint_and_checks_it(tmp_path):
             assert torch.equal(model.state_dict()[f"bert.{name}"], weight), name
     # a checkpoint missing encoder layers must be refused, not silently left random
     (tmp_path / "short").mkdir()
-    BertModel(BertConfig(**(encoder_config.to_dict() | {"num_hidden_layers": 1}))).save_pretrained(tmp_path / "short")
+    BertModel(BertConfig(**(encoder_config.to_dict() | {"num_hidden_layers": 1}))).save_pretrained(
+        tmp_path / "short"
+    )
     config_path = tmp_path / "short" / "config.json"
-    config_path.write_text(config_path.read_text().replace('"num_hidden_layers": 1', '"num_hidden_layers": 2'))
+    config_path.write_text(
+        config_path.read_text().replace('"num_hidden_layers": 1', '"num_hidden_layers": 2')
+    )
     with pytest.raises(EncoderWeightsNotLoadedError, match="encoder.layer.1"):
         from_encoder(str(tmp_path / "short"), label_names_n=NAMES_N, label_names_i=NAMES_I)
 
@@ -165,7 +203,9 @@ def test_offline_minilm_loads_into_dualhead(tmp_path):
         folder = resolve_model_dir("offline:minilm-l6")
     except ModelNotAvailableError as exc:
         pytest.skip(str(exc))
-    model = from_encoder(folder, label_names_n=NAMES_N, label_names_i=NAMES_I)  # raises if any weight is random
+    model = from_encoder(
+        folder, label_names_n=NAMES_N, label_names_i=NAMES_I
+    )  # raises if any weight is random
     reference = BertModel.from_pretrained(folder)
     state = model.state_dict()
     for name, weight in reference.state_dict().items():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from hatespeech import dualhead as dh
 from hatespeech.config import get_profile
 from hatespeech.data.dualhead import TOXIGEN_GROUPS, build_table, make_splits
@@ -14,19 +13,31 @@ from hatespeech.data.dualhead import TOXIGEN_GROUPS, build_table, make_splits
 def synthetic_splits(n=160, seed=0):
     rng = np.random.default_rng(seed)
     half = n // 2
-    toxigen = pd.DataFrame({"id": [str(i) for i in range(half)], "source": "toxigen",
-                            "text": [f"people from group {g} statement {i}"
-                                     for i, g in enumerate(rng.choice(TOXIGEN_GROUPS, half))],
-                            "target_group": rng.choice(TOXIGEN_GROUPS[:4], half),
-                            "toxicity_human": rng.uniform(1, 5, half),
-                            "lewd": rng.choice(["contains lewd content", "doesn't contain lewd content"], half,
-                                               p=[0.2, 0.8])})
+    toxigen = pd.DataFrame(
+        {
+            "id": [str(i) for i in range(half)],
+            "source": "toxigen",
+            "text": [
+                f"people from group {g} statement {i}" for i, g in enumerate(rng.choice(TOXIGEN_GROUPS, half))
+            ],
+            "target_group": rng.choice(TOXIGEN_GROUPS[:4], half),
+            "toxicity_human": rng.uniform(1, 5, half),
+            "lewd": rng.choice(["contains lewd content", "doesn't contain lewd content"], half, p=[0.2, 0.8]),
+        }
+    )
     a = rng.choice(["OFF", "NOT"], n - half)
     b = np.where(a == "OFF", rng.choice(["TIN", "UNT"], n - half), None)
     c = np.where(b == "TIN", rng.choice(["IND", "GRP", "OTH"], n - half), None)
-    olid = pd.DataFrame({"id": [str(i) for i in range(n - half)], "source": "olid",
-                         "text": [f"tweet number {i} says {x}" for i, x in enumerate(a)], "subtask_a": a,
-                         "subtask_b": b, "subtask_c": c})
+    olid = pd.DataFrame(
+        {
+            "id": [str(i) for i in range(n - half)],
+            "source": "olid",
+            "text": [f"tweet number {i} says {x}" for i, x in enumerate(a)],
+            "subtask_a": a,
+            "subtask_b": b,
+            "subtask_c": c,
+        }
+    )
     return make_splits(build_table({"toxigen": toxigen, "olid": olid}, "offline"), seed=seed)
 
 
@@ -47,7 +58,7 @@ def test_feature_head_cells_train_differently(profile):
         probs[(gamma, alpha)] = dh.head_probs(head, features)
     keys = list(probs)
     for i, first in enumerate(keys):
-        for second in keys[i + 1:]:
+        for second in keys[i + 1 :]:
             assert np.abs(probs[first] - probs[second]).max() > 1e-3, (first, second)
     # same cell twice = same predictions (the loss is the only thing that differs between cells)
     head, _ = dh.train_feature_head(profile, features, labels, 0.5, 0.25, "again")
@@ -57,16 +68,24 @@ def test_feature_head_cells_train_differently(profile):
 def test_focal_grid_trains_every_cell(profile, monkeypatch):
     splits = synthetic_splits()
     rng = np.random.default_rng(1)
-    features = {s: rng.normal(size=(len(splits.frame(s)), 12)).astype(np.float32) for s in ("train", "val", "test")}
+    features = {
+        s: rng.normal(size=(len(splits.frame(s)), 12)).astype(np.float32) for s in ("train", "val", "test")
+    }
     # make the features informative about the identity labels so heads learn something
-    for split in features:
+    for split, values in features.items():
         y = np.nan_to_num(splits.labels(split, "i"))
-        features[split][:, : y.shape[1]] += 2 * y[:, :12]
+        values[:, : y.shape[1]] += 2 * y[:, :12]
     monkeypatch.setattr(dh, "cached_features", lambda *args, **kwargs: (features, "synthetic features", 0.0))
-    grid = dh.run_focal_grid(profile, splits, datasets=None, tokenizer=None, gammas=(0.5, 2.0), alphas=(0.25, 1.0))
+    grid = dh.run_focal_grid(
+        profile, splits, datasets=None, tokenizer=None, gammas=(0.5, 2.0), alphas=(0.25, 1.0)
+    )
     assert len(grid.table) == 4 and grid.mode == "cached_features"
-    assert set(map(tuple, grid.table[["gamma", "alpha"]].to_numpy())) == {(0.5, 0.25), (0.5, 1.0), (2.0, 0.25),
-                                                                           (2.0, 1.0)}
+    assert set(map(tuple, grid.table[["gamma", "alpha"]].to_numpy())) == {
+        (0.5, 0.25),
+        (0.5, 1.0),
+        (2.0, 0.25),
+        (2.0, 1.0),
+    }
     differences = grid.differences()
     assert differences["all_cells_differ"] and differences["min_pairwise_max_abs_prob_diff"] > 1e-4
     pick = grid.pick()
@@ -83,17 +102,25 @@ def test_lambda_choice_keeps_best_validation_mean_and_trains_each_lambda(profile
 
     def fake_fit(profile, splits, datasets, tokenizer, heads="both", focal_lambda=None, run_name=None, **kw):
         fitted.append((heads, focal_lambda, run_name))
-        return dh.TrainedModel(model=focal_lambda, history=pd.DataFrame(), heads=heads, train_seconds=2.0,
-                               n_train=10, epochs=1.0)
+        return dh.TrainedModel(
+            model=focal_lambda, history=pd.DataFrame(), heads=heads, train_seconds=2.0, n_train=10, epochs=1.0
+        )
 
     monkeypatch.setattr(dh, "fit", fake_fit)
     monkeypatch.setattr(dh, "predict", lambda model, dataset, *a, **k: (model, dataset))
-    monkeypatch.setattr(dh, "evaluate", lambda splits, preds: {
-        head: {"val_macro_f1": val[preds["val"][0]][k], "macro_f1": test[preds["test"][0]][k]}
-        for k, head in enumerate(("n", "i"))})
+    monkeypatch.setattr(
+        dh,
+        "evaluate",
+        lambda splits, preds: {
+            head: {"val_macro_f1": val[preds["val"][0]][k], "macro_f1": test[preds["test"][0]][k]}
+            for k, head in enumerate(("n", "i"))
+        },
+    )
     choice = dh.fit_joint_choosing_lambda(profile, None, {"val": "V", "test": "T"}, None, (1.0, 10.0, 30.0))
     assert [f[1] for f in fitted] == [1.0, 10.0, 30.0] and {f[0] for f in fitted} == {"both"}
-    assert choice.focal_lambda == 10.0 and choice.trained.model == 10.0 and choice.preds["test"] == (10.0, "T")
+    assert (
+        choice.focal_lambda == 10.0 and choice.trained.model == 10.0 and choice.preds["test"] == (10.0, "T")
+    )
     assert choice.table["val_macro_f1_mean"].tolist() == pytest.approx([0.375, 0.48, 0.45])
     assert choice.to_json()["picked"] == 10.0 and choice.to_json()["candidates"] == [1.0, 10.0, 30.0]
     # a tie keeps the first candidate; no candidates given = the profile's list, else its single lambda
@@ -113,8 +140,15 @@ def test_tiny_end_to_end(profile, tmp_path, offline_tokenizer):
 
     tokenizer = offline_tokenizer("offline:minilm-l6")
     folder = tmp_path / "tiny_bert"
-    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=1,
-                         num_attention_heads=2, intermediate_size=32)).save_pretrained(folder)
+    BertModel(
+        BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+        )
+    ).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     profile.models.encoder = str(folder)
     profile.dualhead.batch_size = 16
@@ -133,13 +167,14 @@ def test_tiny_end_to_end(profile, tmp_path, offline_tokenizer):
     assert single.n_train == toxigen_train  # the identity-only model trains on rows with identity labels
     bias = dh.bias_of(splits, preds["test"], min_subgroup_size=1)
     assert bias["toxicity_label"] == "toxic" and bias["n_rows"] == int(
-        (splits.frame("test")["source"] == "toxigen").sum())
+        (splits.frame("test")["source"] == "toxigen").sum()
+    )
     saved = dh.save_model(trained, tokenizer, tmp_path / "saved", splits)
-    model, source = dh.encoder_for_grid(profile, splits)
+    _model, source = dh.encoder_for_grid(profile, splits)
     assert "pretrained" in source  # the checkpoint sits elsewhere than the profile's joint_model folder
     assert (saved / "config.json").exists()
     dh.save_model(trained, tokenizer, dh.experiment_dir(profile) / "joint_model", splits)
-    model, source = dh.encoder_for_grid(profile, splits)
+    _model, source = dh.encoder_for_grid(profile, splits)
     assert source.startswith("fine-tuned joint encoder")
 
 
@@ -150,14 +185,22 @@ def test_tiny_finetune_grid(profile, tmp_path, offline_tokenizer):
 
     tokenizer = offline_tokenizer("offline:minilm-l6")
     folder = tmp_path / "tiny_bert"
-    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=1,
-                         num_attention_heads=2, intermediate_size=32)).save_pretrained(folder)
+    BertModel(
+        BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+        )
+    ).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     profile.models.encoder = str(folder)
     profile.dualhead.grid_epochs = 1.0
     profile.dualhead.lr = 1e-3
     splits = synthetic_splits(n=100)
     datasets = dh.tokenize_splits(splits, tokenizer, profile)
-    grid = dh.run_focal_grid(profile, splits, datasets, tokenizer, gammas=(0.5,), alphas=(0.25, 1.0),
-                             mode="finetune")
+    grid = dh.run_focal_grid(
+        profile, splits, datasets, tokenizer, gammas=(0.5,), alphas=(0.25, 1.0), mode="finetune"
+    )
     assert grid.mode == "finetune" and len(grid.table) == 2 and grid.differences()["all_cells_differ"]

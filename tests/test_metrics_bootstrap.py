@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-
 from hatespeech.metrics.bootstrap import (
     Interval,
     PairedDifference,
@@ -142,13 +141,15 @@ def test_clearly_better_system_wins_and_order_matters():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, size=200)
     random_pred = rng.integers(0, 2, size=200)
-    result = paired_bootstrap(accuracy, y, y.copy(), random_pred, n_resamples=500, seed=0,
-                              name_a="perfect", name_b="random")
+    result = paired_bootstrap(
+        accuracy, y, y.copy(), random_pred, n_resamples=500, seed=0, name_a="perfect", name_b="random"
+    )
     assert result.difference.low > 0
     assert result.a.estimate == 1.0
     assert result.verdict() == "perfect better than random"
-    swapped = paired_bootstrap(accuracy, y, random_pred, y.copy(), n_resamples=500, seed=0,
-                               name_a="random", name_b="perfect")
+    swapped = paired_bootstrap(
+        accuracy, y, random_pred, y.copy(), n_resamples=500, seed=0, name_a="random", name_b="perfect"
+    )
     assert swapped.difference.high < 0
     assert swapped.verdict() == "perfect better than random"
 
@@ -158,12 +159,14 @@ def test_lower_is_better_flips_direction():
     y = rng.random(200)
     good = y + rng.normal(scale=0.01, size=200)
     bad = rng.random(200)
-    result = paired_bootstrap(mse, y, good, bad, n_resamples=500, seed=0, higher_is_better=False,
-                              name_a="good", name_b="bad")
+    result = paired_bootstrap(
+        mse, y, good, bad, n_resamples=500, seed=0, higher_is_better=False, name_a="good", name_b="bad"
+    )
     assert result.difference.high < 0  # A has the lower MSE
     assert result.verdict() == "good better than bad"
-    as_if_higher = paired_bootstrap(mse, y, good, bad, n_resamples=500, seed=0, higher_is_better=True,
-                                    name_a="good", name_b="bad")
+    as_if_higher = paired_bootstrap(
+        mse, y, good, bad, n_resamples=500, seed=0, higher_is_better=True, name_a="good", name_b="bad"
+    )
     assert as_if_higher.verdict() == "bad better than good"
 
 
@@ -173,12 +176,14 @@ def test_paired_and_multi_share_resamples():
     preds = {"a": rng.integers(0, 2, size=120), "b": rng.integers(0, 2, size=120)}
     groups = np.repeat(np.arange(40), 3)
     multi = multi_bootstrap(accuracy, y, preds, groups=groups, n_resamples=200, seed=9, unit="doc")
-    paired = paired_bootstrap(accuracy, y, preds["a"], preds["b"], groups=groups, n_resamples=200, seed=9,
-                              unit="doc")
+    paired = paired_bootstrap(
+        accuracy, y, preds["a"], preds["b"], groups=groups, n_resamples=200, seed=9, unit="doc"
+    )
     assert multi["a"] == paired.a
     assert multi["b"] == paired.b
-    assert multi["a"] == bootstrap_interval(accuracy, y, preds["a"], groups=groups, n_resamples=200, seed=9,
-                                            unit="doc")
+    assert multi["a"] == bootstrap_interval(
+        accuracy, y, preds["a"], groups=groups, n_resamples=200, seed=9, unit="doc"
+    )
     assert multi["a"].unit == "doc" and multi["a"].n_units == 40
 
 
@@ -213,11 +218,19 @@ def test_sklearn_f1_cost_is_dominated_by_the_metric():
 
 
 def test_interval_json_round_trip_and_fmt():
-    interval = Interval(estimate=0.5612, low=0.52, high=0.6021, level=0.9, n_units=12, n_resamples=100,
-                        unit="thread")
+    interval = Interval(
+        estimate=0.5612, low=0.52, high=0.6021, level=0.9, n_units=12, n_resamples=100, unit="thread"
+    )
     data = interval.to_json()
-    assert data == {"estimate": 0.5612, "low": 0.52, "high": 0.6021, "level": 0.9, "n_units": 12,
-                    "n_resamples": 100, "unit": "thread"}
+    assert data == {
+        "estimate": 0.5612,
+        "low": 0.52,
+        "high": 0.6021,
+        "level": 0.9,
+        "n_units": 12,
+        "n_resamples": 100,
+        "unit": "thread",
+    }
     assert Interval.from_json(data) == interval
     assert interval.fmt() == "0.561 [0.520, 0.602]"
     assert interval.fmt(1) == "0.6 [0.5, 0.6]"
@@ -247,8 +260,16 @@ def test_nan_metric_on_every_resample_gives_nan_bounds():
 def test_paired_difference_json_round_trip():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, size=100)
-    result = paired_bootstrap(accuracy, y, y.copy(), rng.integers(0, 2, size=100), n_resamples=100, seed=0,
-                              name_a="model", name_b="baseline")
+    result = paired_bootstrap(
+        accuracy,
+        y,
+        y.copy(),
+        rng.integers(0, 2, size=100),
+        n_resamples=100,
+        seed=0,
+        name_a="model",
+        name_b="baseline",
+    )
     data = result.to_json()
     assert set(data) == {"a", "b", "difference", "higher_is_better", "name_a", "name_b", "verdict"}
     assert data["verdict"] == "model better than baseline"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from hatespeech.models.adapters import apply_lora
 from hatespeech.models.prefix import tiny_prefix_classifier
 
@@ -27,7 +26,8 @@ def test_lora_trains_only_adapters_and_head_and_starts_as_the_same_model(tokeniz
     names = [n for n, p in model.named_parameters() if p.requires_grad]
     assert names and all("lora_" in n or n.startswith(("head", "lstm")) for n in names)
     assert any("lora_" in n for n in names) and trainable == sum(
-        p.numel() for p in model.parameters() if p.requires_grad)
+        p.numel() for p in model.parameters() if p.requires_grad
+    )
 
 
 def test_unknown_backbone_family_is_a_clear_error(tokenizer):

@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hatespeech import report
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "report"))
-import make_fake_metrics  # noqa: E402
+import make_fake_metrics
 
 
 @pytest.fixture
@@ -68,7 +67,7 @@ def test_payload_tables_shapes():
 
 def test_grid_tables_are_gamma_by_alpha():
     grid = make_fake_metrics.payloads()["dualhead.json"]["grid"]
-    (val_title, val), (test_title, test) = report.grid_tables(grid)
+    (val_title, val), (test_title, _test) = report.grid_tables(grid)
     assert val.shape == (4, 4) and "val_macro_f1" in val_title and "test_macro_f1" in test_title
     assert val.loc["gamma=3", "alpha=1"] == pytest.approx(0.45)
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from hatespeech import publish
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
@@ -229,10 +228,12 @@ def test_notebook_without_parameters_cell_is_refused(tmp_path, previous_report):
 
 
 def test_second_build_into_the_same_folder_is_refused(tmp_path, previous_report):
-    with publish._build_lock(previous_report):
-        with pytest.raises(publish.BuildError, match="another report build is running"):
-            with publish._build_lock(previous_report):
-                pass
+    with (
+        publish._build_lock(previous_report),
+        pytest.raises(publish.BuildError, match="another report build is running"),
+        publish._build_lock(previous_report),
+    ):
+        pass
 
 
 def test_select_notebooks(tmp_path):
@@ -242,7 +243,7 @@ def test_select_notebooks(tmp_path):
     (tmp_path / "scratch.ipynb").write_text("{}")
     found = publish.discover_notebooks(tmp_path)
     assert [p.name for p in found] == names
-    pick = lambda **kw: [p.name for p in publish.select_notebooks(found, **kw)]  # noqa: E731
+    pick = lambda **kw: [p.name for p in publish.select_notebooks(found, **kw)]
     assert pick() == names
     assert pick(only="1,3") == ["01_data.ipynb", "03_phase2.ipynb", "06_report.ipynb"]
     assert pick(only="01", include_report=False) == ["01_data.ipynb"]

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from hatespeech import paths, publish
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -25,7 +24,9 @@ EXPECTED_NOTEBOOKS = ("01", "02", "03", "04", "05", "06")
 @pytest.mark.data
 def test_smoke_build_runs_every_notebook_and_writes_expected_metrics(tmp_path):
     if not (paths.data_dir() / "stormfront_degibert2018").exists():
-        pytest.skip(f"the corpora are not in {paths.data_dir()} (set HATESPEECH_DATA_DIR): the build reads them")
+        pytest.skip(
+            f"the corpora are not in {paths.data_dir()} (set HATESPEECH_DATA_DIR): the build reads them"
+        )
     present = publish.discover_notebooks(NOTEBOOKS)
     if not present:
         pytest.skip("no notebooks in notebooks/ yet")
@@ -49,9 +50,9 @@ def test_smoke_build_runs_every_notebook_and_writes_expected_metrics(tmp_path):
     for notebook in present:
         executed = nbformat.read(reports / "executed" / notebook.name, as_version=4)
         code_cells = [c for c in executed.cells if c.cell_type == "code"]
-        assert code_cells and all(
-            c.get("execution_count") for c in code_cells
-        ), f"{notebook.name} not fully executed"
+        assert code_cells and all(c.get("execution_count") for c in code_cells), (
+            f"{notebook.name} not fully executed"
+        )
         assert not any(o.get("output_type") == "error" for c in code_cells for o in c.get("outputs", []))
         page = reports / (
             "report.html" if notebook == publish.report_notebook(present) else f"html/{notebook.stem}.html"
@@ -65,8 +66,12 @@ def test_smoke_build_runs_every_notebook_and_writes_expected_metrics(tmp_path):
     # No machine path in anything published: the repo (and the artifacts and venv inside it), the data dir
     # and the temporary reports folder must not appear in the pages, the executed notebooks or the metrics.
     machine = {str(paths.REPO_ROOT), str(paths.data_dir()), str(tmp_path)}
-    published = [*reports.glob("*.html"), *reports.glob("html/*.html"), *reports.glob("executed/*.ipynb"),
-                 *reports.glob("metrics/*.json")]
+    published = [
+        *reports.glob("*.html"),
+        *reports.glob("html/*.html"),
+        *reports.glob("executed/*.ipynb"),
+        *reports.glob("metrics/*.json"),
+    ]
     leaks = {f"{p.relative_to(reports)}: {m}" for p in published for m in machine if m in p.read_text()}
     assert not leaks, f"machine paths in the published report: {sorted(leaks)}"
     timings = json.loads((reports / "metrics" / "run_timings.json").read_text())

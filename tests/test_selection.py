@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from hatespeech.selection import EpochSelection
 
 
@@ -20,8 +19,12 @@ def _run(scores, higher_is_better=True):
     model = torch.nn.Linear(1, 1, bias=False)
     dataset = _Dataset()
     it = iter(scores)
-    selector = EpochSelection(lambda m: (next(it), {"weight": float(m.weight.detach())}), higher_is_better,
-                              dataset=dataset, max_epochs=len(scores))
+    selector = EpochSelection(
+        lambda m: (next(it), {"weight": float(m.weight.detach())}),
+        higher_is_better,
+        dataset=dataset,
+        max_epochs=len(scores),
+    )
     for epoch in range(len(scores)):
         selector.on_epoch_begin(None, None, None)
         assert dataset.epoch == epoch

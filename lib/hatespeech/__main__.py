@@ -23,7 +23,7 @@ class InputError(ValueError):
 
 
 def _bar(probability: float) -> str:
-    return "#" * int(round(probability * BAR_WIDTH))
+    return "#" * round(probability * BAR_WIDTH)
 
 
 def _load(model_dir: str, device: str | None):

@@ -38,7 +38,7 @@ from sklearn.pipeline import FeatureUnion
 def _check_texts(texts) -> list[str]:
     """``texts`` as a list of non-empty strings, else ValueError naming the first bad row and its value."""
     if isinstance(texts, (str, bytes)):
-        raise ValueError(f"texts must be a sequence of strings, not a single string: {texts!r}")
+        raise ValueError(f"texts must be a sequence of strings, not a single string: {texts!r}")  # noqa: TRY004 -- bad input is a ValueError throughout (the CLI maps it to exit 2)
     texts = list(texts)
     if not texts:
         raise ValueError("texts is empty: need at least one text")
@@ -115,12 +115,14 @@ def tfidf_features(max_features: int | None = 200_000) -> FeatureUnion:
     ``max_features`` caps *each* vectorizer (so the union has at most twice that many columns); None keeps
     every n-gram that passes ``min_df``.
     """
-    common = dict(lowercase=True, sublinear_tf=True, min_df=2, max_features=max_features)
+    common = {"lowercase": True, "sublinear_tf": True, "min_df": 2, "max_features": max_features}
     words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b", **common)
-    return FeatureUnion([
-        ("word", words),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common)),
-    ])
+    return FeatureUnion(
+        [
+            ("word", words),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common)),
+        ]
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -163,8 +165,9 @@ class TfidfLogistic:
     intercept. ``seed`` is passed as ``random_state`` so that a change of solver stays reproducible.
     """
 
-    def __init__(self, C: float = 4.0, class_weight="balanced", seed: int = 0,
-                 max_features: int | None = 200_000):
+    def __init__(
+        self, C: float = 4.0, class_weight="balanced", seed: int = 0, max_features: int | None = 200_000
+    ):
         self.C = C
         self.class_weight = class_weight
         self.seed = seed
@@ -181,8 +184,9 @@ class TfidfLogistic:
             raise ValueError(f"labels hold only class {int(y[0])}: a classifier needs both 0 and 1")
         features = tfidf_features(self.max_features)
         x = features.fit_transform(texts)
-        model = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="lbfgs", max_iter=2000,
-                                   random_state=self.seed)
+        model = LogisticRegression(
+            C=self.C, class_weight=self.class_weight, solver="lbfgs", max_iter=2000, random_state=self.seed
+        )
         model.fit(x, y, sample_weight=w)
         self.features, self.model = features, model
         return self

@@ -79,7 +79,9 @@ class AnticipationConfig:
     phase2_lr: float = 3e-5
     phase2_C: float = 1.0  # w = 0.8 * C * y + 0.2 * w_len
     phase2_max_train_sentences: int | None = None
-    phase2_max_val_sentences: int | None = None  # held-out train sentences scored after every epoch (None = all)
+    phase2_max_val_sentences: int | None = (
+        None  # held-out train sentences scored after every epoch (None = all)
+    )
     # Backbone layers trained in phase 2 (from the top; None = all). 480 sentences are few: the cpu profile
     # adapts the top layers of the phase-1 model rather than all of it.
     phase2_trainable_layers: int | None = None
@@ -151,8 +153,12 @@ def _smoke() -> Profile:
             phase1_batch_size=8,
             phase2_epochs=1,
             phase2_batch_size=8,
-            phase2_max_train_sentences=12, phase1_prefix_eval_sentences=24, phase2_ablation_variants=("encoder",),
-            phase1_max_selection_samples=24, phase1_encoder_lr_candidates=(5e-5, 1e-4), bootstrap_resamples=200,
+            phase2_max_train_sentences=12,
+            phase1_prefix_eval_sentences=24,
+            phase2_ablation_variants=("encoder",),
+            phase1_max_selection_samples=24,
+            phase1_encoder_lr_candidates=(5e-5, 1e-4),
+            bootstrap_resamples=200,
             phase2_max_val_sentences=12,
         ),
         dualhead=DualHeadConfig(
@@ -162,7 +168,9 @@ def _smoke() -> Profile:
             batch_size=16,
             grid_gammas=(0.5, 2.0),
             grid_alphas=(0.25, 1.0),
-            grid_epochs=30.0, bias_min_subgroup_size=3, focal_lambda_candidates=(1.0, 10.0),
+            grid_epochs=30.0,
+            bias_min_subgroup_size=3,
+            focal_lambda_candidates=(1.0, 10.0),
         ),
     )
 
@@ -177,15 +185,28 @@ def _cpu() -> Profile:
             # time on 2 cores and the top two reached the highest selection F1, on ~3.5x the sentences
             # (reports/metrics/decoder_capacity.json): on a cpu budget, sentences buy more than depth.
             # Sizes and the sweep are set so that notebooks 02 + 03 fit ~40 min on 2 cores.
-            encoder_trainable_layers=None, decoder_trainable_layers=2,
-            phase1_max_train_samples=2500, phase1_decoder_max_train_samples=1000,
-            phase1_max_eval_samples=1000, phase1_max_selection_samples=600, phase1_prefix_eval_sentences=150,
-            phase1_epochs=2, phase1_decoder_epochs=1, phase1_lr=1e-4, phase1_encoder_lr_candidates=(3e-5, 1e-4),
+            encoder_trainable_layers=None,
+            decoder_trainable_layers=2,
+            phase1_max_train_samples=2500,
+            phase1_decoder_max_train_samples=1000,
+            phase1_max_eval_samples=1000,
+            phase1_max_selection_samples=600,
+            phase1_prefix_eval_sentences=150,
+            phase1_epochs=2,
+            phase1_decoder_epochs=1,
+            phase1_lr=1e-4,
+            phase1_encoder_lr_candidates=(3e-5, 1e-4),
             phase1_decoder_lr_candidates=(1e-4,),  # the capacity benchmark's rate for the top two blocks
-            phase2_ablation_variants=("encoder",), phase2_lr=1e-4, phase2_trainable_layers=2,
+            phase2_ablation_variants=("encoder",),
+            phase2_lr=1e-4,
+            phase2_trainable_layers=2,
         ),
-        dualhead=DualHeadConfig(max_train_samples=5000, max_eval_samples=2000, grid_epochs=20.0,
-                                focal_lambda_candidates=(1.0, 10.0)),  # nb 04 ~14 min on 2 cores
+        dualhead=DualHeadConfig(
+            max_train_samples=5000,
+            max_eval_samples=2000,
+            grid_epochs=20.0,
+            focal_lambda_candidates=(1.0, 10.0),
+        ),  # nb 04 ~14 min on 2 cores
     )
 
 
@@ -205,8 +226,15 @@ def _gpu() -> Profile:
             phase1_decoder_lr_candidates=(2e-5, 5e-5),
             phase2_epochs=4,
         ),
-        dualhead=DualHeadConfig(max_length=128, epochs=3.0, batch_size=32, lr=2e-5, grid_mode="finetune",
-                                grid_epochs=1.0, focal_lambda_candidates=(1.0, 3.0, 10.0, 30.0)),
+        dualhead=DualHeadConfig(
+            max_length=128,
+            epochs=3.0,
+            batch_size=32,
+            lr=2e-5,
+            grid_mode="finetune",
+            grid_epochs=1.0,
+            focal_lambda_candidates=(1.0, 3.0, 10.0, 30.0),
+        ),
     )
 
 

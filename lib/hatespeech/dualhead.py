@@ -52,8 +52,9 @@ def experiment_dir(profile) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------------- data
-def tokenized_dataset(frame: pd.DataFrame, tokenizer, names_n: Sequence[str], names_i: Sequence[str],
-                      max_length: int):
+def tokenized_dataset(
+    frame: pd.DataFrame, tokenizer, names_n: Sequence[str], names_i: Sequence[str], max_length: int
+):
     """A ``datasets.Dataset`` with token ids and, per head, 0/1 targets and a 0/1 annotation mask."""
     from datasets import Dataset
 
@@ -61,15 +62,28 @@ def tokenized_dataset(frame: pd.DataFrame, tokenizer, names_n: Sequence[str], na
     targets_i, mask_i = labels_and_mask(frame[list(names_i)].to_numpy(dtype=np.float32))
     encoded = tokenizer(list(frame["text"]), truncation=True, max_length=max_length)
     columns = {k: encoded[k] for k in TOKEN_KEYS if k in encoded}
-    columns.update(uid=list(frame["uid"]), labels_n=targets_n.tolist(), mask_n=mask_n.tolist(),
-                   labels_i=targets_i.tolist(), mask_i=mask_i.tolist())
+    columns.update(
+        uid=list(frame["uid"]),
+        labels_n=targets_n.tolist(),
+        mask_n=mask_n.tolist(),
+        labels_i=targets_i.tolist(),
+        mask_i=mask_i.tolist(),
+    )
     return Dataset.from_dict(columns)
 
 
 def tokenize_splits(splits: DualHeadSplits, tokenizer, profile) -> dict[str, Any]:
     """Tokenized train / val / test (the rows this profile uses)."""
-    return {split: tokenized_dataset(splits.frame(split), tokenizer, splits.label_names_n, splits.label_names_i,
-                                     profile.dualhead.max_length) for split in SPLITS}
+    return {
+        split: tokenized_dataset(
+            splits.frame(split),
+            tokenizer,
+            splits.label_names_n,
+            splits.label_names_i,
+            profile.dualhead.max_length,
+        )
+        for split in SPLITS
+    }
 
 
 class DualHeadCollator:
@@ -96,15 +110,23 @@ class TrainedModel:
     train_seconds: float
     n_train: int
     epochs: float
-    train_cpu_seconds: float = float("nan")  # process CPU time (all threads): less sensitive to a shared machine
+    train_cpu_seconds: float = float(
+        "nan"
+    )  # process CPU time (all threads): less sensitive to a shared machine
 
     @property
     def examples_per_minute(self) -> float:
         return 60.0 * self.n_train * self.epochs / max(self.train_seconds, 1e-9)
 
 
-def new_model(profile, splits: DualHeadSplits, heads: str = "both", gamma: float | None = None,
-              alpha: float | None = None, focal_lambda: float | None = None) -> DualHeadBert:
+def new_model(
+    profile,
+    splits: DualHeadSplits,
+    heads: str = "both",
+    gamma: float | None = None,
+    alpha: float | None = None,
+    focal_lambda: float | None = None,
+) -> DualHeadBert:
     """A DualHeadBert on the profile's pretrained encoder; BCE pos_weight from the train split's counts."""
     from .models.backbones import resolve_model_dir
 
@@ -131,9 +153,18 @@ def rows_for_heads(dataset, heads: str):
     return dataset.select(keep)
 
 
-def fit(profile, splits: DualHeadSplits, datasets: dict[str, Any], tokenizer, heads: str = "both",
-        gamma: float | None = None, alpha: float | None = None, epochs: float | None = None,
-        run_name: str | None = None, focal_lambda: float | None = None) -> TrainedModel:
+def fit(
+    profile,
+    splits: DualHeadSplits,
+    datasets: dict[str, Any],
+    tokenizer,
+    heads: str = "both",
+    gamma: float | None = None,
+    alpha: float | None = None,
+    epochs: float | None = None,
+    run_name: str | None = None,
+    focal_lambda: float | None = None,
+) -> TrainedModel:
     """Fine-tune a new model (encoder + the requested heads) with the Trainer; time it."""
     from .config import seed_everything
     from .train import TrainSettings, train
@@ -147,14 +178,24 @@ def fit(profile, splits: DualHeadSplits, datasets: dict[str, Any], tokenizer, he
     eval_rows = eval_rows.select(range(min(len(eval_rows), EPOCH_EVAL_ROWS)))
     epochs = cfg.epochs if epochs is None else epochs
     settings = TrainSettings(
-        output_dir=experiment_dir(profile) / "trainer" / (run_name or heads), epochs=epochs,
-        batch_size=cfg.batch_size, lr=cfg.lr, head_lr=cfg.head_lr, seed=profile.seed, logging_steps=max(1, len(train_rows) //
-                                                                                    cfg.batch_size // 10),
+        output_dir=experiment_dir(profile) / "trainer" / (run_name or heads),
+        epochs=epochs,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        head_lr=cfg.head_lr,
+        seed=profile.seed,
+        logging_steps=max(1, len(train_rows) // cfg.batch_size // 10),
         use_cpu=resolve_device(profile).type == "cpu",
     )
     start, cpu_start = time.perf_counter(), time.process_time()
-    model, history = train(model, train_rows, _model_loss, settings, eval_dataset=eval_rows,
-                           data_collator=DualHeadCollator(tokenizer))
+    model, history = train(
+        model,
+        train_rows,
+        _model_loss,
+        settings,
+        eval_dataset=eval_rows,
+        data_collator=DualHeadCollator(tokenizer),
+    )
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     model.eval()
     return TrainedModel(model, history, heads, seconds, len(train_rows), epochs, cpu_seconds)
@@ -172,13 +213,21 @@ class LambdaChoice:
     predict_seconds: float
 
     def to_json(self) -> dict[str, Any]:
-        return {"candidates": self.table["lambda"].tolist(), "picked": self.focal_lambda,
-                "selected_on": "validation macro-F1 averaged over head_n and head_i (val-tuned thresholds)",
-                "table": self.table.to_dict(orient="records")}
+        return {
+            "candidates": self.table["lambda"].tolist(),
+            "picked": self.focal_lambda,
+            "selected_on": "validation macro-F1 averaged over head_n and head_i (val-tuned thresholds)",
+            "table": self.table.to_dict(orient="records"),
+        }
 
 
-def fit_joint_choosing_lambda(profile, splits: DualHeadSplits, datasets: dict[str, Any], tokenizer,
-                              candidates: Sequence[float] | None = None) -> LambdaChoice:
+def fit_joint_choosing_lambda(
+    profile,
+    splits: DualHeadSplits,
+    datasets: dict[str, Any],
+    tokenizer,
+    candidates: Sequence[float] | None = None,
+) -> LambdaChoice:
     """Train the joint model once per lambda (``profile.dualhead.focal_lambda_candidates``) and keep the one with
     the best validation macro-F1 averaged over both heads; ties keep the first candidate.
 
@@ -189,18 +238,34 @@ def fit_joint_choosing_lambda(profile, splits: DualHeadSplits, datasets: dict[st
     candidates = tuple(candidates or cfg.focal_lambda_candidates or (cfg.focal_lambda,))
     rows, best, predict_seconds = [], None, 0.0
     for lam in candidates:
-        trained = fit(profile, splits, datasets, tokenizer, heads="both", focal_lambda=lam,
-                      run_name=f"joint_lambda{lam:g}")
+        trained = fit(
+            profile,
+            splits,
+            datasets,
+            tokenizer,
+            heads="both",
+            focal_lambda=lam,
+            run_name=f"joint_lambda{lam:g}",
+        )
         start = time.perf_counter()
-        preds = {s: predict(trained.model, datasets[s], tokenizer, profile, desc=f"predict {s} (lambda {lam:g})")
-                 for s in ("val", "test")}
+        preds = {
+            s: predict(trained.model, datasets[s], tokenizer, profile, desc=f"predict {s} (lambda {lam:g})")
+            for s in ("val", "test")
+        }
         predict_seconds += time.perf_counter() - start
         reports = evaluate(splits, preds)
         val_mean = (reports["n"]["val_macro_f1"] + reports["i"]["val_macro_f1"]) / 2
-        rows.append({"lambda": float(lam), "val_macro_f1_n": reports["n"]["val_macro_f1"],
-                     "val_macro_f1_i": reports["i"]["val_macro_f1"], "val_macro_f1_mean": val_mean,
-                     "test_macro_f1_n": reports["n"]["macro_f1"], "test_macro_f1_i": reports["i"]["macro_f1"],
-                     "train_seconds": trained.train_seconds})
+        rows.append(
+            {
+                "lambda": float(lam),
+                "val_macro_f1_n": reports["n"]["val_macro_f1"],
+                "val_macro_f1_i": reports["i"]["val_macro_f1"],
+                "val_macro_f1_mean": val_mean,
+                "test_macro_f1_n": reports["n"]["macro_f1"],
+                "test_macro_f1_i": reports["i"]["macro_f1"],
+                "train_seconds": trained.train_seconds,
+            }
+        )
         if best is None or val_mean > best[0]:
             best = (val_mean, float(lam), trained, preds, reports)
     _, lam, trained, preds, reports = best
@@ -217,10 +282,18 @@ def save_model(trained: TrainedModel, tokenizer, folder: Path, splits: DualHeadS
     folder.mkdir(parents=True, exist_ok=True)
     trained.model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    (folder / "dualhead_run.json").write_text(json.dumps({
-        "manifest": paths.shown(splits.path), "train_uids_sha": _uids_digest(splits.frame("train")["uid"]),
-        "heads": trained.heads, "train_seconds": trained.train_seconds, "n_train": trained.n_train,
-    }, indent=2))
+    (folder / "dualhead_run.json").write_text(
+        json.dumps(
+            {
+                "manifest": paths.shown(splits.path),
+                "train_uids_sha": _uids_digest(splits.frame("train")["uid"]),
+                "heads": trained.heads,
+                "train_seconds": trained.train_seconds,
+                "n_train": trained.n_train,
+            },
+            indent=2,
+        )
+    )
     return folder
 
 
@@ -241,16 +314,27 @@ class Predictions:
 
 
 @torch.no_grad()
-def predict(model: DualHeadBert, dataset, tokenizer, profile, return_features: bool = False,
-            batch_size: int | None = None, desc: str = "predict") -> Predictions:
+def predict(
+    model: DualHeadBert,
+    dataset,
+    tokenizer,
+    profile,
+    return_features: bool = False,
+    batch_size: int | None = None,
+    desc: str = "predict",
+) -> Predictions:
     """Sigmoid probabilities of both heads (and optionally the pooled features) for every row of a dataset."""
     from torch.utils.data import DataLoader
     from tqdm.auto import tqdm
 
     device = resolve_device(profile)
     model.to(device).eval()
-    loader = DataLoader(dataset, batch_size=batch_size or profile.dualhead.batch_size * 2, shuffle=False,
-                        collate_fn=DualHeadCollator(tokenizer))
+    loader = DataLoader(
+        dataset,
+        batch_size=batch_size or profile.dualhead.batch_size * 2,
+        shuffle=False,
+        collate_fn=DualHeadCollator(tokenizer),
+    )
     probs_n, probs_i, features = [], [], []
     start = time.perf_counter()
     for batch in tqdm(loader, desc=desc, leave=False):
@@ -262,9 +346,13 @@ def predict(model: DualHeadBert, dataset, tokenizer, profile, return_features: b
             probs_i.append(torch.sigmoid(out.logits_i).cpu().numpy())
         if return_features:
             features.append(out.features.cpu().numpy())
-    return Predictions(list(dataset["uid"]), np.concatenate(probs_n) if probs_n else None,
-                       np.concatenate(probs_i) if probs_i else None,
-                       np.concatenate(features) if features else None, time.perf_counter() - start)
+    return Predictions(
+        list(dataset["uid"]),
+        np.concatenate(probs_n) if probs_n else None,
+        np.concatenate(probs_i) if probs_i else None,
+        np.concatenate(features) if features else None,
+        time.perf_counter() - start,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- evaluation
@@ -276,19 +364,27 @@ def evaluate(splits: DualHeadSplits, preds: dict[str, Predictions], heads: str =
             continue
         names = splits.label_names_n if head == "n" else splits.label_names_i
         probs = {s: getattr(preds[s], f"probs_{head}") for s in ("val", "test")}
-        out[head] = cls.head_report(splits.labels("val", head), probs["val"], splits.labels("test", head),
-                                    probs["test"], names)
+        out[head] = cls.head_report(
+            splits.labels("val", head), probs["val"], splits.labels("test", head), probs["test"], names
+        )
     return out
 
 
-def rare_label_confusion(splits: DualHeadSplits, preds: Predictions, report: dict, head: str,
-                         k: int = 4) -> pd.DataFrame:
+def rare_label_confusion(
+    splits: DualHeadSplits, preds: Predictions, report: dict, head: str, k: int = 4
+) -> pd.DataFrame:
     """Confusion counts (test, tuned thresholds) of the ``k`` labels with the fewest train positives."""
     names = splits.label_names_n if head == "n" else splits.label_names_i
     train_pos = (splits.frame("train")[names] == 1).sum().to_numpy()
     thresholds = [report["thresholds"][n] for n in names]
-    return cls.confusion_summary(splits.labels("test", head), getattr(preds, f"probs_{head}"), names, thresholds,
-                                 train_positives=train_pos, k=k)
+    return cls.confusion_summary(
+        splits.labels("test", head),
+        getattr(preds, f"probs_{head}"),
+        names,
+        thresholds,
+        train_positives=train_pos,
+        k=k,
+    )
 
 
 def bias_of(splits: DualHeadSplits, preds: Predictions, min_subgroup_size: int = 10) -> dict:
@@ -296,48 +392,70 @@ def bias_of(splits: DualHeadSplits, preds: Predictions, min_subgroup_size: int =
     probability, subgroups = the 13 target groups; Jigsaw: ``toxicity`` vs the 17 identities)."""
     toxicity_label, source = BIAS_TOXICITY[splits.table.mode]
     if toxicity_label not in splits.label_names_n:
-        raise ValueError(f"the bias metric needs head_n label {toxicity_label!r}, which was dropped "
-                         f"({splits.dropped_labels.get(toxicity_label)})")
+        raise ValueError(
+            f"the bias metric needs head_n label {toxicity_label!r}, which was dropped "
+            f"({splits.dropped_labels.get(toxicity_label)})"
+        )
     test = splits.frame("test")
     rows = ((test["source"] == source) & test[toxicity_label].notna()).to_numpy()
     j = splits.label_names_n.index(toxicity_label)
-    report = bias_metrics.bias_report(test.loc[rows, toxicity_label].to_numpy(), preds.probs_n[rows, j],
-                                      test.loc[rows, splits.label_names_i], min_subgroup_size=min_subgroup_size)
+    report = bias_metrics.bias_report(
+        test.loc[rows, toxicity_label].to_numpy(),
+        preds.probs_n[rows, j],
+        test.loc[rows, splits.label_names_i],
+        min_subgroup_size=min_subgroup_size,
+    )
     report["toxicity_label"] = toxicity_label
     report["source"] = source
     return report
 
 
-def comparison_table(joint: dict[str, dict], separate: dict[str, dict], times: dict[str, float]) -> pd.DataFrame:
+def comparison_table(
+    joint: dict[str, dict], separate: dict[str, dict], times: dict[str, float]
+) -> pd.DataFrame:
     """Shared encoder vs two separate models: macro-F1 per head (tuned and at 0.5) and training time."""
     rows = []
-    for setup, reports, seconds in (("shared encoder (DualHeadBert)", joint, times["joint"]),
-                                    ("two separate models", separate, times["separate_n"] + times["separate_i"])):
-        rows.append({"setup": setup,
-                     "head_n macro-F1 (tuned)": reports["n"]["macro_f1"],
-                     "head_i macro-F1 (tuned)": reports["i"]["macro_f1"],
-                     "head_n macro-F1 @0.5": reports["n"]["macro_f1_at_0.5"],
-                     "head_i macro-F1 @0.5": reports["i"]["macro_f1_at_0.5"],
-                     "train seconds": seconds})
+    for setup, reports, seconds in (
+        ("shared encoder (DualHeadBert)", joint, times["joint"]),
+        ("two separate models", separate, times["separate_n"] + times["separate_i"]),
+    ):
+        rows.append(
+            {
+                "setup": setup,
+                "head_n macro-F1 (tuned)": reports["n"]["macro_f1"],
+                "head_i macro-F1 (tuned)": reports["i"]["macro_f1"],
+                "head_n macro-F1 @0.5": reports["n"]["macro_f1_at_0.5"],
+                "head_i macro-F1 @0.5": reports["i"]["macro_f1_at_0.5"],
+                "train seconds": seconds,
+            }
+        )
     return pd.DataFrame(rows).set_index("setup")
 
 
-def separate_json(joint: dict[str, dict], separate: dict[str, dict], times: dict[str, float],
-                  n_train: dict[str, int]) -> dict:
+def separate_json(
+    joint: dict[str, dict], separate: dict[str, dict], times: dict[str, float], n_train: dict[str, int]
+) -> dict:
     """``separate_models`` entry: both setups' macro-F1s, times, and a plain verdict."""
     delta_n = separate["n"]["macro_f1"] - joint["n"]["macro_f1"]
     delta_i = separate["i"]["macro_f1"] - joint["i"]["macro_f1"]
     t_joint, t_sep = times["joint"], times["separate_n"] + times["separate_i"]
-    verdict = (f"shared encoder vs separate models: head_n macro-F1 {joint['n']['macro_f1']:.3f} vs "
-               f"{separate['n']['macro_f1']:.3f}, head_i {joint['i']['macro_f1']:.3f} vs "
-               f"{separate['i']['macro_f1']:.3f}; training {t_joint:.0f}s vs {t_sep:.0f}s "
-               f"({t_sep / max(t_joint, 1e-9):.2f}x). One seed and one split, so differences of a few "
-               "points are within run-to-run noise.")
+    verdict = (
+        f"shared encoder vs separate models: head_n macro-F1 {joint['n']['macro_f1']:.3f} vs "
+        f"{separate['n']['macro_f1']:.3f}, head_i {joint['i']['macro_f1']:.3f} vs "
+        f"{separate['i']['macro_f1']:.3f}; training {t_joint:.0f}s vs {t_sep:.0f}s "
+        f"({t_sep / max(t_joint, 1e-9):.2f}x). One seed and one split, so differences of a few "
+        "points are within run-to-run noise."
+    )
     return {
-        "head_n": cls.head_json(separate["n"]), "head_i": cls.head_json(separate["i"]),
+        "head_n": cls.head_json(separate["n"]),
+        "head_i": cls.head_json(separate["i"]),
         "macro_f1_delta_separate_minus_shared": {"head_n": delta_n, "head_i": delta_i},
-        "train_seconds": {"shared": t_joint, "separate_n": times["separate_n"],
-                          "separate_i": times["separate_i"], "separate_total": t_sep},
+        "train_seconds": {
+            "shared": t_joint,
+            "separate_n": times["separate_n"],
+            "separate_i": times["separate_i"],
+            "separate_total": t_sep,
+        },
         "n_train_rows": n_train,
         "verdict": verdict,
     }
@@ -374,28 +492,38 @@ def encoder_for_grid(profile, splits: DualHeadSplits) -> tuple[DualHeadBert, str
 
     folder = _grid_checkpoint(profile, splits)
     if folder is not None:
-        return DualHeadBert.from_pretrained(folder), f"fine-tuned joint encoder of notebook 04 ({paths.shown(folder)})"
-    model = from_encoder(resolve_model_dir(profile.models.encoder), label_names_n=splits.label_names_n,
-                         label_names_i=splits.label_names_i)
+        return DualHeadBert.from_pretrained(
+            folder
+        ), f"fine-tuned joint encoder of notebook 04 ({paths.shown(folder)})"
+    model = from_encoder(
+        resolve_model_dir(profile.models.encoder),
+        label_names_n=splits.label_names_n,
+        label_names_i=splits.label_names_i,
+    )
     return model, f"pretrained {profile.models.encoder} (no matching notebook-04 checkpoint)"
 
 
-def cached_features(profile, splits: DualHeadSplits, datasets: dict[str, Any], tokenizer,
-                    rebuild: bool = False) -> tuple[dict[str, np.ndarray], str, float]:
+def cached_features(
+    profile, splits: DualHeadSplits, datasets: dict[str, Any], tokenizer, rebuild: bool = False
+) -> tuple[dict[str, np.ndarray], str, float]:
     """Pooled features of train/val/test from the frozen encoder, cached under artifacts; returns
     (features per split, encoder description, seconds spent encoding (0 when read from the cache))."""
     model, source = encoder_for_grid(profile, splits)
     checkpoint = _grid_checkpoint(profile, splits)
     # a re-run of notebook 04 rewrites the checkpoint: its file times are part of the cache key
-    stamps = [str(f.stat().st_mtime_ns) for f in sorted(checkpoint.glob("*.safetensors"))] if checkpoint else []
+    stamps = (
+        [str(f.stat().st_mtime_ns) for f in sorted(checkpoint.glob("*.safetensors"))] if checkpoint else []
+    )
     key = _uids_digest([source, *stamps] + [u for s in SPLITS for u in datasets[s]["uid"]])
     cache = experiment_dir(profile) / f"grid_features_{key}.npz"
     if cache.exists() and not rebuild:
         with np.load(cache) as stored:
             return {s: stored[s] for s in SPLITS}, source, 0.0
     start = time.perf_counter()
-    features = {s: predict(model, datasets[s], tokenizer, profile, return_features=True,
-                           desc=f"encode {s}").features for s in SPLITS}
+    features = {
+        s: predict(model, datasets[s], tokenizer, profile, return_features=True, desc=f"encode {s}").features
+        for s in SPLITS
+    }
     for stale in cache.parent.glob("grid_features_*.npz"):  # caches of older checkpoints / splits
         stale.unlink()
     np.savez(cache, **features)
@@ -407,13 +535,21 @@ def _feature_dataset(features: np.ndarray, labels_i: np.ndarray):
 
     annotated = ~np.isnan(labels_i).all(axis=1)  # rows with no identity label contribute nothing
     targets, mask = labels_and_mask(labels_i[annotated])
-    return Dataset.from_dict({"features": features[annotated].tolist(), "labels_i": targets.tolist(),
-                              "mask_i": mask.tolist()}).with_format("torch")
+    return Dataset.from_dict(
+        {"features": features[annotated].tolist(), "labels_i": targets.tolist(), "mask_i": mask.tolist()}
+    ).with_format("torch")
 
 
-def train_feature_head(profile, features: np.ndarray, labels_i: np.ndarray, gamma: float, alpha: float,
-                       run_name: str, val_features: np.ndarray | None = None,
-                       val_labels_i: np.ndarray | None = None) -> tuple[FeatureHead, float]:
+def train_feature_head(
+    profile,
+    features: np.ndarray,
+    labels_i: np.ndarray,
+    gamma: float,
+    alpha: float,
+    run_name: str,
+    val_features: np.ndarray | None = None,
+    val_labels_i: np.ndarray | None = None,
+) -> tuple[FeatureHead, float]:
     """Train a fresh head_i on cached features with focal(gamma, alpha) (masked), same seed for every cell.
 
     No evaluation runs during training (the cells are compared afterwards on validation F1); an eval set is
@@ -433,10 +569,19 @@ def train_feature_head(profile, features: np.ndarray, labels_i: np.ndarray, gamm
         logits = model(inputs["features"])
         return focal_loss_with_logits(logits, inputs["labels_i"], gamma, alpha, inputs["mask_i"]), logits
 
-    settings = TrainSettings(output_dir=experiment_dir(profile) / "trainer" / run_name, epochs=cfg.grid_epochs,
-                             batch_size=cfg.grid_batch_size, lr=cfg.grid_lr, weight_decay=0.0, seed=profile.seed,
-                             # 16 cells: keep the notebook quiet (no per-step logs, no per-epoch evaluation)
-                             logging_steps=10**6, eval_steps=10**6, use_cpu=True, disable_tqdm=True)
+    settings = TrainSettings(
+        output_dir=experiment_dir(profile) / "trainer" / run_name,
+        epochs=cfg.grid_epochs,
+        batch_size=cfg.grid_batch_size,
+        lr=cfg.grid_lr,
+        weight_decay=0.0,
+        seed=profile.seed,
+        # 16 cells: keep the notebook quiet (no per-step logs, no per-epoch evaluation)
+        logging_steps=10**6,
+        eval_steps=10**6,
+        use_cpu=True,
+        disable_tqdm=True,
+    )
     start = time.perf_counter()
     head, _ = train(head, data, loss_fn, settings, eval_dataset=eval_data)
     head.eval()
@@ -465,21 +610,35 @@ class GridResult:
         """Do the cells make different predictions? Smallest pairwise max |p - q| over cells' test probabilities,
         and how many distinct sets of 0.5-thresholded test predictions there are."""
         keys = list(self.test_probs)
-        diffs = [float(np.abs(self.test_probs[a] - self.test_probs[b]).max())
-                 for i, a in enumerate(keys) for b in keys[i + 1:]]
+        diffs = [
+            float(np.abs(self.test_probs[a] - self.test_probs[b]).max())
+            for i, a in enumerate(keys)
+            for b in keys[i + 1 :]
+        ]
         distinct = {(self.test_probs[k] >= 0.5).tobytes() for k in keys}
-        return {"n_cells": len(keys), "min_pairwise_max_abs_prob_diff": min(diffs) if diffs else None,
-                "n_distinct_prediction_sets_at_0.5": len(distinct),
-                "all_cells_differ": bool(diffs) and min(diffs) > 0}
+        return {
+            "n_cells": len(keys),
+            "min_pairwise_max_abs_prob_diff": min(diffs) if diffs else None,
+            "n_distinct_prediction_sets_at_0.5": len(distinct),
+            "all_cells_differ": bool(diffs) and min(diffs) > 0,
+        }
 
     def to_json(self) -> list[dict[str, Any]]:
-        return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
-                for row in self.table.to_dict(orient="records")]
+        return [
+            {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+            for row in self.table.to_dict(orient="records")
+        ]
 
 
-def run_focal_grid(profile, splits: DualHeadSplits, datasets: dict[str, Any], tokenizer,
-                   gammas: Sequence[float] | None = None, alphas: Sequence[float] | None = None,
-                   mode: str | None = None) -> GridResult:
+def run_focal_grid(
+    profile,
+    splits: DualHeadSplits,
+    datasets: dict[str, Any],
+    tokenizer,
+    gammas: Sequence[float] | None = None,
+    alphas: Sequence[float] | None = None,
+    mode: str | None = None,
+) -> GridResult:
     """Train every (gamma, alpha) cell with its own focal loss and score identity macro-F1 (val-tuned
     thresholds) on val and test.
 
@@ -505,18 +664,37 @@ def run_focal_grid(profile, splits: DualHeadSplits, datasets: dict[str, Any], to
     for gamma, alpha in tqdm(cells, desc="focal grid"):
         name = f"grid_g{gamma:g}_a{alpha:g}"
         if mode == "cached_features":
-            head, seconds = train_feature_head(profile, features["train"], y["train"], gamma, alpha, name,
-                                               features["val"], y["val"])
+            head, seconds = train_feature_head(
+                profile, features["train"], y["train"], gamma, alpha, name, features["val"], y["val"]
+            )
             probs = {s: head_probs(head, features[s]) for s in ("val", "test")}
         else:
-            trained = fit(profile, splits, datasets, tokenizer, heads="both", gamma=gamma, alpha=alpha,
-                          epochs=cfg.grid_epochs, run_name=name)
+            trained = fit(
+                profile,
+                splits,
+                datasets,
+                tokenizer,
+                heads="both",
+                gamma=gamma,
+                alpha=alpha,
+                epochs=cfg.grid_epochs,
+                run_name=name,
+            )
             seconds = trained.train_seconds
-            probs = {s: predict(trained.model, datasets[s], tokenizer, profile).probs_i for s in ("val", "test")}
+            probs = {
+                s: predict(trained.model, datasets[s], tokenizer, profile).probs_i for s in ("val", "test")
+            }
         report = cls.head_report(y["val"], probs["val"], y["test"], probs["test"], names)
-        rows.append({"gamma": gamma, "alpha": alpha, "val_macro_f1": report["val_macro_f1"],
-                     "test_macro_f1": report["macro_f1"], "test_macro_f1_at_0.5": report["macro_f1_at_0.5"],
-                     "train_seconds": seconds})
+        rows.append(
+            {
+                "gamma": gamma,
+                "alpha": alpha,
+                "val_macro_f1": report["val_macro_f1"],
+                "test_macro_f1": report["macro_f1"],
+                "test_macro_f1_at_0.5": report["macro_f1_at_0.5"],
+                "train_seconds": seconds,
+            }
+        )
         test_probs[(gamma, alpha)] = probs["test"]
     return GridResult(pd.DataFrame(rows), test_probs, mode, encoder, encode_seconds)
 
@@ -543,15 +721,27 @@ def update_metrics(updates: dict[str, Any], profile) -> Path:
 
 
 def training_json(trained: TrainedModel) -> dict[str, Any]:
-    return {"heads": trained.heads, "train_seconds": trained.train_seconds,
-            "train_cpu_seconds": trained.train_cpu_seconds, "n_train_rows": trained.n_train,
-            "epochs": trained.epochs, "examples_per_minute": trained.examples_per_minute}
+    return {
+        "heads": trained.heads,
+        "train_seconds": trained.train_seconds,
+        "train_cpu_seconds": trained.train_cpu_seconds,
+        "n_train_rows": trained.n_train,
+        "epochs": trained.epochs,
+        "examples_per_minute": trained.examples_per_minute,
+    }
 
 
-def dualhead_payload(profile, splits: DualHeadSplits, reports: dict[str, dict],
-                     separate: dict[str, dict] | None, trained: dict[str, TrainedModel], bias: dict,
-                     rare: dict[str, pd.DataFrame], timings: dict[str, float],
-                     lambda_choice: LambdaChoice | None = None) -> dict[str, Any]:
+def dualhead_payload(
+    profile,
+    splits: DualHeadSplits,
+    reports: dict[str, dict],
+    separate: dict[str, dict] | None,
+    trained: dict[str, TrainedModel],
+    bias: dict,
+    rare: dict[str, pd.DataFrame],
+    timings: dict[str, float],
+    lambda_choice: LambdaChoice | None = None,
+) -> dict[str, Any]:
     """Everything notebook 04 writes into ``dualhead.json`` (the grid is added by notebook 05).
     ``separate=None`` when the profile skips the two single-head models (``train_separate_models=False``)."""
     from .data.dualhead import label_map_table
@@ -560,29 +750,47 @@ def dualhead_payload(profile, splits: DualHeadSplits, reports: dict[str, dict],
     if separate is None:
         separate_entry: dict[str, Any] = {"skipped": "profile.dualhead.train_separate_models is False"}
     else:
-        times = {"joint": trained["joint"].train_seconds, "separate_n": trained["separate_n"].train_seconds,
-                 "separate_i": trained["separate_i"].train_seconds}
+        times = {
+            "joint": trained["joint"].train_seconds,
+            "separate_n": trained["separate_n"].train_seconds,
+            "separate_i": trained["separate_i"].train_seconds,
+        }
         separate_entry = separate_json(reports, separate, times, {k: v.n_train for k, v in trained.items()})
     return {
         "head_n": cls.head_json(reports["n"]),
         "head_i": cls.head_json(reports["i"]),
         "separate_models": separate_entry,
-        "bias": bias_metrics.bias_json(bias, comparable=mode == "jigsaw",
-                                       data=f"{splits.table.data}, test split, {bias['source']} rows only; "
-                                            f"score = P({bias['toxicity_label']})") | {
-            "toxicity_label": bias["toxicity_label"], "source": bias["source"]},
-        "rare_label_confusion": {f"head_{h}": {str(k): {c: (None if pd.isna(v) else v) for c, v in row.items()}
-                                               for k, row in table.iterrows()} for h, table in rare.items()},
+        "bias": bias_metrics.bias_json(
+            bias,
+            comparable=mode == "jigsaw",
+            data=f"{splits.table.data}, test split, {bias['source']} rows only; "
+            f"score = P({bias['toxicity_label']})",
+        )
+        | {"toxicity_label": bias["toxicity_label"], "source": bias["source"]},
+        "rare_label_confusion": {
+            f"head_{h}": {
+                str(k): {c: (None if pd.isna(v) else v) for c, v in row.items()}
+                for k, row in table.iterrows()
+            }
+            for h, table in rare.items()
+        },
         "training": {k: training_json(v) for k, v in trained.items()},
         "timings_seconds": timings,
         "threshold_search": "per label on validation, F1-maximising over 0.10-0.88 step 0.02 (the seed's grid)",
         "label_map": label_map_table(mode, profile.dualhead.label_threshold).to_dict(orient="records"),
-        "model": {"encoder": profile.models.encoder, "pooling": "mean", "max_length": profile.dualhead.max_length,
-                  "epochs": profile.dualhead.epochs, "batch_size": profile.dualhead.batch_size,
-                  "lr": profile.dualhead.lr, "focal_gamma": profile.dualhead.focal_gamma,
-                  "focal_alpha": profile.dualhead.focal_alpha,
-                  "focal_lambda": (profile.dualhead.focal_lambda if lambda_choice is None
-                                   else lambda_choice.focal_lambda)},
+        "model": {
+            "encoder": profile.models.encoder,
+            "pooling": "mean",
+            "max_length": profile.dualhead.max_length,
+            "epochs": profile.dualhead.epochs,
+            "batch_size": profile.dualhead.batch_size,
+            "lr": profile.dualhead.lr,
+            "focal_gamma": profile.dualhead.focal_gamma,
+            "focal_alpha": profile.dualhead.focal_alpha,
+            "focal_lambda": (
+                profile.dualhead.focal_lambda if lambda_choice is None else lambda_choice.focal_lambda
+            ),
+        },
         "focal_lambda_choice": None if lambda_choice is None else lambda_choice.to_json(),
         "data": splits.summary(),
     }

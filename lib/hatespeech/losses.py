@@ -52,7 +52,9 @@ def masked_bce_with_logits(
 ) -> torch.Tensor:
     """Multi-label BCE (optionally pos-weighted), averaged over annotated entries only."""
     loss = F.binary_cross_entropy_with_logits(
-        logits, targets.to(logits.dtype), pos_weight=None if pos_weight is None else pos_weight.to(logits),
+        logits,
+        targets.to(logits.dtype),
+        pos_weight=None if pos_weight is None else pos_weight.to(logits),
         reduction="none",
     )
     return _masked_mean(loss, mask)
@@ -79,8 +81,12 @@ def focal_loss_with_logits(
     return _masked_mean(loss, mask)
 
 
-def weighted_bce_with_logits(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor,
-                             pos_weight: torch.Tensor | float | None = None) -> torch.Tensor:
+def weighted_bce_with_logits(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    weights: torch.Tensor,
+    pos_weight: torch.Tensor | float | None = None,
+) -> torch.Tensor:
     """Binary BCE with a weight per example (phase 1: w_len), as the weighted mean sum(w·l) / sum(w).
 
     The seed multiplied the loss by w_len and took the plain mean; the weighted mean ranks examples the same
@@ -90,7 +96,9 @@ def weighted_bce_with_logits(logits: torch.Tensor, targets: torch.Tensor, weight
     if pos_weight is not None and not torch.is_tensor(pos_weight):
         pos_weight = torch.tensor(float(pos_weight))
     loss = F.binary_cross_entropy_with_logits(
-        logits, targets.to(logits.dtype), reduction="none",
+        logits,
+        targets.to(logits.dtype),
+        reduction="none",
         pos_weight=None if pos_weight is None else pos_weight.to(logits),
     )
     weights = weights.to(loss.dtype)
@@ -102,8 +110,9 @@ def phase2_weights(labels: torch.Tensor, w_len: torch.Tensor, C: float = 1.0) ->
     return 0.8 * C * labels + 0.2 * w_len
 
 
-def weighted_mse(predictions: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor,
-                 normaliser: float | None = None) -> torch.Tensor:
+def weighted_mse(
+    predictions: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor, normaliser: float | None = None
+) -> torch.Tensor:
     """Weighted squared error.
 
     Without ``normaliser``: the weighted mean sum(w·(p - y)^2) / sum(w), whose scale depends on the batch's own

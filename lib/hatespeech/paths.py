@@ -60,8 +60,12 @@ def shown(path: str | Path) -> str:
     folders) say nothing to a reader and leak where the report was built.
     """
     path = Path(path).expanduser().resolve()
-    roots = (("reports", reports_dir()), ("<artifacts>", artifacts_dir()), ("<data>", data_dir()),
-             (".", REPO_ROOT))
+    roots = (
+        ("reports", reports_dir()),
+        ("<artifacts>", artifacts_dir()),
+        ("<data>", data_dir()),
+        (".", REPO_ROOT),
+    )
     for label, root in roots:
         try:
             return str(Path(label) / path.relative_to(root.resolve()))

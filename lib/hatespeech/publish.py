@@ -446,7 +446,7 @@ def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300.0) ->
             html.resolve().as_uri(),
         ]
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as error:
             raise BuildError(f"chromium did not print {html} to PDF within {timeout:.0f}s") from error
     if not pdf.exists() or pdf.stat().st_size == 0 or pdf.read_bytes()[:5] != b"%PDF-":
@@ -458,8 +458,8 @@ def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300.0) ->
 def pdf_pages(pdf: Path) -> int | None:
     if not shutil.which("pdfinfo"):
         return None
-    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True)
-    match = re.search(r"^Pages:\s+(\d+)", out.stdout, re.M)
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=False)
+    match = re.search(r"^Pages:\s+(\d+)", out.stdout, re.MULTILINE)
     return int(match.group(1)) if match else None
 
 
@@ -505,7 +505,7 @@ def check_metrics(metrics_dir: Path, ran: Iterable[str], present: Iterable[str] 
 def _build_lock(reports_dir: Path) -> Iterator[None]:
     lock_dir = reports_dir / LOCK_DIR_NAME
     lock_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_dir / "lock", "a+")
+    handle = open(lock_dir / "lock", "a+")  # noqa: SIM115 -- held open for the whole build (the lock)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -626,7 +626,7 @@ def _env(**values: str) -> Iterator[None]:
 
 
 def _fmt_seconds(seconds: float) -> str:
-    minutes, sec = divmod(int(round(seconds)), 60)
+    minutes, sec = divmod(round(seconds), 60)
     return f"{minutes}m{sec:02d}s" if minutes else f"{seconds:.1f}s"
 
 

@@ -12,7 +12,8 @@ epoch without materialising every epoch's draw up front.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from transformers import TrainerCallback
 

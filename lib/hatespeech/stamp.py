@@ -22,8 +22,9 @@ from . import paths
 
 def _git(*args: str) -> str | None:
     try:
-        out = subprocess.run(["git", *args], cwd=paths.REPO_ROOT, capture_output=True, text=True, timeout=10,
-                             check=False)
+        out = subprocess.run(
+            ["git", *args], cwd=paths.REPO_ROOT, capture_output=True, text=True, timeout=10, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() if out.returncode == 0 else None

@@ -7,9 +7,10 @@ else (batching, optimiser, schedule, seeding, logging, progress bars, CPU/GPU pl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 from transformers import Trainer, TrainingArguments

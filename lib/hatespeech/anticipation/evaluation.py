@@ -113,7 +113,9 @@ def score_trajectories(
 def selection_prefixes(selection: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     """The fixed draw scored after every epoch: one random prefix per selection sentence (same for all)."""
     n = profile.anticipation.phase1_max_selection_samples
-    return random_prefix_draw(selection, n, seed=profile.seed + 4, draw_seed=[profile.seed, 2 * EVAL_SEED_OFFSET])
+    return random_prefix_draw(
+        selection, n, seed=profile.seed + 4, draw_seed=[profile.seed, 2 * EVAL_SEED_OFFSET]
+    )
 
 
 def score_draw(model, tokenizer, draw: pd.DataFrame, max_length: int, desc: str) -> np.ndarray:
@@ -133,12 +135,18 @@ def selection_score_fn(tokenizer, draw: pd.DataFrame, max_length: int):
     def score(model):
         probs = score_draw(model, tokenizer, draw, max_length, desc="selection set")
         if not labels.any():  # only on toy data: no F1 to tune, so keep 0.5 and rank epochs by accuracy
-            return binary_metrics(labels, probs)["accuracy"], {"threshold": THRESHOLD, "f1_at_0.5": 0.0,
-                                                               "note": "no hateful selection sentence"}
+            return binary_metrics(labels, probs)["accuracy"], {
+                "threshold": THRESHOLD,
+                "f1_at_0.5": 0.0,
+                "note": "no hateful selection sentence",
+            }
         threshold = best_f1_threshold(labels, probs)
         tuned = binary_metrics(labels, probs, threshold)
-        return tuned["f1"], {"threshold": threshold, "f1_at_0.5": binary_metrics(labels, probs)["f1"],
-                             "accuracy": tuned["accuracy"]}
+        return tuned["f1"], {
+            "threshold": threshold,
+            "f1_at_0.5": binary_metrics(labels, probs)["f1"],
+            "accuracy": tuned["accuracy"],
+        }
 
     return score
 
@@ -160,8 +168,9 @@ def binary_metrics(labels, probabilities, threshold: float = THRESHOLD) -> dict[
     }
 
 
-def grouped_binary_metrics(frame: pd.DataFrame, by: str, prob: str = "p_hate",
-                           threshold: float = THRESHOLD) -> pd.DataFrame:
+def grouped_binary_metrics(
+    frame: pd.DataFrame, by: str, prob: str = "p_hate", threshold: float = THRESHOLD
+) -> pd.DataFrame:
     """:func:`binary_metrics` per value of column ``by`` (one row each)."""
     rows = []
     for key, part in frame.groupby(by, observed=True, sort=True):
@@ -185,12 +194,17 @@ def length_fraction_bin(w_len) -> pd.Categorical:
 def evaluation_prefixes(val_frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     """The evaluation sample and its one random prefix per sentence: the same draw for every variant and
     baseline (seeded by the profile)."""
-    return random_prefix_draw(val_frame, profile.anticipation.phase1_max_eval_samples, profile.seed + 2,
-                              [profile.seed, EVAL_SEED_OFFSET])
+    return random_prefix_draw(
+        val_frame,
+        profile.anticipation.phase1_max_eval_samples,
+        profile.seed + 2,
+        [profile.seed, EVAL_SEED_OFFSET],
+    )
 
 
-def evaluate_phase1(model, tokenizer, profile: Profile, val_frame: pd.DataFrame,
-                    threshold: float = THRESHOLD) -> dict[str, Any]:
+def evaluate_phase1(
+    model, tokenizer, profile: Profile, val_frame: pd.DataFrame, threshold: float = THRESHOLD
+) -> dict[str, Any]:
     """Evaluation-split metrics of one phase-1 model, at ``threshold`` (chosen on the selection set) and at 0.5.
 
     * random prefixes (:func:`evaluation_prefixes`): accuracy / F1 overall, ``by_source``, ``by_w_len``;
@@ -204,12 +218,20 @@ def evaluate_phase1(model, tokenizer, profile: Profile, val_frame: pd.DataFrame,
     start = time.perf_counter()
     random_eval = evaluation_prefixes(val_frame, profile).reset_index(drop=True)
     max_length = settings.max_length
-    all_frame = sample_sentences(random_eval.assign(row=np.arange(len(random_eval))),
-                                 settings.phase1_prefix_eval_sentences, profile.seed + 3)
+    all_frame = sample_sentences(
+        random_eval.assign(row=np.arange(len(random_eval))),
+        settings.phase1_prefix_eval_sentences,
+        profile.seed + 3,
+    )
     if model.shares_backbone_pass:
         # One causal pass per sentence gives every prefix: score all sentences once, read both views off it.
-        every_row = score_trajectories(model, tokenizer, random_eval["text"].tolist(), max_length,
-                                       desc="phase-1 eval: every prefix (shared passes)")
+        every_row = score_trajectories(
+            model,
+            tokenizer,
+            random_eval["text"].tolist(),
+            max_length,
+            desc="phase-1 eval: every prefix (shared passes)",
+        )
         random_eval["p_hate"] = [t[k - 1] for t, k in zip(every_row, random_eval["k"])]
         trajectories = [every_row[i] for i in all_frame["row"]]
     else:
@@ -224,8 +246,16 @@ def evaluate_phase1(model, tokenizer, profile: Profile, val_frame: pd.DataFrame,
     for (_, row), probs in zip(all_frame.iterrows(), trajectories):
         n = len(probs)
         for k in range(1, n + 1):
-            rows.append({"source": row["source"], "label": row["label"], "k": k, "n_words": n, "w_len": k / n,
-                         "p_hate": float(probs[k - 1])})
+            rows.append(
+                {
+                    "source": row["source"],
+                    "label": row["label"],
+                    "k": k,
+                    "n_words": n,
+                    "w_len": k / n,
+                    "p_hate": float(probs[k - 1]),
+                }
+            )
     every = pd.DataFrame(rows)
     every["length_fraction"] = length_fraction_bin(every["w_len"])
     full = every[every["k"] == every["n_words"]]

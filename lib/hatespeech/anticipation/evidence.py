@@ -84,33 +84,50 @@ def phase1_baselines(run, data) -> None:
 
     majority = MajorityClassifier().fit(fit["prefix"], fit["label"], sample_weight=fit["w_len"])
     systems: dict[str, tuple[Any, float, dict[str, Any]]] = {
-        "majority": (majority, 0.5, {"description": f"always predicts the train majority ({majority.majority})"})
+        "majority": (
+            majority,
+            0.5,
+            {"description": f"always predicts the train majority ({majority.majority})"},
+        )
     }
     scores = {}
     for c in TFIDF_C_GRID:
-        model = TfidfLogistic(C=c, seed=profile.seed).fit(fit["prefix"], fit["label"], sample_weight=fit["w_len"])
+        model = TfidfLogistic(C=c, seed=profile.seed).fit(
+            fit["prefix"], fit["label"], sample_weight=fit["w_len"]
+        )
         probs = model.predict_proba(selection["prefix"])
         threshold = best_f1_threshold(sel_labels, probs) if sel_labels.any() else 0.5  # toy data only
         scores[c] = (binary_metrics(sel_labels, probs, threshold)["f1"], threshold, model)
     best_c = max(scores, key=lambda c: scores[c][0])
     _, threshold, tfidf = scores[best_c]
-    systems["tfidf_logistic"] = (tfidf, threshold, {
-        "description": "TF-IDF (word 1-2 + char 2-5 grams) + logistic regression on random prefixes of the "
-                       "encoders' train sentences, w_len as sample weight; C and threshold chosen on the "
-                       "selection set",
-        "C": best_c, "C_grid": list(TFIDF_C_GRID), "selection_f1": {str(c): v[0] for c, v in scores.items()},
-        "train_sentences": len(sentences), "train_prefixes": len(fit),
-    })
+    systems["tfidf_logistic"] = (
+        tfidf,
+        threshold,
+        {
+            "description": "TF-IDF (word 1-2 + char 2-5 grams) + logistic regression on random prefixes of the "
+            "encoders' train sentences, w_len as sample weight; C and threshold chosen on the "
+            "selection set",
+            "C": best_c,
+            "C_grid": list(TFIDF_C_GRID),
+            "selection_f1": {str(c): v[0] for c, v in scores.items()},
+            "train_sentences": len(sentences),
+            "train_prefixes": len(fit),
+        },
+    )
     for name, (model, threshold, info) in systems.items():
         frame = evaluation.assign(p_hate=model.predict_proba(evaluation["prefix"]))
         metrics = binary_metrics(frame["label"], frame["p_hate"], threshold)
         metrics["at_0.5"] = binary_metrics(frame["label"], frame["p_hate"])
         run.predictions[name] = frame
-        run.baselines[name] = {**metrics, **info, "threshold": float(threshold),
-                               "by_source": {r["source"]: {k: v for k, v in r.items() if k != "source"}
-                                             for r in grouped_binary_metrics(frame, "source",
-                                                                             threshold=threshold)
-                                             .to_dict("records")}}
+        run.baselines[name] = {
+            **metrics,
+            **info,
+            "threshold": float(threshold),
+            "by_source": {
+                r["source"]: {k: v for k, v in r.items() if k != "source"}
+                for r in grouped_binary_metrics(frame, "source", threshold=threshold).to_dict("records")
+            },
+        }
 
 
 def _decisions(run) -> dict[str, np.ndarray]:
@@ -130,8 +147,10 @@ def phase1_evidence(run) -> None:
     y = reference["label"].to_numpy(int)
     groups = reference["group"].to_numpy() if "group" in reference else None
     for frame in run.predictions.values():  # every system must be scored on the very same prefixes
-        if not (np.array_equal(frame["label"].to_numpy(int), y) and frame["prefix"].tolist() == reference[
-                "prefix"].tolist()):
+        if not (
+            np.array_equal(frame["label"].to_numpy(int), y)
+            and frame["prefix"].tolist() == reference["prefix"].tolist()
+        ):
             raise ValueError("phase-1 systems were not scored on the same evaluation prefixes")
     decisions = _decisions(run)
     unit = "evaluation sentence (Stormfront: post)"
@@ -164,24 +183,28 @@ def phase1_evidence(run) -> None:
         "seeds_run": 1,
         "best_variant": best,
         "best_variant_chosen_by": "selection-set F1 (the evaluation split chooses nothing)",
-        "intervals": {name: {"accuracy": accuracy[name].to_json(), "f1": f1[name].to_json()}
-                      for name in decisions},
+        "intervals": {
+            name: {"accuracy": accuracy[name].to_json(), "f1": f1[name].to_json()} for name in decisions
+        },
         "comparisons": {key: value.to_json() for key, value in comparisons.items()},
         "n_comparisons": len(comparisons),
         "targets": {
             "f1_margin_over_tfidf": {
                 "target": f"F1 of the best variant >= TF-IDF F1 + {PHASE1_F1_MARGIN} with the paired "
-                          "interval of the difference above 0",
+                "interval of the difference above 0",
                 "difference": diff.to_json(),
                 "met": bool(diff.estimate >= PHASE1_F1_MARGIN and diff.low > 0),
                 "stretch_met": bool(diff.estimate >= 2 * PHASE1_F1_MARGIN and diff.low > 0),
             },
             "accuracy_above_majority": {
                 "target": "every variant's accuracy at its reported threshold above the majority rate",
-                "by_variant": {v: bool(run.metrics[v]["accuracy"] > run.baselines["majority"]["accuracy"])
-                               for v in variants},
-                "met": all(run.metrics[v]["accuracy"] > run.baselines["majority"]["accuracy"]
-                           for v in variants),
+                "by_variant": {
+                    v: bool(run.metrics[v]["accuracy"] > run.baselines["majority"]["accuracy"])
+                    for v in variants
+                },
+                "met": all(
+                    run.metrics[v]["accuracy"] > run.baselines["majority"]["accuracy"] for v in variants
+                ),
             },
         },
     }
@@ -206,12 +229,16 @@ def phase1_findings(payload: dict[str, Any]) -> list[str]:
     comp = {k: PairedDifference.from_json(v) for k, v in unique_comparisons(ev["comparisons"]).items()}
     tf = comp[f"f1:{best}-tfidf_logistic"]
     lines = [
-        (f"Best variant on the selection set: {best}. On the evaluation split it reaches F1 "
-         f"{iv[best]['f1'].fmt()} and accuracy {iv[best]['accuracy'].fmt()}; TF-IDF + logistic regression on "
-         f"the same prefixes: F1 {iv['tfidf_logistic']['f1'].fmt()}; always 'not hateful': accuracy "
-         f"{iv['majority']['accuracy'].fmt()}."),
-        (f"{best} minus TF-IDF, F1: {tf.difference.fmt()} -> {tf.verdict()}. Target (+{PHASE1_F1_MARGIN} with "
-         f"the interval above 0): {'met' if ev['targets']['f1_margin_over_tfidf']['met'] else 'missed'}."),
+        (
+            f"Best variant on the selection set: {best}. On the evaluation split it reaches F1 "
+            f"{iv[best]['f1'].fmt()} and accuracy {iv[best]['accuracy'].fmt()}; TF-IDF + logistic regression on "
+            f"the same prefixes: F1 {iv['tfidf_logistic']['f1'].fmt()}; always 'not hateful': accuracy "
+            f"{iv['majority']['accuracy'].fmt()}."
+        ),
+        (
+            f"{best} minus TF-IDF, F1: {tf.difference.fmt()} -> {tf.verdict()}. Target (+{PHASE1_F1_MARGIN} with "
+            f"the interval above 0): {'met' if ev['targets']['f1_margin_over_tfidf']['met'] else 'missed'}."
+        ),
     ]
     for key, c in comp.items():
         if key.startswith("accuracy:"):
@@ -230,16 +257,20 @@ def phase1_findings(payload: dict[str, Any]) -> list[str]:
 
 def _seed_line(ev: dict[str, Any]) -> str:
     seed = ev.get("seed")
-    return (f"Every number comes from one training run (seed {seed if seed is not None else 'of the profile'}): "
-            "the intervals cover the sampling of evaluation sentences, not training noise. Repeating the best "
-            "variant over 3 seeds did not fit the cpu budget.")
+    return (
+        f"Every number comes from one training run (seed {seed if seed is not None else 'of the profile'}): "
+        "the intervals cover the sampling of evaluation sentences, not training noise. Repeating the best "
+        "variant over 3 seeds did not fit the cpu budget."
+    )
 
 
 # ============================================================================================ phase 2
 def _prefix_rows(sentences: pd.DataFrame) -> pd.DataFrame:
-    rows = [{"prefix": " ".join(str(s).split()[:k]), "label": float(labels[k - 1]), "w_len": k / n}
-            for s, labels, n in zip(sentences["sentence"], sentences["labels"], sentences["n_words"])
-            for k in range(1, n + 1)]
+    rows = [
+        {"prefix": " ".join(str(s).split()[:k]), "label": float(labels[k - 1]), "w_len": k / n}
+        for s, labels, n in zip(sentences["sentence"], sentences["labels"], sentences["n_words"])
+        for k in range(1, n + 1)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -258,15 +289,21 @@ def phase2_baselines(run) -> None:
         scores[alpha] = (_mse(held_out["label"], model.predict(held_out["prefix"])), model)
     alpha = min(scores, key=lambda a: scores[a][0])
     key = "baseline:tfidf_ridge"
-    frame = run.predictions["constant:train_mean"].assign(p_hate=scores[alpha][1].predict(test_text).astype(float))
+    frame = run.predictions["constant:train_mean"].assign(
+        p_hate=scores[alpha][1].predict(test_text).astype(float)
+    )
     run.predictions[key] = frame
     run.metrics[key], run.calibration[key] = phase2_scores(frame)
     run.baseline_info[key] = {
         "description": "TF-IDF (word 1-2 + char 2-5 grams) + ridge regression on the phase-2 train prefixes, "
-                       "phase-2 weights as sample weights; alpha chosen on the held-out train sentences",
-        "alpha": alpha, "held_out_mse": {str(a): v[0] for a, v in scores.items()}}
-    run.baseline_info["constant:train_mean"] = {"description": "predicts the mean target of the phase-2 train "
-                                                "prefixes", "value": float(run.constant)}
+        "phase-2 weights as sample weights; alpha chosen on the held-out train sentences",
+        "alpha": alpha,
+        "held_out_mse": {str(a): v[0] for a, v in scores.items()},
+    }
+    run.baseline_info["constant:train_mean"] = {
+        "description": "predicts the mean target of the phase-2 train prefixes",
+        "value": float(run.constant),
+    }
     for key in [k for k in run.predictions if k.startswith("phase1_only:")]:
         variant = key.split(":", 1)[1]
         pos_weight = run.phase1_pos_weight.get(variant)
@@ -276,8 +313,10 @@ def phase2_baselines(run) -> None:
         new_key = f"phase1_only_corrected:{variant}"
         run.predictions[new_key] = run.predictions[key].assign(p_hate=corrected)
         run.metrics[new_key], run.calibration[new_key] = phase2_scores(run.predictions[new_key])
-        run.baseline_info[new_key] = {"description": "phase-1 model without phase 2, prior-corrected: "
-                                      f"sigmoid(logit - log pos_weight), pos_weight {pos_weight:.2f}"}
+        run.baseline_info[new_key] = {
+            "description": "phase-1 model without phase 2, prior-corrected: "
+            f"sigmoid(logit - log pos_weight), pos_weight {pos_weight:.2f}"
+        }
 
 
 def prior_corrected(probabilities, pos_weight: float) -> np.ndarray:
@@ -297,7 +336,8 @@ def phase2_evidence(run) -> dict[str, Any]:
     preds = {}
     for key, frame in run.predictions.items():
         if not np.array_equal(frame["sentence_id"].to_numpy(), groups) or not np.array_equal(
-                frame["k"].to_numpy(), reference["k"].to_numpy()):
+            frame["k"].to_numpy(), reference["k"].to_numpy()
+        ):
             raise ValueError(f"phase-2 predictions {key!r} are not aligned with the test prefixes")
         preds[key] = frame["p_hate"].to_numpy(float)
     unit = "test sentence"
@@ -308,8 +348,9 @@ def phase2_evidence(run) -> dict[str, Any]:
     comparisons: dict[str, PairedDifference] = {}
 
     def paired(a, b):
-        comparisons[f"mse:{a}-{b}"] = paired_bootstrap(_mse, y, preds[a], preds[b], higher_is_better=False,
-                                                       name_a=a, name_b=b, **kw)
+        comparisons[f"mse:{a}-{b}"] = paired_bootstrap(
+            _mse, y, preds[a], preds[b], higher_is_better=False, name_a=a, name_b=b, **kw
+        )
 
     for baseline in ("constant:train_mean", "baseline:tfidf_ridge"):
         paired(best_key, baseline)
@@ -325,16 +366,25 @@ def phase2_evidence(run) -> dict[str, Any]:
                     paired(key, other)
     best_interval = intervals[best_key]
     evidence = {
-        "unit": unit, "n_units": best_interval.n_units, "n_resamples": n, "seed": int(profile.seed), "seeds_run": 1,
-        "best_variant": best, "best_variant_chosen_by": "MSE on the held-out phase-2 train sentences",
+        "unit": unit,
+        "n_units": best_interval.n_units,
+        "n_resamples": n,
+        "seed": int(profile.seed),
+        "seeds_run": 1,
+        "best_variant": best,
+        "best_variant_chosen_by": "MSE on the held-out phase-2 train sentences",
         "intervals": {key: value.to_json() for key, value in intervals.items()},
         "comparisons": {key: value.to_json() for key, value in comparisons.items()},
         "n_comparisons": len(comparisons),
-        "targets": {"best_mse": {"target": f"test MSE of the best variant <= {PHASE2_MSE_TARGET}",
-                                 "interval": best_interval.to_json(),
-                                 "met": bool(best_interval.estimate <= PHASE2_MSE_TARGET)}},
+        "targets": {
+            "best_mse": {
+                "target": f"test MSE of the best variant <= {PHASE2_MSE_TARGET}",
+                "interval": best_interval.to_json(),
+                "met": bool(best_interval.estimate <= PHASE2_MSE_TARGET),
+            }
+        },
         "note": f"{best_interval.n_units} test sentences: the intervals are wide, and they are not narrowed by "
-                "resampling prefixes (a sentence's prefixes are not independent).",
+        "resampling prefixes (a sentence's prefixes are not independent).",
     }
     run.evidence = evidence
     return evidence
@@ -346,14 +396,20 @@ def phase2_findings(payload: dict[str, Any]) -> list[str]:
     iv = {k: Interval.from_json(v) for k, v in evidence["intervals"].items()}
     comp = {k: PairedDifference.from_json(v) for k, v in unique_comparisons(evidence["comparisons"]).items()}
     best = f"phase2:{evidence['best_variant']}"
-    lines = [(f"Best phase-2 variant on the held-out train sentences: {evidence['best_variant']}; test MSE "
-              f"{iv[best].fmt(4)}. Target (<= {PHASE2_MSE_TARGET}): "
-              f"{'met' if evidence['targets']['best_mse']['met'] else 'missed'}.")]
+    lines = [
+        (
+            f"Best phase-2 variant on the held-out train sentences: {evidence['best_variant']}; test MSE "
+            f"{iv[best].fmt(4)}. Target (<= {PHASE2_MSE_TARGET}): "
+            f"{'met' if evidence['targets']['best_mse']['met'] else 'missed'}."
+        )
+    ]
     for c in comp.values():
         lines.append(f"MSE, {c.name_a} minus {c.name_b}: {c.difference.fmt(4)} -> {c.verdict()}.")
-    lines.append(f"{len(comp)} paired comparisons on the same {evidence['n_units']} test "
-                 f"sentences ({evidence['n_resamples']} resamples each, no correction for multiplicity). "
-                 + evidence["note"])
+    lines.append(
+        f"{len(comp)} paired comparisons on the same {evidence['n_units']} test "
+        f"sentences ({evidence['n_resamples']} resamples each, no correction for multiplicity). "
+        + evidence["note"]
+    )
     lines.append(_seed_line(evidence))
     return lines
 
@@ -368,8 +424,15 @@ def comparison_table(comparisons: dict[str, Any], digits: int = 3) -> pd.DataFra
     rows = []
     for key, value in unique_comparisons(comparisons).items():
         c = PairedDifference.from_json(value)
-        rows.append({"metric": key.split(":", 1)[0], "A": c.name_a, "B": c.name_b,
-                     "A - B [95% CI]": c.difference.fmt(digits), "verdict": c.verdict()})
+        rows.append(
+            {
+                "metric": key.split(":", 1)[0],
+                "A": c.name_a,
+                "B": c.name_b,
+                "A - B [95% CI]": c.difference.fmt(digits),
+                "verdict": c.verdict(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -391,31 +454,62 @@ def phase1_tables(payload: dict[str, Any]) -> list[tuple[str, pd.DataFrame]]:
             "accuracy at 0.5": (m.get("at_0.5") or {}).get("accuracy"),
             "full-sentence F1": (m.get("full_sentence") or {}).get("f1"),
             "selection F1": (training.get("selection") or {}).get("kept", {}).get("score"),
-            "lr": training.get("lr"), "epochs kept": training.get("epochs"),
+            "lr": training.get("lr"),
+            "epochs kept": training.get("epochs"),
             "train sentences": training.get("train_sentences", m.get("train_sentences")),
             "train min (sweep)": (training.get("sweep_train_seconds") or 0) / 60 or None,
         }
-    tables = [(("phase 1: every variant and baseline on the same evaluation prefixes (95% bootstrap "
-                f"intervals over {ev.get('n_units', '?')} {ev.get('unit', 'units')})"),
-               pd.DataFrame.from_dict(rows, orient="index"))]
+    tables = [
+        (
+            (
+                "phase 1: every variant and baseline on the same evaluation prefixes (95% bootstrap "
+                f"intervals over {ev.get('n_units', '?')} {ev.get('unit', 'units')})"
+            ),
+            pd.DataFrame.from_dict(rows, orient="index"),
+        )
+    ]
     if ev.get("comparisons"):
-        tables.append(("phase 1: paired comparisons (F1 / accuracy differences)", comparison_table(
-            ev["comparisons"])))
-    per_source = {name: {src: row.get("accuracy") for src, row in (m.get("by_source") or {}).items()}
-                  for name, m in {**phase1, **baselines}.items()}
+        tables.append(
+            ("phase 1: paired comparisons (F1 / accuracy differences)", comparison_table(ev["comparisons"]))
+        )
+    per_source = {
+        name: {src: row.get("accuracy") for src, row in (m.get("by_source") or {}).items()}
+        for name, m in {**phase1, **baselines}.items()
+    }
     if any(per_source.values()):
-        tables.append((("phase 1: accuracy per source at each system's reported threshold (the majority row "
-                        "is each source's majority rate)"), pd.DataFrame(per_source)))
+        tables.append(
+            (
+                (
+                    "phase 1: accuracy per source at each system's reported threshold (the majority row "
+                    "is each source's majority rate)"
+                ),
+                pd.DataFrame(per_source),
+            )
+        )
     sweep = payload.get("phase1_sweep")
     if sweep:
-        tables.append((("phase 1: learning rate x epoch on the selection set (F1 at the selection-tuned "
-                        "threshold)"), pd.DataFrame(sweep)))
-    context = {v: {"ours: accuracy": phase1[v]["accuracy"] if v in phase1 else None,
-                   "ours: F1": phase1[v]["f1"] if v in phase1 else None,
-                   "seed model": s["seed_model"], "seed: accuracy": s["accuracy"], "seed: F1": s["f1"]}
-               for v, s in SEED_PHASE1.items()}
-    tables.append(("context only: the seed's published phase-1 numbers (other data, other class balance)",
-                   pd.DataFrame.from_dict(context, orient="index")))
+        tables.append(
+            (
+                ("phase 1: learning rate x epoch on the selection set (F1 at the selection-tuned threshold)"),
+                pd.DataFrame(sweep),
+            )
+        )
+    context = {
+        v: {
+            "ours: accuracy": phase1[v]["accuracy"] if v in phase1 else None,
+            "ours: F1": phase1[v]["f1"] if v in phase1 else None,
+            "seed model": s["seed_model"],
+            "seed: accuracy": s["accuracy"],
+            "seed: F1": s["f1"],
+        }
+        for v, s in SEED_PHASE1.items()
+    }
+    tables.append(
+        (
+            "context only: the seed's published phase-1 numbers (other data, other class balance)",
+            pd.DataFrame.from_dict(context, orient="index"),
+        )
+    )
     return tables
 
 
@@ -427,24 +521,45 @@ def phase2_tables(payload: dict[str, Any]) -> list[tuple[str, pd.DataFrame]]:
     rows = {}
     for key, value in intervals.items():
         kind, variant = key.split(":", 1)
-        section = {"phase2": payload.get("phase2", {}), "constant": {"train_mean": payload["baselines"].get(
-            "constant", {})}}.get(kind)
+        section = {
+            "phase2": payload.get("phase2", {}),
+            "constant": {"train_mean": payload["baselines"].get("constant", {})},
+        }.get(kind)
         if section is None:
-            section = payload["baselines"].get({"phase1_only": "phase1_only",
-                                                "phase1_only_corrected": "phase1_only_prior_corrected",
-                                                "no_phase1": "phase2_without_phase1"}.get(kind, ""), {})
+            section = payload["baselines"].get(
+                {
+                    "phase1_only": "phase1_only",
+                    "phase1_only_corrected": "phase1_only_prior_corrected",
+                    "no_phase1": "phase2_without_phase1",
+                }.get(kind, ""),
+                {},
+            )
             if kind == "baseline":
                 section = {variant: payload["baselines"].get(variant, {})}
         m = section.get(variant, {})
         training = m.get("training", {})
-        rows[key] = {"test MSE [95% CI]": _iv(value, 4), "MAE": m.get("mae"), "Pearson r": m.get("pearson"),
-                     "ECE": m.get("ece"), "held-out MSE": m.get("val_mse"),
-                     "epochs kept": training.get("epochs"), "trainable layers": training.get("trainable_layers")}
-    tables = [(f"phase 2: test MSE with 95% intervals over {ev.get('n_units', '?')} test sentences",
-               pd.DataFrame.from_dict(rows, orient="index"))]
+        rows[key] = {
+            "test MSE [95% CI]": _iv(value, 4),
+            "MAE": m.get("mae"),
+            "Pearson r": m.get("pearson"),
+            "ECE": m.get("ece"),
+            "held-out MSE": m.get("val_mse"),
+            "epochs kept": training.get("epochs"),
+            "trainable layers": training.get("trainable_layers"),
+        }
+    tables = [
+        (
+            f"phase 2: test MSE with 95% intervals over {ev.get('n_units', '?')} test sentences",
+            pd.DataFrame.from_dict(rows, orient="index"),
+        )
+    ]
     if ev.get("comparisons"):
-        tables.append(("phase 2: paired comparisons (MSE differences; negative = A lower)",
-                       comparison_table(ev["comparisons"], 4)))
+        tables.append(
+            (
+                "phase 2: paired comparisons (MSE differences; negative = A lower)",
+                comparison_table(ev["comparisons"], 4),
+            )
+        )
     return tables
 
 
@@ -452,5 +567,10 @@ def baselines_by_source(baselines: dict[str, Any]) -> pd.DataFrame:
     """Per source: the majority baseline's accuracy and TF-IDF's accuracy / F1 (to read beside the models')."""
     majority = pd.DataFrame(baselines["majority"]["by_source"]).T
     tfidf = pd.DataFrame(baselines["tfidf_logistic"]["by_source"]).T
-    return pd.DataFrame({"majority accuracy": majority["accuracy"], "tfidf accuracy": tfidf["accuracy"],
-                         "tfidf F1": tfidf["f1"]})
+    return pd.DataFrame(
+        {
+            "majority accuracy": majority["accuracy"],
+            "tfidf accuracy": tfidf["accuracy"],
+            "tfidf F1": tfidf["f1"],
+        }
+    )

@@ -125,15 +125,17 @@ def phase1_seed_table(metrics: dict[str, dict[str, Any]]) -> pd.DataFrame:
     rows = []
     for variant, m in metrics.items():
         seed = SEED_PHASE1.get(variant, {})
-        rows.append({
-            "variant": variant,
-            "model": m.get("model_id"),
-            "accuracy": m["accuracy"],
-            "f1": m["f1"],
-            "seed_model": seed.get("seed_model"),
-            "seed_accuracy": seed.get("accuracy"),
-            "seed_f1": seed.get("f1"),
-        })
+        rows.append(
+            {
+                "variant": variant,
+                "model": m.get("model_id"),
+                "accuracy": m["accuracy"],
+                "f1": m["f1"],
+                "seed_model": seed.get("seed_model"),
+                "seed_accuracy": seed.get("accuracy"),
+                "seed_f1": seed.get("f1"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -179,16 +181,22 @@ def run_phase1(profile: Profile, variants=None) -> Phase1Run:
                 del model
         model, tokenizer, history, stats = best
         stats["lr_candidates"] = list(candidates)
-        stats["lr_chosen_by"] = ("selection-set F1 of this variant" if len(candidates) > 1
-                                 else "the sweep of the plain variant" if kind in chosen_lr
-                                 else "the profile (one rate)")
+        stats["lr_chosen_by"] = (
+            "selection-set F1 of this variant"
+            if len(candidates) > 1
+            else "the sweep of the plain variant"
+            if kind in chosen_lr
+            else "the profile (one rate)"
+        )
         chosen_lr.setdefault(kind, stats["lr"])
         stats["sweep_train_seconds"] = sweep_seconds
         for row in run.sweep:
             if row["variant"] == variant:
                 row["kept"] = bool(row["lr"] == stats["lr"] and row["epoch"] == stats["epochs"])
-        print(f"[phase 1] {variant}: evaluating (lr {stats['lr']:g}, epoch {stats['epochs']}, "
-              f"threshold {stats['threshold']:.3f})")
+        print(
+            f"[phase 1] {variant}: evaluating (lr {stats['lr']:g}, epoch {stats['epochs']}, "
+            f"threshold {stats['threshold']:.3f})"
+        )
         result = evaluate_phase1(model, tokenizer, profile, data.val, threshold=stats["threshold"])
         stats["eval_seconds"] = result["seconds"]
         save_checkpoint(model, tokenizer, checkpoint_dir(profile, 1, variant), stats)

@@ -101,8 +101,9 @@ def load_phase2_data(profile: Profile) -> Phase2Data:
     )
     limit = profile.anticipation.phase2_max_train_sentences
     fit = sample_sentences(fit, limit, profile.seed, strata=("corpus_class",))
-    val = sample_sentences(val, profile.anticipation.phase2_max_val_sentences, profile.seed,
-                           strata=("corpus_class",))
+    val = sample_sentences(
+        val, profile.anticipation.phase2_max_val_sentences, profile.seed, strata=("corpus_class",)
+    )
     train_ids = set(fit["sentence_id"])
     return Phase2Data(
         train=fit.reset_index(drop=True),
@@ -192,13 +193,22 @@ class Phase2Run:
             kind, variant = key.split(":", 1)
             calibration = self.calibration[key].astype(object)
             calibration = calibration.where(calibration.notna(), None)  # empty bins: null, not NaN, in JSON
-            body = {**metrics, "calibration": calibration.to_dict("records"), **self.baseline_info.get(key, {})}
+            body = {
+                **metrics,
+                "calibration": calibration.to_dict("records"),
+                **self.baseline_info.get(key, {}),
+            }
             if key in self.stats:
                 body["training"] = self.stats[key]
             if key in self.val_mse:
                 body["val_mse"] = self.val_mse[key]
-            target = {"phase2": phase2, "no_phase1": ablation, "phase1_only": phase1_only,
-                      "phase1_only_corrected": corrected, "baseline": other}.get(kind)
+            target = {
+                "phase2": phase2,
+                "no_phase1": ablation,
+                "phase1_only": phase1_only,
+                "phase1_only_corrected": corrected,
+                "baseline": other,
+            }.get(kind)
             if target is not None:
                 target[variant] = body
         earl = self.earliness_table()

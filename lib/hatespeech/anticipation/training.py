@@ -91,8 +91,11 @@ def phase2_loss_fn(C: float, normaliser: float):
 def phase2_normaliser(targets, w_len, C: float, prefixes_per_batch: int) -> float:
     """Mean phase-2 weight of the train prefixes x the nominal prefixes per batch: with it, a batch of
     ``prefixes_per_batch`` typical prefixes has the scale of the seed's weighted mean, for every variant."""
-    weights = phase2_weights(torch.as_tensor(np.asarray(targets, dtype=np.float32)),
-                             torch.as_tensor(np.asarray(w_len, dtype=np.float32)), C)
+    weights = phase2_weights(
+        torch.as_tensor(np.asarray(targets, dtype=np.float32)),
+        torch.as_tensor(np.asarray(w_len, dtype=np.float32)),
+        C,
+    )
     return float(weights.mean()) * int(prefixes_per_batch)
 
 
@@ -205,12 +208,19 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
     )
     selector = EpochSelection(
         selection_score_fn(tokenizer, selection_prefixes(data.selection, profile), settings.max_length),
-        higher_is_better=True, dataset=train_set, max_epochs=epochs,
+        higher_is_better=True,
+        dataset=train_set,
+        max_epochs=epochs,
     )
     start, cpu_start = time.perf_counter(), time.process_time()
     model, history = train(
-        model, train_set, phase1_loss_fn(pos_weight), train_settings,
-        eval_dataset=eval_set, data_collator=collator, callbacks=[selector],
+        model,
+        train_set,
+        phase1_loss_fn(pos_weight),
+        train_settings,
+        eval_dataset=eval_set,
+        data_collator=collator,
+        callbacks=[selector],
     )
     kept = selector.restore(model)
     seconds = time.perf_counter() - start
@@ -233,8 +243,13 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
         "train_prefixes_seen": prefixes_seen,
         "max_epochs": epochs,
         "epochs": int(kept["epoch"]),
-        "selection": {"epochs": selector.epochs, "kept": kept, "sentences": int(min(
-            len(data.selection), settings.phase1_max_selection_samples or len(data.selection)))},
+        "selection": {
+            "epochs": selector.epochs,
+            "kept": kept,
+            "sentences": int(
+                min(len(data.selection), settings.phase1_max_selection_samples or len(data.selection))
+            ),
+        },
         "threshold": float(kept["threshold"]),
         "pos_weight": pos_weight,
         "train_positive_share": float(labels.mean()),
@@ -309,8 +324,9 @@ def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "
         profile, output, epochs, settings.phase2_batch_size, settings.phase2_lr, train_set
     )
     train_prefixes = data.train_prefixes
-    normaliser = phase2_normaliser(train_prefixes["label"], train_prefixes["w_len"], settings.phase2_C,
-                                   settings.phase2_batch_size)
+    normaliser = phase2_normaliser(
+        train_prefixes["label"], train_prefixes["w_len"], settings.phase2_C, settings.phase2_batch_size
+    )
 
     def held_out_mse(candidate):
         predictions = predict_phase2(candidate, tokenizer, profile, data.val)
@@ -319,8 +335,13 @@ def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "
     selector = EpochSelection(held_out_mse, higher_is_better=False, max_epochs=epochs)
     start, cpu_start = time.perf_counter(), time.process_time()
     model, history = train(
-        model, train_set, phase2_loss_fn(settings.phase2_C, normaliser), train_settings,
-        eval_dataset=eval_set, data_collator=collator, callbacks=[selector],
+        model,
+        train_set,
+        phase2_loss_fn(settings.phase2_C, normaliser),
+        train_settings,
+        eval_dataset=eval_set,
+        data_collator=collator,
+        callbacks=[selector],
     )
     kept = selector.restore(model)
     seconds = time.perf_counter() - start
@@ -335,14 +356,18 @@ def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "
         if model.shares_backbone_pass
         else "every prefix as its own sequence",
         "objective": "sum of w·(p - y)^2 over the batch / (mean train w x nominal prefixes per batch); "
-                     "w = 0.8·C·y + 0.2·w_len; the same for every variant, whatever its batch make-up",
+        "w = 0.8·C·y + 0.2·w_len; the same for every variant, whatever its batch make-up",
         "loss_normaliser": normaliser,
         "train_sentences": len(data.train),
         "train_prefixes_per_epoch": train_set.n_prefixes,
         "train_prefixes_seen": prefixes_seen,
         "max_epochs": epochs,
         "epochs": int(kept["epoch"]),
-        "selection": {"epochs": selector.epochs, "kept": kept, "criterion": "MSE on held-out train sentences"},
+        "selection": {
+            "epochs": selector.epochs,
+            "kept": kept,
+            "criterion": "MSE on held-out train sentences",
+        },
         "C": settings.phase2_C,
         "lr": settings.phase2_lr,
         "head_lr": train_settings.head_lr,

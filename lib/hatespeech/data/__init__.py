@@ -15,17 +15,33 @@ Public API (see each module's docstring for the cleaning of each source):
 """
 
 from .base import LoadedSource
+from .phase1 import PHASE1_MAPPINGS, build_phase1_corpus, leakage_check, phase1_splits
 from .prefix_probability import load_prefix_probability
 from .prefixes import Prefix, random_prefix, word_end_token_positions, word_prefixes
 from .registry import SHARED_SOURCES, SOURCES, load_source, load_sources
 from .schema import DataLeakageError, DataValidationError, FilterLog
-from .phase1 import PHASE1_MAPPINGS, build_phase1_corpus, leakage_check, phase1_splits
 from .splits import apply_manifest, load_or_create_manifest, save_manifest, stratified_split
 
 __all__ = [
-    "LoadedSource", "load_source", "load_sources", "SOURCES", "SHARED_SOURCES", "load_prefix_probability",
-    "DataValidationError", "DataLeakageError", "FilterLog",
-    "build_phase1_corpus", "leakage_check", "phase1_splits", "PHASE1_MAPPINGS",
-    "stratified_split", "apply_manifest", "load_or_create_manifest",
-    "save_manifest", "Prefix", "word_prefixes", "random_prefix", "word_end_token_positions",
+    "PHASE1_MAPPINGS",
+    "SHARED_SOURCES",
+    "SOURCES",
+    "DataLeakageError",
+    "DataValidationError",
+    "FilterLog",
+    "LoadedSource",
+    "Prefix",
+    "apply_manifest",
+    "build_phase1_corpus",
+    "leakage_check",
+    "load_or_create_manifest",
+    "load_prefix_probability",
+    "load_source",
+    "load_sources",
+    "phase1_splits",
+    "random_prefix",
+    "save_manifest",
+    "stratified_split",
+    "word_end_token_positions",
+    "word_prefixes",
 ]

@@ -47,5 +47,7 @@ class LoadedSource:
             "label_columns": list(self.label_columns),
             "licence": self.licence,
             # relative to the data dir: the published metrics must not carry the builder's file system
-            "path": [paths.shown(p) for p in self.path] if isinstance(self.path, list) else paths.shown(self.path),
+            "path": [paths.shown(p) for p in self.path]
+            if isinstance(self.path, list)
+            else paths.shown(self.path),
         }

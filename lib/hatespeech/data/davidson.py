@@ -19,8 +19,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import LoadedSource
-from .schema import (DataValidationError, FilterLog, check_allowed, check_nonempty_text, check_range, finalize,
-                     read_table, require_columns)
+from .schema import (
+    DataValidationError,
+    FilterLog,
+    check_allowed,
+    check_nonempty_text,
+    check_range,
+    finalize,
+    read_table,
+    require_columns,
+)
 from .text import strip_twitter_markup
 
 NAME = "davidson"
@@ -45,11 +53,19 @@ def load(data_dir: Path) -> LoadedSource:
         votes = check_range(raw, column, 0, 1000, path)
         over = votes > count
         if over.any():
-            raise DataValidationError("coder votes exceed the number of coders ('count')", file=path,
-                                      column=column, rows=list(raw.index[over]), values=list(votes[over]))
+            raise DataValidationError(
+                "coder votes exceed the number of coders ('count')",
+                file=path,
+                column=column,
+                rows=list(raw.index[over]),
+                values=list(votes[over]),
+            )
     log = FilterLog()
-    df = raw.assign(id=raw["row_id"].astype(str), text=raw["tweet"].map(strip_twitter_markup),
-                    **{"class": cls.astype(int)})
+    df = raw.assign(
+        id=raw["row_id"].astype(str),
+        text=raw["tweet"].map(strip_twitter_markup),
+        **{"class": cls.astype(int)},
+    )
     labels = ["class", *VOTES, "count"]
     out = finalize(df[["id", "text", *labels]], NAME, labels, path, log)
     return LoadedSource(NAME, out, len(raw), log.as_dict(), path, LICENCE, DESCRIPTION, labels)

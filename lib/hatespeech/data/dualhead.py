@@ -66,12 +66,41 @@ from .schema import DataValidationError
 from .splits import seeded_numpy_global
 
 SPLITS = ("train", "val", "test")
-TOXIGEN_GROUPS = ("asian", "black", "chinese", "jewish", "latino", "lgbtq", "mental_dis", "mexican",
-                  "middle_east", "muslim", "native_american", "physical_dis", "women")
+TOXIGEN_GROUPS = (
+    "asian",
+    "black",
+    "chinese",
+    "jewish",
+    "latino",
+    "lgbtq",
+    "mental_dis",
+    "mexican",
+    "middle_east",
+    "muslim",
+    "native_american",
+    "physical_dis",
+    "women",
+)
 JIGSAW_TYPES = ("severe_toxicity", "obscene", "identity_attack", "insult", "threat")
-JIGSAW_IDENTITIES = ("asian", "atheist", "bisexual", "black", "buddhist", "christian", "female", "heterosexual",
-                     "hindu", "homosexual_gay_or_lesbian", "jewish", "latino", "male", "muslim",
-                     "psychiatric_or_mental_illness", "transgender", "white")
+JIGSAW_IDENTITIES = (
+    "asian",
+    "atheist",
+    "bisexual",
+    "black",
+    "buddhist",
+    "christian",
+    "female",
+    "heterosexual",
+    "hindu",
+    "homosexual_gay_or_lesbian",
+    "jewish",
+    "latino",
+    "male",
+    "muslim",
+    "psychiatric_or_mental_illness",
+    "transgender",
+    "white",
+)
 
 
 # ------------------------------------------------------------------------------------------------ the mapping
@@ -115,8 +144,12 @@ class LabelRule:
     note: str = ""
 
 
-def _ones_zeros(column: str, positive: Sequence[str], negative: Sequence[str],
-                implied_zero: Sequence[tuple[str, Sequence[str]]] = ()) -> tuple[Condition, ...]:
+def _ones_zeros(
+    column: str,
+    positive: Sequence[str],
+    negative: Sequence[str],
+    implied_zero: Sequence[tuple[str, Sequence[str]]] = (),
+) -> tuple[Condition, ...]:
     out = [Condition(column, "in", tuple(positive), 1.0), Condition(column, "in", tuple(negative), 0.0)]
     out += [Condition(c, "in", tuple(v), 0.0) for c, v in implied_zero]
     return tuple(out)
@@ -131,28 +164,66 @@ _OLID_UNT = ("subtask_b", ("UNT",))
 TOXIGEN_TOXIC_CUT = 4.0
 
 OFFLINE_RULES: tuple[LabelRule, ...] = (
-    LabelRule("n", "toxic", "toxigen", _threshold("toxicity_human", TOXIGEN_TOXIC_CUT),
-              "mean human rating 1-5; >= 4 = clearly harmful"),
-    LabelRule("n", "lewd", "toxigen",
-              _ones_zeros("lewd", ["contains lewd content"], ["doesn't contain lewd content"]),
-              "'might contain' / 'disagreement' masked"),
+    LabelRule(
+        "n",
+        "toxic",
+        "toxigen",
+        _threshold("toxicity_human", TOXIGEN_TOXIC_CUT),
+        "mean human rating 1-5; >= 4 = clearly harmful",
+    ),
+    LabelRule(
+        "n",
+        "lewd",
+        "toxigen",
+        _ones_zeros("lewd", ["contains lewd content"], ["doesn't contain lewd content"]),
+        "'might contain' / 'disagreement' masked",
+    ),
     LabelRule("n", "offensive", "olid", _ones_zeros("subtask_a", ["OFF"], ["NOT"]), "level A"),
-    LabelRule("n", "targeted_insult", "olid", _ones_zeros("subtask_b", ["TIN"], ["UNT"], [_OLID_NOT]),
-              "level B; NOT implies 0"),
-    LabelRule("n", "untargeted_profanity", "olid", _ones_zeros("subtask_b", ["UNT"], ["TIN"], [_OLID_NOT]),
-              "level B; NOT implies 0"),
-    LabelRule("n", "targets_individual", "olid",
-              _ones_zeros("subtask_c", ["IND"], ["GRP", "OTH"], [_OLID_UNT, _OLID_NOT]),
-              "level C; NOT / UNT imply 0"),
-    LabelRule("n", "targets_group", "olid",
-              _ones_zeros("subtask_c", ["GRP"], ["IND", "OTH"], [_OLID_UNT, _OLID_NOT]),
-              "level C; NOT / UNT imply 0"),
-    LabelRule("n", "targets_other", "olid",
-              _ones_zeros("subtask_c", ["OTH"], ["IND", "GRP"], [_OLID_UNT, _OLID_NOT]),
-              "level C; NOT / UNT imply 0"),
-    *(LabelRule("i", group, "toxigen", (Condition("target_group", "in", (group,), 1.0),
-                                        Condition("target_group", "known", None, 0.0)),
-                "one-hot of the generation target group") for group in TOXIGEN_GROUPS),
+    LabelRule(
+        "n",
+        "targeted_insult",
+        "olid",
+        _ones_zeros("subtask_b", ["TIN"], ["UNT"], [_OLID_NOT]),
+        "level B; NOT implies 0",
+    ),
+    LabelRule(
+        "n",
+        "untargeted_profanity",
+        "olid",
+        _ones_zeros("subtask_b", ["UNT"], ["TIN"], [_OLID_NOT]),
+        "level B; NOT implies 0",
+    ),
+    LabelRule(
+        "n",
+        "targets_individual",
+        "olid",
+        _ones_zeros("subtask_c", ["IND"], ["GRP", "OTH"], [_OLID_UNT, _OLID_NOT]),
+        "level C; NOT / UNT imply 0",
+    ),
+    LabelRule(
+        "n",
+        "targets_group",
+        "olid",
+        _ones_zeros("subtask_c", ["GRP"], ["IND", "OTH"], [_OLID_UNT, _OLID_NOT]),
+        "level C; NOT / UNT imply 0",
+    ),
+    LabelRule(
+        "n",
+        "targets_other",
+        "olid",
+        _ones_zeros("subtask_c", ["OTH"], ["IND", "GRP"], [_OLID_UNT, _OLID_NOT]),
+        "level C; NOT / UNT imply 0",
+    ),
+    *(
+        LabelRule(
+            "i",
+            group,
+            "toxigen",
+            (Condition("target_group", "in", (group,), 1.0), Condition("target_group", "known", None, 0.0)),
+            "one-hot of the generation target group",
+        )
+        for group in TOXIGEN_GROUPS
+    ),
 )
 
 # Values that are known but deliberately masked (the rule matches none of its conditions): anything else
@@ -163,10 +234,14 @@ OFFLINE_MASKED_VALUES = {("toxigen", "lewd"): ("might contain lewd content", "di
 def jigsaw_rules(threshold: float = 0.5) -> tuple[LabelRule, ...]:
     return (
         LabelRule("n", "toxicity", "jigsaw", _threshold("toxicity", threshold), "'target' column"),
-        *(LabelRule("n", name, "jigsaw", _threshold(name, threshold), "annotator fraction")
-          for name in JIGSAW_TYPES),
-        *(LabelRule("i", name, "jigsaw", _threshold(name, threshold), "annotator fraction; empty = masked")
-          for name in JIGSAW_IDENTITIES),
+        *(
+            LabelRule("n", name, "jigsaw", _threshold(name, threshold), "annotator fraction")
+            for name in JIGSAW_TYPES
+        ),
+        *(
+            LabelRule("i", name, "jigsaw", _threshold(name, threshold), "annotator fraction; empty = masked")
+            for name in JIGSAW_IDENTITIES
+        ),
     )
 
 
@@ -186,9 +261,17 @@ def label_map_table(mode: str = "offline", threshold: float = 0.5) -> pd.DataFra
     for rule in rules:
         ones = [c.describe() for c in rule.conditions if c.outcome == 1.0]
         zeros = [c.describe() for c in rule.conditions if c.outcome == 0.0]
-        rows.append({"head": f"head_{rule.head}", "label": rule.label, "source": rule.source,
-                     "1 if": "; ".join(ones), "0 if": "; ".join(zeros), "otherwise": "NaN (masked)",
-                     "note": rule.note})
+        rows.append(
+            {
+                "head": f"head_{rule.head}",
+                "label": rule.label,
+                "source": rule.source,
+                "1 if": "; ".join(ones),
+                "0 if": "; ".join(zeros),
+                "otherwise": "NaN (masked)",
+                "note": rule.note,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -218,12 +301,22 @@ def apply_label_map(
         needed = sorted({c.column for r in source_rules for c in r.conditions})
         missing = [c for c in needed if c not in frame.columns]
         if missing:
-            raise DataValidationError(f"the dual-head label map needs column(s) {missing}; found "
-                                      f"{list(frame.columns)}", file=source, column=missing[0])
+            raise DataValidationError(
+                f"the dual-head label map needs column(s) {missing}; found {list(frame.columns)}",
+                file=source,
+                column=missing[0],
+            )
         for column in needed:
-            listed = {v for r in source_rules for c in r.conditions if c.column == column and c.op == "in"
-                      for v in c.value}
-            if not listed or any(c.op != "in" for r in source_rules for c in r.conditions if c.column == column):
+            listed = {
+                v
+                for r in source_rules
+                for c in r.conditions
+                if c.column == column and c.op == "in"
+                for v in c.value
+            }
+            if not listed or any(
+                c.op != "in" for r in source_rules for c in r.conditions if c.column == column
+            ):
                 continue  # numeric or open-ended column: thresholds / 'known' cover every value
             allowed = listed | set(masked_values.get((source, column), ()))
             values = frame[column]
@@ -231,10 +324,20 @@ def apply_label_map(
             if bad.any():
                 raise DataValidationError(
                     f"value(s) {sorted(map(repr, set(values[bad])))[:5]} are not in the dual-head label map "
-                    f"(known: {sorted(map(repr, allowed))})", file=source, column=column,
-                    rows=list(frame.index[bad.to_numpy()]), values=list(values[bad]))
-        out = pd.DataFrame({"uid": source + ":" + frame["id"].astype(str), "source": source,
-                            "id": frame["id"].astype(str).to_numpy(), "text": frame["text"].to_numpy()})
+                    f"(known: {sorted(map(repr, allowed))})",
+                    file=source,
+                    column=column,
+                    rows=list(frame.index[bad.to_numpy()]),
+                    values=list(values[bad]),
+                )
+        out = pd.DataFrame(
+            {
+                "uid": source + ":" + frame["id"].astype(str),
+                "source": source,
+                "id": frame["id"].astype(str).to_numpy(),
+                "text": frame["text"].to_numpy(),
+            }
+        )
         for name in names:
             out[name] = np.nan
         for rule in source_rules:
@@ -245,17 +348,22 @@ def apply_label_map(
         parts.append(out)
     table = pd.concat(parts, ignore_index=True)
     if table["uid"].duplicated().any():
-        raise DataValidationError(f"duplicate ids {list(table.loc[table['uid'].duplicated(), 'uid'][:5])}",
-                                  column="id")
+        raise DataValidationError(
+            f"duplicate ids {list(table.loc[table['uid'].duplicated(), 'uid'][:5])}", column="id"
+        )
     return table
 
 
 def label_counts(table: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     """Positives, negatives and masked entries per label (and positives per source)."""
     values = table[list(names)]
-    out = pd.DataFrame({
-        "positive": (values == 1).sum(), "negative": (values == 0).sum(), "masked": values.isna().sum(),
-    })
+    out = pd.DataFrame(
+        {
+            "positive": (values == 1).sum(),
+            "negative": (values == 0).sum(),
+            "masked": values.isna().sum(),
+        }
+    )
     for source, part in table.groupby("source"):
         out[f"positive_{source}"] = (part[list(names)] == 1).sum()
     return out
@@ -279,8 +387,13 @@ class DualHeadTable:
         return [*self.label_names_n, *self.label_names_i]
 
 
-def build_table(frames: dict[str, pd.DataFrame], mode: str = "offline", threshold: float = 0.5,
-                rows_raw: dict[str, int] | None = None, filtered: dict[str, int] | None = None) -> DualHeadTable:
+def build_table(
+    frames: dict[str, pd.DataFrame],
+    mode: str = "offline",
+    threshold: float = 0.5,
+    rows_raw: dict[str, int] | None = None,
+    filtered: dict[str, int] | None = None,
+) -> DualHeadTable:
     """Label-map source frames and drop exact duplicate texts (counted as ``duplicate_text``: a text in both
     train and test would leak)."""
     rules = jigsaw_rules(threshold) if mode == "jigsaw" else LABEL_MAPS[mode]
@@ -292,8 +405,15 @@ def build_table(frames: dict[str, pd.DataFrame], mode: str = "offline", threshol
     if duplicated.any():
         filtered["duplicate_text"] = filtered.get("duplicate_text", 0) + int(duplicated.sum())
         table = table.loc[~duplicated].reset_index(drop=True)
-    return DualHeadTable(mode, table, label_names(rules, "n"), label_names(rules, "i"), filtered,
-                         dict(rows_raw or {name: len(f) for name, f in frames.items()}), DATA_DESCRIPTION[mode])
+    return DualHeadTable(
+        mode,
+        table,
+        label_names(rules, "n"),
+        label_names(rules, "i"),
+        filtered,
+        dict(rows_raw or {name: len(f) for name, f in frames.items()}),
+        DATA_DESCRIPTION[mode],
+    )
 
 
 def load_table(profile) -> DualHeadTable:
@@ -309,8 +429,13 @@ def load_table(profile) -> DualHeadTable:
     for name, source in loaded.items():
         for reason, n in source.filtered.items():
             filtered[f"{name}:{reason}"] = int(n)
-    return build_table({n: s.df for n, s in loaded.items()}, mode, threshold,
-                       rows_raw={n: int(s.rows_raw) for n, s in loaded.items()}, filtered=filtered)
+    return build_table(
+        {n: s.df for n, s in loaded.items()},
+        mode,
+        threshold,
+        rows_raw={n: int(s.rows_raw) for n, s in loaded.items()},
+        filtered=filtered,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ splitting
@@ -336,8 +461,9 @@ def iterative_folds(y: np.ndarray, fractions: Sequence[float], seed: int) -> np.
     n = len(y)
     order = np.random.default_rng(seed).permutation(n)
     with seeded_numpy_global(seed):
-        stratifier = IterativeStratification(n_splits=len(fractions), order=1,
-                                              sample_distribution_per_fold=fractions)
+        stratifier = IterativeStratification(
+            n_splits=len(fractions), order=1, sample_distribution_per_fold=fractions
+        )
         fold_of = np.full(n, -1)
         for k, (_, held) in enumerate(stratifier.split(np.zeros((n, 1)), y[order])):
             fold_of[order[held]] = k
@@ -400,21 +526,30 @@ class DualHeadSplits:
             "filtered": self.table.filtered,
             "rows_in_pool": len(self.manifest),
             "rows_used": {s: int((used["split"] == s).sum()) for s in SPLITS},
-            "rows_used_by_source": {f"{s}:{src}": int(n) for (s, src), n in
-                                    used.groupby(["split", "source"]).size().items()},
+            "rows_used_by_source": {
+                f"{s}:{src}": int(n) for (s, src), n in used.groupby(["split", "source"]).size().items()
+            },
             "label_names_n": self.label_names_n,
             "label_names_i": self.label_names_i,
             "dropped_labels": self.dropped_labels,
             "split_fractions": self.info.get("fractions"),
             "manifest": paths.shown(self.path) if self.path else None,
-            "label_counts": {name: {f"{split}_{kind}": int(v) for (split, kind), v in row.items()}
-                             for name, row in self.counts().iterrows()},
+            "label_counts": {
+                name: {f"{split}_{kind}": int(v) for (split, kind), v in row.items()}
+                for name, row in self.counts().iterrows()
+            },
         }
 
 
-def make_splits(table: DualHeadTable, fractions: Sequence[float] = (0.8, 0.15, 0.05), seed: int = 42,
-                max_rows: int | None = None, max_train: int | None = None, max_eval: int | None = None,
-                min_positives: int = 2) -> DualHeadSplits:
+def make_splits(
+    table: DualHeadTable,
+    fractions: Sequence[float] = (0.8, 0.15, 0.05),
+    seed: int = 42,
+    max_rows: int | None = None,
+    max_train: int | None = None,
+    max_eval: int | None = None,
+    min_positives: int = 2,
+) -> DualHeadSplits:
     """Sample the pool (``max_rows``), drop rare labels, split 80/15/5 iteratively, cap train / eval."""
     df = table.df
     pool = np.ones(len(df), dtype=bool)
@@ -422,8 +557,11 @@ def make_splits(table: DualHeadTable, fractions: Sequence[float] = (0.8, 0.15, 0
         pool = _take(stratification_matrix(df, table.label_names), max_rows, seed)
     pooled = df.loc[pool].reset_index(drop=True)
     positives = (pooled[table.label_names] == 1).sum()
-    dropped = {name: f"{int(positives[name])} positive(s) in the pool < min_positives={min_positives}"
-               for name in table.label_names if positives[name] < min_positives}
+    dropped = {
+        name: f"{int(positives[name])} positive(s) in the pool < min_positives={min_positives}"
+        for name in table.label_names
+        if positives[name] < min_positives
+    }
     keep_n = [n for n in table.label_names_n if n not in dropped]
     keep_i = [n for n in table.label_names_i if n not in dropped]
     y = stratification_matrix(pooled, [*keep_n, *keep_i])
@@ -433,10 +571,17 @@ def make_splits(table: DualHeadTable, fractions: Sequence[float] = (0.8, 0.15, 0
     for name, cap in (("train", max_train), ("val", max_eval), ("test", max_eval)):
         rows = np.flatnonzero(split == name)
         in_sample[rows] = _take(y[rows], cap, seed + 1)
-    manifest = pd.DataFrame({"uid": pooled["uid"], "source": pooled["source"], "split": split,
-                             "in_sample": in_sample})
-    info = {"fractions": list(map(float, fractions)), "seed": seed, "max_rows": max_rows, "max_train": max_train,
-            "max_eval": max_eval, "min_positives": min_positives}
+    manifest = pd.DataFrame(
+        {"uid": pooled["uid"], "source": pooled["source"], "split": split, "in_sample": in_sample}
+    )
+    info = {
+        "fractions": list(map(float, fractions)),
+        "seed": seed,
+        "max_rows": max_rows,
+        "max_train": max_train,
+        "max_eval": max_eval,
+        "min_positives": min_positives,
+    }
     return DualHeadSplits(table, manifest, keep_n, keep_i, dropped, info)
 
 
@@ -444,7 +589,9 @@ def _fingerprint(table: DualHeadTable, settings: dict[str, Any]) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps(settings, sort_keys=True).encode())
     digest.update("\n".join(table.df["uid"]).encode())
-    digest.update(pd.util.hash_pandas_object(table.df[table.label_names].fillna(-1), index=False).values.tobytes())
+    digest.update(
+        pd.util.hash_pandas_object(table.df[table.label_names].fillna(-1), index=False).values.tobytes()
+    )
     return digest.hexdigest()[:16]
 
 
@@ -457,10 +604,16 @@ def manifest_dir(profile) -> Path:
 def load_or_make_splits(profile, table: DualHeadTable | None = None, rebuild: bool = False) -> DualHeadSplits:
     """The profile's split manifest: read it when it matches the data and settings, else make and save it."""
     table = table or load_table(profile)
-    settings = {"mode": table.mode, "fractions": list(profile.data.dualhead_split), "seed": profile.seed,
-                "max_rows": profile.data.dualhead_max_rows, "max_train": profile.dualhead.max_train_samples,
-                "max_eval": profile.dualhead.max_eval_samples, "min_positives": 2,
-                "threshold": profile.dualhead.label_threshold}
+    settings = {
+        "mode": table.mode,
+        "fractions": list(profile.data.dualhead_split),
+        "seed": profile.seed,
+        "max_rows": profile.data.dualhead_max_rows,
+        "max_train": profile.dualhead.max_train_samples,
+        "max_eval": profile.dualhead.max_eval_samples,
+        "min_positives": 2,
+        "threshold": profile.dualhead.label_threshold,
+    }
     fingerprint = _fingerprint(table, settings)
     folder = manifest_dir(profile)
     csv_path, json_path = folder / "dualhead_split.csv", folder / "dualhead_split.json"
@@ -469,16 +622,37 @@ def load_or_make_splits(profile, table: DualHeadTable | None = None, rebuild: bo
         if info.get("fingerprint") == fingerprint:
             manifest = pd.read_csv(csv_path, dtype={"uid": str, "source": str, "split": str})
             manifest["in_sample"] = manifest["in_sample"].astype(bool)
-            return DualHeadSplits(table, manifest, info["label_names_n"], info["label_names_i"],
-                                  info["dropped_labels"], info["settings"] | {"fractions": settings["fractions"]},
-                                  csv_path)
-    splits = make_splits(table, settings["fractions"], settings["seed"], settings["max_rows"],
-                         settings["max_train"], settings["max_eval"], settings["min_positives"])
+            return DualHeadSplits(
+                table,
+                manifest,
+                info["label_names_n"],
+                info["label_names_i"],
+                info["dropped_labels"],
+                info["settings"] | {"fractions": settings["fractions"]},
+                csv_path,
+            )
+    splits = make_splits(
+        table,
+        settings["fractions"],
+        settings["seed"],
+        settings["max_rows"],
+        settings["max_train"],
+        settings["max_eval"],
+        settings["min_positives"],
+    )
     splits.path = csv_path
     splits.manifest.to_csv(csv_path, index=False)
-    json_path.write_text(json.dumps({
-        "fingerprint": fingerprint, "settings": settings, "label_names_n": splits.label_names_n,
-        "label_names_i": splits.label_names_i, "dropped_labels": splits.dropped_labels,
-        "summary": splits.summary(),
-    }, indent=2))
+    json_path.write_text(
+        json.dumps(
+            {
+                "fingerprint": fingerprint,
+                "settings": settings,
+                "label_names_n": splits.label_names_n,
+                "label_names_i": splits.label_names_i,
+                "dropped_labels": splits.dropped_labels,
+                "summary": splits.summary(),
+            },
+            indent=2,
+        )
+    )
     return splits

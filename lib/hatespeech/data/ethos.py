@@ -23,8 +23,16 @@ FOLDER = "ethos"
 BINARY_FILE = f"{FOLDER}/Ethos_Dataset_Binary.csv"
 MULTI_FILE = f"{FOLDER}/Ethos_Dataset_Multi_Label.csv"
 LICENCE = "GPL-3.0"
-MULTI_LABELS = ["violence", "directed_vs_generalized", "gender", "race", "national_origin", "disability",
-                "religion", "sexual_orientation"]
+MULTI_LABELS = [
+    "violence",
+    "directed_vs_generalized",
+    "gender",
+    "race",
+    "national_origin",
+    "disability",
+    "religion",
+    "sexual_orientation",
+]
 
 
 def _read(path: Path, label_columns: list[str]):
@@ -32,7 +40,9 @@ def _read(path: Path, label_columns: list[str]):
     require_columns(raw, ["comment", *label_columns], path)
     check_nonempty_text(raw, "comment", path)
     values = {column: check_range(raw, column, 0.0, 1.0, path) for column in label_columns}
-    df = raw.assign(id=[str(i) for i in range(len(raw))], text=raw["comment"].map(collapse_whitespace), **values)
+    df = raw.assign(
+        id=[str(i) for i in range(len(raw))], text=raw["comment"].map(collapse_whitespace), **values
+    )
     return raw, df
 
 
@@ -42,8 +52,16 @@ def load_binary(data_dir: Path) -> LoadedSource:
     df["hate"] = (df["isHate"] >= 0.5).astype(float)
     log = FilterLog()
     out = finalize(df[["id", "text", "hate", "isHate"]], "ethos_binary", ["hate", "isHate"], path, log)
-    return LoadedSource("ethos_binary", out, len(raw), log.as_dict(), path, LICENCE,
-                        "ETHOS binary: YouTube/Reddit comments, isHate = fraction of annotators", ["hate", "isHate"])
+    return LoadedSource(
+        "ethos_binary",
+        out,
+        len(raw),
+        log.as_dict(),
+        path,
+        LICENCE,
+        "ETHOS binary: YouTube/Reddit comments, isHate = fraction of annotators",
+        ["hate", "isHate"],
+    )
 
 
 def load_multilabel(data_dir: Path) -> LoadedSource:
@@ -51,6 +69,14 @@ def load_multilabel(data_dir: Path) -> LoadedSource:
     raw, df = _read(path, MULTI_LABELS)
     log = FilterLog()
     out = finalize(df[["id", "text", *MULTI_LABELS]], "ethos_multilabel", MULTI_LABELS, path, log)
-    return LoadedSource("ethos_multilabel", out, len(raw), log.as_dict(), path, LICENCE,
-                        "ETHOS multi-label: 433 hateful comments, violence / directed / 6 identity categories "
-                        "(annotator fractions)", MULTI_LABELS)
+    return LoadedSource(
+        "ethos_multilabel",
+        out,
+        len(raw),
+        log.as_dict(),
+        path,
+        LICENCE,
+        "ETHOS multi-label: 433 hateful comments, violence / directed / 6 identity categories "
+        "(annotator fractions)",
+        MULTI_LABELS,
+    )

@@ -33,15 +33,18 @@ def _read_split(path: Path, split: str) -> pd.DataFrame:
     try:
         items = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
-        raise DataValidationError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-                                  file=path) from exc
+        raise DataValidationError(
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", file=path
+        ) from exc
     if not isinstance(items, list):
-        raise DataValidationError(f"expected a JSON list of [text, label] pairs, got {type(items).__name__}",
-                                  file=path)
+        raise DataValidationError(
+            f"expected a JSON list of [text, label] pairs, got {type(items).__name__}", file=path
+        )
     for i, item in enumerate(items):
         if not (isinstance(item, list) and len(item) == 2 and all(isinstance(v, str) for v in item)):
-            raise DataValidationError(f"item is not a [text, label] pair of strings: {str(item)[:80]!r}",
-                                      file=path, rows=[i])
+            raise DataValidationError(
+                f"item is not a [text, label] pair of strings: {str(item)[:80]!r}", file=path, rows=[i]
+            )
     df = pd.DataFrame(items, columns=["text", "label"])
     df["split"] = split
     df["id"] = [f"{split}:{i}" for i in range(len(df))]
@@ -57,5 +60,14 @@ def load(data_dir: Path) -> LoadedSource:
     log = FilterLog()
     df = raw.assign(text=raw["text"].map(collapse_whitespace))
     out = finalize(df[["id", "text", "label", "split"]], NAME, ["label"], paths[0], log)
-    return LoadedSource(NAME, out, len(raw), log.as_dict(), paths, LICENCE, DESCRIPTION, ["label"],
-                        rows_raw_by_split={s: len(p) for s, p in zip(SPLITS, parts)})
+    return LoadedSource(
+        NAME,
+        out,
+        len(raw),
+        log.as_dict(),
+        paths,
+        LICENCE,
+        DESCRIPTION,
+        ["label"],
+        rows_raw_by_split={s: len(p) for s, p in zip(SPLITS, parts)},
+    )

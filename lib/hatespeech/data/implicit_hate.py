@@ -30,14 +30,29 @@ import numpy as np
 import pandas as pd
 
 from .base import LoadedSource
-from .schema import (DataValidationError, FilterLog, check_allowed, check_nonempty_text, finalize, read_table,
-                     require_columns)
+from .schema import (
+    DataValidationError,
+    FilterLog,
+    check_allowed,
+    check_nonempty_text,
+    finalize,
+    read_table,
+    require_columns,
+)
 from .text import clean_implicit_hate
 
 FOLDER = "implicit_hate_elsherief2021"
 LICENCE = "CC BY 4.0 (corpus); MIT (repo)"
 STAGE1_CLASSES = ("not_hate", "implicit_hate", "explicit_hate")
-STAGE2_CLASSES = ("white_grievance", "incitement", "stereotypical", "inferiority", "irony", "threatening", "other")
+STAGE2_CLASSES = (
+    "white_grievance",
+    "incitement",
+    "stereotypical",
+    "inferiority",
+    "irony",
+    "threatening",
+    "other",
+)
 
 
 def _read_pair(data_dir: Path, stage: int, aligned_columns: list[str]) -> tuple[pd.DataFrame, Path, Path]:
@@ -48,15 +63,21 @@ def _read_pair(data_dir: Path, stage: int, aligned_columns: list[str]) -> tuple[
     require_columns(posts, ["post", *aligned_columns], posts_path)
     require_columns(ids, ["ID", *aligned_columns], ids_path)
     if len(posts) != len(ids):
-        raise DataValidationError(f"has {len(posts)} rows but {ids_path.name} has {len(ids)}: the files must be "
-                                  "row-aligned", file=posts_path)
+        raise DataValidationError(
+            f"has {len(posts)} rows but {ids_path.name} has {len(ids)}: the files must be row-aligned",
+            file=posts_path,
+        )
     for column in aligned_columns:
         a, b = posts[column].fillna(""), ids[column].fillna("")
         bad = a.to_numpy() != b.to_numpy()
         if bad.any():
-            raise DataValidationError(f"not row-aligned with {ids_path.name}: values differ "
-                                      f"({list(a[bad][:3])} vs {list(b[bad][:3])})", file=posts_path,
-                                      column=column, rows=list(np.flatnonzero(bad)))
+            raise DataValidationError(
+                f"not row-aligned with {ids_path.name}: values differ "
+                f"({list(a[bad][:3])} vs {list(b[bad][:3])})",
+                file=posts_path,
+                column=column,
+                rows=list(np.flatnonzero(bad)),
+            )
     check_nonempty_text(posts, "post", posts_path)
     check_nonempty_text(ids, "ID", ids_path)
     posts = posts.assign(id=ids["ID"].str.strip(), text=posts["post"].map(clean_implicit_hate))
@@ -67,13 +88,22 @@ def load_stage1(data_dir: Path) -> LoadedSource:
     df, posts_path, ids_path = _read_pair(data_dir, 1, ["class"])
     check_allowed(df, "class", STAGE1_CLASSES, posts_path)
     log = FilterLog()
-    df = df.assign(hate=(df["class"] != "not_hate").astype(float),
-                   implicit=(df["class"] == "implicit_hate").astype(float))
+    df = df.assign(
+        hate=(df["class"] != "not_hate").astype(float),
+        implicit=(df["class"] == "implicit_hate").astype(float),
+    )
     labels = ["class", "hate", "implicit"]
     out = finalize(df[["id", "text", *labels]], "implicit_hate", labels, posts_path, log)
-    return LoadedSource("implicit_hate", out, len(df), log.as_dict(), [posts_path, ids_path], LICENCE,
-                        "Implicit-hate corpus stage 1: not_hate / implicit_hate / explicit_hate (ElSherief et al. "
-                        "2021)", labels)
+    return LoadedSource(
+        "implicit_hate",
+        out,
+        len(df),
+        log.as_dict(),
+        [posts_path, ids_path],
+        LICENCE,
+        "Implicit-hate corpus stage 1: not_hate / implicit_hate / explicit_hate (ElSherief et al. 2021)",
+        labels,
+    )
 
 
 def load_stage2(data_dir: Path) -> LoadedSource:
@@ -83,8 +113,16 @@ def load_stage2(data_dir: Path) -> LoadedSource:
     log = FilterLog()
     labels = ["implicit_class", "extra_implicit_class"]
     out = finalize(df[["id", "text", *labels]], "implicit_hate_stg2", labels, posts_path, log)
-    return LoadedSource("implicit_hate_stg2", out, len(df), log.as_dict(), [posts_path, ids_path], LICENCE,
-                        "Implicit-hate corpus stage 2: implicit-hate category", labels)
+    return LoadedSource(
+        "implicit_hate_stg2",
+        out,
+        len(df),
+        log.as_dict(),
+        [posts_path, ids_path],
+        LICENCE,
+        "Implicit-hate corpus stage 2: implicit-hate category",
+        labels,
+    )
 
 
 def load_stage3(data_dir: Path) -> LoadedSource:
@@ -94,5 +132,13 @@ def load_stage3(data_dir: Path) -> LoadedSource:
     labels = ["target", "implied_statement"]
     df = df.assign(target=df["target"].str.strip(), implied_statement=df["implied_statement"].str.strip())
     out = finalize(df[["id", "text", *labels]], "implicit_hate_stg3", labels, posts_path, log)
-    return LoadedSource("implicit_hate_stg3", out, len(df), log.as_dict(), [posts_path, ids_path], LICENCE,
-                        "Implicit-hate corpus stage 3: target group (free text) and implied statement", labels)
+    return LoadedSource(
+        "implicit_hate_stg3",
+        out,
+        len(df),
+        log.as_dict(),
+        [posts_path, ids_path],
+        LICENCE,
+        "Implicit-hate corpus stage 3: target group (free text) and implied statement",
+        labels,
+    )

@@ -28,17 +28,45 @@ from .schema import DataValidationError, FilterLog, check_range, finalize, read_
 from .text import collapse_whitespace
 
 NAME = "jigsaw"
-CANDIDATES = ("jigsaw/train.csv", "jigsaw/all_data.csv", "jigsaw_unintended_bias/train.csv",
-              "jigsaw_unintended_bias/all_data.csv", "train.csv", "all_data.csv")
+CANDIDATES = (
+    "jigsaw/train.csv",
+    "jigsaw/all_data.csv",
+    "jigsaw_unintended_bias/train.csv",
+    "jigsaw_unintended_bias/all_data.csv",
+    "train.csv",
+    "all_data.csv",
+)
 LICENCE = "CC0 (Civil Comments text and labels); Kaggle competition rules apply to the competition files"
 DESCRIPTION = "Jigsaw Unintended Bias / Civil Comments: toxicity and subtypes, identity mentions (fractions)"
 SUBTYPES = ["severe_toxicity", "obscene", "identity_attack", "insult", "threat"]
-IDENTITY_COLUMNS = ["asian", "atheist", "bisexual", "black", "buddhist", "christian", "female", "heterosexual",
-                    "hindu", "homosexual_gay_or_lesbian", "jewish", "latino", "male", "muslim",
-                    "psychiatric_or_mental_illness", "transgender", "white"]
-OPTIONAL_IDENTITY_COLUMNS = ["intellectual_or_learning_disability", "other_disability", "other_gender",
-                             "other_race_or_ethnicity", "other_religion", "other_sexual_orientation",
-                             "physical_disability"]
+IDENTITY_COLUMNS = [
+    "asian",
+    "atheist",
+    "bisexual",
+    "black",
+    "buddhist",
+    "christian",
+    "female",
+    "heterosexual",
+    "hindu",
+    "homosexual_gay_or_lesbian",
+    "jewish",
+    "latino",
+    "male",
+    "muslim",
+    "psychiatric_or_mental_illness",
+    "transgender",
+    "white",
+]
+OPTIONAL_IDENTITY_COLUMNS = [
+    "intellectual_or_learning_disability",
+    "other_disability",
+    "other_gender",
+    "other_race_or_ethnicity",
+    "other_religion",
+    "other_sexual_orientation",
+    "physical_disability",
+]
 OPTIONAL_COLUMNS = ["sexual_explicit", "identity_annotator_count", "toxicity_annotator_count", "split"]
 
 
@@ -52,21 +80,40 @@ def find_csv(data_dir: Path, path: str | Path | None = None) -> Path:
     raise DataValidationError(
         "no Jigsaw Unintended Bias CSV found; download train.csv (or all_data.csv) from Kaggle and pass its path "
         "(profile.data.jigsaw_csv / load_source('jigsaw', path=...)) or place it at one of "
-        f"{[str(t) for t in tried]}", file=tried[0])
+        f"{[str(t) for t in tried]}",
+        file=tried[0],
+    )
 
 
 def load(data_dir: Path, path: str | Path | None = None, nrows: int | None = None) -> LoadedSource:
     path = find_csv(data_dir, path)
-    wanted = {"id", "comment_text", "target", "toxicity", *SUBTYPES, *IDENTITY_COLUMNS,
-              *OPTIONAL_IDENTITY_COLUMNS, *OPTIONAL_COLUMNS}
-    raw = read_table(path, usecols=lambda c: c in wanted, dtype={"id": str, "comment_text": str, "split": str},
-                     keep_default_na=False, na_values=[""], nrows=nrows)
+    wanted = {
+        "id",
+        "comment_text",
+        "target",
+        "toxicity",
+        *SUBTYPES,
+        *IDENTITY_COLUMNS,
+        *OPTIONAL_IDENTITY_COLUMNS,
+        *OPTIONAL_COLUMNS,
+    }
+    raw = read_table(
+        path,
+        usecols=lambda c: c in wanted,
+        dtype={"id": str, "comment_text": str, "split": str},
+        keep_default_na=False,
+        na_values=[""],
+        nrows=nrows,
+    )
     if "target" in raw.columns and "toxicity" not in raw.columns:
         raw = raw.rename(columns={"target": "toxicity"})
     if "toxicity" not in raw.columns:
-        raise DataValidationError("missing the toxicity column: expected 'target' (Kaggle train.csv) or "
-                                  f"'toxicity' (all_data.csv); found {list(raw.columns)}", file=path,
-                                  column="target")
+        raise DataValidationError(
+            "missing the toxicity column: expected 'target' (Kaggle train.csv) or "
+            f"'toxicity' (all_data.csv); found {list(raw.columns)}",
+            file=path,
+            column="target",
+        )
     require_columns(raw, ["comment_text", "toxicity", *SUBTYPES, *IDENTITY_COLUMNS], path)
     log = FilterLog()
     empty = raw["comment_text"].isna() | raw["comment_text"].astype(str).str.strip().eq("")

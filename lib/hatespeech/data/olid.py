@@ -30,8 +30,16 @@ from pathlib import Path
 import pandas as pd
 
 from .base import LoadedSource
-from .schema import (DataValidationError, FilterLog, check_allowed, check_nonempty_text, check_unique, finalize,
-                     read_table, require_columns)
+from .schema import (
+    DataValidationError,
+    FilterLog,
+    check_allowed,
+    check_nonempty_text,
+    check_unique,
+    finalize,
+    read_table,
+    require_columns,
+)
 from .text import collapse_whitespace
 
 NAME = "olid"
@@ -55,16 +63,22 @@ def clean_olid(text: str) -> str:
 
 def _read_tsv(path: Path) -> pd.DataFrame:
     # keep_default_na=False: only the literal NULL is missing (a tweet "NA" stays text).
-    return read_table(path, sep="\t", quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False,
-                      na_values=["NULL"])
+    return read_table(
+        path, sep="\t", quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False, na_values=["NULL"]
+    )
 
 
 def _check_hierarchy(df: pd.DataFrame, path: Path) -> None:
     for parent, value, child in (("subtask_a", "OFF", "subtask_b"), ("subtask_b", "TIN", "subtask_c")):
         bad = (df[parent] == value).to_numpy() != df[child].notna().to_numpy()
         if bad.any():
-            raise DataValidationError(f"{child} must be set exactly when {parent} == {value!r}", file=path,
-                                      column=child, rows=list(df.index[bad]), values=list(df.loc[bad, child]))
+            raise DataValidationError(
+                f"{child} must be set exactly when {parent} == {value!r}",
+                file=path,
+                column=child,
+                rows=list(df.index[bad]),
+                values=list(df.loc[bad, child]),
+            )
 
 
 def load_train(data_dir: Path) -> tuple[pd.DataFrame, Path]:
@@ -95,13 +109,21 @@ def load_test(data_dir: Path) -> tuple[pd.DataFrame, list[Path]]:
         check_unique(labels, "id", label_path)
         unknown = ~labels["id"].isin(df["id"])
         if unknown.any():
-            raise DataValidationError(f"label ids not in {TEST_FILE}: {list(labels.loc[unknown, 'id'][:5])}",
-                                      file=label_path, column="id", rows=list(labels.index[unknown]))
+            raise DataValidationError(
+                f"label ids not in {TEST_FILE}: {list(labels.loc[unknown, 'id'][:5])}",
+                file=label_path,
+                column="id",
+                rows=list(labels.index[unknown]),
+            )
         df[column] = df["id"].map(labels.set_index("id")["label"])
         if level == "a" and df[column].isna().any():
             missing = df[column].isna()
-            raise DataValidationError(f"test tweets without a level-A gold label: {list(df.loc[missing, 'id'][:5])}",
-                                      file=label_path, column="label", rows=list(df.index[missing]))
+            raise DataValidationError(
+                f"test tweets without a level-A gold label: {list(df.loc[missing, 'id'][:5])}",
+                file=label_path,
+                column="label",
+                rows=list(df.index[missing]),
+            )
         paths.append(label_path)
     _check_hierarchy(df, paths[2])
     return df.assign(split="test"), paths
@@ -122,6 +144,14 @@ def load(data_dir: Path) -> LoadedSource:
     for column in ("targeted", "group_target"):
         df[column] = df[column].astype(float)  # all-NaN stays float, never object
     out = finalize(df[["id", "text", *LABEL_COLUMNS, "split"]], NAME, LABEL_COLUMNS, train_path, log)
-    return LoadedSource(NAME, out, len(raw), log.as_dict(), [train_path, *test_paths], LICENCE, DESCRIPTION,
-                        LABEL_COLUMNS, rows_raw_by_split={"train": len(train), "test": len(test)})
-
+    return LoadedSource(
+        NAME,
+        out,
+        len(raw),
+        log.as_dict(),
+        [train_path, *test_paths],
+        LICENCE,
+        DESCRIPTION,
+        LABEL_COLUMNS,
+        rows_raw_by_split={"train": len(train), "test": len(test)},
+    )

@@ -55,8 +55,10 @@ PHASE1_MAPPINGS: dict[str, tuple[str, dict[Any, int | None]]] = {
     "stormfront": ("label", {"hate": 1, "noHate": 0}),
     "implicit_hate": ("class", {"implicit_hate": 1, "explicit_hate": 1, "not_hate": 0}),
     "davidson": ("class", {0: 1, 2: 0, 1: None}),
-    "olid": ("olid_path", {"OFF/TIN/GRP": 1, "NOT": 0, "OFF/TIN/IND": None, "OFF/TIN/OTH": None,
-                           "OFF/UNT": None}),
+    "olid": (
+        "olid_path",
+        {"OFF/TIN/GRP": 1, "NOT": 0, "OFF/TIN/IND": None, "OFF/TIN/OTH": None, "OFF/UNT": None},
+    ),
     "hatexplain": ("label", {"hatespeech": 1, "normal": 0, "offensive": None}),
     "ethos_binary": ("hate", {1.0: 1, 0.0: 0}),
 }
@@ -73,8 +75,9 @@ PHASE1_MAPPING_TEXT = {
 
 
 def _olid_path(df: pd.DataFrame) -> pd.Series:
-    return (df["subtask_a"].astype(str) + ("/" + df["subtask_b"]).fillna("")
-            + ("/" + df["subtask_c"]).fillna(""))
+    return (
+        df["subtask_a"].astype(str) + ("/" + df["subtask_b"]).fillna("") + ("/" + df["subtask_c"]).fillna("")
+    )
 
 
 def map_phase1_labels(name: str, df: pd.DataFrame, log: FilterLog) -> pd.DataFrame:
@@ -87,14 +90,25 @@ def map_phase1_labels(name: str, df: pd.DataFrame, log: FilterLog) -> pd.DataFra
     values = df[column]
     unknown = ~values.isin(list(mapping))
     if unknown.any():
-        raise DataValidationError(f"value(s) {show_values(values[unknown])} have no phase-1 mapping", file=name,
-                                  column=column, rows=list(df.index[unknown]))
+        raise DataValidationError(
+            f"value(s) {show_values(values[unknown])} have no phase-1 mapping",
+            file=name,
+            column=column,
+            rows=list(df.index[unknown]),
+        )
     for value, target in mapping.items():
         if target is None:
             df = log.drop(df, df[column].eq(value), f"label_excluded:{column}={value}")
     label = df[column].map({k: v for k, v in mapping.items() if v is not None}).astype(int)
-    return pd.DataFrame({"id": df["id"].astype(str), "source": name, "text": df["text"], "label": label,
-                         "n_words": df["text"].map(n_words).astype(int)})
+    return pd.DataFrame(
+        {
+            "id": df["id"].astype(str),
+            "source": name,
+            "text": df["text"],
+            "label": label,
+            "n_words": df["text"].map(n_words).astype(int),
+        }
+    )
 
 
 def _prefix_frame(prefix_df: pd.DataFrame | None, data_dir) -> pd.DataFrame:
@@ -111,8 +125,9 @@ def phase2_keys(prefix_df: pd.DataFrame) -> tuple[set[str], set[str]]:
     return ids, texts
 
 
-def near_duplicate_mask(keys: pd.Series, sentences: set[str] | list[str],
-                        min_words: int = NEAR_DUPLICATE_MIN_WORDS) -> np.ndarray:
+def near_duplicate_mask(
+    keys: pd.Series, sentences: set[str] | list[str], min_words: int = NEAR_DUPLICATE_MIN_WORDS
+) -> np.ndarray:
     """True where a normalised text contains one of the normalised ``sentences`` or (with >= ``min_words``
     words) is contained in one, on word boundaries.
 
@@ -123,7 +138,7 @@ def near_duplicate_mask(keys: pd.Series, sentences: set[str] | list[str],
     for sentence in sentences:
         words = sentence.split()
         for i in range(max(0, len(words) - min_words + 1)):
-            grams.setdefault(tuple(words[i:i + min_words]), []).append(sentence)
+            grams.setdefault(tuple(words[i : i + min_words]), []).append(sentence)
     out = np.zeros(len(keys), dtype=bool)
     for row, key in enumerate(keys):
         words = key.split()
@@ -131,7 +146,7 @@ def near_duplicate_mask(keys: pd.Series, sentences: set[str] | list[str],
             continue
         padded = f" {key} "
         for i in range(len(words) - min_words + 1):
-            for sentence in grams.get(tuple(words[i:i + min_words]), ()):
+            for sentence in grams.get(tuple(words[i : i + min_words]), ()):
                 if f" {sentence} " in padded or padded in f" {sentence} ":
                     out[row] = True
                     break
@@ -153,10 +168,15 @@ def leakage_check(phase1_df: pd.DataFrame, prefix_prob_df: pd.DataFrame) -> dict
     if bad.any():
         rows = phase1_df.loc[bad]
         shown = [f"{s}:{i}" for s, i in zip(rows.get("source", ["?"] * len(rows)), rows["id"])][:5]
-        raise DataLeakageError(f"{int(by_id.sum())} row(s) share a tweet id, {int(by_text.sum())} a sentence and "
-                               f"{int(near.sum())} are near duplicates of a sentence of prefix_probability, "
-                               f"e.g. {shown}", file="phase-1 corpus", column="id/text", rows=list(rows.index))
-    return {"rows_checked": int(len(phase1_df)), "phase2_tweet_ids": len(ids), "phase2_sentences": len(texts)}
+        raise DataLeakageError(
+            f"{int(by_id.sum())} row(s) share a tweet id, {int(by_text.sum())} a sentence and "
+            f"{int(near.sum())} are near duplicates of a sentence of prefix_probability, "
+            f"e.g. {shown}",
+            file="phase-1 corpus",
+            column="id/text",
+            rows=list(rows.index),
+        )
+    return {"rows_checked": len(phase1_df), "phase2_tweet_ids": len(ids), "phase2_sentences": len(texts)}
 
 
 def _sample(df: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
@@ -172,8 +192,9 @@ def _sample(df: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
     return df.loc[df.index.isin(keep)]  # keep the original row order
 
 
-def build_phase1_corpus(profile, data_dir: str | Path | None = None,
-                        prefix_df: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+def build_phase1_corpus(
+    profile, data_dir: str | Path | None = None, prefix_df: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The phase-1 binary corpus for ``profile`` (see the module docstring for every step).
 
     Returns ``(df, report)``: ``df`` has columns ``id, source, text, label (0/1 int), n_words`` in source order
@@ -206,15 +227,30 @@ def build_phase1_corpus(profile, data_dir: str | Path | None = None,
         log.add("not_sampled", before - len(df))
         frames.append(df)
         report_sources[name] = {
-            "rows_raw": loaded.rows_raw, "rows_loaded": loaded.rows_kept, "loader_filtered": loaded.filtered,
-            "removed": log.as_dict(), "rows": len(df), "positives": int(df["label"].sum()),
-            "negatives": int((df["label"] == 0).sum()), "licence": loaded.licence,
+            "rows_raw": loaded.rows_raw,
+            "rows_loaded": loaded.rows_kept,
+            "loader_filtered": loaded.filtered,
+            "removed": log.as_dict(),
+            "rows": len(df),
+            "positives": int(df["label"].sum()),
+            "negatives": int((df["label"] == 0).sum()),
+            "licence": loaded.licence,
         }
-    corpus = pd.concat(frames, ignore_index=True)[PHASE1_COLUMNS] if frames else pd.DataFrame(columns=PHASE1_COLUMNS)
+    corpus = (
+        pd.concat(frames, ignore_index=True)[PHASE1_COLUMNS]
+        if frames
+        else pd.DataFrame(columns=PHASE1_COLUMNS)
+    )
     check = leakage_check(corpus, prefix_df)
-    report = {"sources": report_sources, "mapping": {s: PHASE1_MAPPING_TEXT.get(s, "") for s in sources},
-              "seed": seed, "max_rows_per_source": max_rows, "rows": len(corpus),
-              "positives": int(corpus["label"].sum()), "leakage_check": check}
+    report = {
+        "sources": report_sources,
+        "mapping": {s: PHASE1_MAPPING_TEXT.get(s, "") for s in sources},
+        "seed": seed,
+        "max_rows_per_source": max_rows,
+        "rows": len(corpus),
+        "positives": int(corpus["label"].sum()),
+        "leakage_check": check,
+    }
     return corpus, report
 
 
@@ -259,17 +295,24 @@ def phase1_groups(df: pd.DataFrame) -> pd.Series:
     return df["source"].astype(str) + ":" + post.where(df["source"].eq("stormfront"), own)
 
 
-def grouped_stratified_split(df: pd.DataFrame, groups: pd.Series, fractions: Mapping[str, float],
-                             seed: int) -> dict[str, pd.Index]:
+def grouped_stratified_split(
+    df: pd.DataFrame, groups: pd.Series, fractions: Mapping[str, float], seed: int
+) -> dict[str, pd.Index]:
     """:func:`stratified_split` over *groups*: each group goes whole to one split, stratified by source and by
     whether the group holds any hateful row. Sizes follow the fractions in groups, so in rows only roughly
     (a post has ~1-20 sentences)."""
-    table = pd.DataFrame({"group": groups.to_numpy(), "source": df["source"].to_numpy(),
-                          "label": df["label"].to_numpy()})
-    per_group = (table.groupby("group", sort=True).agg(source=("source", "first"), label=("label", "max"))
-                 .reset_index())
+    table = pd.DataFrame(
+        {"group": groups.to_numpy(), "source": df["source"].to_numpy(), "label": df["label"].to_numpy()}
+    )
+    per_group = (
+        table.groupby("group", sort=True)
+        .agg(source=("source", "first"), label=("label", "max"))
+        .reset_index()
+    )
     parts = stratified_split(per_group, ["source", "label"], fractions, seed)
-    return {name: df.index[groups.isin(per_group.loc[idx, "group"]).to_numpy()] for name, idx in parts.items()}
+    return {
+        name: df.index[groups.isin(per_group.loc[idx, "group"]).to_numpy()] for name, idx in parts.items()
+    }
 
 
 def manifest_path(profile, name: str = "phase1") -> Path:
@@ -278,8 +321,13 @@ def manifest_path(profile, name: str = "phase1") -> Path:
     return paths.artifacts_dir() / profile.name / "splits" / f"{name}.json"
 
 
-def phase1_splits(profile, corpus: pd.DataFrame | None = None, report: Mapping[str, Any] | None = None,
-                  data_dir: str | Path | None = None, path: str | Path | None = None) -> Phase1Splits:
+def phase1_splits(
+    profile,
+    corpus: pd.DataFrame | None = None,
+    report: Mapping[str, Any] | None = None,
+    data_dir: str | Path | None = None,
+    path: str | Path | None = None,
+) -> Phase1Splits:
     """The seeded, grouped phase-1 split: ``val`` (``val_fraction``, the seed's 15%, reported), ``selection``
     (:data:`SELECTION_FRACTION_OF_TRAIN` of the rest, chooses settings) and ``train``; stratified by source x
     label, whole Stormfront posts per split (:func:`phase1_groups`). Saved as a manifest at
@@ -292,9 +340,16 @@ def phase1_splits(profile, corpus: pd.DataFrame | None = None, report: Mapping[s
     fractions = {"train": 1.0 - val - selection, "selection": selection, "val": val}
     keys = phase1_keys(corpus)
     groups = phase1_groups(corpus)
-    meta = {"name": "phase1", "profile": profile.name, "seed": int(profile.seed), "fractions": fractions,
-            "stratify": ["source", "label"], "grouped_by": "stormfront post id; other rows alone",
-            "fingerprint": fingerprint(keys, corpus["label"]), "n": len(corpus)}
+    meta = {
+        "name": "phase1",
+        "profile": profile.name,
+        "seed": int(profile.seed),
+        "fractions": fractions,
+        "stratify": ["source", "label"],
+        "grouped_by": "stormfront post id; other rows alone",
+        "fingerprint": fingerprint(keys, corpus["label"]),
+        "n": len(corpus),
+    }
     path = Path(path) if path is not None else manifest_path(profile)
 
     def make():
@@ -303,11 +358,24 @@ def phase1_splits(profile, corpus: pd.DataFrame | None = None, report: Mapping[s
 
     manifest, reused = load_or_create_manifest(path, make, meta)
     with_groups = corpus.assign(group=groups)
-    frames = {name: frame.reset_index(drop=True)
-              for name, frame in apply_manifest(with_groups, manifest, keys).items()}
+    frames = {
+        name: frame.reset_index(drop=True)
+        for name, frame in apply_manifest(with_groups, manifest, keys).items()
+    }
     return Phase1Splits(frames, manifest, path, reused, dict(report) if report else None)
 
 
-__all__ = ["build_phase1_corpus", "leakage_check", "phase1_splits", "map_phase1_labels", "PHASE1_MAPPINGS",
-           "Phase1Splits", "phase1_keys", "phase1_groups", "grouped_stratified_split", "manifest_path",
-           "near_duplicate_mask", "SELECTION_FRACTION_OF_TRAIN"]
+__all__ = [
+    "PHASE1_MAPPINGS",
+    "SELECTION_FRACTION_OF_TRAIN",
+    "Phase1Splits",
+    "build_phase1_corpus",
+    "grouped_stratified_split",
+    "leakage_check",
+    "manifest_path",
+    "map_phase1_labels",
+    "near_duplicate_mask",
+    "phase1_groups",
+    "phase1_keys",
+    "phase1_splits",
+]

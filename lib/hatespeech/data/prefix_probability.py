@@ -24,14 +24,33 @@ import numpy as np
 import pandas as pd
 
 from .base import LoadedSource
-from .schema import (DataValidationError, FilterLog, check_allowed, check_nonempty_text, check_range, finalize,
-                     read_table, require_columns)
+from .schema import (
+    DataValidationError,
+    FilterLog,
+    check_allowed,
+    check_nonempty_text,
+    check_range,
+    finalize,
+    read_table,
+    require_columns,
+)
 
 NAME = "prefix_probability"
 FOLDER = "prefix_probability"
 SPLITS = ("train", "test")
-COLUMNS = ["sentence_id", "tweet_id", "corpus_class", "k", "n_words", "w_len", "prefix", "label_a", "label_b",
-           "label", "sentence"]
+COLUMNS = [
+    "sentence_id",
+    "tweet_id",
+    "corpus_class",
+    "k",
+    "n_words",
+    "w_len",
+    "prefix",
+    "label_a",
+    "label_b",
+    "label",
+    "sentence",
+]
 LICENCE = "CC BY 4.0 (text: implicit-hate corpus; labels: this project)"
 DESCRIPTION = "Phase-2 prefixes of implicit-hate tweets with P(hateful | prefix), two LLM annotation passes"
 CORPUS_CLASSES = ("not_hate", "implicit_hate", "explicit_hate")
@@ -42,8 +61,12 @@ def read_split(data_dir: Path, split: str) -> tuple[pd.DataFrame, Path]:
     if split not in SPLITS:
         raise ValueError(f"unknown prefix_probability split {split!r}; choose one of {SPLITS} (or 'all')")
     path = Path(data_dir) / FOLDER / f"{split}.csv"
-    df = read_table(path, dtype={"sentence_id": str, "tweet_id": str, "corpus_class": str, "prefix": str,
-                                 "sentence": str}, keep_default_na=False, na_values=[""])
+    df = read_table(
+        path,
+        dtype={"sentence_id": str, "tweet_id": str, "corpus_class": str, "prefix": str, "sentence": str},
+        keep_default_na=False,
+        na_values=[""],
+    )
     require_columns(df, COLUMNS, path)
     for column in ("prefix", "sentence", "sentence_id", "tweet_id"):
         check_nonempty_text(df, column, path)
@@ -56,26 +79,47 @@ def read_split(data_dir: Path, split: str) -> tuple[pd.DataFrame, Path]:
     df["w_len"] = check_range(df, "w_len", 0.0, 1.0, path)
     too_long = df["k"] > df["n_words"]
     if too_long.any():
-        raise DataValidationError("k (words in the prefix) exceeds n_words", file=path, column="k",
-                                  rows=list(df.index[too_long]), values=list(df.loc[too_long, "k"]))
+        raise DataValidationError(
+            "k (words in the prefix) exceeds n_words",
+            file=path,
+            column="k",
+            rows=list(df.index[too_long]),
+            values=list(df.loc[too_long, "k"]),
+        )
     bad = ~np.isclose(df["w_len"], df["k"] / df["n_words"], atol=1e-3)
     if bad.any():
-        raise DataValidationError("w_len differs from k / n_words", file=path, column="w_len",
-                                  rows=list(df.index[bad]), values=list(df.loc[bad, "w_len"]))
+        raise DataValidationError(
+            "w_len differs from k / n_words",
+            file=path,
+            column="w_len",
+            rows=list(df.index[bad]),
+            values=list(df.loc[bad, "w_len"]),
+        )
     words = df["sentence"].str.split()
     bad = words.str.len().to_numpy() != df["n_words"].to_numpy()
     if bad.any():
-        raise DataValidationError("n_words differs from the number of whitespace words in 'sentence'", file=path,
-                                  column="n_words", rows=list(df.index[bad]), values=list(df.loc[bad, "n_words"]))
+        raise DataValidationError(
+            "n_words differs from the number of whitespace words in 'sentence'",
+            file=path,
+            column="n_words",
+            rows=list(df.index[bad]),
+            values=list(df.loc[bad, "n_words"]),
+        )
     expected = [" ".join(w[:k]) for w, k in zip(words, df["k"])]
     bad = df["prefix"].str.split().str.join(" ").to_numpy() != np.asarray(expected, dtype=object)
     if bad.any():
-        raise DataValidationError("prefix is not the first k words of sentence", file=path, column="prefix",
-                                  rows=list(df.index[bad]), values=list(df.loc[bad, "prefix"]))
+        raise DataValidationError(
+            "prefix is not the first k words of sentence",
+            file=path,
+            column="prefix",
+            rows=list(df.index[bad]),
+            values=list(df.loc[bad, "prefix"]),
+        )
     dup = df.duplicated(["sentence_id", "k"], keep=False)
     if dup.any():
-        raise DataValidationError("duplicate (sentence_id, k)", file=path, column="sentence_id",
-                                  rows=list(df.index[dup]))
+        raise DataValidationError(
+            "duplicate (sentence_id, k)", file=path, column="sentence_id", rows=list(df.index[dup])
+        )
     return df[COLUMNS].reset_index(drop=True), path
 
 
@@ -95,12 +139,24 @@ def load(data_dir: Path) -> LoadedSource:
     raw = pd.concat([df.assign(split=split) for split, (df, _) in parts.items()], ignore_index=True)
     overlap = set(parts["train"][0]["sentence_id"]) & set(parts["test"][0]["sentence_id"])
     if overlap:
-        raise DataValidationError(f"sentence ids in both train and test: {sorted(overlap)[:5]}",
-                                  file=parts["test"][1], column="sentence_id")
+        raise DataValidationError(
+            f"sentence ids in both train and test: {sorted(overlap)[:5]}",
+            file=parts["test"][1],
+            column="sentence_id",
+        )
     log = FilterLog()
     df = raw.assign(id=raw["sentence_id"] + ":" + raw["k"].astype(str), text=raw["prefix"])
     labels = ["label", "label_a", "label_b"]
     rest = [c for c in COLUMNS if c not in labels]
     out = finalize(df[["id", "text", *labels, *rest, "split"]], NAME, labels, parts["train"][1], log)
-    return LoadedSource(NAME, out, len(raw), log.as_dict(), [p for _, p in parts.values()], LICENCE, DESCRIPTION,
-                        labels, rows_raw_by_split={s: len(d) for s, (d, _) in parts.items()})
+    return LoadedSource(
+        NAME,
+        out,
+        len(raw),
+        log.as_dict(),
+        [p for _, p in parts.values()],
+        LICENCE,
+        DESCRIPTION,
+        labels,
+        rows_raw_by_split={s: len(d) for s, (d, _) in parts.items()},
+    )

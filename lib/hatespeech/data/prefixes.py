@@ -72,7 +72,9 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _WORD.finditer(text)]
 
 
-def word_ends_from_offsets(text: str, offsets: Sequence[Sequence[int]], truncated: bool | None = None) -> list[int]:
+def word_ends_from_offsets(
+    text: str, offsets: Sequence[Sequence[int]], truncated: bool | None = None
+) -> list[int]:
     """Index of the last token of each whitespace word, from a fast tokenizer's ``offset_mapping`` for ``text``.
 
     A token belongs to the word containing its last character (byte-level BPE offsets may include the leading
@@ -117,8 +119,9 @@ def word_ends_from_offsets(text: str, offsets: Sequence[Sequence[int]], truncate
     return positions
 
 
-def word_end_token_positions(tokenizer, text: str, add_special_tokens: bool = True,
-                             max_length: int | None = None) -> list[int]:
+def word_end_token_positions(
+    tokenizer, text: str, add_special_tokens: bool = True, max_length: int | None = None
+) -> list[int]:
     """For each whitespace word of ``text``, the index (in ``tokenizer(text)["input_ids"]``) of its last token.
 
     Works for any HF *fast* tokenizer (BERT WordPiece, GPT-2 / SmolLM2 byte-level BPE, SentencePiece-based
@@ -126,10 +129,17 @@ def word_end_token_positions(tokenizer, text: str, add_special_tokens: bool = Tr
     encoded; with truncation the list covers only the words that fit. See :func:`word_ends_from_offsets`.
     """
     if not getattr(tokenizer, "is_fast", False):
-        raise TypeError(f"{type(tokenizer).__name__} is not a fast tokenizer: offsets are needed "
-                        "(load it with use_fast=True / hatespeech.models.backbones.load_tokenizer)")
-    encoding = tokenizer(text, add_special_tokens=add_special_tokens, return_offsets_mapping=True,
-                         truncation=max_length is not None, max_length=max_length)
+        raise TypeError(
+            f"{type(tokenizer).__name__} is not a fast tokenizer: offsets are needed "
+            "(load it with use_fast=True / hatespeech.models.backbones.load_tokenizer)"
+        )
+    encoding = tokenizer(
+        text,
+        add_special_tokens=add_special_tokens,
+        return_offsets_mapping=True,
+        truncation=max_length is not None,
+        max_length=max_length,
+    )
     truncated = False
     if max_length is not None and len(encoding["input_ids"]) >= max_length:
         truncated = len(tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"]) > max_length

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import davidson, ethos, hatexplain, implicit_hate, jigsaw, olid, prefix_probability, stormfront, toxigen
+from . import (
+    davidson,
+    ethos,
+    hatexplain,
+    implicit_hate,
+    jigsaw,
+    olid,
+    prefix_probability,
+    stormfront,
+    toxigen,
+)
 from .base import LoadedSource
 from .schema import DataValidationError, validate_schema
 
@@ -44,8 +54,11 @@ def load_source(name: str, data_dir: str | Path | None = None, **kwargs) -> Load
     validate_schema(loaded.df, name)
     accounted = loaded.rows_kept + sum(loaded.filtered.values())
     if accounted != loaded.rows_raw:  # a bug in a loader, not bad data: never lose rows unaccounted
-        raise DataValidationError(f"{loaded.rows_raw} raw rows but {loaded.rows_kept} kept + "
-                                  f"{sum(loaded.filtered.values())} filtered", file=str(loaded.path))
+        raise DataValidationError(
+            f"{loaded.rows_raw} raw rows but {loaded.rows_kept} kept + "
+            f"{sum(loaded.filtered.values())} filtered",
+            file=str(loaded.path),
+        )
     return loaded
 
 

@@ -35,8 +35,15 @@ BASE_COLUMNS = ("id", "source", "text")
 class DataValidationError(ValueError):
     """Bad input data. The message names the file, the column and the offending row(s) / value(s)."""
 
-    def __init__(self, message: str, *, file: str | Path | None = None, column: str | None = None,
-                 rows: Iterable[Any] | None = None, values: Iterable[Any] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        column: str | None = None,
+        rows: Iterable[Any] | None = None,
+        values: Iterable[Any] | None = None,
+    ):
         self.file = str(file) if file is not None else None
         self.column = column
         self.rows = list(rows) if rows is not None else []
@@ -92,22 +99,28 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
     if not path.exists():
         raise DataValidationError(
             "file not found (set HATESPEECH_DATA_DIR or pass data_dir=... to the folder holding the corpora; "
-            "see SOURCES.md)", file=path)
+            "see SOURCES.md)",
+            file=path,
+        )
     if not path.is_file():
         raise DataValidationError("not a regular file", file=path)
     raw = path.read_bytes()
     nul = raw.find(b"\x00")
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1
-        raise DataValidationError(f"unreadable: binary content (NUL byte at byte {nul}, line {line}); "
-                                  "expected a text file", file=path)
+        raise DataValidationError(
+            f"unreadable: binary content (NUL byte at byte {nul}, line {line}); expected a text file",
+            file=path,
+        )
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        bad = raw[exc.start:exc.end]
-        raise DataValidationError(f"unreadable encoding: byte {bad!r} at byte {exc.start} (line {line}) is not "
-                                  f"valid {encoding}", file=path) from exc
+        bad = raw[exc.start : exc.end]
+        raise DataValidationError(
+            f"unreadable encoding: byte {bad!r} at byte {exc.start} (line {line}) is not valid {encoding}",
+            file=path,
+        ) from exc
 
 
 # Files above this size are parsed by pandas straight from disk instead of being decoded in memory first
@@ -115,18 +128,21 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
 STREAM_ABOVE_BYTES = 64 * 1024 * 1024
 
 
-def read_table(path: str | Path, *, sep: str = ",", quoting: int = csv.QUOTE_MINIMAL,
-               encoding: str = "utf-8", **kwargs) -> pd.DataFrame:
+def read_table(
+    path: str | Path, *, sep: str = ",", quoting: int = csv.QUOTE_MINIMAL, encoding: str = "utf-8", **kwargs
+) -> pd.DataFrame:
     """``pd.read_csv`` on a strictly decoded file; parser and decoding errors are re-raised naming the file."""
     path = Path(path)
     kind = "TSV" if sep == "\t" else "CSV"
     if path.is_file() and path.stat().st_size > STREAM_ABOVE_BYTES:
         try:
-            return pd.read_csv(path, sep=sep, quoting=quoting, encoding=encoding, encoding_errors="strict",
-                               **kwargs)
+            return pd.read_csv(
+                path, sep=sep, quoting=quoting, encoding=encoding, encoding_errors="strict", **kwargs
+            )
         except UnicodeDecodeError as exc:
-            raise DataValidationError(f"unreadable encoding: not valid {encoding} ({exc.reason})",
-                                      file=path) from exc
+            raise DataValidationError(
+                f"unreadable encoding: not valid {encoding} ({exc.reason})", file=path
+            ) from exc
         except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
             raise DataValidationError(f"cannot parse as {kind} ({exc})", file=path) from exc
     text = read_text(path, encoding=encoding)
@@ -145,7 +161,9 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str | Path) 
     if missing:
         raise DataValidationError(
             f"missing required column(s) {missing}; found {list(map(str, df.columns))}",
-            file=file, column=missing[0])
+            file=file,
+            column=missing[0],
+        )
 
 
 def show_values(values: Iterable[Any], limit: int = 5) -> str:
@@ -163,12 +181,14 @@ def check_nonempty_text(df: pd.DataFrame, column: str, file: str | Path) -> None
     values = df[column]
     empty = values.isna() | values.astype(str).str.strip().eq("")
     if empty.any():
-        raise DataValidationError(f"empty text in {int(empty.sum())} row(s)", file=file, column=column,
-                                  rows=_row_labels(df, empty))
+        raise DataValidationError(
+            f"empty text in {int(empty.sum())} row(s)", file=file, column=column, rows=_row_labels(df, empty)
+        )
 
 
-def check_allowed(df: pd.DataFrame, column: str, allowed: Iterable[Any], file: str | Path,
-                  allow_missing: bool = False) -> None:
+def check_allowed(
+    df: pd.DataFrame, column: str, allowed: Iterable[Any], file: str | Path, allow_missing: bool = False
+) -> None:
     """Raise naming the rows and values of ``column`` outside ``allowed``."""
     allowed = set(allowed)
     values = df[column]
@@ -179,11 +199,16 @@ def check_allowed(df: pd.DataFrame, column: str, allowed: Iterable[Any], file: s
     if bad.any():
         raise DataValidationError(
             f"label value(s) {show_values(values[bad])} not in the allowed set {sorted(map(repr, allowed))}",
-            file=file, column=column, rows=_row_labels(df, bad), values=list(values[bad]))
+            file=file,
+            column=column,
+            rows=_row_labels(df, bad),
+            values=list(values[bad]),
+        )
 
 
-def check_range(df: pd.DataFrame, column: str, low: float, high: float, file: str | Path,
-                allow_missing: bool = False) -> pd.Series:
+def check_range(
+    df: pd.DataFrame, column: str, low: float, high: float, file: str | Path, allow_missing: bool = False
+) -> pd.Series:
     """Coerce ``column`` to float and raise naming the rows/values that are non-numeric or outside [low, high]."""
     raw = df[column]
     values = pd.to_numeric(raw, errors="coerce")
@@ -191,26 +216,39 @@ def check_range(df: pd.DataFrame, column: str, low: float, high: float, file: st
     if non_numeric.any():
         raise DataValidationError(
             f"non-numeric label value(s) {show_values(raw[non_numeric])}",
-            file=file, column=column, rows=_row_labels(df, non_numeric), values=list(raw[non_numeric]))
+            file=file,
+            column=column,
+            rows=_row_labels(df, non_numeric),
+            values=list(raw[non_numeric]),
+        )
     bad = (values < low) | (values > high)
     if not allow_missing:
         bad |= values.isna()
     if bad.any():
         raise DataValidationError(
             f"label value(s) {show_values(values[bad])} outside the range [{low}, {high}]",
-            file=file, column=column, rows=_row_labels(df, bad), values=list(values[bad]))
+            file=file,
+            column=column,
+            rows=_row_labels(df, bad),
+            values=list(values[bad]),
+        )
     return values.astype(float)
 
 
 def check_unique(df: pd.DataFrame, column: str, file: str | Path) -> None:
     dup = df[column].duplicated(keep=False)
     if dup.any():
-        raise DataValidationError(f"duplicate id value(s) {sorted(map(str, df.loc[dup, column]))[:5]}",
-                                  file=file, column=column, rows=_row_labels(df, dup))
+        raise DataValidationError(
+            f"duplicate id value(s) {sorted(map(str, df.loc[dup, column]))[:5]}",
+            file=file,
+            column=column,
+            rows=_row_labels(df, dup),
+        )
 
 
-def finalize(df: pd.DataFrame, source: str, label_columns: Iterable[str], file: str | Path,
-             log: FilterLog) -> pd.DataFrame:
+def finalize(
+    df: pd.DataFrame, source: str, label_columns: Iterable[str], file: str | Path, log: FilterLog
+) -> pd.DataFrame:
     """Put the frame in schema order, drop texts that our cleaning emptied (counted as ``empty_after_cleaning``),
     check id uniqueness and reset the index."""
     df = df.copy()

@@ -58,8 +58,12 @@ def seeded_numpy_global(seed: int):
 
 
 # ------------------------------------------------------------------------------------------- single label
-def stratified_split(df: pd.DataFrame, strata: str | Sequence[str] | None,
-                     fractions: Mapping[str, float] | Sequence[float], seed: int) -> dict[str, pd.Index]:
+def stratified_split(
+    df: pd.DataFrame,
+    strata: str | Sequence[str] | None,
+    fractions: Mapping[str, float] | Sequence[float],
+    seed: int,
+) -> dict[str, pd.Index]:
     """Split ``df`` into parts of the given fractions, stratified by the joint values of the ``strata`` columns.
 
     Returns ``{split_name: df.index labels}``. A stratum with fewer members than parts is pooled into one
@@ -87,7 +91,9 @@ def stratified_split(df: pd.DataFrame, strata: str | Sequence[str] | None,
             lab = lab.where(lab != "__rare__", counts.index[0])
         stratify = lab if lab.nunique() > 1 else None
         try:
-            taken, rest = train_test_split(remaining, train_size=share, random_state=seed + i, stratify=stratify)
+            taken, rest = train_test_split(
+                remaining, train_size=share, random_state=seed + i, stratify=stratify
+            )
         except ValueError:  # too few rows for a stratified cut of this size: fall back to a seeded random cut
             taken, rest = train_test_split(remaining, train_size=share, random_state=seed + i)
         out[name] = pd.Index(taken)
@@ -118,8 +124,9 @@ def save_manifest(path: str | Path, manifest: dict[str, Any]) -> Path:
     return path
 
 
-def load_or_create_manifest(path: str | Path, make_splits: Callable[[], Mapping[str, Iterable[Any]]],
-                            meta: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+def load_or_create_manifest(
+    path: str | Path, make_splits: Callable[[], Mapping[str, Iterable[Any]]], meta: Mapping[str, Any]
+) -> tuple[dict[str, Any], bool]:
     """Return ``(manifest, reused)``.
 
     ``meta`` identifies the inputs (e.g. ``{"name": "phase1", "seed": 42, "fractions": {...},
@@ -138,13 +145,19 @@ def load_or_create_manifest(path: str | Path, make_splits: Callable[[], Mapping[
             return old, True
         logger.warning("split manifest %s does not match the current inputs; rebuilding it", path)
     splits = {name: [str(k) for k in keys] for name, keys in make_splits().items()}
-    manifest = {**meta, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                "sizes": {name: len(keys) for name, keys in splits.items()}, "splits": splits}
+    manifest = {
+        **meta,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "sizes": {name: len(keys) for name, keys in splits.items()},
+        "splits": splits,
+    }
     save_manifest(path, manifest)
     return manifest, False
 
 
-def apply_manifest(df: pd.DataFrame, manifest: Mapping[str, Any], key: str | pd.Series) -> dict[str, pd.DataFrame]:
+def apply_manifest(
+    df: pd.DataFrame, manifest: Mapping[str, Any], key: str | pd.Series
+) -> dict[str, pd.DataFrame]:
     """``{split: rows of df}`` following the manifest; ``key`` is a column name or a Series of keys.
 
     Raises ``KeyError`` if the manifest names a key that ``df`` lacks (the data changed: rebuild the manifest).
@@ -155,7 +168,9 @@ def apply_manifest(df: pd.DataFrame, manifest: Mapping[str, Any], key: str | pd.
     for name, split_keys in manifest["splits"].items():
         missing = [k for k in split_keys if k not in position.index]
         if missing:
-            raise KeyError(f"manifest split {name!r} names {len(missing)} key(s) not in the data, e.g. "
-                           f"{missing[:3]}: the inputs changed; delete the manifest to rebuild it")
+            raise KeyError(
+                f"manifest split {name!r} names {len(missing)} key(s) not in the data, e.g. "
+                f"{missing[:3]}: the inputs changed; delete the manifest to rebuild it"
+            )
         out[name] = df.iloc[position.loc[split_keys].to_numpy()]
     return out

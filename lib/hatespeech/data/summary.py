@@ -13,9 +13,17 @@ from .text import n_words
 
 #: The label column shown per source in the corpus table and the label-distribution figure.
 DISPLAY_LABEL = {
-    "stormfront": "label", "implicit_hate": "class", "implicit_hate_stg2": "implicit_class",
-    "implicit_hate_stg3": None, "davidson": "class", "olid": "subtask_a", "toxigen": "target_group",
-    "ethos_binary": "hate", "ethos_multilabel": None, "hatexplain": "label", "prefix_probability": None,
+    "stormfront": "label",
+    "implicit_hate": "class",
+    "implicit_hate_stg2": "implicit_class",
+    "implicit_hate_stg3": None,
+    "davidson": "class",
+    "olid": "subtask_a",
+    "toxigen": "target_group",
+    "ethos_binary": "hate",
+    "ethos_multilabel": None,
+    "hatexplain": "label",
+    "prefix_probability": None,
     "jigsaw": None,
 }
 _DAVIDSON = {0: "0 hate_speech", 1: "1 offensive", 2: "2 neither"}
@@ -38,19 +46,24 @@ def corpus_table(sources: Mapping[str, LoadedSource]) -> pd.DataFrame:
     rows = []
     for name, loaded in sources.items():
         labels = _display_labels(name, loaded)
-        rows.append({
-            "source": name,
-            "rows_raw": loaded.rows_raw,
-            "rows_kept": loaded.rows_kept,
-            "filtered": ", ".join(f"{k}: {v}" for k, v in loaded.filtered.items()) or "-",
-            "repaired": ", ".join(f"{k}: {v}" for k, v in loaded.repaired.items()) or "-",
-            "splits": ", ".join(f"{k} {v}" for k, v in loaded.rows_raw_by_split.items()) or "-",
-            "labels": ", ".join(loaded.label_columns),
-            "label_counts": ("; ".join(f"{k} {v}" for k, v in labels.value_counts().items())
-                             if labels is not None else "-"),
-            "licence": loaded.licence,
-            "description": loaded.description,
-        })
+        rows.append(
+            {
+                "source": name,
+                "rows_raw": loaded.rows_raw,
+                "rows_kept": loaded.rows_kept,
+                "filtered": ", ".join(f"{k}: {v}" for k, v in loaded.filtered.items()) or "-",
+                "repaired": ", ".join(f"{k}: {v}" for k, v in loaded.repaired.items()) or "-",
+                "splits": ", ".join(f"{k} {v}" for k, v in loaded.rows_raw_by_split.items()) or "-",
+                "labels": ", ".join(loaded.label_columns),
+                "label_counts": (
+                    "; ".join(f"{k} {v}" for k, v in labels.value_counts().items())
+                    if labels is not None
+                    else "-"
+                ),
+                "licence": loaded.licence,
+                "description": loaded.description,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -70,8 +83,11 @@ def label_distribution(sources: Mapping[str, LoadedSource]) -> pd.DataFrame:
         counts.insert(0, "source", name)
         counts["share"] = counts["count"] / len(loaded.df)
         parts.append(counts)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["source", "label", "count",
-                                                                                   "share"])
+    return (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["source", "label", "count", "share"])
+    )
 
 
 def text_lengths(sources: Mapping[str, LoadedSource]) -> pd.DataFrame:
@@ -92,12 +108,16 @@ def prefix_summary(prefix_df: pd.DataFrame) -> dict[str, Any]:
     for split, part in prefix_df.groupby("split", sort=False):
         sentences = part.drop_duplicates("sentence_id")
         out[str(split)] = {
-            "sentences": int(len(sentences)),
-            "prefixes": int(len(part)),
-            "sentences_per_class": {str(k): int(v) for k, v in sentences["corpus_class"].value_counts().items()},
-            "words_per_sentence": {"min": int(sentences["n_words"].min()),
-                                   "median": float(sentences["n_words"].median()),
-                                   "max": int(sentences["n_words"].max())},
+            "sentences": len(sentences),
+            "prefixes": len(part),
+            "sentences_per_class": {
+                str(k): int(v) for k, v in sentences["corpus_class"].value_counts().items()
+            },
+            "words_per_sentence": {
+                "min": int(sentences["n_words"].min()),
+                "median": float(sentences["n_words"].median()),
+                "max": int(sentences["n_words"].max()),
+            },
             "mean_label": float(part["label"].mean()),
             "share_label_zero": float((part["label"] == 0).mean()),
             "mse_between_passes": float(((part["label_a"] - part["label_b"]) ** 2).mean()),
@@ -109,12 +129,18 @@ def split_table(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Rows per split x source x label (phase-1 splits)."""
     parts = [frame.assign(split=name) for name, frame in frames.items()]
     df = pd.concat(parts, ignore_index=True)
-    table = df.pivot_table(index=["source", "label"], columns="split", values="id", aggfunc="count", fill_value=0)
+    table = df.pivot_table(
+        index=["source", "label"], columns="split", values="id", aggfunc="count", fill_value=0
+    )
     return table[list(frames)].reset_index()
 
 
-def data_metrics(sources: Mapping[str, LoadedSource], phase1_report: Mapping[str, Any] | None = None,
-                 phase1_splits=None, prefix_df: pd.DataFrame | None = None) -> dict[str, Any]:
+def data_metrics(
+    sources: Mapping[str, LoadedSource],
+    phase1_report: Mapping[str, Any] | None = None,
+    phase1_splits=None,
+    prefix_df: pd.DataFrame | None = None,
+) -> dict[str, Any]:
     """The payload of ``reports/metrics/data.json``:
     ``{"sources": {name: {"rows_raw", "rows_kept", "filtered", ...}}, "splits": {"phase1": {...}},
     "phase1": report, "prefix_probability": prefix_summary}``."""
@@ -125,16 +151,20 @@ def data_metrics(sources: Mapping[str, LoadedSource], phase1_report: Mapping[str
         payload["phase1"] = dict(phase1_report)
     if phase1_splits is not None:
         table = split_table(phase1_splits.frames)
-        payload["splits"] = {"phase1": {
-            "sizes": phase1_splits.sizes(),
-            "fractions": phase1_splits.manifest.get("fractions"),
-            "seed": phase1_splits.manifest.get("seed"),
-            "stratify": phase1_splits.manifest.get("stratify"),
-            "manifest": paths.shown(phase1_splits.path),
-            "manifest_reused": bool(phase1_splits.reused),
-            "by_source_label": {f"{r.source}|{r.label}": {s: int(getattr(r, s)) for s in phase1_splits.frames}
-                                for r in table.itertuples(index=False)},
-        }}
+        payload["splits"] = {
+            "phase1": {
+                "sizes": phase1_splits.sizes(),
+                "fractions": phase1_splits.manifest.get("fractions"),
+                "seed": phase1_splits.manifest.get("seed"),
+                "stratify": phase1_splits.manifest.get("stratify"),
+                "manifest": paths.shown(phase1_splits.path),
+                "manifest_reused": bool(phase1_splits.reused),
+                "by_source_label": {
+                    f"{r.source}|{r.label}": {s: int(getattr(r, s)) for s in phase1_splits.frames}
+                    for r in table.itertuples(index=False)
+                },
+            }
+        }
     if prefix_df is not None:
         payload["prefix_probability"] = prefix_summary(prefix_df)
     return payload

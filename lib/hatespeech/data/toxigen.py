@@ -32,15 +32,36 @@ import unicodedata
 from pathlib import Path
 
 from .base import LoadedSource
-from .schema import FilterLog, check_allowed, check_nonempty_text, check_range, finalize, read_table, require_columns
+from .schema import (
+    FilterLog,
+    check_allowed,
+    check_nonempty_text,
+    check_range,
+    finalize,
+    read_table,
+    require_columns,
+)
 from .text import collapse_whitespace
 
 NAME = "toxigen"
 FILE = "toxigen_annotated/toxigen.csv"
 LICENCE = "MIT + CDLA-Permissive-2.0 (LICENSE_TOXIGEN.txt)"
 DESCRIPTION = "ToxiGen human-annotated statements (GPT-3 generated, human rated 1-5), 13 target groups"
-TARGET_GROUPS = ("women", "lgbtq", "mental_dis", "black", "chinese", "asian", "native_american", "middle_east",
-                 "muslim", "physical_dis", "mexican", "jewish", "latino")
+TARGET_GROUPS = (
+    "women",
+    "lgbtq",
+    "mental_dis",
+    "black",
+    "chinese",
+    "asian",
+    "native_american",
+    "middle_east",
+    "muslim",
+    "physical_dis",
+    "mexican",
+    "jewish",
+    "latino",
+)
 RATINGS = ("toxicity_human", "toxicity_ai", "intent")
 _LITERAL = re.compile(r"""^b(['"])(.*)\1$""", re.DOTALL)
 
@@ -83,7 +104,7 @@ def unwrap_bytes_literal(text: str) -> tuple[str, str | None]:
     try:
         value = ast.literal_eval(stripped)
         if not isinstance(value, bytes):
-            raise ValueError("not a bytes literal")
+            raise ValueError("not a bytes literal")  # noqa: TRY004 -- caught just below with the parse errors
     except (ValueError, SyntaxError):
         note = "bytes_literal_unparsable"
         inner = match.group(2)
@@ -116,10 +137,15 @@ def load(data_dir: Path) -> LoadedSource:
         if note:
             repaired.add(note)
     log = FilterLog()
-    df = raw.assign(id=[str(i) for i in range(len(raw))], text=[t for t, _ in unwrapped], **ratings,
-                    prompt_hate=(raw["label"] == "hate").astype(float))
+    df = raw.assign(
+        id=[str(i) for i in range(len(raw))],
+        text=[t for t, _ in unwrapped],
+        **ratings,
+        prompt_hate=(raw["label"] == "hate").astype(float),
+    )
     labels = ["target_group", "toxicity_human", "toxicity_ai", "intent", "label", "prompt_hate"]
     other = [c for c in raw.columns if c not in ("text", *labels)]
     out = finalize(df[["id", "text", *labels, *other]], NAME, labels, path, log)
-    return LoadedSource(NAME, out, len(raw), log.as_dict(), path, LICENCE, DESCRIPTION, labels,
-                        repaired=repaired.as_dict())
+    return LoadedSource(
+        NAME, out, len(raw), log.as_dict(), path, LICENCE, DESCRIPTION, labels, repaired=repaired.as_dict()
+    )

@@ -22,6 +22,7 @@ rows out of that subgroup's three AUCs instead.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -97,8 +98,10 @@ def bias_report(
         if identity_names is None:
             raise ValueError("identity_names is required when identities is an array")
     if not (len(toxicity) == len(score) == len(identity_values)):
-        raise ValueError(f"toxicity ({len(toxicity)}), score ({len(score)}) and identities "
-                         f"({len(identity_values)}) must have the same number of rows")
+        raise ValueError(
+            f"toxicity ({len(toxicity)}), score ({len(score)}) and identities "
+            f"({len(identity_values)}) must have the same number of rows"
+        )
     if np.isnan(toxicity).any() or np.isnan(score).any():
         raise ValueError("toxicity labels and scores must not hold NaN: pass only rows with a toxicity label")
     is_toxic = toxicity >= threshold
@@ -116,27 +119,40 @@ def bias_report(
         if undefined:
             n_toxic = int((member[keep] & is_toxic[keep]).sum())
             n_back_toxic = int((~member[keep] & is_toxic[keep]).sum())
-            skipped[name] = (f"{', '.join(undefined)} undefined (a single class): members {n_toxic} toxic of "
-                             f"{size}, background {n_back_toxic} toxic of {int((~member[keep]).sum())}")
+            skipped[name] = (
+                f"{', '.join(undefined)} undefined (a single class): members {n_toxic} toxic of "
+                f"{size}, background {n_back_toxic} toxic of {int((~member[keep]).sum())}"
+            )
             continue
-        rows.append({"subgroup": name, "subgroup_size": size,
-                     "subgroup_toxic": int((member[keep] & is_toxic[keep]).sum()), **aucs})
-    per_subgroup = pd.DataFrame(rows, columns=["subgroup", "subgroup_size", "subgroup_toxic", "subgroup_auc",
-                                               "bpsn_auc", "bnsp_auc"]).set_index("subgroup")
+        rows.append(
+            {
+                "subgroup": name,
+                "subgroup_size": size,
+                "subgroup_toxic": int((member[keep] & is_toxic[keep]).sum()),
+                **aucs,
+            }
+        )
+    per_subgroup = pd.DataFrame(
+        rows, columns=["subgroup", "subgroup_size", "subgroup_toxic", "subgroup_auc", "bpsn_auc", "bnsp_auc"]
+    ).set_index("subgroup")
     overall = _auc(is_toxic, score)
-    means = {key: power_mean(per_subgroup[key].to_numpy()) for key in ("subgroup_auc", "bpsn_auc", "bnsp_auc")}
+    means = {
+        key: power_mean(per_subgroup[key].to_numpy()) for key in ("subgroup_auc", "bpsn_auc", "bnsp_auc")
+    }
     if per_subgroup.empty or np.isnan(overall):
         final = float("nan")
     else:
-        final = OVERALL_MODEL_WEIGHT * overall + (1 - OVERALL_MODEL_WEIGHT) * float(np.mean(list(means.values())))
+        final = OVERALL_MODEL_WEIGHT * overall + (1 - OVERALL_MODEL_WEIGHT) * float(
+            np.mean(list(means.values()))
+        )
     return {
         "final": final,
         "overall_auc": overall,
         "power_means": means,
         "per_subgroup": per_subgroup,
         "skipped": skipped,
-        "n_rows": int(len(score)),
-        "n_subgroups_scored": int(len(per_subgroup)),
+        "n_rows": len(score),
+        "n_subgroups_scored": len(per_subgroup),
         "power": POWER,
         "min_subgroup_size": min_subgroup_size,
     }
@@ -149,25 +165,33 @@ def bias_json(report: dict, comparable: bool, data: str) -> dict:
         return None if value is None or (isinstance(value, float) and np.isnan(value)) else float(value)
 
     final = report["final"]
-    note = ("Jigsaw Unintended Bias data: comparable in kind to the published numbers (test sets may differ)."
-            if comparable else
-            f"Computed on {data}, NOT on the Jigsaw Unintended Bias test set: it is not comparable with "
-            f"Detoxify's {DETOXIFY_UNBIASED_FINAL_X100} or the competition's {COMPETITION_BEST_FINAL_X100}; "
-            "those are shown for scale only.")
+    note = (
+        "Jigsaw Unintended Bias data: comparable in kind to the published numbers (test sets may differ)."
+        if comparable
+        else f"Computed on {data}, NOT on the Jigsaw Unintended Bias test set: it is not comparable with "
+        f"Detoxify's {DETOXIFY_UNBIASED_FINAL_X100} or the competition's {COMPETITION_BEST_FINAL_X100}; "
+        "those are shown for scale only."
+    )
     return {
         "final": clean(final),
-        "final_x100": clean(final * 100 if final == final else final),
+        "final_x100": clean(final * 100 if not math.isnan(final) else final),
         "overall_auc": clean(report["overall_auc"]),
         "power_means": {k: clean(v) for k, v in report["power_means"].items()},
-        "per_subgroup": {str(name): {k: (int(v) if k.startswith("subgroup_size") or k == "subgroup_toxic"
-                                         else clean(v)) for k, v in row.items()}
-                         for name, row in report["per_subgroup"].iterrows()},
+        "per_subgroup": {
+            str(name): {
+                k: (int(v) if k.startswith("subgroup_size") or k == "subgroup_toxic" else clean(v))
+                for k, v in row.items()
+            }
+            for name, row in report["per_subgroup"].iterrows()
+        },
         "skipped_subgroups": report["skipped"],
         "n_rows": report["n_rows"],
         "power": report["power"],
         "min_subgroup_size": report["min_subgroup_size"],
-        "reference": {"detoxify_unbiased_final_x100": DETOXIFY_UNBIASED_FINAL_X100,
-                      "competition_best_final_x100": COMPETITION_BEST_FINAL_X100},
+        "reference": {
+            "detoxify_unbiased_final_x100": DETOXIFY_UNBIASED_FINAL_X100,
+            "competition_best_final_x100": COMPETITION_BEST_FINAL_X100,
+        },
         "comparable_with_reference": bool(comparable),
         "data": data,
         "note": note,

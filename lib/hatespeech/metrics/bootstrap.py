@@ -204,8 +204,9 @@ def _check_level(level: float) -> None:
         raise ValueError(f"level must be strictly between 0 and 1, got {level}")
 
 
-def _interval(estimate: float, values: np.ndarray, level: float, n_units: int, n_resamples: int,
-              unit: str) -> Interval:
+def _interval(
+    estimate: float, values: np.ndarray, level: float, n_units: int, n_resamples: int, unit: str
+) -> Interval:
     """Percentile interval; resamples where the metric is undefined (NaN) are left out."""
     values = np.asarray(values, dtype=np.float64)
     if np.isnan(values).all():
@@ -214,12 +215,25 @@ def _interval(estimate: float, values: np.ndarray, level: float, n_units: int, n
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             low, high = np.nanpercentile(values, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
-    return Interval(estimate=float(estimate), low=float(low), high=float(high), level=float(level),
-                    n_units=n_units, n_resamples=n_resamples, unit=unit)
+    return Interval(
+        estimate=float(estimate),
+        low=float(low),
+        high=float(high),
+        level=float(level),
+        n_units=n_units,
+        n_resamples=n_resamples,
+        unit=unit,
+    )
 
 
-def _replicates(metric: Callable, y_true: np.ndarray, preds: list[np.ndarray], units: list[np.ndarray],
-                n_resamples: int, seed: int) -> np.ndarray:
+def _replicates(
+    metric: Callable,
+    y_true: np.ndarray,
+    preds: list[np.ndarray],
+    units: list[np.ndarray],
+    n_resamples: int,
+    seed: int,
+) -> np.ndarray:
     """Metric of every system on every resample, shape (n_resamples, n_systems): one pass, shared indices."""
     values = np.empty((n_resamples, len(preds)), dtype=np.float64)
     for r, idx in enumerate(resample_rows(units, n_resamples, seed)):
@@ -229,8 +243,15 @@ def _replicates(metric: Callable, y_true: np.ndarray, preds: list[np.ndarray], u
     return values
 
 
-def bootstrap_interval(metric: Callable[..., float], *arrays, groups=None, n_resamples: int = 1000,
-                       seed: int = 0, level: float = 0.95, unit: str = "sentence") -> Interval:
+def bootstrap_interval(
+    metric: Callable[..., float],
+    *arrays,
+    groups=None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    unit: str = "sentence",
+) -> Interval:
     """Percentile bootstrap interval of ``metric(*arrays)``, resampling units (``groups``) or single rows.
 
     ``metric`` gets the arrays indexed by the same resampled rows, e.g. ``metric(y_true[idx], y_pred[idx])``.
@@ -245,9 +266,16 @@ def bootstrap_interval(metric: Callable[..., float], *arrays, groups=None, n_res
     return _interval(estimate, values, level, len(units), n_resamples, unit)
 
 
-def multi_bootstrap(metric: Callable[[np.ndarray, np.ndarray], float], y_true, preds: dict[str, np.ndarray],
-                    groups=None, n_resamples: int = 1000, seed: int = 0, level: float = 0.95,
-                    unit: str = "sentence") -> dict[str, Interval]:
+def multi_bootstrap(
+    metric: Callable[[np.ndarray, np.ndarray], float],
+    y_true,
+    preds: dict[str, np.ndarray],
+    groups=None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    unit: str = "sentence",
+) -> dict[str, Interval]:
     """One interval per system, all on the same resamples (same seed = same resamples as
     :func:`paired_bootstrap`), so intervals and later paired differences come from one consistent draw."""
     if n_resamples < 1:
@@ -265,9 +293,20 @@ def multi_bootstrap(metric: Callable[[np.ndarray, np.ndarray], float], y_true, p
     }
 
 
-def paired_bootstrap(metric: Callable[[np.ndarray, np.ndarray], float], y_true, pred_a, pred_b, groups=None,
-                     n_resamples: int = 1000, seed: int = 0, level: float = 0.95, unit: str = "sentence",
-                     higher_is_better: bool = True, name_a: str = "A", name_b: str = "B") -> PairedDifference:
+def paired_bootstrap(
+    metric: Callable[[np.ndarray, np.ndarray], float],
+    y_true,
+    pred_a,
+    pred_b,
+    groups=None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    unit: str = "sentence",
+    higher_is_better: bool = True,
+    name_a: str = "A",
+    name_b: str = "B",
+) -> PairedDifference:
     """Compare two systems on the SAME resampled rows: A, B and ``metric(A) - metric(B)`` per resample.
 
     ``higher_is_better`` says which sign of the difference favours A (False for losses such as MSE).

@@ -26,7 +26,9 @@ from sklearn.metrics import (
 SEED_THRESHOLD_GRID = np.round(np.arange(0.10, 0.88 + 1e-9, 0.02), 2)
 
 
-def _check_shapes(y_true: np.ndarray, y_prob: np.ndarray, names: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray]:
+def _check_shapes(
+    y_true: np.ndarray, y_prob: np.ndarray, names: Sequence[str] | None
+) -> tuple[np.ndarray, np.ndarray]:
     y_true = np.asarray(y_true, dtype=np.float64)
     y_prob = np.asarray(y_prob, dtype=np.float64)
     if y_true.ndim == 1:
@@ -70,8 +72,12 @@ def tune_thresholds(
             continue
         if grid is None:
             precision, recall, cut = precision_recall_curve(truth, score)
-            f1 = np.divide(2 * precision * recall, precision + recall,
-                           out=np.zeros_like(precision), where=(precision + recall) > 0)
+            f1 = np.divide(
+                2 * precision * recall,
+                precision + recall,
+                out=np.zeros_like(precision),
+                where=(precision + recall) > 0,
+            )
             thresholds[j] = float(cut[int(np.argmax(f1[:-1]))])  # the last PR point has no threshold
         else:
             f1 = [f1_score(truth, (score >= t).astype(int), zero_division=0) for t in grid]
@@ -97,15 +103,25 @@ def per_label_metrics(
         keep = annotated(y_true[:, j])
         truth, score = y_true[keep, j].astype(int), y_prob[keep, j]
         n_pos = int(truth.sum())
-        row = {"label": name, "threshold": float(thresholds[j]), "n_annotated": int(keep.sum()),
-               "n_positive": n_pos, "precision": np.nan, "recall": np.nan, "f1": np.nan,
-               "auc": np.nan, "ap": np.nan}
+        row = {
+            "label": name,
+            "threshold": float(thresholds[j]),
+            "n_annotated": int(keep.sum()),
+            "n_positive": n_pos,
+            "precision": np.nan,
+            "recall": np.nan,
+            "f1": np.nan,
+            "auc": np.nan,
+            "ap": np.nan,
+        }
         if n_pos > 0:
             pred = (score >= thresholds[j]).astype(int)
             p, r, f, _ = precision_recall_fscore_support(truth, pred, average="binary", zero_division=0)
             row.update(precision=float(p), recall=float(r), f1=float(f))
         if 0 < n_pos < len(truth):
-            row.update(auc=float(roc_auc_score(truth, score)), ap=float(average_precision_score(truth, score)))
+            row.update(
+                auc=float(roc_auc_score(truth, score)), ap=float(average_precision_score(truth, score))
+            )
         rows.append(row)
     return pd.DataFrame(rows).set_index("label")
 
@@ -141,9 +157,17 @@ def confusion_summary(
         truth = y_true[keep, j].astype(int)
         pred = (y_prob[keep, j] >= thresholds[j]).astype(int)
         tn, fp, fn, tp = confusion_matrix(truth, pred, labels=[0, 1]).ravel()
-        rows.append({"label": names[j], "train_positives": None if train_positives is None else int(rarity[j]),
-                     "threshold": float(thresholds[j]), "tn": int(tn), "fp": int(fp), "fn": int(fn),
-                     "tp": int(tp)})
+        rows.append(
+            {
+                "label": names[j],
+                "train_positives": None if train_positives is None else int(rarity[j]),
+                "threshold": float(thresholds[j]),
+                "tn": int(tn),
+                "fp": int(fp),
+                "fn": int(fn),
+                "tp": int(tp),
+            }
+        )
     return pd.DataFrame(rows).set_index("label")
 
 
@@ -195,8 +219,13 @@ def head_json(report: dict) -> dict:
 
     def per_label(table: pd.DataFrame) -> dict:
         keys = ("precision", "recall", "f1", "auc", "ap", "threshold", "n_positive", "n_annotated")
-        return {str(name): {k: clean(float(row[k]) if k not in ("n_positive", "n_annotated") else int(row[k]))
-                            for k in keys} for name, row in table.iterrows()}
+        return {
+            str(name): {
+                k: clean(float(row[k]) if k not in ("n_positive", "n_annotated") else int(row[k]))
+                for k in keys
+            }
+            for name, row in table.iterrows()
+        }
 
     return {
         "macro_f1": clean(report["macro_f1"]),

@@ -49,7 +49,7 @@ def regression_metrics(y_true, y_pred) -> dict[str, float | int | None]:
         "mse": float(mean_squared_error(y_true, y_pred)),
         "mae": float(mean_absolute_error(y_true, y_pred)),
         "pearson": pearson(y_true, y_pred),
-        "n": int(len(y_true)),
+        "n": len(y_true),
     }
 
 

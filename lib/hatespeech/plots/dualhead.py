@@ -3,6 +3,7 @@ one function per figure, each returning the Figure after saving it with :func:`h
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -20,8 +21,14 @@ def _save(fig, name: str, caption: str | None):
     save_figure(fig, name, caption)
 
 
-def pr_curves(y_true: np.ndarray, y_prob: np.ndarray, names: Sequence[str], head: str, caption: str | None = None,
-              name: str | None = None):
+def pr_curves(
+    y_true: np.ndarray,
+    y_prob: np.ndarray,
+    names: Sequence[str],
+    head: str,
+    caption: str | None = None,
+    name: str | None = None,
+):
     """Precision-recall curve per label of one head (test split, masked entries left out), AP in the legend."""
     fig, ax = plt.subplots(figsize=(7.5, 5.5))
     palette = sns.color_palette("tab20", len(names))
@@ -33,12 +40,23 @@ def pr_curves(y_true: np.ndarray, y_prob: np.ndarray, names: Sequence[str], head
             continue
         precision, recall, ap = curve
         ax.step(recall, precision, where="post", color=palette[j], lw=1.4, label=f"{label} (AP {ap:.2f})")
-    ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02),
-           title=f"Precision-recall per label, {head} (test)")
+    ax.set(
+        xlabel="recall",
+        ylabel="precision",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        title=f"Precision-recall per label, {head} (test)",
+    )
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     if skipped:
-        ax.text(0.01, 0.01, f"no curve (single class in test): {', '.join(skipped)}", transform=ax.transAxes,
-                fontsize=7, color="0.4")
+        ax.text(
+            0.01,
+            0.01,
+            f"no curve (single class in test): {', '.join(skipped)}",
+            transform=ax.transAxes,
+            fontsize=7,
+            color="0.4",
+        )
     _save(fig, name or f"dualhead_pr_{head}", caption)
     return fig
 
@@ -49,13 +67,20 @@ def per_label_f1(reports: dict[str, dict], caption: str | None = None, name: str
     for head, report in reports.items():
         for setting, key in (("0.5", "test_at_0.5"), ("tuned on val", "test_tuned")):
             table = report[key]
-            rows += [{"head": f"head_{head}", "label": label, "threshold": setting, "F1": f1}
-                     for label, f1 in table["f1"].items()]
+            rows += [
+                {"head": f"head_{head}", "label": label, "threshold": setting, "F1": f1}
+                for label, f1 in table["f1"].items()
+            ]
     frame = pd.DataFrame(rows)
     heads = list(reports)
     widths = [max(1, len(reports[h]["test_tuned"])) for h in heads]
-    fig, axes = plt.subplots(1, len(heads), figsize=(4 + 0.45 * sum(widths), 4.2),
-                             gridspec_kw={"width_ratios": widths}, squeeze=False)
+    fig, axes = plt.subplots(
+        1,
+        len(heads),
+        figsize=(4 + 0.45 * sum(widths), 4.2),
+        gridspec_kw={"width_ratios": widths},
+        squeeze=False,
+    )
     for ax, head in zip(axes[0], heads):
         sns.barplot(frame[frame["head"] == f"head_{head}"], x="label", y="F1", hue="threshold", ax=ax)
         ax.set(title=f"head_{head}: test F1 per label", xlabel="", ylim=(0, 1))
@@ -72,8 +97,16 @@ def rare_confusion(summary: pd.DataFrame, head: str, caption: str | None = None,
     fig, axes = plt.subplots(1, max(n, 1), figsize=(2.8 * max(n, 1), 2.9), squeeze=False)
     for ax, (label, row) in zip(axes[0], summary.iterrows()):
         matrix = np.array([[row["tn"], row["fp"]], [row["fn"], row["tp"]]], dtype=int)
-        sns.heatmap(matrix, annot=True, fmt="d", cbar=False, cmap="Blues", ax=ax,
-                    xticklabels=["pred 0", "pred 1"], yticklabels=["true 0", "true 1"])
+        sns.heatmap(
+            matrix,
+            annot=True,
+            fmt="d",
+            cbar=False,
+            cmap="Blues",
+            ax=ax,
+            xticklabels=["pred 0", "pred 1"],
+            yticklabels=["true 0", "true 1"],
+        )
         extra = f", {int(row['train_positives'])} train pos" if pd.notna(row.get("train_positives")) else ""
         ax.set_title(f"{label}\n(t={row['threshold']:.2f}{extra})", fontsize=9)
     fig.suptitle(f"Rarest labels of head_{head}: test confusion at tuned thresholds", fontsize=10, y=1.04)
@@ -81,29 +114,37 @@ def rare_confusion(summary: pd.DataFrame, head: str, caption: str | None = None,
     return fig
 
 
-def bias_subgroups(per_subgroup: pd.DataFrame, final: float, caption: str | None = None,
-                   name: str = "dualhead_bias_subgroups"):
+def bias_subgroups(
+    per_subgroup: pd.DataFrame,
+    final: float,
+    caption: str | None = None,
+    name: str = "dualhead_bias_subgroups",
+):
     """Subgroup / BPSN / BNSP AUC per identity subgroup, with the final bias-metric value in the title."""
     fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(per_subgroup) + 3), 4.2))
     if per_subgroup.empty:
         ax.text(0.5, 0.5, "no subgroup had enough test examples of both classes", ha="center", va="center")
         ax.set_axis_off()
     else:
-        frame = per_subgroup[["subgroup_auc", "bpsn_auc", "bnsp_auc"]].reset_index().melt(
-            id_vars="subgroup", var_name="AUC", value_name="value")
+        frame = (
+            per_subgroup[["subgroup_auc", "bpsn_auc", "bnsp_auc"]]
+            .reset_index()
+            .melt(id_vars="subgroup", var_name="AUC", value_name="value")
+        )
         sns.barplot(frame, x="subgroup", y="value", hue="AUC", ax=ax)
         ax.axhline(0.5, color="0.5", lw=0.8, ls="--")
         ax.set(ylim=(0, 1), ylabel="AUC", xlabel="")
         ax.tick_params(axis="x", rotation=45)
         ax.legend(title="AUC", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    score = "n/a" if final != final else f"{100 * final:.2f}"
+    score = "n/a" if math.isnan(final) else f"{100 * final:.2f}"
     ax.set_title(f"Bias AUCs per subgroup (final metric x100 = {score})")
     _save(fig, name, caption)
     return fig
 
 
-def shared_vs_separate(comparison: pd.DataFrame, caption: str | None = None,
-                       name: str = "dualhead_shared_vs_separate"):
+def shared_vs_separate(
+    comparison: pd.DataFrame, caption: str | None = None, name: str = "dualhead_shared_vs_separate"
+):
     """Macro-F1 per head and training time: one shared encoder vs two separate models."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [2, 1]})
     cols = [c for c in comparison.columns if c.startswith("head_")]
@@ -119,8 +160,13 @@ def shared_vs_separate(comparison: pd.DataFrame, caption: str | None = None,
     return fig
 
 
-def grid_heatmap(grid: pd.DataFrame, value: str = "val_macro_f1", caption: str | None = None,
-                 name: str = "grid_focal_heatmap", pick: tuple[float, float] | None = None):
+def grid_heatmap(
+    grid: pd.DataFrame,
+    value: str = "val_macro_f1",
+    caption: str | None = None,
+    name: str = "grid_focal_heatmap",
+    pick: tuple[float, float] | None = None,
+):
     """gamma x alpha heatmap of an identity-head macro-F1 column of the grid table; the pick is outlined."""
     table = grid.pivot(index="gamma", columns="alpha", values=value)
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
@@ -134,8 +180,9 @@ def grid_heatmap(grid: pd.DataFrame, value: str = "val_macro_f1", caption: str |
     return fig
 
 
-def training_curves(histories: dict[str, pd.DataFrame], caption: str | None = None,
-                    name: str = "dualhead_training_loss"):
+def training_curves(
+    histories: dict[str, pd.DataFrame], caption: str | None = None, name: str = "dualhead_training_loss"
+):
     """Training loss per logged step for each trained model (joint loss for the dual head)."""
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for label, history in histories.items():

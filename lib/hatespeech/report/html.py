@@ -131,7 +131,6 @@ def _source_line(section: Section, payload: dict[str, Any], report_stamp: dict[s
     return f"<p class='hs-note'>{text}</p>"
 
 
-
 def section_html(
     section: Section | str,
     reports: Path | None = None,
@@ -166,10 +165,12 @@ def section_html(
         try:
             lines = summary(payload)
         except SHAPE_ERRORS as error:
-            lines = [(
-                f"<span class='hs-missing'>Summary unavailable: the metrics do not have the expected shape "
-                f"({_html.escape(type(error).__name__)}: {_html.escape(str(error))}).</span>"
-            )]
+            lines = [
+                (
+                    f"<span class='hs-missing'>Summary unavailable: the metrics do not have the expected shape "
+                    f"({_html.escape(type(error).__name__)}: {_html.escape(str(error))}).</span>"
+                )
+            ]
         if lines:
             parts.append("<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>")
     for title, frame in report_tables(section, reports):

@@ -35,8 +35,13 @@ def _summary_data(payload) -> list[str]:
     ]
 
 
-def _findings(payload: dict[str, Any], evidence_key: str, findings: Callable[[dict], list[str]], missing: str,
-              context: tuple[str, ...] = ()) -> list[str]:
+def _findings(
+    payload: dict[str, Any],
+    evidence_key: str,
+    findings: Callable[[dict], list[str]],
+    missing: str,
+    context: tuple[str, ...] = (),
+) -> list[str]:
     """The generated findings of an anticipation notebook and their ``context`` (escaped), or only ``missing``
     when the payload has no ``evidence_key`` (an older build)."""
     if evidence_key not in payload:
@@ -51,9 +56,13 @@ def _summary_phase1(payload) -> list[str]:
     from ..anticipation.phase1 import SEED_CONTEXT_NOTE
 
     capacity = decoder_capacity_line(load_metrics("decoder_capacity.json"), payload)
-    return _findings(payload, "phase1_evidence", phase1_findings,
-                     "This build's phase-1 results carry no baselines or intervals: re-run notebook 02.",
-                     context=(SEED_CONTEXT_NOTE, *([capacity] if capacity else [])))
+    return _findings(
+        payload,
+        "phase1_evidence",
+        phase1_findings,
+        "This build's phase-1 results carry no baselines or intervals: re-run notebook 02.",
+        context=(SEED_CONTEXT_NOTE, *([capacity] if capacity else [])),
+    )
 
 
 def decoder_capacity_line(capacity: dict[str, Any] | None, phase1_payload: dict[str, Any]) -> str | None:
@@ -64,23 +73,31 @@ def decoder_capacity_line(capacity: dict[str, Any] | None, phase1_payload: dict[
     reference = capacity["equal_time_seconds"]
     rows = [r for r in capacity["rows"] if r["budget"] == "equal time" or r["train_seconds"] == reference]
     rows.sort(key=lambda r: -r["selection_f1"])
-    shown = "; ".join(f"{r['mode']} {r['selection_f1']:.3f} on {r['train_sentences']} sentences" for r in rows)
+    shown = "; ".join(
+        f"{r['mode']} {r['selection_f1']:.3f} on {r['train_sentences']} sentences" for r in rows
+    )
     trained = (phase1_payload.get("phase1") or {}).get("decoder", {}).get("training", {})
     layers = trained.get("trainable_layers", "?")
     layers_text = "every layer" if layers is None else f"the top {layers} blocks"
-    return (f"Decoder capacity (benchmarks/decoder_capacity.py, one seed, every mode given the same "
-            f"{reference:.0f} s of training): selection F1 {shown}. Best at equal time: "
-            f"{capacity['best_at_equal_time']} (+{capacity['margin_at_equal_time']:.3f} over the runner-up; "
-            f"with one seed, differences of a few hundredths are within noise). This build's decoders trained "
-            f"{layers_text}.")
+    return (
+        f"Decoder capacity (benchmarks/decoder_capacity.py, one seed, every mode given the same "
+        f"{reference:.0f} s of training): selection F1 {shown}. Best at equal time: "
+        f"{capacity['best_at_equal_time']} (+{capacity['margin_at_equal_time']:.3f} over the runner-up; "
+        f"with one seed, differences of a few hundredths are within noise). This build's decoders trained "
+        f"{layers_text}."
+    )
 
 
 def _summary_phase2(payload) -> list[str]:
     """The generated findings of notebook 03 and the annotators' agreement (two LLM passes, no ceiling)."""
     from ..anticipation.evidence import phase2_findings  # inside: see _summary_phase1
 
-    lines = _findings(payload, "phase2_evidence", phase2_findings,
-                      "This build's phase-2 results carry no intervals: re-run notebook 03.")
+    lines = _findings(
+        payload,
+        "phase2_evidence",
+        phase2_findings,
+        "This build's phase-2 results carry no intervals: re-run notebook 03.",
+    )
     agreement = (payload.get("annotator_agreement") or {}).get("test") or {}
     if value_at(agreement, "mse") is not None:
         # The same caveat as the "note" that hatespeech.anticipation.annotator_agreement writes, shortened.
@@ -128,13 +145,17 @@ def _summary_dualhead(payload) -> list[str]:
     choice = payload.get("focal_lambda_choice") or {}
     rows = [r for r in choice.get("table") or [] if isinstance(r, dict) and "val_macro_f1_mean" in r]
     if rows and value_at(choice, "picked") is not None:
-        others = "; ".join(f"lambda {fmt_number(r['lambda'])}: {fmt_number(r['val_macro_f1_mean'])}"
-                           for r in rows if r["lambda"] != choice["picked"])
+        others = "; ".join(
+            f"lambda {fmt_number(r['lambda'])}: {fmt_number(r['val_macro_f1_mean'])}"
+            for r in rows
+            if r["lambda"] != choice["picked"]
+        )
         picked = next((r for r in rows if r["lambda"] == choice["picked"]), rows[0])
         lines.append(
             f"Focal weight picked on validation: <b>lambda {fmt_number(choice['picked'])}</b> (mean "
             f"validation macro-F1 of the two heads {fmt_number(picked['val_macro_f1_mean'])}"
-            + (f"; {others}" if others else "") + ")."
+            + (f"; {others}" if others else "")
+            + ")."
         )
     bias = payload.get("bias") or {}
     if bias:
@@ -149,12 +170,14 @@ def _summary_grid(payload) -> list[str]:
         return []
     best = max(scored, key=lambda c: c["val_macro_f1"])
     tests = {round(float(c["test_macro_f1"]), 6) for c in grid if value_at(c, "test_macro_f1") is not None}
-    return [(
-        f"{len(grid)} cells trained. Picked on validation: gamma {fmt_number(best.get('gamma'))}, alpha "
-        f"{fmt_number(best.get('alpha'))} (validation identity macro-F1 {fmt_number(best['val_macro_f1'])}, "
-        f"test {fmt_number(value_at(best, 'test_macro_f1', default='–'))}); {len(tests)} distinct test "
-        "scores across cells."
-    )]
+    return [
+        (
+            f"{len(grid)} cells trained. Picked on validation: gamma {fmt_number(best.get('gamma'))}, alpha "
+            f"{fmt_number(best.get('alpha'))} (validation identity macro-F1 {fmt_number(best['val_macro_f1'])}, "
+            f"test {fmt_number(value_at(best, 'test_macro_f1', default='–'))}); {len(tests)} distinct test "
+            "scores across cells."
+        )
+    ]
 
 
 def _summary_benchmarks(payload) -> list[str]:
@@ -178,8 +201,7 @@ def _summary_benchmarks(payload) -> list[str]:
             "Streaming (cached keys/values) vs re-scoring the whole prefix, per word at "
             f"{stream.get('words')} words: last word <b>{stream['last_word_ratio']:.3f}</b>, median over the "
             f"sentence {fmt_number(value_at(stream, 'median_ratio', default='–'))} "
-            f"(target ≤ {stream.get('target', 0.2):g}"
-            + verdict(stream)
+            f"(target ≤ {stream.get('target', 0.2):g}" + verdict(stream)
         )
     floor, nan = payload.get("decoder_forward_floor") or {}, float("nan")
     if value_at(floor, "ratio") is not None:
@@ -209,4 +231,3 @@ SUMMARIES = {
     "dualhead": _summary_dualhead,
     "grid": _summary_grid,
 }
-

@@ -279,7 +279,6 @@ def table_html(title: str, frame, max_rows: int = 60) -> str:
     return "".join(parts)
 
 
-
 def value_at(mapping, name: str, default=None):
     """``mapping[name]`` when ``mapping`` is a dict holding a non-None value there, else ``default``.
 
