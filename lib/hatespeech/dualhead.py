@@ -285,7 +285,7 @@ def save_model(trained: TrainedModel, tokenizer, folder: Path, splits: DualHeadS
     (folder / "dualhead_run.json").write_text(
         json.dumps(
             {
-                "manifest": paths.shown(splits.path),
+                "manifest": paths.shown(splits.path) if splits.path else None,
                 "train_uids_sha": _uids_digest(splits.frame("train")["uid"]),
                 "heads": trained.heads,
                 "train_seconds": trained.train_seconds,

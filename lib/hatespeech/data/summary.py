@@ -157,7 +157,7 @@ def data_metrics(
                 "fractions": phase1_splits.manifest.get("fractions"),
                 "seed": phase1_splits.manifest.get("seed"),
                 "stratify": phase1_splits.manifest.get("stratify"),
-                "manifest": paths.shown(phase1_splits.path),
+                "manifest": paths.shown(phase1_splits.path) if phase1_splits.path else None,
                 "manifest_reused": bool(phase1_splits.reused),
                 "by_source_label": {
                     f"{r.source}|{r.label}": {s: int(getattr(r, s)) for s in phase1_splits.frames}
