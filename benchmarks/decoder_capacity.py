@@ -5,8 +5,8 @@
 Each mode trains the plain ``decoder`` variant (the profile's decoder backbone) for one epoch on the *same*
 ``--sentences`` train sentences of the grouped phase-1 split, with the phase-1 loss at every word end, and is
 scored on the selection set's fixed prefix draw (F1 at the selection-tuned threshold), exactly as notebook 02
-chooses its settings. The evaluation split is never touched. The criterion is selection F1 reached per minute of
-training: on 2 cores the decoder's budget is minutes, so a mode that learns less per sentence but runs much
+chooses its settings. The evaluation split is never touched. The criterion is selection F1 reached per minute
+of training: on 2 cores the decoder's budget is minutes, so a mode that learns less per sentence but runs much
 faster can still be the better use of them.
 
 * ``full``: every layer trainable (lr 5e-5, the cpu profile's decoder rate);
@@ -16,10 +16,12 @@ faster can still be the better use of them.
 
 "F1 per minute" alone favours whatever is fastest (a model that learns nothing in no time has an infinite
 rate), so a second pass gives every faster mode the *same training time* as the slowest one: it trains on
-``--sentences x (slowest seconds / its seconds)`` sentences, and the mode with the highest selection F1 at equal
-time is the pick (``best_at_equal_time``); single seed, so differences of a few hundredths are within noise.
+``--sentences x (slowest seconds / its seconds)`` sentences, and the mode with the highest selection F1 at
+equal time is the pick (``best_at_equal_time``); single seed, so differences of a few hundredths are within
+noise.
 
-Results: ``reports/metrics/decoder_capacity.json`` (with the stamp); the report lists it with the other metrics.
+Results: ``reports/metrics/decoder_capacity.json`` (with the stamp); the report lists it with the other
+metrics.
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ def run_mode(
         "f1_per_minute": f1 / (seconds / 60),
     }
     print(
-        f"{name:5s} ({budget}) trainable {trainable / 1e6:6.1f}M  train {seconds:6.0f} s  selection F1 {f1:.3f}  "
+        f"{name:5s} ({budget}) trainable {trainable / 1e6:6.1f}M  train {seconds:6.0f} s  "
+        f"selection F1 {f1:.3f}  "
         f"F1/min {row['f1_per_minute']:.3f}",
         flush=True,
     )
@@ -139,7 +142,9 @@ def main(argv=None) -> None:
     by_rate = max(rows_equal_sentences, key=lambda r: r["f1_per_minute"])
     payload = {
         "rows": rows,
-        "criterion": "selection-set F1 (threshold tuned on the selection set) reached in the same training time",
+        "criterion": (
+            "selection-set F1 (threshold tuned on the selection set) reached in the same training time"
+        ),
         "best_at_equal_time": best_equal["mode"],
         "margin_at_equal_time": best_equal["selection_f1"] - runner_up if runner_up is not None else None,
         "equal_time_seconds": slowest["train_seconds"],

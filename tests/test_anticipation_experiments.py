@@ -447,7 +447,8 @@ def test_batches_hold_about_batch_size_prefixes(tokenizers):
 
 
 def test_payload_has_no_nan(isolated):
-    """Undefined numbers (no detection -> no earliness, empty calibration bins) are null, not NaN, in the JSON."""
+    """Undefined numbers (no detection -> no earliness, empty calibration bins) are null, not NaN, in the
+    JSON."""
     import json
 
     profile = tiny_profile(**{"anticipation.variants": ("encoder",)})

@@ -85,7 +85,8 @@ def test_peak_rss_sees_a_large_allocation(bench):
     with bench.PeakRSS() as mem:
         block = torch.ones(64 * 2**20 // 4)  # 64 MiB
         block += 1
-        # Hold it well past the sampling interval: on a loaded CI box the sampler thread may be scheduled late.
+        # Hold it well past the sampling interval: on a loaded CI box the sampler thread may be scheduled
+        # late.
         time.sleep(0.5)
     del block, pin
     assert mem.peak_mb > 32

@@ -1,4 +1,5 @@
-"""Every loader on tiny fixtures that mimic the real files (tests/fixtures/data), and every bad-input error."""
+"""Every loader on tiny fixtures that mimic the real files (tests/fixtures/data), and every bad-input
+error."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Dual-head label mapping and splits, on hand-made fixtures in the unified schema (tests/fixtures/dualhead)."""
+"""Dual-head label mapping and splits, on hand-made fixtures in the unified schema
+(tests/fixtures/dualhead)."""
 
 from __future__ import annotations
 

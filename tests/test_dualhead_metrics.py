@@ -1,4 +1,5 @@
-"""Classification metrics with masks, threshold tuning, and the Jigsaw bias metric on hand-computable cases."""
+"""Classification metrics with masks, threshold tuning, and the Jigsaw bias metric on hand-computable
+cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The experiment functions: focal-grid cells really train differently; a tiny end-to-end fit/predict/evaluate."""
+"""The experiment functions: focal-grid cells really train differently; a tiny end-to-end
+fit/predict/evaluate."""
 
 from __future__ import annotations
 
@@ -95,7 +96,8 @@ def test_focal_grid_trains_every_cell(profile, monkeypatch):
 
 
 def test_lambda_choice_keeps_best_validation_mean_and_trains_each_lambda(profile, monkeypatch):
-    # validation macro-F1 per (lambda, head); test scores are made to disagree so a test-based pick would differ
+    # validation macro-F1 per (lambda, head); test scores are made to disagree so a test-based pick would
+    # differ
     val = {1.0: (0.47, 0.28), 10.0: (0.46, 0.50), 30.0: (0.40, 0.50)}
     test = {1.0: (0.50, 0.60), 10.0: (0.42, 0.52), 30.0: (0.41, 0.55)}
     fitted = []

@@ -93,8 +93,8 @@ def test_sections_render_from_metrics(fake_reports):
     shared, alone = dualhead["head_n"]["macro_f1"], dualhead["separate_models"]["head_n"]["macro_f1"]
     assert f"toxicity-type head {shared:.3f}" in dual and f"<td>{alone:.3f}</td>" in dual
     assert (
-        "picked on validation: <b>lambda 10</b> (mean validation macro-F1 of the two heads 0.490; lambda 1: 0.370)"
-        in dual
+        "picked on validation: <b>lambda 10</b> (mean validation macro-F1 of the two heads 0.490; "
+        "lambda 1: 0.370)" in dual
     )
     grid = report.section_html("grid", reports=fake_reports)
     assert "gamma 3, alpha 1" in grid and "16 cells trained" in grid

@@ -104,8 +104,8 @@ class DualHeadConfig:
     focal_gamma: float = 2.0
     focal_alpha: float = 0.25
     focal_lambda: float = 1.0  # joint loss = BCE(head_n) + lambda * focal(head_i)
-    # Joint models trained in notebook 04, one per lambda; the best validation macro-F1 (mean of the two heads)
-    # is kept. None = focal_lambda only. The focal term is far smaller than the pos-weighted BCE, so at
+    # Joint models trained in notebook 04, one per lambda; the best validation macro-F1 (mean of the two
+    # heads) is kept. None = focal_lambda only. The focal term is far smaller than the pos-weighted BCE, so at
     # lambda = 1 the shared encoder serves head_n almost alone (see the notebook's lambda table).
     focal_lambda_candidates: tuple[float, ...] | None = None
     label_threshold: float = 0.5  # binarise Jigsaw fractions at >= 0.5
@@ -180,11 +180,11 @@ def _cpu() -> Profile:
         name="cpu",
         data=DataConfig(phase1_max_rows_per_source=4000, dualhead_max_rows=None),
         anticipation=AnticipationConfig(
-            # Every encoder layer trained (the capacity the task needs). The decoder trains its top two blocks:
-            # benchmarks/decoder_capacity.py gave the three modes (every layer, LoRA, top two) the same training
-            # time on 2 cores and the top two reached the highest selection F1, on ~3.5x the sentences
-            # (reports/metrics/decoder_capacity.json): on a cpu budget, sentences buy more than depth.
-            # Sizes and the sweep are set so that notebooks 02 + 03 fit ~40 min on 2 cores.
+            # Every encoder layer trained (the capacity the task needs). The decoder trains its top two
+            # blocks: benchmarks/decoder_capacity.py gave the three modes (every layer, LoRA, top two) the
+            # same training time on 2 cores and the top two reached the highest selection F1, on ~3.5x the
+            # sentences (reports/metrics/decoder_capacity.json): on a cpu budget, sentences buy more than
+            # depth. Sizes and the sweep are set so that notebooks 02 + 03 fit ~40 min on 2 cores.
             encoder_trainable_layers=None,
             decoder_trainable_layers=2,
             phase1_max_train_samples=2500,

@@ -87,7 +87,8 @@ def tokenize_splits(splits: DualHeadSplits, tokenizer, profile) -> dict[str, Any
 
 
 class DualHeadCollator:
-    """Pads token ids with the tokenizer; stacks label / mask vectors as float tensors; drops other columns."""
+    """Pads token ids with the tokenizer; stacks label / mask vectors as float tensors; drops other
+    columns."""
 
     def __init__(self, tokenizer):
         self.tokenizer = tokenizer
@@ -228,11 +229,11 @@ def fit_joint_choosing_lambda(
     tokenizer,
     candidates: Sequence[float] | None = None,
 ) -> LambdaChoice:
-    """Train the joint model once per lambda (``profile.dualhead.focal_lambda_candidates``) and keep the one with
-    the best validation macro-F1 averaged over both heads; ties keep the first candidate.
+    """Train the joint model once per lambda (``profile.dualhead.focal_lambda_candidates``) and keep the one
+    with the best validation macro-F1 averaged over both heads; ties keep the first candidate.
 
-    Why a choice at all: at alpha = 0.25 and gamma = 2 the focal term is far smaller than the pos-weighted BCE,
-    and the shared encoder's optimiser step follows their sum, so at lambda = 1 it barely serves head_i.
+    Why a choice at all: at alpha = 0.25 and gamma = 2 the focal term is far smaller than the pos-weighted
+    BCE, and the shared encoder's optimiser step follows their sum, so at lambda = 1 it barely serves head_i.
     """
     cfg = profile.dualhead
     candidates = tuple(candidates or cfg.focal_lambda_candidates or (cfg.focal_lambda,))
@@ -607,8 +608,8 @@ class GridResult:
         return self.table.loc[self.table["val_macro_f1"].idxmax()]
 
     def differences(self) -> dict[str, Any]:
-        """Do the cells make different predictions? Smallest pairwise max |p - q| over cells' test probabilities,
-        and how many distinct sets of 0.5-thresholded test predictions there are."""
+        """Do the cells make different predictions? Smallest pairwise max |p - q| over cells' test
+        probabilities, and how many distinct sets of 0.5-thresholded test predictions there are."""
         keys = list(self.test_probs)
         diffs = [
             float(np.abs(self.test_probs[a] - self.test_probs[b]).max())
@@ -776,7 +777,9 @@ def dualhead_payload(
         },
         "training": {k: training_json(v) for k, v in trained.items()},
         "timings_seconds": timings,
-        "threshold_search": "per label on validation, F1-maximising over 0.10-0.88 step 0.02 (the seed's grid)",
+        "threshold_search": (
+            "per label on validation, F1-maximising over 0.10-0.88 step 0.02 (the seed's grid)"
+        ),
         "label_map": label_map_table(mode, profile.dualhead.label_threshold).to_dict(orient="records"),
         "model": {
             "encoder": profile.models.encoder,

@@ -115,11 +115,11 @@ def weighted_mse(
 ) -> torch.Tensor:
     """Weighted squared error.
 
-    Without ``normaliser``: the weighted mean sum(w·(p - y)^2) / sum(w), whose scale depends on the batch's own
-    weights (a batch of low-target prefixes gets its errors blown up). With a fixed ``normaliser`` (phase 2:
-    the train set's mean weight x the nominal prefixes per batch): sum(w·(p - y)^2) / normaliser, so each
-    prefix pulls with the same force whatever else is in its batch, and the losses of any partition of the
-    same prefixes into batches add up to the same total.
+    Without ``normaliser``: the weighted mean sum(w·(p - y)^2) / sum(w), whose scale depends on the batch's
+    own weights (a batch of low-target prefixes gets its errors blown up). With a fixed ``normaliser``
+    (phase 2: the train set's mean weight x the nominal prefixes per batch): sum(w·(p - y)^2) / normaliser, so
+    each prefix pulls with the same force whatever else is in its batch, and the losses of any partition of
+    the same prefixes into batches add up to the same total.
     """
     weights = weights.to(predictions.dtype)
     squared = weights * (predictions - targets.to(predictions.dtype)) ** 2

@@ -28,7 +28,8 @@ def data_dir() -> Path:
 
 
 def artifacts_dir() -> Path:
-    """Checkpoints, feature caches, converted models: $HATESPEECH_ARTIFACTS_DIR or ./artifacts (git-ignored)."""
+    """Checkpoints, feature caches, converted models: $HATESPEECH_ARTIFACTS_DIR or ./artifacts
+    (git-ignored)."""
     path = Path(os.environ.get(ARTIFACTS_DIR_ENV) or REPO_ROOT / "artifacts").expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -3,8 +3,8 @@ splits and class balances, so the in-project baselines on the same examples are 
 
 from __future__ import annotations
 
-#: The anticipation seed's phase-1 accuracy / F1 on its own validation prefixes ("Anticipating hate speech from
-#: partial input", course project write-up; its data mix and class balance differ from ours).
+#: The anticipation seed's phase-1 accuracy / F1 on its own validation prefixes ("Anticipating hate speech
+#: from partial input", course project write-up; its data mix and class balance differ from ours).
 SEED_PHASE1 = {
     "decoder": {"seed_model": "gpt2", "accuracy": 0.78, "f1": 0.74},
     "encoder": {"seed_model": "bert-base-uncased", "accuracy": 0.66, "f1": 0.58},

@@ -3,11 +3,11 @@
 :class:`EpochSelection` is a ``TrainerCallback``: after every epoch it scores the model on held-out selection
 data and remembers the weights of the best epoch; :meth:`EpochSelection.restore` puts them back after
 training. The Trainer's own ``load_best_model_at_end`` needs checkpoints on disk and an eval *loss*; here the
-criterion is a task metric (F1 at a tuned threshold, or MSE) computed by the experiment's scoring code, and the
-best weights stay in memory (no checkpoint folders).
+criterion is a task metric (F1 at a tuned threshold, or MSE) computed by the experiment's scoring code, and
+the best weights stay in memory (no checkpoint folders).
 
-It also tells a dataset which epoch starts (``set_epoch``), so a random-prefix dataset draws fresh prefixes each
-epoch without materialising every epoch's draw up front.
+It also tells a dataset which epoch starts (``set_epoch``), so a random-prefix dataset draws fresh prefixes
+each epoch without materialising every epoch's draw up front.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ class EpochSelection(TrainerCallback):
                 self._best_state = None
 
     def restore(self, model) -> dict[str, Any]:
-        """Load the best epoch's weights into ``model`` (no-op when the last epoch was best); return its row."""
+        """Load the best epoch's weights into ``model`` (no-op when the last epoch was best); return its
+        row."""
         if self.best_index is None:
             raise RuntimeError("no epoch was scored: did training run?")
         if self._best_state is not None:

@@ -205,7 +205,8 @@ def evaluation_prefixes(val_frame: pd.DataFrame, profile: Profile) -> pd.DataFra
 def evaluate_phase1(
     model, tokenizer, profile: Profile, val_frame: pd.DataFrame, threshold: float = THRESHOLD
 ) -> dict[str, Any]:
-    """Evaluation-split metrics of one phase-1 model, at ``threshold`` (chosen on the selection set) and at 0.5.
+    """Evaluation-split metrics of one phase-1 model, at ``threshold`` (chosen on the selection set) and at
+    0.5.
 
     * random prefixes (:func:`evaluation_prefixes`): accuracy / F1 overall, ``by_source``, ``by_w_len``;
     * every prefix of ``phase1_prefix_eval_sentences`` evaluation sentences: ``by_length_fraction`` and the

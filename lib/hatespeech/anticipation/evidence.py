@@ -104,8 +104,8 @@ def phase1_baselines(run, data) -> None:
         tfidf,
         threshold,
         {
-            "description": "TF-IDF (word 1-2 + char 2-5 grams) + logistic regression on random prefixes of the "
-            "encoders' train sentences, w_len as sample weight; C and threshold chosen on the "
+            "description": "TF-IDF (word 1-2 + char 2-5 grams) + logistic regression on random prefixes "
+            "of the encoders' train sentences, w_len as sample weight; C and threshold chosen on the "
             "selection set",
             "C": best_c,
             "C_grid": list(TFIDF_C_GRID),
@@ -222,7 +222,8 @@ def unique_comparisons(comparisons: dict[str, Any]) -> dict[str, Any]:
 
 
 def phase1_findings(payload: dict[str, Any]) -> list[str]:
-    """Plain sentences for notebook 02 and the report, generated from anticipation.json's ``phase1_evidence``."""
+    """Plain sentences for notebook 02 and the report, generated from anticipation.json's
+    ``phase1_evidence``."""
     ev = payload["phase1_evidence"]
     best = ev["best_variant"]
     iv = {k: {m: Interval.from_json(x) for m, x in v.items()} for k, v in ev["intervals"].items()}
@@ -231,13 +232,14 @@ def phase1_findings(payload: dict[str, Any]) -> list[str]:
     lines = [
         (
             f"Best variant on the selection set: {best}. On the evaluation split it reaches F1 "
-            f"{iv[best]['f1'].fmt()} and accuracy {iv[best]['accuracy'].fmt()}; TF-IDF + logistic regression on "
-            f"the same prefixes: F1 {iv['tfidf_logistic']['f1'].fmt()}; always 'not hateful': accuracy "
+            f"{iv[best]['f1'].fmt()} and accuracy {iv[best]['accuracy'].fmt()}; TF-IDF + logistic regression "
+            f"on the same prefixes: F1 {iv['tfidf_logistic']['f1'].fmt()}; always 'not hateful': accuracy "
             f"{iv['majority']['accuracy'].fmt()}."
         ),
         (
-            f"{best} minus TF-IDF, F1: {tf.difference.fmt()} -> {tf.verdict()}. Target (+{PHASE1_F1_MARGIN} with "
-            f"the interval above 0): {'met' if ev['targets']['f1_margin_over_tfidf']['met'] else 'missed'}."
+            f"{best} minus TF-IDF, F1: {tf.difference.fmt()} -> {tf.verdict()}. Target (+{PHASE1_F1_MARGIN} "
+            "with the interval above 0): "
+            f"{'met' if ev['targets']['f1_margin_over_tfidf']['met'] else 'missed'}."
         ),
     ]
     for key, c in comp.items():
@@ -277,7 +279,8 @@ def _prefix_rows(sentences: pd.DataFrame) -> pd.DataFrame:
 def phase2_baselines(run) -> None:
     """Describes the constant (the run's plain train mean: the test metric is plain MSE) and fits TF-IDF
     ridge on the phase-2 train prefixes (alpha chosen on the held-out train sentences); prior-corrected
-    phase-1-only predictions. Adds predictions and metrics to ``run`` under ``baseline:*`` / ``phase1_only_corrected:*``."""
+    phase-1-only predictions. Adds predictions and metrics to ``run`` under ``baseline:*`` /
+    ``phase1_only_corrected:*``."""
     data, C = run.data, run.profile.anticipation.phase2_C
     fit, held_out = _prefix_rows(data.train), _prefix_rows(data.val)
     weights = phase2_weights(*(np.asarray(fit[c], np.float32) for c in ("label", "w_len")), C)
@@ -321,7 +324,8 @@ def phase2_baselines(run) -> None:
 
 def prior_corrected(probabilities, pos_weight: float) -> np.ndarray:
     """sigmoid(logit(p) - log pos_weight): a BCE trained with ``pos_weight`` shifts every logit by about
-    log pos_weight; removing it gives the probability under the train prior (what phase 2's targets measure)."""
+    log pos_weight; removing it gives the probability under the train prior (what phase 2's targets
+    measure)."""
     p = np.clip(np.asarray(probabilities, dtype=float), 1e-7, 1 - 1e-7)
     return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) - math.log(pos_weight))))
 
@@ -383,15 +387,16 @@ def phase2_evidence(run) -> dict[str, Any]:
                 "met": bool(best_interval.estimate <= PHASE2_MSE_TARGET),
             }
         },
-        "note": f"{best_interval.n_units} test sentences: the intervals are wide, and they are not narrowed by "
-        "resampling prefixes (a sentence's prefixes are not independent).",
+        "note": f"{best_interval.n_units} test sentences: the intervals are wide, and they are not narrowed "
+        "by resampling prefixes (a sentence's prefixes are not independent).",
     }
     run.evidence = evidence
     return evidence
 
 
 def phase2_findings(payload: dict[str, Any]) -> list[str]:
-    """Plain sentences for notebook 03 and the report, generated from anticipation.json's ``phase2_evidence``."""
+    """Plain sentences for notebook 03 and the report, generated from anticipation.json's
+    ``phase2_evidence``."""
     evidence = payload["phase2_evidence"]
     iv = {k: Interval.from_json(v) for k, v in evidence["intervals"].items()}
     comp = {k: PairedDifference.from_json(v) for k, v in unique_comparisons(evidence["comparisons"]).items()}
@@ -438,7 +443,8 @@ def comparison_table(comparisons: dict[str, Any], digits: int = 3) -> pd.DataFra
 
 def phase1_tables(payload: dict[str, Any]) -> list[tuple[str, pd.DataFrame]]:
     """The phase-1 result tables (from anticipation.json): models and baselines on the same evaluation
-    prefixes with intervals, the paired comparisons, the selection sweep, and the seed's numbers as context."""
+    prefixes with intervals, the paired comparisons, the selection sweep, and the seed's numbers as
+    context."""
     phase1, baselines = payload["phase1"], payload.get("phase1_baselines", {})
     ev = payload.get("phase1_evidence") or {}
     intervals = ev.get("intervals", {})
@@ -564,7 +570,8 @@ def phase2_tables(payload: dict[str, Any]) -> list[tuple[str, pd.DataFrame]]:
 
 
 def baselines_by_source(baselines: dict[str, Any]) -> pd.DataFrame:
-    """Per source: the majority baseline's accuracy and TF-IDF's accuracy / F1 (to read beside the models')."""
+    """Per source: the majority baseline's accuracy and TF-IDF's accuracy / F1 (to read beside the
+    models')."""
     majority = pd.DataFrame(baselines["majority"]["by_source"]).T
     tfidf = pd.DataFrame(baselines["tfidf_logistic"]["by_source"]).T
     return pd.DataFrame(

@@ -34,7 +34,8 @@ class Phase1Data:
 
 
 def load_phase1_data(profile: Profile) -> Phase1Data:
-    """The phase-1 corpus on its seeded, grouped, manifest-backed split (see :func:`hatespeech.data.phase1_splits`).
+    """The phase-1 corpus on its seeded, grouped, manifest-backed split (see
+    :func:`hatespeech.data.phase1_splits`).
 
     Every part is checked against prefix_probability with the data layer's :func:`leakage_check` (raises
     :class:`hatespeech.data.DataLeakageError` naming the rows if a phase-2 sentence is in them).
@@ -90,7 +91,8 @@ class Phase1Run:
         return max(self.stats, key=lambda v: self.stats[v]["selection"]["kept"]["score"])
 
     def evidence_payload(self) -> dict[str, Any]:
-        """The ``phase1_baselines``, ``phase1_evidence`` and ``phase1_sweep`` sections of anticipation.json."""
+        """The ``phase1_baselines``, ``phase1_evidence`` and ``phase1_sweep`` sections of
+        anticipation.json."""
         baselines = {name: {k: v for k, v in m.items()} for name, m in self.baselines.items()}
         return {"phase1_baselines": baselines, "phase1_evidence": self.evidence, "phase1_sweep": self.sweep}
 

@@ -187,7 +187,8 @@ class Phase2Run:
         return pd.DataFrame(rows)
 
     def payload(self) -> dict[str, Any]:
-        """The ``phase2``, ``baselines``, ``evidence``, ``earliness``, ``annotator_agreement`` parts of the JSON."""
+        """The ``phase2``, ``baselines``, ``evidence``, ``earliness``, ``annotator_agreement`` parts of the
+        JSON."""
         phase2, ablation, phase1_only, corrected, other = {}, {}, {}, {}, {}
         for key, metrics in self.metrics.items():
             kind, variant = key.split(":", 1)

@@ -76,8 +76,8 @@ def phase2_loss_fn(C: float, normaliser: float):
     """The seed's phase-2 loss: squared error of sigmoid(logit) against the probability target, weighted by
     ``w = 0.8·C·y + 0.2·w_len`` and divided by a fixed ``normaliser`` (:func:`phase2_normaliser`: the mean w
     of the train prefixes x the nominal prefixes per batch) instead of the batch's own sum of w. Each prefix
-    then pulls with the same force whatever else is in its batch, so the encoders' batches of 16 mixed prefixes
-    and the decoders' batches of one whole sentence optimise the same objective."""
+    then pulls with the same force whatever else is in its batch, so the encoders' batches of 16 mixed
+    prefixes and the decoders' batches of one whole sentence optimise the same objective."""
 
     def loss_fn(model, inputs):
         logits, labels, w_len = prefix_logits(model, inputs)
@@ -163,9 +163,9 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
     """Train one variant on phase-1 prefixes at one learning rate for up to :func:`phase1_epochs` epochs,
     keeping the epoch with the best selection-set F1 (threshold tuned on the selection set too).
 
-    Returns ``(model, tokenizer, history, stats)``; ``stats["selection"]`` holds the per-epoch selection scores,
-    the kept epoch and its threshold. The train frame is sampled to ``phase1_max_train_samples`` sentences
-    (``phase1_decoder_max_train_samples`` for decoders; stratified by source x label).
+    Returns ``(model, tokenizer, history, stats)``; ``stats["selection"]`` holds the per-epoch selection
+    scores, the kept epoch and its threshold. The train frame is sampled to ``phase1_max_train_samples``
+    sentences (``phase1_decoder_max_train_samples`` for decoders; stratified by source x label).
     """
     from ..selection import EpochSelection  # heavy (transformers' Trainer) and only needed to train
     from ..train import train
@@ -272,7 +272,8 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
 
 
 def phase1_train_sentences(data: Phase1Data, limit: int | None, seed: int) -> pd.DataFrame:
-    """The train sentences a variant (and the TF-IDF baseline beside it) fits on: a seeded stratified sample."""
+    """The train sentences a variant (and the TF-IDF baseline beside it) fits on: a seeded stratified
+    sample."""
     return sample_sentences(data.train, limit, seed)
 
 

@@ -29,7 +29,8 @@ class LoadedSource:
     description: str
     label_columns: list[str] = field(default_factory=list)
     rows_raw_by_split: dict[str, int] = field(default_factory=dict)
-    # Rows kept but repaired by a fallback in the cleaning (e.g. ToxiGen bytes that are not UTF-8), per reason.
+    # Rows kept but repaired by a fallback in the cleaning (e.g. ToxiGen bytes that are not UTF-8), per
+    # reason.
     repaired: dict[str, int] = field(default_factory=dict)
 
     @property

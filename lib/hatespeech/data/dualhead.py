@@ -1,4 +1,5 @@
-"""Dual-head data: the label mapping (one table), the merged labelled table, masked labels, and split manifests.
+"""Dual-head data: the label mapping (one table), the merged labelled table, masked labels, and split
+manifests.
 
 Two heads: ``head_n`` (toxicity types) and ``head_i`` (identity groups). Every label of every row is 1, 0 or
 NaN; NaN means "this row's source does not annotate this label" and is masked out of the loss and the
@@ -249,7 +250,9 @@ LABEL_MAPS = {"offline": OFFLINE_RULES, "jigsaw": jigsaw_rules()}
 # The toxicity label (head_n) and the source whose rows the bias metric uses, per mode.
 BIAS_TOXICITY = {"offline": ("toxic", "toxigen"), "jigsaw": ("toxicity", "jigsaw")}
 DATA_DESCRIPTION = {
-    "offline": "ToxiGen annotated (8,960 GPT-3 statements, human-rated) + OLID v1.0 train+test (14,100 tweets)",
+    "offline": (
+        "ToxiGen annotated (8,960 GPT-3 statements, human-rated) + OLID v1.0 train+test (14,100 tweets)"
+    ),
     "jigsaw": "Jigsaw Unintended Bias (Civil Comments) CSV",
 }
 

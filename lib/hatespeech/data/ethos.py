@@ -5,8 +5,8 @@ Cleaning
 * Both files are separated by ``;`` (``sep=";"``), UTF-8; whitespace in comments collapsed.
 * ``Ethos_Dataset_Binary.csv``: ``isHate`` is the fraction of annotators who said hate, checked in [0, 1];
   ``hate`` = 1.0 when ``isHate >= 0.5`` (433), else 0.0 (565), as in SOURCES.md.
-* ``Ethos_Dataset_Multi_Label.csv``: every label column is an annotator fraction, checked in [0, 1] and kept as
-  published (binarise with the consumer's threshold, e.g. ``profile.dualhead.label_threshold``).
+* ``Ethos_Dataset_Multi_Label.csv``: every label column is an annotator fraction, checked in [0, 1] and kept
+  as published (binarise with the consumer's threshold, e.g. ``profile.dualhead.label_threshold``).
 * No ids in the files: ``id`` is the 0-based data-row number. (410 of the 433 multi-label comments also occur
   verbatim in the binary file; the files are kept as two sources, not joined.)
 """

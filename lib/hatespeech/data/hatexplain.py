@@ -5,8 +5,8 @@ Cleaning
 * Each file is a JSON list of ``[text, label]`` pairs (15,383 / 1,922 / 1,924). A file that is not valid JSON,
   or an item that is not a two-element ``[str, str]`` pair, raises :class:`DataValidationError` naming the
   file and the item (row) index.
-* ``label`` must be ``normal``, ``offensive`` or ``hatespeech``. Text is lower-cased and tokenised as published
-  (``<user>``, ``<number>`` placeholders kept); whitespace collapsed.
+* ``label`` must be ``normal``, ``offensive`` or ``hatespeech``. Text is lower-cased and tokenised as
+  published (``<user>``, ``<number>`` placeholders kept); whitespace collapsed.
 * A derived copy without post ids: ``id`` is ``<split>:<item index>``; ``split`` is train/val/test.
 """
 

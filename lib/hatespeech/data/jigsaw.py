@@ -15,8 +15,8 @@ Cleaning
 * Every label is an annotator fraction, checked in [0, 1]. ``toxicity`` is ``target`` renamed.
 * Identity columns are empty for most rows (only ~25% of comments were shown to identity annotators):
   they stay NaN (never 0), so a masked loss can skip them.
-* Real Civil Comments contain a few empty comments; unlike the small corpora (where an empty text raises), they
-  are filtered and counted as ``empty_text``. Whitespace collapsed.
+* Real Civil Comments contain a few empty comments; unlike the small corpora (where an empty text raises),
+  they are filtered and counted as ``empty_text``. Whitespace collapsed.
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ def find_csv(data_dir: Path, path: str | Path | None = None) -> Path:
         if candidate.is_file():
             return candidate
     raise DataValidationError(
-        "no Jigsaw Unintended Bias CSV found; download train.csv (or all_data.csv) from Kaggle and pass its path "
-        "(profile.data.jigsaw_csv / load_source('jigsaw', path=...)) or place it at one of "
+        "no Jigsaw Unintended Bias CSV found; download train.csv (or all_data.csv) from Kaggle and pass its "
+        "path (profile.data.jigsaw_csv / load_source('jigsaw', path=...)) or place it at one of "
         f"{[str(t) for t in tried]}",
         file=tried[0],
     )

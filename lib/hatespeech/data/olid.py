@@ -6,18 +6,19 @@ Cleaning
   part of the text); ``NULL`` marks a level that does not apply and becomes NaN (never a class).
 * Test gold labels come from ``labels-level{a,b,c}.csv`` read with ``header=0`` (this copy starts with an
   ``id,label`` line) and are joined on ``id`` to ``testset-levela.tsv`` (all 860 test tweets): level B exists
-  only for the 240 OFF tweets, level C only for the 213 TIN tweets, else NaN. Every test id must have a level-A
-  label, and every level-B/C id must be a test tweet, else :class:`DataValidationError`.
+  only for the 240 OFF tweets, level C only for the 213 TIN tweets, else NaN. Every test id must have a
+  level-A label, and every level-B/C id must be a test tweet, else :class:`DataValidationError`.
 * Hierarchy checked on train and test: B is set iff A = OFF; C is set iff B = TIN.
 * Text: 1,057 train tweets carry CSV-escaping artefacts from the original export (a leading ``"``, ``""``
   for ``"``, a run of ``"`` at the end):
-  a tweet that starts with ``"`` loses its outer quotes and ``""`` becomes ``"``. HTML entities (``&amp;``) are
-  decoded; the anonymisation placeholders ``@USER`` and ``URL`` are removed (they carry no content and would
-  dominate short prefixes); whitespace collapsed. A tweet left empty is counted (``empty_after_cleaning``).
+  a tweet that starts with ``"`` loses its outer quotes and ``""`` becomes ``"``. HTML entities (``&amp;``)
+  are decoded; the anonymisation placeholders ``@USER`` and ``URL`` are removed (they carry no content and
+  would dominate short prefixes); whitespace collapsed. A tweet left empty is counted
+  (``empty_after_cleaning``).
 
 Columns: ``subtask_a`` (NOT/OFF), ``subtask_b`` (TIN/UNT/NaN), ``subtask_c`` (IND/GRP/OTH/NaN), binary views
-``offensive`` (A: OFF=1), ``targeted`` (B: TIN=1, UNT=0, NaN when A=NOT), ``group_target`` (C: GRP=1, IND/OTH=0,
-NaN when not TIN); ``split`` (train/test). ``id`` is OLID's id (unique across train and test).
+``offensive`` (A: OFF=1), ``targeted`` (B: TIN=1, UNT=0, NaN when A=NOT), ``group_target`` (C: GRP=1,
+IND/OTH=0, NaN when not TIN); ``split`` (train/test). ``id`` is OLID's id (unique across train and test).
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ Label mapping (:data:`PHASE1_MAPPINGS`; a value mapped to ``None`` is excluded a
   **excluded**. Davidson et al.'s point is that offensive language is not hate speech; mapping it to 0 would
   teach the model that slurs and profanity are benign, mapping it to 1 would make "hate" mean "rude".
 * olid: OLID has no hate label. Its closest hate-like category -- an offensive (A=OFF), targeted (B=TIN) post
-  aimed at a *group* (C=GRP) -- -> 1; NOT -> 0. The other offensive posts (untargeted profanity UNT, insults at
-  an individual IND or other target OTH) are **excluded**, by the same reasoning as Davidson's class 1.
+  aimed at a *group* (C=GRP) -- -> 1; NOT -> 0. The other offensive posts (untargeted profanity UNT, insults
+  at an individual IND or other target OTH) are **excluded**, by the same reasoning as Davidson's class 1.
   Train and test tweets are both used (phase 1 makes its own split).
 * hatexplain (optional, not in the default ``phase1_sources``): ``hatespeech`` -> 1, ``normal`` -> 0,
   ``offensive`` excluded.
@@ -68,7 +68,9 @@ PHASE1_MAPPING_TEXT = {
     "stormfront": "hate=1, noHate=0 (relation, idk/skip filtered by the loader)",
     "implicit_hate": "implicit_hate + explicit_hate = 1, not_hate = 0",
     "davidson": "class 0 hate speech = 1, class 2 neither = 0, class 1 offensive-only excluded",
-    "olid": "OFF+TIN+GRP (offence targeted at a group) = 1, NOT = 0, other OFF (UNT, TIN/IND, TIN/OTH) excluded",
+    "olid": (
+        "OFF+TIN+GRP (offence targeted at a group) = 1, NOT = 0, other OFF (UNT, TIN/IND, TIN/OTH) excluded"
+    ),
     "hatexplain": "hatespeech = 1, normal = 0, offensive excluded",
     "ethos_binary": "isHate >= 0.5 = 1, else 0",
 }
@@ -197,10 +199,10 @@ def build_phase1_corpus(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The phase-1 binary corpus for ``profile`` (see the module docstring for every step).
 
-    Returns ``(df, report)``: ``df`` has columns ``id, source, text, label (0/1 int), n_words`` in source order
-    (index 0..n-1); ``report`` = ``{"sources": {name: {"rows_raw", "rows_loaded", "loader_filtered",
-    "removed": {reason: n}, "rows": n, "positives", "negatives"}}, "mapping": {...}, "seed", "max_rows_per_source",
-    "leakage_check": {...}}``.
+    Returns ``(df, report)``: ``df`` has columns ``id, source, text, label (0/1 int), n_words`` in source
+    order (index 0..n-1); ``report`` = ``{"sources": {name: {"rows_raw", "rows_loaded", "loader_filtered",
+    "removed": {reason: n}, "rows": n, "positives", "negatives"}}, "mapping": {...}, "seed",
+    "max_rows_per_source", "leakage_check": {...}}``.
     """
     sources = list(profile.data.phase1_sources)
     max_rows = profile.data.phase1_max_rows_per_source

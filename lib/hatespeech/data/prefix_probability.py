@@ -6,7 +6,8 @@ large language model) and their mean ``label`` (the target).
 
 Validation (no cleaning: the file is already clean)
 ---------------------------------------------------
-* Columns ``sentence_id, tweet_id, corpus_class, k, n_words, w_len, prefix, label_a, label_b, label, sentence``.
+* Columns
+  ``sentence_id, tweet_id, corpus_class, k, n_words, w_len, prefix, label_a, label_b, label, sentence``.
 * ``label``, ``label_a``, ``label_b`` in [0, 1]; ``corpus_class`` one of the stage-1 classes;
   ``1 <= k <= n_words``; ``w_len == k / n_words`` (to 1e-3, the file rounds to 4 decimals);
   ``n_words`` equals the whitespace words of ``sentence``; ``prefix`` equals its first ``k`` words;

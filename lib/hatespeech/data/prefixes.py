@@ -1,12 +1,12 @@
 """Word prefixes of a sentence and the mapping of word ends to token positions.
 
-Words are the whitespace tokens of the text (``text.split()``), the definition ``prefix_probability`` uses, so a
-prefix of ``k`` words is ``" ".join(words[:k])`` and ``w_len = k / n_words`` (the length weight of phase 1).
+Words are the whitespace tokens of the text (``text.split()``), the definition ``prefix_probability`` uses, so
+a prefix of ``k`` words is ``" ".join(words[:k])`` and ``w_len = k / n_words`` (the length weight of phase 1).
 
 :func:`word_end_token_positions` is hand-written because tokenizers only expose *their own* word notion
-(``word_ids()`` follows the pre-tokenizer, which splits punctuation for BERT and is absent for byte-level BPE);
-we need our whitespace words, so we map each token's character span (``return_offsets_mapping``, available on
-every HF fast tokenizer) onto the character spans of the whitespace words.
+(``word_ids()`` follows the pre-tokenizer, which splits punctuation for BERT and is absent for byte-level
+BPE); we need our whitespace words, so we map each token's character span (``return_offsets_mapping``,
+available on every HF fast tokenizer) onto the character spans of the whitespace words.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def _words(text: str) -> list[str]:
 
 
 def word_prefixes(text: str) -> list[Prefix]:
-    """All ``n`` word prefixes of ``text`` (k = 1..n); the last one is the whole (whitespace-normalised) text."""
+    """All ``n`` word prefixes of ``text`` (k = 1..n); the last one is the whole (whitespace-normalised)
+    text."""
     words = _words(text)
     n = len(words)
     return [Prefix(" ".join(words[:k]), k, n, k / n) for k in range(1, n + 1)]
@@ -56,7 +57,8 @@ def prefix_of(text: str, k: int) -> Prefix:
 
 
 def random_prefix(text: str, rng: np.random.Generator | _random.Random | int | None = None) -> Prefix:
-    """A prefix cut at a uniformly random word count k in 1..n (seeded: pass a Generator, Random or int seed)."""
+    """A prefix cut at a uniformly random word count k in 1..n (seeded: pass a Generator, Random or int
+    seed)."""
     n = len(_words(text))
     if rng is None or isinstance(rng, (int, np.integer)):
         rng = np.random.default_rng(rng)
@@ -75,14 +77,16 @@ def word_spans(text: str) -> list[tuple[int, int]]:
 def word_ends_from_offsets(
     text: str, offsets: Sequence[Sequence[int]], truncated: bool | None = None
 ) -> list[int]:
-    """Index of the last token of each whitespace word, from a fast tokenizer's ``offset_mapping`` for ``text``.
+    """Index of the last token of each whitespace word, from a fast tokenizer's ``offset_mapping`` for
+    ``text``.
 
     A token belongs to the word containing its last character (byte-level BPE offsets may include the leading
-    space, so the first character is not reliable). Special tokens (empty spans) and whitespace-only tokens are
-    skipped. A word with no token of its own (characters the tokenizer drops) gets the previous word's position
-    (or the first content token for the first word). If the encoding was truncated, the list stops at the last
-    word whose final token survived, so it can be shorter than the number of words. ``truncated``: whether the
-    encoding was cut (``None``: assume so when some words have no token at all); a cut word is left out.
+    space, so the first character is not reliable). Special tokens (empty spans) and whitespace-only tokens
+    are skipped. A word with no token of its own (characters the tokenizer drops) gets the previous word's
+    position (or the first content token for the first word). If the encoding was truncated, the list stops at
+    the last word whose final token survived, so it can be shorter than the number of words. ``truncated``:
+    whether the encoding was cut (``None``: assume so when some words have no token at all); a cut word is
+    left out.
     """
     spans = word_spans(text)
     if not spans:
@@ -122,7 +126,8 @@ def word_ends_from_offsets(
 def word_end_token_positions(
     tokenizer, text: str, add_special_tokens: bool = True, max_length: int | None = None
 ) -> list[int]:
-    """For each whitespace word of ``text``, the index (in ``tokenizer(text)["input_ids"]``) of its last token.
+    """For each whitespace word of ``text``, the index (in ``tokenizer(text)["input_ids"]``) of its last
+    token.
 
     Works for any HF *fast* tokenizer (BERT WordPiece, GPT-2 / SmolLM2 byte-level BPE, SentencePiece-based
     fast tokenizers). ``add_special_tokens`` and ``max_length`` (truncation) must match how the model input is

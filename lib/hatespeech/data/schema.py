@@ -93,7 +93,8 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
     """Read a whole file as text, strictly.
 
     Raises :class:`DataValidationError` for a missing file, binary content (NUL bytes) or an undecodable byte,
-    naming the file and the line of the bad byte (pandas' own UnicodeDecodeError gives a chunk offset, not a line).
+    naming the file and the line of the bad byte (pandas' own UnicodeDecodeError gives a chunk offset, not a
+    line).
     """
     path = Path(path)
     if not path.exists():
@@ -131,7 +132,8 @@ STREAM_ABOVE_BYTES = 64 * 1024 * 1024
 def read_table(
     path: str | Path, *, sep: str = ",", quoting: int = csv.QUOTE_MINIMAL, encoding: str = "utf-8", **kwargs
 ) -> pd.DataFrame:
-    """``pd.read_csv`` on a strictly decoded file; parser and decoding errors are re-raised naming the file."""
+    """``pd.read_csv`` on a strictly decoded file; parser and decoding errors are re-raised naming the
+    file."""
     path = Path(path)
     kind = "TSV" if sep == "\t" else "CSV"
     if path.is_file() and path.stat().st_size > STREAM_ABOVE_BYTES:
@@ -209,7 +211,8 @@ def check_allowed(
 def check_range(
     df: pd.DataFrame, column: str, low: float, high: float, file: str | Path, allow_missing: bool = False
 ) -> pd.Series:
-    """Coerce ``column`` to float and raise naming the rows/values that are non-numeric or outside [low, high]."""
+    """Coerce ``column`` to float and raise naming the rows/values that are non-numeric or outside
+    [low, high]."""
     raw = df[column]
     values = pd.to_numeric(raw, errors="coerce")
     non_numeric = values.isna() & raw.notna()
@@ -249,8 +252,8 @@ def check_unique(df: pd.DataFrame, column: str, file: str | Path) -> None:
 def finalize(
     df: pd.DataFrame, source: str, label_columns: Iterable[str], file: str | Path, log: FilterLog
 ) -> pd.DataFrame:
-    """Put the frame in schema order, drop texts that our cleaning emptied (counted as ``empty_after_cleaning``),
-    check id uniqueness and reset the index."""
+    """Put the frame in schema order, drop texts that our cleaning emptied (counted as
+    ``empty_after_cleaning``), check id uniqueness and reset the index."""
     df = df.copy()
     df["source"] = source
     df["id"] = df["id"].astype(str)

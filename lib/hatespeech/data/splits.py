@@ -1,7 +1,7 @@
 """Seeded splits and their manifests.
 
-* :func:`stratified_split` -- single-label stratified split (sklearn ``train_test_split``), any number of parts.
-  (The multi-label split of the dual-head table is :func:`hatespeech.data.dualhead.iterative_folds`.)
+* :func:`stratified_split` -- single-label stratified split (sklearn ``train_test_split``), any number of
+  parts. (The multi-label split of the dual-head table is :func:`hatespeech.data.dualhead.iterative_folds`.)
 * :func:`seeded_numpy_global` -- numpy's global RNG seeded inside a block, its state restored after it.
 * Manifests: a split is saved as JSON (``{"splits": {"train": [keys...], ...}, "fingerprint": ..., ...}``)
   under ``artifacts_dir()/<profile>/splits/`` and reused when the same seed, fractions and inputs come again
@@ -64,7 +64,8 @@ def stratified_split(
     fractions: Mapping[str, float] | Sequence[float],
     seed: int,
 ) -> dict[str, pd.Index]:
-    """Split ``df`` into parts of the given fractions, stratified by the joint values of the ``strata`` columns.
+    """Split ``df`` into parts of the given fractions, stratified by the joint values of the ``strata``
+    columns.
 
     Returns ``{split_name: df.index labels}``. A stratum with fewer members than parts is pooled into one
     "rare" stratum (sklearn needs at least 2 per class); deterministic for a given seed and row order.
@@ -105,7 +106,8 @@ def stratified_split(
 
 # ---------------------------------------------------------------------------------------------- manifests
 def fingerprint(keys: Iterable[Any], labels: Iterable[Any] | None = None) -> str:
-    """sha256 over the sorted (key, label) pairs: changes when rows or their labels change, not with row order."""
+    """sha256 over the sorted (key, label) pairs: changes when rows or their labels change, not with row
+    order."""
     keys = list(map(str, keys))
     labels = list(map(str, labels)) if labels is not None else [""] * len(keys)
     h = hashlib.sha256()
@@ -130,9 +132,9 @@ def load_or_create_manifest(
     """Return ``(manifest, reused)``.
 
     ``meta`` identifies the inputs (e.g. ``{"name": "phase1", "seed": 42, "fractions": {...},
-    "fingerprint": fingerprint(keys, labels)}``). If ``path`` holds a manifest whose entries for every ``meta``
-    key are equal, it is loaded and reused; otherwise ``make_splits()`` (``{split: keys}``) is called and the
-    new manifest is written (replacing a stale one, with a log message).
+    "fingerprint": fingerprint(keys, labels)}``). If ``path`` holds a manifest whose entries for every
+    ``meta`` key are equal, it is loaded and reused; otherwise ``make_splits()`` (``{split: keys}``) is called
+    and the new manifest is written (replacing a stale one, with a log message).
     """
     path = Path(path)
     meta = json.loads(json.dumps(dict(meta)))  # normalise tuples/numpy to JSON types for comparison
@@ -160,7 +162,8 @@ def apply_manifest(
 ) -> dict[str, pd.DataFrame]:
     """``{split: rows of df}`` following the manifest; ``key`` is a column name or a Series of keys.
 
-    Raises ``KeyError`` if the manifest names a key that ``df`` lacks (the data changed: rebuild the manifest).
+    Raises ``KeyError`` if the manifest names a key that ``df`` lacks (the data changed: rebuild the
+    manifest).
     """
     keys = df[key] if isinstance(key, str) else key
     position = pd.Series(np.arange(len(df)), index=keys.astype(str).to_numpy())

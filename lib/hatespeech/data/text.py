@@ -23,7 +23,8 @@ def collapse_whitespace(text: str) -> str:
 
 
 def strip_twitter_markup(text: str) -> str:
-    """Davidson-style raw tweets: decode HTML entities (``&amp;`` ``&#128514;``), drop ``RT``, ``@handles`` and URLs.
+    """Davidson-style raw tweets: decode HTML entities (``&amp;`` ``&#128514;``), drop ``RT``, ``@handles``
+    and URLs.
 
     Entities are decoded twice because the corpus holds double-escaped ones (``&amp;#8220;``).
     """
@@ -35,9 +36,10 @@ def strip_twitter_markup(text: str) -> str:
 
 
 def clean_implicit_hate(text: str) -> str:
-    """The implicit-hate corpus's quoting artefacts undone, exactly as ``prefix_probability/README.md`` did it:
-    every ``"`` removed, whitespace collapsed, a lone punctuation token (``.`` ``,`` ``!`` ``?`` ``;`` ``:`` runs)
-    glued to the word before it. Matching this rule means the phase-2 sentences equal their stage-1 posts."""
+    """The implicit-hate corpus's quoting artefacts undone, exactly as ``prefix_probability/README.md`` did
+    it: every ``"`` removed, whitespace collapsed, a lone punctuation token (``.`` ``,`` ``!`` ``?`` ``;``
+    ``:`` runs) glued to the word before it. Matching this rule means the phase-2 sentences equal their
+    stage-1 posts."""
     words: list[str] = []
     for word in text.replace('"', " ").split():
         if words and _LONE_PUNCT.fullmatch(word):
@@ -49,7 +51,8 @@ def clean_implicit_hate(text: str) -> str:
 
 def normalise_for_matching(text: str) -> str:
     """A key for "the same sentence" across corpora and cleanings: lower-case, every run of non-alphanumeric
-    characters (punctuation, quotes, whitespace) becomes one space. ``"modi ; was"`` and ``"Modi; was"`` match."""
+    characters (punctuation, quotes, whitespace) becomes one space. ``"modi ; was"`` and ``"Modi; was"``
+    match."""
     return _NON_ALNUM.sub(" ", str(text).lower()).strip()
 
 

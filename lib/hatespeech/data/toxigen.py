@@ -89,7 +89,8 @@ def _decode_escape(match: re.Match) -> str:
 
 
 def unescape_twice_escaped(text: str) -> tuple[str, bool]:
-    """Decode literal ``\\n``, ``\\uNNNN``, ``\\xNN`` runs and escaped quotes left in a text; says if any were."""
+    """Decode literal ``\\n``, ``\\uNNNN``, ``\\xNN`` runs and escaped quotes left in a text; says if any
+    were."""
     out, n = _ESCAPE.subn(_decode_escape, text)
     return out, n > 0
 

@@ -81,8 +81,8 @@ def bias_report(
     ``score`` = model toxicity score, ``identities`` = one column per subgroup (fraction, 0/1 or NaN).
 
     A subgroup is skipped (and named with the reason in ``skipped``) when it has fewer than
-    ``min_subgroup_size`` members, or when one of its three AUCs is undefined (a single class, e.g. members all
-    non-toxic).
+    ``min_subgroup_size`` members, or when one of its three AUCs is undefined (a single class, e.g. members
+    all non-toxic).
     Returns ``{"final", "overall_auc", "power_means": {...}, "per_subgroup": DataFrame, "skipped": {...},
     "n_rows", "n_subgroups_scored"}``; ``final`` is on the 0-1 scale (x 100 for the leaderboard's numbers).
     """

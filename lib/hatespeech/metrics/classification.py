@@ -1,8 +1,8 @@
 """Multi-label classification metrics with masked (unannotated) entries, and per-label threshold tuning.
 
-Every function takes ``y_true`` (n, k) holding 0/1 where a label is annotated and NaN where the source does not
-say; NaN entries are left out of that label's metrics (they are neither negatives nor positives). The metric
-values themselves come from scikit-learn (``precision_recall_fscore_support``, ``roc_auc_score``,
+Every function takes ``y_true`` (n, k) holding 0/1 where a label is annotated and NaN where the source does
+not say; NaN entries are left out of that label's metrics (they are neither negatives nor positives). The
+metric values themselves come from scikit-learn (``precision_recall_fscore_support``, ``roc_auc_score``,
 ``average_precision_score``, ``precision_recall_curve``, ``confusion_matrix``); this module only does the
 masking, the threshold search and the bookkeeping of labels that cannot be scored.
 """
@@ -93,8 +93,8 @@ def per_label_metrics(
 ) -> pd.DataFrame:
     """One row per label: precision, recall, F1 at its threshold, ROC-AUC, AP, support (masked entries out).
 
-    ``auc`` / ``ap`` are NaN when the annotated entries hold a single class; ``f1`` etc. are NaN when the label
-    has no annotated positive (so it cannot enter a macro average as a fake 0).
+    ``auc`` / ``ap`` are NaN when the annotated entries hold a single class; ``f1`` etc. are NaN when the
+    label has no annotated positive (so it cannot enter a macro average as a fake 0).
     """
     y_true, y_prob = _check_shapes(y_true, y_prob, names)
     thresholds = np.broadcast_to(np.asarray(thresholds, dtype=np.float64), (y_true.shape[1],))

@@ -146,8 +146,8 @@ def load_backbone(model_id: str, **kwargs):
         return AutoModel.from_pretrained(source, **kwargs)
     except OSError as exc:
         raise ModelNotAvailableError(
-            f"cannot load model {model_id!r} ({exc}). Offline, use a local folder or an offline:* model in the "
-            "profile (lib/hatespeech/config.py); online, check the hub id."
+            f"cannot load model {model_id!r} ({exc}). Offline, use a local folder or an offline:* model in "
+            "the profile (lib/hatespeech/config.py); online, check the hub id."
         ) from exc
 
 

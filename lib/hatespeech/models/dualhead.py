@@ -5,8 +5,8 @@ One forward pass gives both heads' logits. When labels are passed, the model com
     loss = masked pos-weighted BCE(head_n) + focal_lambda * masked focal(head_i; focal_gamma, focal_alpha)
 
 where the masks drop the labels a row's source does not annotate (see :mod:`hatespeech.losses`). The loss
-settings (``pos_weight_n``, ``focal_gamma``, ``focal_alpha``, ``focal_lambda``) and the label names live in the
-config, so ``save_pretrained`` / ``from_pretrained`` restore the whole model, loss included.
+settings (``pos_weight_n``, ``focal_gamma``, ``focal_alpha``, ``focal_lambda``) and the label names live in
+the config, so ``save_pretrained`` / ``from_pretrained`` restore the whole model, loss included.
 
 The seed's baseline (two separate single-head models) is the same class with ``heads="n"`` or ``heads="i"``.
 
@@ -188,8 +188,8 @@ def from_encoder(model_dir: str, **head_settings) -> DualHeadBert:
     not_loaded = [k for k in info["missing_keys"] if not k.startswith(("head_n.", "head_i."))]
     if not_loaded:
         raise EncoderWeightsNotLoadedError(
-            f"{model_dir}: {len(not_loaded)} encoder weights were not in the checkpoint and would stay random: "
-            f"{sorted(not_loaded)[:8]}"
+            f"{model_dir}: {len(not_loaded)} encoder weights were not in the checkpoint and would stay "
+            f"random: {sorted(not_loaded)[:8]}"
         )
     if info.get("mismatched_keys"):
         raise EncoderWeightsNotLoadedError(f"{model_dir}: shape mismatch for {info['mismatched_keys'][:8]}")

@@ -12,7 +12,8 @@ from . import save_figure
 
 
 def label_distribution(dist: pd.DataFrame, caption: str | None = None, name: str = "data_label_distribution"):
-    """One horizontal bar panel per source: rows per label (``hatespeech.data.summary.label_distribution``)."""
+    """One horizontal bar panel per source: rows per label
+    (``hatespeech.data.summary.label_distribution``)."""
     sources = list(dict.fromkeys(dist["source"]))
     ncols = 3
     nrows = int(np.ceil(len(sources) / ncols))

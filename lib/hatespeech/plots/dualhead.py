@@ -1,5 +1,6 @@
 """Figures of the dual-head experiment (``dualhead_*``) and the focal grid (``grid_*``); seaborn / matplotlib,
-one function per figure, each returning the Figure after saving it with :func:`hatespeech.plots.save_figure`."""
+one function per figure, each returning the Figure after saving it with
+:func:`hatespeech.plots.save_figure`."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def pr_curves(
     caption: str | None = None,
     name: str | None = None,
 ):
-    """Precision-recall curve per label of one head (test split, masked entries left out), AP in the legend."""
+    """Precision-recall curve per label of one head (test split, masked entries left out), AP in the
+    legend."""
     fig, ax = plt.subplots(figsize=(7.5, 5.5))
     palette = sns.color_palette("tab20", len(names))
     skipped = []

@@ -167,8 +167,8 @@ def section_html(
         except SHAPE_ERRORS as error:
             lines = [
                 (
-                    f"<span class='hs-missing'>Summary unavailable: the metrics do not have the expected shape "
-                    f"({_html.escape(type(error).__name__)}: {_html.escape(str(error))}).</span>"
+                    "<span class='hs-missing'>Summary unavailable: the metrics do not have the expected "
+                    f"shape ({_html.escape(type(error).__name__)}: {_html.escape(str(error))}).</span>"
                 )
             ]
         if lines:

@@ -173,7 +173,8 @@ def _summary_grid(payload) -> list[str]:
     return [
         (
             f"{len(grid)} cells trained. Picked on validation: gamma {fmt_number(best.get('gamma'))}, alpha "
-            f"{fmt_number(best.get('alpha'))} (validation identity macro-F1 {fmt_number(best['val_macro_f1'])}, "
+            f"{fmt_number(best.get('alpha'))} (validation identity macro-F1 "
+            f"{fmt_number(best['val_macro_f1'])}, "
             f"test {fmt_number(value_at(best, 'test_macro_f1', default='–'))}); {len(tests)} distinct test "
             "scores across cells."
         )
