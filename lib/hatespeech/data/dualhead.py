@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
+from .jigsaw import IDENTITY_COLUMNS, SUBTYPES
 from .registry import load_source
 from .schema import DataValidationError
 from .splits import seeded_numpy_global
@@ -82,26 +83,8 @@ TOXIGEN_GROUPS = (
     "physical_dis",
     "women",
 )
-JIGSAW_TYPES = ("severe_toxicity", "obscene", "identity_attack", "insult", "threat")
-JIGSAW_IDENTITIES = (
-    "asian",
-    "atheist",
-    "bisexual",
-    "black",
-    "buddhist",
-    "christian",
-    "female",
-    "heterosexual",
-    "hindu",
-    "homosexual_gay_or_lesbian",
-    "jewish",
-    "latino",
-    "male",
-    "muslim",
-    "psychiatric_or_mental_illness",
-    "transgender",
-    "white",
-)
+JIGSAW_TYPES = tuple(SUBTYPES)  # the Jigsaw columns the two heads read, as the loader requires them
+JIGSAW_IDENTITIES = tuple(IDENTITY_COLUMNS)
 
 
 # ------------------------------------------------------------------------------------------------ the mapping
