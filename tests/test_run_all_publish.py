@@ -346,3 +346,13 @@ def test_report_notebook_builds_html_and_pdf(tmp_path):
     pages = publish.pdf_pages(result.report_pdf)
     assert pages is None or pages >= 3
     assert json.loads((reports / "metrics" / "report.json").read_text())["sections"]["grid"] == "shown"
+
+
+def test_printed_copy_drops_links_to_local_files():
+    page = (
+        '<a href="html/01_data.html">01</a> <a href="#top">top</a> <a href="https://example.org/x">web</a> '
+        "<a class='k' href='report.html'>r</a>"
+    )
+    assert publish.printable_html(page) == (
+        '<a>01</a> <a href="#top">top</a> <a href="https://example.org/x">web</a> <a class=\'k\'>r</a>'
+    )

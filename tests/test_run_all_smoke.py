@@ -73,6 +73,9 @@ def test_smoke_build_runs_every_notebook_and_writes_expected_metrics(tmp_path):
         *reports.glob("metrics/*.json"),
     ]
     leaks = {f"{p.relative_to(reports)}: {m}" for p in published for m in machine if m in p.read_text()}
+    pdf = reports / "report.pdf"
+    if pdf.exists():  # link targets stand in the PDF as plain text
+        leaks |= {f"report.pdf: {m}" for m in machine if m.encode() in pdf.read_bytes()}
     assert not leaks, f"machine paths in the published report: {sorted(leaks)}"
     timings = json.loads((reports / "metrics" / "run_timings.json").read_text())
     assert set(timings) == {p.name for p in present}

@@ -425,10 +425,23 @@ def find_chromium() -> str | None:
     return None
 
 
+# Links to other files of the report (the notebook pages): chromium would print them as file:// URIs of the
+# building machine's folder, which are both broken for a PDF reader and a leak of the builder's file system.
+_RELATIVE_LINK = re.compile(r"""\shref=(["'])(?![a-z][a-z0-9+.-]*:|#)[^"']*\1""", re.IGNORECASE)
+
+
+def printable_html(text: str) -> str:
+    """``text`` with its links to local files removed (the linked words stay); web links and anchors stay."""
+    return _RELATIVE_LINK.sub("", text)
+
+
 def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300.0) -> Path:
-    """Print ``html`` to ``pdf`` with headless chromium, offline (no network, fresh profile)."""
+    """Print ``html`` to ``pdf`` with headless chromium, offline (no network, fresh profile); links to local
+    files are dropped from the printed copy (see :func:`printable_html`)."""
     pdf.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="hs-chromium-") as profile_dir:
+        printed = Path(profile_dir) / html.name
+        printed.write_text(printable_html(html.read_text()))
         cmd = [
             chromium,
             "--headless",
@@ -443,7 +456,7 @@ def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300.0) ->
             f"--user-data-dir={profile_dir}",
             "--no-pdf-header-footer",
             f"--print-to-pdf={pdf}",
-            html.resolve().as_uri(),
+            printed.resolve().as_uri(),
         ]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
