@@ -51,7 +51,7 @@ def test_shown_paths_hide_the_machine(monkeypatch, tmp_path):
     assert (
         paths.shown(tmp_path / "staging-1" / "metrics" / "dualhead.json") == "reports/metrics/dualhead.json"
     )
-    assert paths.shown(tmp_path / "art" / "cpu" / "splits" / "x.csv") == "<artifacts>/cpu/splits/x.csv"
-    assert paths.shown(tmp_path / "corpora" / "olid" / "a.tsv") == "<data>/olid/a.tsv"
+    assert paths.shown(tmp_path / "art" / "cpu" / "splits" / "x.csv") == "artifacts/cpu/splits/x.csv"
+    assert paths.shown(tmp_path / "corpora" / "olid" / "a.tsv") == "corpora/olid/a.tsv"
     assert paths.shown(paths.REPO_ROOT / "lib" / "x.py") == "lib/x.py"
     assert paths.shown("/somewhere/else/model.bin") == "model.bin"

@@ -55,16 +55,18 @@ def metrics_dir() -> Path:
 
 
 def shown(path: str | Path) -> str:
-    """``path`` as a reader of the report should see it: relative to the reports, artifacts or data folder.
+    """``path`` as a reader of the report should see it: under ``reports/``, ``artifacts/`` (the artifacts
+    dir, wherever $HATESPEECH_ARTIFACTS_DIR put it), the data dir's name, or relative to the repo; else its
+    name.
 
-    Printed paths end up in the published notebooks; a machine's absolute paths (home folders, staging
-    folders) say nothing to a reader and leak where the report was built.
+    Printed paths end up in the published notebooks and metrics; a machine's absolute paths (home folders,
+    staging folders) say nothing to a reader and leak where the report was built.
     """
     path = Path(path).expanduser().resolve()
     roots = (
         ("reports", reports_dir()),
-        ("<artifacts>", artifacts_dir()),
-        ("<data>", data_dir()),
+        ("artifacts", artifacts_dir()),
+        (data_dir().name, data_dir()),
         (".", REPO_ROOT),
     )
     for label, root in roots:
