@@ -1,0 +1,314 @@
+"""Typed results: the one contract between the notebooks, which write ``reports/metrics/*.json``, and the
+report, which reads them.
+
+Each experiment returns a result dataclass (a :class:`Result`): its fields are the top-level keys of its
+metrics file; it owns ``to_json`` / ``from_json`` (a missing field is an error naming the file, the class and
+the field, never a guess), its summary lines and verdicts (:meth:`Result.findings`) and its key tables
+(:meth:`Result.tables`). Notebooks build one and :meth:`~Result.write` it; :mod:`hatespeech.report` reads it
+back with :meth:`~Result.read` and renders its findings and tables; the report tests build every result from
+the same classes, so a renamed field breaks a test instead of yielding a report on a format no notebook
+writes.
+
+Two files hold two results each (notebooks 02 + 03 write ``anticipation.json``, 04 + 05 ``dualhead.json``):
+each result owns its fields of the file and :meth:`~Result.write` merges them in (a file written under another
+profile is replaced, not merged). Nested values stay plain JSON (dicts and lists): each is made by one
+function, named beside its field, and the code that reads it lives in the same class.
+
+The results of this module need no torch: data (notebook 01), the speed benchmark and the decoder-capacity
+benchmark. The experiments' own live with them: :mod:`hatespeech.anticipation.results` (phase 1, phase 2) and
+:mod:`hatespeech.dualhead.results` (dual head, focal grid).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from . import paths
+from .stamp import _json_default, write_metrics
+
+
+class ResultShapeError(ValueError):
+    """A metrics file lacks a field its result class declares (or is not a JSON object)."""
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    """A number as the findings show it (thousands separators, ``digits`` decimals); anything else as text."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.{digits}f}"
+
+
+@dataclass(kw_only=True)
+class Result:
+    """Base of every typed result: one metrics file's fields, with JSON I/O, findings and tables.
+
+    Subclasses set :attr:`FILE` (the metrics file), :attr:`NOTEBOOK` (what writes it) and :attr:`MARKER` (the
+    field whose presence says "this ran": the section of a two-result file), and declare their fields; a
+    field without a default is required in the JSON.
+    """
+
+    FILE: ClassVar[str] = ""
+    NOTEBOOK: ClassVar[str] = ""
+    MARKER: ClassVar[str] = ""
+    # Fields the report shows as its curated tables or findings; the others go to the appendix as-is.
+    CURATED: ClassVar[tuple[str, ...]] = ()
+
+    profile: str
+    # Wall seconds per notebook that wrote this file ({"02_phase1": 812.3}); merged across writers.
+    wall_seconds: dict[str, float] = field(default_factory=dict)
+    # Provenance of the last write (:func:`hatespeech.stamp.stamp`); set by write, read back by from_json.
+    stamp: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------------------------------------ JSON
+    @classmethod
+    def field_names(cls, own: bool = False) -> list[str]:
+        """The JSON keys of this result (``own``: without the base's profile / wall_seconds / stamp)."""
+        base = {f.name for f in dataclasses.fields(Result)}
+        return [f.name for f in dataclasses.fields(cls) if not (own and f.name in base)]
+
+    @classmethod
+    def required_fields(cls) -> list[str]:
+        return [
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields as JSON values (the stamp is added by :meth:`write`)."""
+        body = {name: getattr(self, name) for name in self.field_names() if name != "stamp"}
+        return json.loads(json.dumps(body, default=_json_default, allow_nan=True))
+
+    @classmethod
+    def from_json(cls, payload: Any, source: str | None = None):
+        """The result held by ``payload`` (a parsed metrics file); keys of other results are ignored.
+
+        Raises :class:`ResultShapeError` naming the file, the class and every missing field.
+        """
+        where = source or cls.FILE
+        if not isinstance(payload, dict):
+            raise ResultShapeError(f"{where}: expected a JSON object, got {type(payload).__name__}")
+        missing = [name for name in cls.required_fields() if name not in payload]
+        if missing:
+            raise ResultShapeError(
+                f"{where} lacks {', '.join(map(repr, missing))} (fields of {cls.__name__}): re-run "
+                f"{cls.NOTEBOOK} with this version of the code"
+            )
+        return cls(**{name: payload[name] for name in cls.field_names() if name in payload})
+
+    def write(self, profile=None) -> Path:
+        """Write (or merge into) ``reports/metrics/<FILE>`` with a fresh stamp; returns the file."""
+        path = paths.metrics_dir() / self.FILE
+        body: dict[str, Any] = {}
+        if path.exists():
+            try:
+                old = json.loads(path.read_text())
+            except ValueError:
+                old = {}
+            if isinstance(old, dict) and old.get("profile") == self.profile:
+                body = {k: v for k, v in old.items() if k != "stamp"}
+        new = self.to_json()
+        new["wall_seconds"] = {**(body.get("wall_seconds") or {}), **new["wall_seconds"]}
+        body.update(new)
+        return write_metrics(Path(self.FILE).stem, body, profile if profile is not None else self.profile)
+
+    @classmethod
+    def read(cls, reports: Path | None = None):
+        """The result in ``<reports>/metrics/<FILE>`` (the build's metrics dir by default); None when the
+        file is absent or does not hold this result (its :attr:`MARKER` field is missing: not run)."""
+        folder = (Path(reports) / "metrics") if reports else paths.metrics_dir()
+        path = folder / cls.FILE
+        if not path.exists():
+            return None
+        try:
+            payload = json.loads(path.read_text())
+        except ValueError as error:
+            raise ResultShapeError(f"{path.name} is not valid JSON: {error}") from error
+        if cls.MARKER and isinstance(payload, dict) and cls.MARKER not in payload:
+            return None
+        return cls.from_json(payload, source=path.name)
+
+    # -------------------------------------------------------------------------------------------- content
+    def findings(self) -> list[str]:
+        """Plain-text sentences saying what the numbers show, each with its verdict (report and notebook)."""
+        return []
+
+    def tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """The key tables: (title, frame) pairs built from this result's fields."""
+        return []
+
+    def appendix(self) -> dict[str, Any]:
+        """The fields the findings and key tables do not show, for the report's appendix (nothing dropped)."""
+        skip = {"profile", "stamp", "wall_seconds", *self.CURATED}
+        return {k: v for k, v in self.to_json().items() if k not in skip and v not in (None, {}, [])}
+
+
+# ====================================================================================== notebook 01: data
+@dataclass(kw_only=True)
+class DataResult(Result):
+    """``data.json`` (notebook 01): every corpus as loaded and validated, the phase-1 split, phase 2's set."""
+
+    FILE: ClassVar[str] = "data.json"
+    NOTEBOOK: ClassVar[str] = "notebooks/01_data.ipynb"
+    MARKER: ClassVar[str] = "sources"
+    CURATED: ClassVar[tuple[str, ...]] = ("sources",)
+
+    # {name: LoadedSource.summary() + description}: rows_raw, rows_kept, filtered{reason: n}, licence, ...
+    sources: dict[str, dict[str, Any]]
+    phase1: dict[str, Any] = field(default_factory=dict)  # hatespeech.data.build_phase1_corpus's report
+    splits: dict[str, Any] = field(default_factory=dict)  # {"phase1": sizes, fractions, manifest, ...}
+    prefix_probability: dict[str, Any] = field(default_factory=dict)  # hatespeech.data.summary.prefix_summary
+    load_seconds: float | None = None
+
+    def findings(self) -> list[str]:
+        raw = sum(s["rows_raw"] for s in self.sources.values())
+        kept = sum(s["rows_kept"] for s in self.sources.values())
+        reasons: dict[str, int] = {}
+        for s in self.sources.values():
+            for reason, n in (s.get("filtered") or {}).items():
+                reasons[reason] = reasons.get(reason, 0) + (n or 0)
+        filtered = ", ".join(
+            f"{r}: {_fmt(n)}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1]) if n
+        )
+        return [
+            f"{len(self.sources)} sources, {_fmt(raw)} rows read, {_fmt(kept)} kept"
+            + (f"; filtered on purpose: {filtered}." if filtered else "; no row filtered.")
+        ]
+
+    def tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """Corpora: one row per source with raw/kept rows, filtered rows per reason, labels and licence."""
+        rows = {}
+        for name, src in self.sources.items():
+            filtered = src.get("filtered") or {}
+            labels = src.get("label_columns") or ""
+            rows[name] = {
+                "rows raw": src["rows_raw"],
+                "rows kept": src["rows_kept"],
+                "filtered": sum(filtered.values()),
+                "filtered per reason": "; ".join(f"{r}: {_fmt(n)}" for r, n in filtered.items() if n) or "–",
+                "label columns": ", ".join(labels) if isinstance(labels, (list, tuple)) else labels,
+                "licence": src.get("licence", ""),
+            }
+        return [("corpora", pd.DataFrame.from_dict(rows, orient="index"))] if rows else []
+
+
+# ============================================================================ benchmarks: decoder capacity
+@dataclass(kw_only=True)
+class DecoderCapacityResult(Result):
+    """``decoder_capacity.json`` (``benchmarks/decoder_capacity.py``): every decoder layer vs LoRA vs the top
+    two blocks, each given the same training time; why the cpu profile trains what it trains."""
+
+    FILE: ClassVar[str] = "decoder_capacity.json"
+    NOTEBOOK: ClassVar[str] = "benchmarks/decoder_capacity.py"
+    MARKER: ClassVar[str] = "rows"
+
+    rows: list[dict[str, Any]]  # mode, budget, train_seconds, train_sentences, selection_f1, ...
+    criterion: str
+    equal_time_seconds: float
+    best_at_equal_time: str
+    margin_at_equal_time: float | None
+    best_by_f1_per_minute: str
+    best_by_f1_at_equal_sentences: str
+    margin_f1_per_minute: float | None
+    threads: int
+    note: str = ""
+
+    def line(self, trained_layers: int | None | str = "?") -> str:
+        """One sentence: the equal-time comparison, and what this build's decoders trained."""
+        reference = self.equal_time_seconds
+        rows = [r for r in self.rows if r["budget"] == "equal time" or r["train_seconds"] == reference]
+        rows.sort(key=lambda r: -r["selection_f1"])
+        shown = "; ".join(
+            f"{r['mode']} {r['selection_f1']:.3f} on {r['train_sentences']} sentences" for r in rows
+        )
+        layers_text = "every layer" if trained_layers is None else f"the top {trained_layers} blocks"
+        return (
+            f"Decoder capacity (benchmarks/decoder_capacity.py, one seed, every mode given the same "
+            f"{reference:.0f} s of training): selection F1 {shown}. Best at equal time: "
+            f"{self.best_at_equal_time} (+{self.margin_at_equal_time or 0:.3f} over the runner-up; "
+            f"with one seed, differences of a few hundredths are within noise). This build's decoders "
+            f"trained {layers_text}."
+        )
+
+
+# ============================================================================ benchmarks: anticipation speed
+@dataclass(kw_only=True)
+class BenchmarkResult(Result):
+    """``benchmarks.json`` (``benchmarks/anticipation_speed.py``): scoring every word-prefix four ways in one
+    run, the speed targets as measured ratios, and the one-token forward floor that explains a miss."""
+
+    FILE: ClassVar[str] = "benchmarks.json"
+    NOTEBOOK: ClassVar[str] = "benchmarks/anticipation_speed.py"
+    MARKER: ClassVar[str] = "targets"
+    CURATED: ClassVar[tuple[str, ...]] = ("targets", "decoder_forward_floor")
+
+    settings: dict[str, Any]
+    models: dict[str, str]  # {"encoder": backbone, "decoder": backbone}
+    sentences: dict[str, list[str]]  # words -> the sentences timed
+    table: list[dict[str, Any]]  # one row per (words, method): latency, throughput, max |diff|
+    targets: dict[str, Any]  # anticipation_speed.targets(table)
+    decoder_forward_floor: dict[str, Any]  # one-token vs all-token forward, weights MB
+    training: dict[str, Any] = field(default_factory=dict)
+    padded_width_naive: int | None = None
+    rss_follows_live_memory: bool | None = None
+    torch_threads: int | None = None
+    load_average_before_after: list[list[float]] = field(default_factory=list)
+    process_peak_rss_mb: float | None = None
+    note: str = ""
+    wall_s: float | None = None
+    figure_path: str | None = None
+
+    def findings(self) -> list[str]:
+        """Each speed target with its measured ratio and a plain met / missed, and the floor behind a miss."""
+        targets, lines = self.targets, []
+
+        def verdict(target: dict[str, Any]) -> str:
+            return ": met)." if target["met"] else ": MISSED)."
+
+        one = targets.get("one_pass_vs_naive_throughput")
+        if one:
+            lines.append(
+                f"Decoder one pass vs naive per-prefix batches at {one['words']} words: {one['ratio']:.1f}x "
+                f"the throughput (target >= {one['target']:g}x" + verdict(one)
+            )
+        stream = targets.get("stream_vs_rescore_latency")
+        if stream:
+            lines.append(
+                "Streaming (cached keys/values) vs re-scoring the whole prefix, per word at "
+                f"{stream['words']} words: last word {stream['last_word_ratio']:.3f}, median over the "
+                f"sentence {_fmt(stream['median_ratio'])} (target <= {stream['target']:g}" + verdict(stream)
+            )
+        floor = self.decoder_forward_floor
+        if floor.get("ratio") is not None:
+            lines.append(
+                f"Why streaming has a floor on this CPU: one decoder forward over a single new token takes "
+                f"{floor['one_token_ms']:.0f} ms against {floor['all_tokens_ms']:.0f} ms for all "
+                f"{floor['tokens']} tokens (ratio {floor['ratio']:.3f}), because every forward reads all "
+                f"{floor['weights_mb']:.0f} MB of fp32 weights whatever the number of new tokens; a "
+                "streaming update cannot be cheaper than that one-token forward."
+            )
+        if "equivalence_met" in targets:
+            diffs = [v for v in (targets.get("equivalence_max_abs_diff") or {}).values() if v is not None]
+            lines.append(
+                "Every fast path gives the naive path's probabilities"
+                + (f" (max |difference| {max(diffs):.1e}, bound 1e-4)" if diffs else "")
+                + (": yes." if targets["equivalence_met"] else ": NO.")
+            )
+        return lines
+
+    def tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """The targets as one table: what was measured against what, the target and met / missed."""
+        rows = {
+            name: {k: v for k, v in target.items() if not isinstance(v, (dict, list))}
+            for name, target in self.targets.items()
+            if isinstance(target, dict)
+        }
+        return [("speed targets (ratios measured in one run)", pd.DataFrame.from_dict(rows, orient="index"))]
