@@ -48,6 +48,7 @@ from hatespeech import report
 from hatespeech.anticipation.inference import Anticipator
 from hatespeech.config import get_profile, seed_everything
 from hatespeech.models.prefix import build_prefix_classifier, encode_with_word_ends
+from hatespeech.results import BenchmarkResult
 
 METHODS = ("naive_encoder", "encoder_dynamic", "naive_decoder", "decoder_one_pass", "decoder_stream")
 BASELINE = {
@@ -554,7 +555,8 @@ def run(
         caption = report.caption(profile, f"{settings.source}, {settings.per_length} sentences per length")
         plt.close(plot_latency(table, caption=caption))
         payload["figure_path"] = paths.shown(paths.figures_dir() / "bench_latency.png")
-        payload["metrics_path"] = paths.shown(report.write_metrics("benchmarks", payload, profile))
+        written = BenchmarkResult(profile=profile.name, **payload).write(profile)  # the report's contract
+        payload["metrics_path"] = paths.shown(written)
     return payload
 
 

@@ -33,12 +33,12 @@ from pathlib import Path
 
 import torch
 from hatespeech import anticipation as ant
-from hatespeech import report
 from hatespeech.anticipation.training import _train_settings
 from hatespeech.config import get_profile, resolve_device, seed_everything
 from hatespeech.losses import pos_weight_from_labels
 from hatespeech.models.adapters import apply_lora
 from hatespeech.models.prefix import build_prefix_classifier
+from hatespeech.results import DecoderCapacityResult
 from hatespeech.train import train
 
 MODES = {
@@ -158,7 +158,7 @@ def main(argv=None) -> None:
         "note": "one epoch, one seed, the same train sentences for every mode; chooses how the decoder "
         "variants train in the cpu profile",
     }
-    report.write_metrics("decoder_capacity", payload, profile)
+    DecoderCapacityResult(profile=profile.name, **payload).write(profile)  # the report reads it back
     print(
         f"best at equal time: {best_equal['mode']} (+{payload['margin_at_equal_time'] or 0:.3f} F1); "
         f"best by F1 per minute: {by_rate['mode']}; best by F1 at equal sentences: {by_f1['mode']}"

@@ -42,8 +42,8 @@ def test_tables_payload_and_figures(tmp_path):
     profile = get_profile("smoke", **{"data.phase1_max_rows_per_source": None})
     corpus, report = build_phase1_corpus(profile, data_dir=FIXTURES, prefix_df=prefixes)
     splits = phase1_splits(profile, corpus, report, path=tmp_path / "phase1.json")
-    payload = summary.data_metrics(sources, report, splits, prefixes)
-    json.dumps(payload)  # JSON-serialisable as is
+    payload = summary.data_result(profile, sources, report, splits, prefixes).to_json()
+    json.dumps(payload, allow_nan=False)  # JSON-serialisable as is
     assert payload["sources"]["olid"]["rows_raw"] == 12 and payload["sources"]["olid"]["filtered"] == {
         "empty_after_cleaning": 1
     }

@@ -60,6 +60,8 @@ class Result:
     MARKER: ClassVar[str] = ""
     # Fields the report shows as its curated tables or findings; the others go to the appendix as-is.
     CURATED: ClassVar[tuple[str, ...]] = ()
+    # Fields kept in the JSON but shown elsewhere (say where beside the subclass's HIDDEN).
+    HIDDEN: ClassVar[tuple[str, ...]] = ()
 
     profile: str
     # Wall seconds per notebook that wrote this file ({"02_phase1": 812.3}); merged across writers.
@@ -141,13 +143,18 @@ class Result:
         """Plain-text sentences saying what the numbers show, each with its verdict (report and notebook)."""
         return []
 
+    def context(self, reports: Path | None = None) -> list[str]:
+        """Sentences that put the findings in context, from reference numbers or other metrics files (the
+        report folder ``reports``, the build's by default)."""
+        return []
+
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
         """The key tables: (title, frame) pairs built from this result's fields."""
         return []
 
     def appendix(self) -> dict[str, Any]:
         """The fields the findings and key tables do not show, for the report's appendix (nothing dropped)."""
-        skip = {"profile", "stamp", "wall_seconds", *self.CURATED}
+        skip = {"profile", "stamp", "wall_seconds", *self.CURATED, *self.HIDDEN}
         return {k: v for k, v in self.to_json().items() if k not in skip and v not in (None, {}, [])}
 
 

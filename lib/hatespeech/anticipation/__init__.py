@@ -40,7 +40,9 @@ Modules, each importing only those above it (type annotations aside):
 * :mod:`.evaluation`: scoring prefixes and trajectories, the selection / evaluation draws, binary metrics,
   the phase-1 evaluation, phase-2 predictions, scores and earliness;
 * :mod:`.training`: the losses, batch sizing, :func:`train_phase1` / :func:`train_phase2`, checkpoints;
-* :mod:`.evidence`: the baselines on the same examples, bootstrap intervals, verdicts, result tables;
+* :mod:`.evidence`: the baselines on the same examples, bootstrap intervals and the targets' verdicts;
+* :mod:`.results`: :class:`Phase1Result` / :class:`Phase2Result`, what notebooks 02 / 03 write into
+  anticipation.json and the report reads back, with their findings and key tables;
 * :mod:`.phase1` / :mod:`.phase2`: each phase's data, ``run_phase*`` and the run objects the notebooks show;
 * :mod:`.inference`: :class:`Anticipator`, a saved model outside the notebooks (the ``hatespeech`` CLI).
 
@@ -77,13 +79,11 @@ from .examples import (
     word_prefix_examples,
 )
 from .phase1 import (
-    SEED_CONTEXT_NOTE,
     Phase1Data,
     Phase1Run,
     load_phase1_data,
-    load_phase1_metrics,
+    load_phase1_result,
     models_section,
-    phase1_seed_table,
     run_phase1,
     settings_section,
 )
@@ -96,6 +96,7 @@ from .phase2 import (
     pick_test_sentences,
     run_phase2,
 )
+from .results import SEED_CONTEXT_NOTE, Phase1Result, Phase2Result
 from .training import (
     PHASE1_MIN_ROWS_PER_BATCH,
     checkpoint_dir,
@@ -122,8 +123,10 @@ __all__ = [
     "EncodedSentence",
     "ExampleDataset",
     "Phase1Data",
+    "Phase1Result",
     "Phase1Run",
     "Phase2Data",
+    "Phase2Result",
     "Phase2Run",
     "PrefixCollator",
     "RandomPrefixDataset",
@@ -137,12 +140,11 @@ __all__ = [
     "grouped_binary_metrics",
     "load_checkpoint",
     "load_phase1_data",
-    "load_phase1_metrics",
+    "load_phase1_result",
     "load_phase2_data",
     "models_section",
     "phase1_loss_fn",
     "phase1_lr_candidates",
-    "phase1_seed_table",
     "phase1_train_sentences",
     "phase2_loss_fn",
     "phase2_normaliser",

@@ -1,7 +1,7 @@
 """Phase 1 end to end: the corpus on its split (:class:`Phase1Data`), :func:`run_phase1` (learning-rate sweep,
 training, selection, evaluation, checkpoints, then the baselines and the bootstrap evidence) and what it
-returns (:class:`Phase1Run`), the seed's numbers as context, and the anticipation.json helpers both notebooks
-use."""
+returns (:class:`Phase1Run`, whose :meth:`~Phase1Run.result` is what notebook 02 writes), the seed's numbers
+as context, and the helpers notebook 03 uses to read phase 1 back."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ import pandas as pd
 from ..config import Profile
 from ..data import build_phase1_corpus, leakage_check, load_prefix_probability, phase1_splits
 from ..models.prefix import parse_variant
-from ..references import SEED_PHASE1
-from ..stamp import read_metrics
 from . import evidence
 from .evaluation import evaluate_phase1
+from .results import Phase1Result
 from .training import checkpoint_dir, phase1_lr_candidates, save_checkpoint, train_phase1
 
 
@@ -83,62 +82,35 @@ class Phase1Run:
     def sweep_table(self) -> pd.DataFrame:
         return pd.DataFrame(self.sweep)
 
-    def comparison_with_seed(self) -> pd.DataFrame:
-        return phase1_seed_table(self.metrics)
-
     def best_variant(self) -> str:
         """The variant with the best *selection-set* F1 (the evaluation split chooses nothing)."""
         return max(self.stats, key=lambda v: self.stats[v]["selection"]["kept"]["score"])
 
-    def evidence_payload(self) -> dict[str, Any]:
-        """The ``phase1_baselines``, ``phase1_evidence`` and ``phase1_sweep`` sections of
-        anticipation.json."""
-        baselines = {name: {k: v for k, v in m.items()} for name, m in self.baselines.items()}
-        return {"phase1_baselines": baselines, "phase1_evidence": self.evidence, "phase1_sweep": self.sweep}
-
-    def payload(self) -> dict[str, Any]:
-        """The ``phase1`` section of anticipation.json."""
-        out = {}
+    def result(self) -> Phase1Result:
+        """What notebook 02 writes and the report reads (:class:`Phase1Result`)."""
+        phase1 = {}
         for variant, metrics in self.metrics.items():
-            out[variant] = {
+            phase1[variant] = {
                 **metrics,
                 "by_source": _records(self.by_source[variant], "source"),
                 "by_w_len": _records(self.by_w_len[variant], "w_len_bin"),
                 "by_length_fraction": _records(self.by_length_fraction[variant], "length_fraction"),
                 "training": self.stats[variant],
             }
-        return out
+        return Phase1Result(
+            profile=self.profile.name,
+            phase1=phase1,
+            phase1_baselines=self.baselines,
+            phase1_evidence=self.evidence,
+            phase1_sweep=self.sweep,
+            phase1_data={"report": self.data_report, "counts": self.data_counts},
+            models=models_section(self.profile),
+            settings=settings_section(self.profile),
+        )
 
 
 def _records(frame: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
     return {str(row[key]): {k: v for k, v in row.items() if k != key} for row in frame.to_dict("records")}
-
-
-SEED_CONTEXT_NOTE = (
-    "The seed's accuracy and F1 come from other data with another class balance; neither transfers to this "
-    "evaluation split, so they are context only. The yardstick is the in-project baselines on the same "
-    "prefixes (majority class, TF-IDF + logistic regression)."
-)
-
-
-def phase1_seed_table(metrics: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    """Our phase-1 accuracy / F1 per variant beside the seed's published numbers, as context (see
-    :data:`SEED_CONTEXT_NOTE`): no verdict is drawn from this table."""
-    rows = []
-    for variant, m in metrics.items():
-        seed = SEED_PHASE1.get(variant, {})
-        rows.append(
-            {
-                "variant": variant,
-                "model": m.get("model_id"),
-                "accuracy": m["accuracy"],
-                "f1": m["f1"],
-                "seed_model": seed.get("seed_model"),
-                "seed_accuracy": seed.get("accuracy"),
-                "seed_f1": seed.get("f1"),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 # ====================================================================================================== run
@@ -222,22 +194,20 @@ def _counts(frame: pd.DataFrame) -> dict[str, int]:
 
 
 # ======================================================================================== anticipation.json
-def load_phase1_metrics(profile: Profile) -> dict[str, Any]:
-    """The phase-1 part of anticipation.json written by notebook 02 for this profile (or a clear error)."""
-    try:
-        payload = read_metrics("anticipation")
-    except FileNotFoundError as exc:
+def load_phase1_result(profile: Profile) -> Phase1Result:
+    """The phase-1 result notebook 02 wrote for this profile (or a clear error saying to run it)."""
+    result = Phase1Result.read()
+    if result is None:
         raise FileNotFoundError(
-            f"{exc}. Run notebooks/02_phase1.ipynb with profile={profile.name!r} first."
-        ) from exc
-    if "phase1" not in payload:
-        raise KeyError("anticipation.json has no 'phase1' section: run notebooks/02_phase1.ipynb first")
-    if payload.get("profile") != profile.name:
+            f"no phase-1 results in reports/metrics/{Phase1Result.FILE}: run notebooks/02_phase1.ipynb with "
+            f"profile={profile.name!r} first"
+        )
+    if result.profile != profile.name:
         raise ValueError(
-            f"anticipation.json holds phase-1 results of profile {payload.get('profile')!r}, not "
+            f"{Phase1Result.FILE} holds phase-1 results of profile {result.profile!r}, not "
             f"{profile.name!r}: run notebooks/02_phase1.ipynb with profile={profile.name!r} first"
         )
-    return payload
+    return result
 
 
 def models_section(profile: Profile) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from sklearn.model_selection import train_test_split
 from ..config import Profile
 from ..data import load_prefix_probability
 from ..metrics.regression import regression_metrics
-from ..references import SEED_PHASE2_CLAIM
 from . import evidence
 from .evaluation import (
     THRESHOLD,
@@ -26,6 +25,7 @@ from .evaluation import (
     score_trajectories,
 )
 from .examples import sample_sentences
+from .results import Phase2Result
 from .training import checkpoint_dir, load_checkpoint, save_checkpoint, train_phase2
 
 # The seed's own illustrative inputs; the second is completed to a full sentence by us (illustrative only).
@@ -186,9 +186,8 @@ class Phase2Run:
             rows.append({"kind": kind, "variant": variant, **earliness_of(predictions)})
         return pd.DataFrame(rows)
 
-    def payload(self) -> dict[str, Any]:
-        """The ``phase2``, ``baselines``, ``evidence``, ``earliness``, ``annotator_agreement`` parts of the
-        JSON."""
+    def result(self) -> Phase2Result:
+        """What notebook 03 writes and the report reads (:class:`Phase2Result`)."""
         phase2, ablation, phase1_only, corrected, other = {}, {}, {}, {}, {}
         for key, metrics in self.metrics.items():
             kind, variant = key.split(":", 1)
@@ -213,9 +212,10 @@ class Phase2Run:
             if target is not None:
                 target[variant] = body
         earl = self.earliness_table()
-        return {
-            "phase2": phase2,
-            "baselines": {
+        return Phase2Result(
+            profile=self.profile.name,
+            phase2=phase2,
+            baselines={
                 "constant": {
                     **self.metrics["constant:train_mean"],
                     "value": self.constant,
@@ -226,8 +226,8 @@ class Phase2Run:
                 "phase1_only_prior_corrected": corrected,
                 "phase2_without_phase1": ablation,
             },
-            "phase2_evidence": self.evidence,
-            "earliness": {
+            phase2_evidence=self.evidence,
+            earliness={
                 "definition": (
                     "test sentences whose full-sentence target (mean of both passes) is >= 0.5 are "
                     "hateful; share_seen = words read at the first p >= 0.5 / n_words; "
@@ -242,12 +242,11 @@ class Phase2Run:
                     for r in earl.to_dict("records")
                 },
             },
-            "annotator_agreement": annotator_agreement(self.data),
-            "best_phase2_variant": self.best_variant(),
-            "phase2_C": self.profile.anticipation.phase2_C,
-            "data": self.data.counts(),
-            "seed_claim": SEED_PHASE2_CLAIM,
-        }
+            annotator_agreement=annotator_agreement(self.data),
+            best_phase2_variant=self.best_variant(),
+            phase2_C=self.profile.anticipation.phase2_C,
+            data=self.data.counts(),
+        )
 
 
 # ====================================================================================================== run

@@ -1,4 +1,4 @@
-"""Tables and the ``data.json`` payload of the data notebook (01_data), computed from loaded sources."""
+"""Tables and the ``data.json`` result of the data notebook (01_data), computed from loaded sources."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .. import paths
+from ..results import DataResult
 from .base import LoadedSource
 from .text import n_words
 
@@ -135,23 +136,26 @@ def split_table(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return table[list(frames)].reset_index()
 
 
-def data_metrics(
+def data_result(
+    profile,
     sources: Mapping[str, LoadedSource],
     phase1_report: Mapping[str, Any] | None = None,
     phase1_splits=None,
     prefix_df: pd.DataFrame | None = None,
-) -> dict[str, Any]:
-    """The payload of ``reports/metrics/data.json``:
-    ``{"sources": {name: {"rows_raw", "rows_kept", "filtered", ...}}, "splits": {"phase1": {...}},
-    "phase1": report, "prefix_probability": prefix_summary}``."""
-    payload: dict[str, Any] = {"sources": {name: s.summary() for name, s in sources.items()}}
-    for name, s in sources.items():
-        payload["sources"][name]["description"] = s.description
+    load_seconds: float | None = None,
+) -> DataResult:
+    """What notebook 01 writes into ``reports/metrics/data.json`` (:class:`hatespeech.results.DataResult`):
+    every source's summary, the phase-1 corpus report and split, and the prefix_probability summary."""
+    result = DataResult(
+        profile=profile.name,
+        sources={name: {**s.summary(), "description": s.description} for name, s in sources.items()},
+        load_seconds=load_seconds,
+    )
     if phase1_report is not None:
-        payload["phase1"] = dict(phase1_report)
+        result.phase1 = dict(phase1_report)
     if phase1_splits is not None:
         table = split_table(phase1_splits.frames)
-        payload["splits"] = {
+        result.splits = {
             "phase1": {
                 "sizes": phase1_splits.sizes(),
                 "fractions": phase1_splits.manifest.get("fractions"),
@@ -166,5 +170,5 @@ def data_metrics(
             }
         }
     if prefix_df is not None:
-        payload["prefix_probability"] = prefix_summary(prefix_df)
-    return payload
+        result.prefix_probability = prefix_summary(prefix_df)
+    return result

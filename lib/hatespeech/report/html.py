@@ -16,18 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths
-from .curated import report_tables
-from .sections import (
-    KNOWN_METRICS,
-    SHAPE_ERRORS,
-    Section,
-    get_section,
-    load_metrics,
-    metrics_folder,
-    section_figures,
-)
-from .summaries import SUMMARIES
-from .tables import payload_tables, table_html
+from ..results import Result, ResultShapeError
+from .sections import KNOWN_METRICS, Section, get_section, metrics_folder, read_result, section_figures
+from .tables import payload_tables, show_separators, table_html
 
 
 def figure_html(path: Path, caption_text: str | None = None) -> str:
@@ -108,18 +99,18 @@ def stamp_html(st: dict[str, Any]) -> str:
     )
 
 
-def _source_line(section: Section, payload: dict[str, Any], report_stamp: dict[str, Any] | None) -> str:
-    st = payload.get("stamp") or {}
-    profile = payload.get("profile") or st.get("profile")
+def _source_line(section: Section, result: Result, report_stamp: dict[str, Any] | None) -> str:
+    st = result.stamp or {}
     text = (
-        f"From <code>metrics/{section.metrics}</code>: profile <b>{_html.escape(str(profile))}</b>, "
+        f"From <code>metrics/{section.metrics}</code>: profile <b>{_html.escape(str(result.profile))}</b>, "
         f"commit <code>{_html.escape(_short(st.get('git_commit')))}</code>"
         f"{' (dirty)' if st.get('git_dirty') else ''}, written {_html.escape(str(st.get('created', '?')))}."
     )
     warn = []
     if report_stamp:
-        if profile and report_stamp.get("profile") and profile != report_stamp.get("profile"):
-            warn.append(f"made with profile {profile}, not this report's {report_stamp.get('profile')}")
+        wanted = report_stamp.get("profile")
+        if wanted and result.profile != wanted:
+            warn.append(f"made with profile {result.profile}, not this report's {wanted}")
         if (
             st.get("git_commit")
             and report_stamp.get("git_commit")
@@ -137,19 +128,24 @@ def section_html(
     report_stamp: dict[str, Any] | None = None,
     heading: bool = False,
 ) -> str:
-    """HTML of one section: where its numbers come from, a short summary, tables, figures.
+    """HTML of one section from its typed result: where its numbers come from, the findings, the key
+    tables, the figures, then every other field of the result (nothing measured is dropped).
 
-    When its metrics file (or its main key) is absent: a line saying it was not run in this build.
+    When the result is absent: a line saying it was not run in this build; when its file lacks a field the
+    result declares: a line naming it (the report still builds).
     """
     section = get_section(section)
     parts = [f"<h2 class='hs-section'>{_html.escape(section.title)}</h2>"] if heading else []
-    payload = load_metrics(section.metrics, reports)
     figures = section_figures(section, reports)
-    if payload is None or (section.required and section.required not in payload):
-        missing = f"metrics/{section.metrics}" + (f" key '{section.required}'" if payload is not None else "")
+    try:
+        result = read_result(section, reports)
+    except ResultShapeError as error:
+        parts.append(f"<p class='hs-missing'>Not shown: {_html.escape(str(error))}.</p>")
+        return "".join(parts)
+    if result is None:
         parts.append(
-            f"<p class='hs-missing'>Not run in this build ({_html.escape(missing)} absent; it comes from "
-            f"{_html.escape(section.notebook)}).</p>"
+            f"<p class='hs-missing'>Not run in this build (no {_html.escape(section.result.__name__)} in "
+            f"metrics/{_html.escape(section.metrics)}; it comes from {_html.escape(section.notebook)}).</p>"
         )
         if figures:
             parts.append(
@@ -159,24 +155,26 @@ def section_html(
         return "".join(parts)
     if section.intro:
         parts.append(f"<p>{_html.escape(section.intro)}</p>")
-    parts.append(_source_line(section, payload, report_stamp))
-    summary = SUMMARIES.get(section.key)
-    if summary is not None:
-        try:
-            lines = summary(payload)
-        except SHAPE_ERRORS as error:
-            lines = [
-                (
-                    "<span class='hs-missing'>Summary unavailable: the metrics do not have the expected "
-                    f"shape ({_html.escape(type(error).__name__)}: {_html.escape(str(error))}).</span>"
-                )
-            ]
-        if lines:
-            parts.append("<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>")
-    for title, frame in report_tables(section, reports):
-        parts.append(table_html(title, frame))
+    parts.append(_source_line(section, result, report_stamp))
+    try:
+        lines, tables = [*result.findings(), *result.context(reports)], result.tables()
+    except (KeyError, TypeError, ValueError) as error:  # e.g. a file written by an older version
+        parts.append(
+            f"<p class='hs-missing'>Findings and key tables not shown: metrics/{_html.escape(section.metrics)} "
+            f"lacks what {_html.escape(type(result).__name__)} reads ({_html.escape(type(error).__name__)}: "
+            f"{_html.escape(str(error))}); re-run {_html.escape(section.notebook)}.</p>"
+        )
+        lines, tables = [], []
+    if lines:
+        parts.append("<ul>" + "".join(f"<li>{_html.escape(line)}</li>" for line in lines) + "</ul>")
+    for title, frame in tables:
+        parts.append(table_html(title, show_separators(frame)))
     for figure in figures:
         parts.append(figure_html(figure))
+    appendix = payload_tables(result.appendix())
+    if appendix:
+        parts.append("<h3>All other numbers of this section</h3>")
+        parts.extend(table_html(title, frame) for title, frame in appendix)
     return "".join(parts)
 
 

@@ -1,16 +1,18 @@
-"""The report's sections: which metrics file and keys feed each, which figures belong to it, and loading them.
+"""The report's sections: which typed result feeds each (:mod:`hatespeech.results`), which figures belong to
+it, and reading them.
 
 Figures are found by name prefix (:data:`FIGURE_PREFIXES`), so a new figure shows up without a change here.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .. import paths
+from ..anticipation.results import Phase1Result, Phase2Result
+from ..dualhead.results import DualHeadResult, GridResult
+from ..results import BenchmarkResult, DataResult, DecoderCapacityResult, Result, ResultShapeError
 
 # Figure file-name prefixes per section: notebooks save figures as reports/figures/<prefix><what>.png.
 FIGURE_PREFIXES = {
@@ -25,41 +27,37 @@ FIGURE_PREFIXES = {
 
 @dataclass(frozen=True)
 class Section:
-    """One part of the report: which metrics file and keys feed it, and which figures belong to it.
+    """One part of the report: the typed result that feeds it and its figures (by :data:`FIGURE_PREFIXES`).
 
-    Its tables are the curated ones of :data:`hatespeech.report.curated.CURATED` (key results in a fixed
-    layout) followed by a generic rendering of ``keys`` (all payload keys when None), leaving out ``skip``.
+    It renders the result's findings, its key tables, and then every other field (``Result.appendix``).
     """
 
     key: str
     title: str
-    notebook: str  # what produces it, e.g. "01_data.ipynb"
-    metrics: str  # file under metrics/
-    keys: tuple[str, ...] | None  # payload keys shown as generic tables (None = all but stamp/profile)
-    required: str | None  # the key whose presence means "this section ran" (None = the file's presence)
+    result: type[Result]
     intro: str = ""
-    skip: tuple[str, ...] = ()  # keys left to a curated table or to the notebook's own page
+
+    @property
+    def metrics(self) -> str:
+        return self.result.FILE
+
+    @property
+    def notebook(self) -> str:
+        return self.result.NOTEBOOK
 
 
 SECTIONS: tuple[Section, ...] = (
     Section(
         "data",
         "Data",
-        "01_data.ipynb",
-        "data.json",
-        None,
-        "sources",
+        DataResult,
         "Corpora as loaded and validated by hatespeech.data: raw and kept rows, rows filtered per reason, "
         "and the seeded splits every later notebook reuses.",
-        skip=("sources",),
     ),
     Section(
         "phase1",
         "Anticipation, phase 1: hate / not-hate from prefixes",
-        "02_phase1.ipynb",
-        "anticipation.json",
-        ("phase1", "models"),
-        "phase1",
+        Phase1Result,
         "Binary classifiers trained on random word-prefixes (loss weighted by the share of the sentence "
         "seen). Learning rate, epoch and threshold are chosen on a selection set carved from the train part; "
         "every number is measured on the evaluation split beside a majority and a TF-IDF baseline scored on "
@@ -68,10 +66,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "phase2",
         "Anticipation, phase 2: P(hateful | first words)",
-        "03_phase2.ipynb",
-        "anticipation.json",
-        ("phase2", "baselines", "annotator_agreement", "earliness"),
-        "phase2",
+        Phase2Result,
         "Phase-1 models fine-tuned on the prefix-probability set with a weighted MSE (one objective for "
         "every variant); test MSE with 95% intervals over test sentences beside a constant, a TF-IDF ridge "
         "and the phase-1 model alone (raw and prior-corrected); the epoch and the best variant are chosen on "
@@ -80,37 +75,31 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "dualhead",
         "DualHeadBERT: toxicity types and identity groups",
-        "04_dualhead.ipynb",
-        "dualhead.json",
-        ("focal_lambda_choice", "bias", "rare_label_confusion", "training", "model", "data"),
-        "head_n",
+        DualHeadResult,
         "One shared encoder with two heads (pos-weighted BCE for toxicity types, focal loss for identity "
         "groups), labels masked where a source does not annotate them; thresholds tuned on validation.",
     ),
     Section(
         "grid",
         "Focal-loss grid (gamma x alpha)",
-        "05_focal_grid.ipynb",
-        "dualhead.json",
-        ("grid_pick", "grid_info"),
-        "grid",
+        GridResult,
         "Each (gamma, alpha) cell trained with its own focal loss; the pick is made on validation identity "
         "macro-F1 and reported on test.",
     ),
     Section(
         "benchmarks",
         "Anticipation at typing speed (benchmarks)",
-        "benchmarks/anticipation_speed.py",
-        "benchmarks.json",
-        None,
-        None,
+        BenchmarkResult,
         "Scoring every word-prefix four ways in one run: naive per-prefix batches, sorted dynamic padding, "
         "decoder one pass, and decoder streaming with cached keys/values.",
     ),
 )
-KNOWN_METRICS = {s.metrics for s in SECTIONS} | {"run_timings.json", "report.json"}
-# What reading a payload of another shape than expected raises: shown in the report as such, not hidden.
-SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+# Files a section (or the build) reads; any other metrics file is listed under "Other metrics".
+KNOWN_METRICS = {s.metrics for s in SECTIONS} | {
+    DecoderCapacityResult.FILE,  # read by the phase-1 section's context
+    "run_timings.json",
+    "report.json",
+}
 
 
 def get_section(section: Section | str) -> Section:
@@ -128,28 +117,21 @@ def metrics_folder(reports: Path | None = None) -> Path:
     return (Path(reports) / "metrics") if reports else paths.metrics_dir()
 
 
-def load_metrics(name: str, reports: Path | None = None) -> dict[str, Any] | None:
-    """A metrics JSON of the report being built (None when absent; a clear error when it is not JSON)."""
-    path = metrics_folder(reports) / name
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except ValueError as error:
-        raise ValueError(f"{path} is not valid JSON: {error}") from error
-
-
-def section_payload(section: Section, reports: Path | None = None) -> dict[str, Any] | None:
-    """The section's metrics when it ran in this build (its file and its required key are present)."""
-    payload = load_metrics(section.metrics, reports)
-    if payload is None or (section.required and section.required not in payload):
-        return None
-    return payload
+def read_result(section: Section | str, reports: Path | None = None) -> Result | None:
+    """The section's result when it ran in this build (None when not); :class:`ResultShapeError` when its
+    file lacks a field the result declares."""
+    return get_section(section).result.read(reports)
 
 
 def section_status(reports: Path | None = None) -> dict[str, str]:
-    """Which sections had their metrics in this build: {key: "shown" | "not run"}."""
-    return {s.key: "shown" if section_payload(s, reports) is not None else "not run" for s in SECTIONS}
+    """Which sections had their results in this build: {key: "shown" | "not run" | "wrong shape"}."""
+    status = {}
+    for section in SECTIONS:
+        try:
+            status[section.key] = "shown" if read_result(section, reports) is not None else "not run"
+        except ResultShapeError:
+            status[section.key] = "wrong shape"
+    return status
 
 
 def section_figures(section: Section | str, reports: Path | None = None) -> list[Path]:

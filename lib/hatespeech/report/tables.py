@@ -277,23 +277,3 @@ def table_html(title: str, frame, max_rows: int = 60) -> str:
     if len(frame) > max_rows:
         parts.append(f"<p class='hs-note'>first {max_rows} of {len(frame)} rows; all in the metrics JSON</p>")
     return "".join(parts)
-
-
-def value_at(mapping, name: str, default=None):
-    """``mapping[name]`` when ``mapping`` is a dict holding a non-None value there, else ``default``.
-
-    Exactly one key, the one the writer uses: no fallback between spellings, so a renamed key is missed
-    (and a test fails) instead of guessed.
-    """
-    if not isinstance(mapping, dict) or mapping.get(name) is None:
-        return default
-    return mapping[name]
-
-
-def fmt_number(value) -> str:
-    """A number as the tables show it (thousands separators, 3 decimals); anything else as text."""
-    return (
-        fmt_value(float(value))
-        if isinstance(value, (int, float)) and not isinstance(value, bool)
-        else str(value)
-    )

@@ -1,0 +1,334 @@
+"""The anticipation experiments' typed results (:class:`hatespeech.results.Result`): what notebooks 02 and 03
+write into ``anticipation.json`` and the report reads back, with their findings (verdicts generated from
+the bootstrap evidence, worded here once) and their key tables.
+
+:class:`Phase1Result` is made by :meth:`hatespeech.anticipation.phase1.Phase1Run.result`,
+:class:`Phase2Result` by :meth:`hatespeech.anticipation.phase2.Phase2Run.result`; the evidence they carry is
+made by :mod:`hatespeech.anticipation.evidence`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from ..metrics.bootstrap import Interval, PairedDifference
+from ..references import SEED_PHASE1, SEED_PHASE2_CLAIM
+from ..results import DecoderCapacityResult, Result
+from .evidence import PHASE1_F1_MARGIN, PHASE2_MSE_TARGET
+
+SEED_CONTEXT_NOTE = (
+    "The seed's accuracy and F1 come from other data with another class balance; neither transfers to this "
+    "evaluation split, so they are context only. The yardstick is the in-project baselines on the same "
+    "prefixes (majority class, TF-IDF + logistic regression)."
+)
+
+
+def unique_comparisons(comparisons: dict[str, Any]) -> dict[str, Any]:
+    """The comparisons without a reversed repeat ("f1:a-b" after "f1:b-a" says the same thing)."""
+    out: dict[str, Any] = {}
+    for key, value in comparisons.items():
+        metric = key.split(":", 1)[0]
+        if f"{metric}:{value['name_b']}-{value['name_a']}" not in out:
+            out[key] = value
+    return out
+
+
+def comparison_table(comparisons: dict[str, Any], digits: int = 3) -> pd.DataFrame:
+    """One row per paired comparison: what minus what, the difference with its interval, the verdict."""
+    rows = []
+    for key, value in unique_comparisons(comparisons).items():
+        c = PairedDifference.from_json(value)
+        rows.append(
+            {
+                "metric": key.split(":", 1)[0],
+                "A": c.name_a,
+                "B": c.name_b,
+                "A - B [95% CI]": c.difference.fmt(digits),
+                "verdict": c.verdict(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _iv(d: dict[str, Any] | None, digits: int = 3) -> str:
+    return Interval.from_json(d).fmt(digits) if d else "–"
+
+
+def _seed_line(evidence: dict[str, Any]) -> str:
+    return (
+        f"Every number comes from one training run (seed {evidence['seed']}): the intervals cover the "
+        "sampling of evaluation sentences, not training noise. Repeating the best variant over 3 seeds did "
+        "not fit the cpu budget."
+    )
+
+
+# =================================================================================================== phase 1
+@dataclass(kw_only=True)
+class Phase1Result(Result):
+    """Phase 1 (notebook 02): binary hate / not-hate from prefixes, every variant beside the baselines."""
+
+    FILE: ClassVar[str] = "anticipation.json"
+    NOTEBOOK: ClassVar[str] = "notebooks/02_phase1.ipynb"
+    MARKER: ClassVar[str] = "phase1"
+    CURATED: ClassVar[tuple[str, ...]] = (
+        "phase1_baselines",
+        "phase1_evidence",
+        "phase1_sweep",
+        "seed_reference",
+    )
+    HIDDEN: ClassVar[tuple[str, ...]] = ("phase1_data", "settings")  # shown by data.json / the notebook
+
+    # variant -> accuracy, f1, threshold, at_0.5, full_sentence, by_source, by_w_len, by_length_fraction,
+    # training (Phase1Run.payload)
+    phase1: dict[str, dict[str, Any]]
+    phase1_baselines: dict[str, dict[str, Any]]  # majority, tfidf_logistic (evidence.phase1_baselines)
+    phase1_evidence: dict[
+        str, Any
+    ]  # intervals, comparisons, targets, best_variant (evidence.phase1_evidence)
+    phase1_sweep: list[dict[str, Any]]  # one row per (variant, lr, epoch) on the selection set
+    phase1_data: dict[str, Any]  # corpus report and counts (load_phase1_data)
+    models: dict[str, str]  # variant -> backbone (phase1.models_section)
+    settings: dict[str, Any]  # the profile's anticipation settings (phase1.settings_section)
+    seed_reference: dict[str, Any] = field(
+        default_factory=lambda: {"phase1": SEED_PHASE1, "phase2": SEED_PHASE2_CLAIM}
+    )
+
+    @property
+    def best_variant(self) -> str:
+        """The variant chosen on the selection set (the evaluation split chooses nothing)."""
+        return self.phase1_evidence["best_variant"]
+
+    def findings(self) -> list[str]:
+        """Plain sentences for notebook 02 and the report, generated from the bootstrap evidence."""
+        ev = self.phase1_evidence
+        best = ev["best_variant"]
+        iv = {k: {m: Interval.from_json(x) for m, x in v.items()} for k, v in ev["intervals"].items()}
+        comp = {k: PairedDifference.from_json(v) for k, v in unique_comparisons(ev["comparisons"]).items()}
+        tf = comp[f"f1:{best}-tfidf_logistic"]
+        lines = [
+            (
+                f"Best variant on the selection set: {best}. On the evaluation split it reaches F1 "
+                f"{iv[best]['f1'].fmt()} and accuracy {iv[best]['accuracy'].fmt()}; TF-IDF + logistic "
+                f"regression on the same prefixes: F1 {iv['tfidf_logistic']['f1'].fmt()}; always 'not "
+                f"hateful': accuracy {iv['majority']['accuracy'].fmt()}."
+            ),
+            (
+                f"{best} minus TF-IDF, F1: {tf.difference.fmt()} -> {tf.verdict()}. Target "
+                f"(+{PHASE1_F1_MARGIN} with the interval above 0): "
+                f"{'met' if ev['targets']['f1_margin_over_tfidf']['met'] else 'missed'}."
+            ),
+        ]
+        for key, c in comp.items():
+            if key.startswith("accuracy:"):
+                lines.append(f"{c.name_a} accuracy minus majority: {c.difference.fmt()} -> {c.verdict()}.")
+        for key, c in comp.items():
+            if key.startswith("f1:") and not key.endswith("tfidf_logistic"):
+                lines.append(f"F1, {c.name_a} minus {c.name_b}: {c.difference.fmt()} -> {c.verdict()}.")
+        lines.append(
+            f"{len(comp)} paired comparisons are drawn on the same {ev['n_units']} evaluation units "
+            f"({ev['n_resamples']} resamples each, 95% percentile intervals, no correction for "
+            "multiplicity): read single borderline verdicts with care."
+        )
+        lines.append(_seed_line(ev))
+        return lines
+
+    def context(self, reports: Path | None = None) -> list[str]:
+        """The seed's numbers as context, and why the decoders train what they train."""
+        lines = [SEED_CONTEXT_NOTE]
+        capacity = DecoderCapacityResult.read(reports)
+        if capacity is not None and "decoder" in self.phase1:
+            lines.append(capacity.line(self.phase1["decoder"]["training"]["trainable_layers"]))
+        return lines
+
+    def tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """Models and baselines on the same evaluation prefixes with intervals, the paired comparisons, the
+        accuracy per source, the selection sweep, and the seed's numbers as context."""
+        phase1, baselines, ev = self.phase1, self.phase1_baselines, self.phase1_evidence
+        intervals = ev["intervals"]
+        rows = {}
+        for name, m in {**phase1, **baselines}.items():
+            training = m.get("training", {})  # baselines have no training stats
+            rows[name] = {
+                "kind": "model" if name in phase1 else "baseline",
+                "accuracy [95% CI]": _iv(intervals.get(name, {}).get("accuracy")),
+                "F1 [95% CI]": _iv(intervals.get(name, {}).get("f1")),
+                "threshold (selection)": m.get("threshold"),
+                "F1 at 0.5": (m.get("at_0.5") or {}).get("f1"),
+                "accuracy at 0.5": (m.get("at_0.5") or {}).get("accuracy"),
+                "full-sentence F1": (m.get("full_sentence") or {}).get("f1"),
+                "selection F1": (training.get("selection") or {}).get("kept", {}).get("score"),
+                "lr": training.get("lr"),
+                "epochs kept": training.get("epochs"),
+                "train sentences": training.get("train_sentences", m.get("train_sentences")),
+                "train min (sweep)": (training.get("sweep_train_seconds") or 0) / 60 or None,
+            }
+        tables = [
+            (
+                (
+                    "phase 1: every variant and baseline on the same evaluation prefixes (95% bootstrap "
+                    f"intervals over {ev['n_units']} {ev['unit']})"
+                ),
+                pd.DataFrame.from_dict(rows, orient="index"),
+            ),
+            ("phase 1: paired comparisons (F1 / accuracy differences)", comparison_table(ev["comparisons"])),
+        ]
+        per_source = {
+            name: {src: row.get("accuracy") for src, row in (m.get("by_source") or {}).items()}
+            for name, m in {**phase1, **baselines}.items()
+        }
+        if any(per_source.values()):
+            tables.append(
+                (
+                    (
+                        "phase 1: accuracy per source at each system's reported threshold (the majority "
+                        "row is each source's majority rate)"
+                    ),
+                    pd.DataFrame(per_source),
+                )
+            )
+        if self.phase1_sweep:
+            tables.append(
+                (
+                    (
+                        "phase 1: learning rate x epoch on the selection set (F1 at the selection-tuned "
+                        "threshold)"
+                    ),
+                    pd.DataFrame(self.phase1_sweep),
+                )
+            )
+        tables.append(
+            (
+                "context only: the seed's published phase-1 numbers (other data, other class balance)",
+                self.seed_table(),
+            )
+        )
+        return tables
+
+    def seed_table(self) -> pd.DataFrame:
+        """Our accuracy / F1 per variant beside the seed's published numbers: context only (see
+        :data:`SEED_CONTEXT_NOTE`), no verdict is drawn from it."""
+        phase1 = self.phase1
+        context = {
+            v: {
+                "ours: accuracy": phase1[v]["accuracy"] if v in phase1 else None,
+                "ours: F1": phase1[v]["f1"] if v in phase1 else None,
+                "seed model": s["seed_model"],
+                "seed: accuracy": s["accuracy"],
+                "seed: F1": s["f1"],
+            }
+            for v, s in SEED_PHASE1.items()
+        }
+        return pd.DataFrame.from_dict(context, orient="index")
+
+    def baselines_by_source(self) -> pd.DataFrame:
+        """Per source: the majority baseline's accuracy and TF-IDF's accuracy / F1 (beside the models')."""
+        majority = pd.DataFrame(self.phase1_baselines["majority"]["by_source"]).T
+        tfidf = pd.DataFrame(self.phase1_baselines["tfidf_logistic"]["by_source"]).T
+        return pd.DataFrame(
+            {
+                "majority accuracy": majority["accuracy"],
+                "tfidf accuracy": tfidf["accuracy"],
+                "tfidf F1": tfidf["f1"],
+            }
+        )
+
+
+# =================================================================================================== phase 2
+# Which baselines entry holds each kind of phase2_evidence's interval keys ("<kind>:<variant>").
+_PHASE2_BASELINE_ENTRY = {
+    "phase1_only": "phase1_only",
+    "phase1_only_corrected": "phase1_only_prior_corrected",
+    "no_phase1": "phase2_without_phase1",
+}
+
+
+@dataclass(kw_only=True)
+class Phase2Result(Result):
+    """Phase 2 (notebook 03): P(hateful | first words) against the annotators' probabilities, every variant
+    beside the constant, the TF-IDF ridge and the phase-1 model alone."""
+
+    FILE: ClassVar[str] = "anticipation.json"
+    NOTEBOOK: ClassVar[str] = "notebooks/03_phase2.ipynb"
+    MARKER: ClassVar[str] = "phase2"
+    CURATED: ClassVar[tuple[str, ...]] = ("phase2_evidence",)
+
+    phase2: dict[
+        str, dict[str, Any]
+    ]  # variant -> test mse, mae, pearson, ece, calibration, training, val_mse
+    # constant, tfidf_ridge, phase1_only, phase1_only_prior_corrected, phase2_without_phase1 (Phase2Run)
+    baselines: dict[str, Any]
+    phase2_evidence: dict[
+        str, Any
+    ]  # intervals, comparisons, targets, best_variant (evidence.phase2_evidence)
+    earliness: dict[str, Any]  # definition, by_model (Phase2Run.earliness_table)
+    annotator_agreement: dict[str, Any]  # phase2.annotator_agreement
+    best_phase2_variant: str  # lowest MSE on the held-out train sentences
+    phase2_C: float
+    data: dict[str, int]  # sentence and prefix counts per split (Phase2Data.counts)
+    seed_claim: str = SEED_PHASE2_CLAIM
+
+    def findings(self) -> list[str]:
+        """Plain sentences for notebook 03 and the report, generated from the bootstrap evidence."""
+        ev = self.phase2_evidence
+        iv = {k: Interval.from_json(v) for k, v in ev["intervals"].items()}
+        comp = {k: PairedDifference.from_json(v) for k, v in unique_comparisons(ev["comparisons"]).items()}
+        best = ev["best_variant"]
+        lines = [
+            (
+                f"Best phase-2 variant on the held-out train sentences: {best}; test MSE "
+                f"{iv['phase2:' + best].fmt(4)}. Target (<= {PHASE2_MSE_TARGET}): "
+                f"{'met' if ev['targets']['best_mse']['met'] else 'missed'}."
+            )
+        ]
+        for c in comp.values():
+            lines.append(f"MSE, {c.name_a} minus {c.name_b}: {c.difference.fmt(4)} -> {c.verdict()}.")
+        lines.append(
+            f"{len(comp)} paired comparisons on the same {ev['n_units']} test sentences ({ev['n_resamples']} "
+            "resamples each, no correction for multiplicity). " + ev["note"]
+        )
+        lines.append(_seed_line(ev))
+        agreement = self.annotator_agreement["test"]
+        lines.append(
+            f"The two annotation passes differ by MSE {agreement['mse']:.3f} on the test prefixes; both are "
+            "readings by one large language model, so this is not a human ceiling."
+        )
+        return lines
+
+    def tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """Test MSE of every model and baseline with its interval, and the paired comparisons."""
+        ev = self.phase2_evidence
+        rows = {}
+        for key, value in ev["intervals"].items():
+            kind, variant = key.split(":", 1)
+            if kind == "phase2":
+                m = self.phase2[variant]
+            elif kind == "constant":
+                m = self.baselines["constant"]
+            elif kind == "baseline":
+                m = self.baselines[variant]
+            else:
+                m = self.baselines[_PHASE2_BASELINE_ENTRY[kind]][variant]
+            training = m.get("training", {})  # baselines have no training stats
+            rows[key] = {
+                "test MSE [95% CI]": _iv(value, 4),
+                "MAE": m.get("mae"),
+                "Pearson r": m.get("pearson"),
+                "ECE": m.get("ece"),
+                "held-out MSE": m.get("val_mse"),
+                "epochs kept": training.get("epochs"),
+                "trainable layers": training.get("trainable_layers"),
+            }
+        return [
+            (
+                f"phase 2: test MSE with 95% intervals over {ev['n_units']} test sentences",
+                pd.DataFrame.from_dict(rows, orient="index"),
+            ),
+            (
+                "phase 2: paired comparisons (MSE differences; negative = A lower)",
+                comparison_table(ev["comparisons"], 4),
+            ),
+        ]
