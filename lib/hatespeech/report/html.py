@@ -159,10 +159,11 @@ def section_html(
     try:
         lines, tables = [*result.findings(), *result.context(reports)], result.tables()
     except (KeyError, TypeError, ValueError) as error:  # e.g. a file written by an older version
+        reads = f"{type(result).__name__} reads ({type(error).__name__}: {error})"
         parts.append(
-            f"<p class='hs-missing'>Findings and key tables not shown: metrics/{_html.escape(section.metrics)} "
-            f"lacks what {_html.escape(type(result).__name__)} reads ({_html.escape(type(error).__name__)}: "
-            f"{_html.escape(str(error))}); re-run {_html.escape(section.notebook)}.</p>"
+            "<p class='hs-missing'>Findings and key tables not shown: "
+            + _html.escape(f"metrics/{section.metrics} lacks what {reads}; re-run {section.notebook}.")
+            + "</p>"
         )
         lines, tables = [], []
     if lines:
