@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hatespeech.anticipation import Phase1Run, Phase2Run
+from hatespeech.anticipation import Phase1Result, Phase1Run, Phase2Result, Phase2Run
 from hatespeech.anticipation import evidence as ev
+from hatespeech.anticipation.results import comparison_table, unique_comparisons
 from hatespeech.config import get_profile
 from sklearn.metrics import f1_score
 
@@ -55,6 +56,20 @@ def _phase1_run(n=300, seed=0):
     return run
 
 
+def _phase1_result(evidence) -> Phase1Result:
+    """A phase-1 result holding only ``evidence`` (what the findings read)."""
+    return Phase1Result(
+        profile="smoke",
+        phase1={},
+        phase1_baselines={},
+        phase1_evidence=evidence,
+        phase1_sweep=[],
+        phase1_data={},
+        models={},
+        settings={},
+    )
+
+
 def test_phase1_evidence_verdicts_and_targets_on_a_known_case():
     run = _phase1_run()
     ev.phase1_evidence(run)
@@ -69,7 +84,7 @@ def test_phase1_evidence_verdicts_and_targets_on_a_known_case():
     assert e["targets"]["f1_margin_over_tfidf"]["met"] is True
     assert e["targets"]["accuracy_above_majority"]["by_variant"] == {"encoder": True, "decoder": False}
     assert e["targets"]["accuracy_above_majority"]["met"] is False
-    lines = ev.phase1_findings({"phase1_evidence": e})
+    lines = _phase1_result(e).findings()
     assert any("Target (+0.05 with the interval above 0): met" in line for line in lines)
     assert any("4 paired comparisons" in line for line in lines)
     again = _phase1_run()
@@ -122,7 +137,18 @@ def test_phase2_evidence_resamples_sentences_and_checks_the_target():
     assert c["mse:phase2:encoder-baseline:tfidf_ridge"]["verdict"].startswith("phase2:encoder better")
     assert c["mse:phase2:encoder-no_phase1:encoder"]["verdict"] == "no clear difference"
     assert e["targets"]["best_mse"]["met"] is True
-    assert any("no clear difference" in line for line in ev.phase2_findings({"phase2_evidence": e}))
+    result = Phase2Result(
+        profile="smoke",
+        phase2={},
+        baselines={},
+        phase2_evidence=e,
+        earliness={},
+        annotator_agreement={"test": {"mse": 0.004}},
+        best_phase2_variant="encoder",
+        phase2_C=1.0,
+        data={},
+    )
+    assert any("no clear difference" in line for line in result.findings())
     run.predictions["phase2:decoder"] = run.predictions["phase2:decoder"].iloc[::-1]
     with pytest.raises(ValueError, match="not aligned"):
         ev.phase2_evidence(run)
@@ -134,5 +160,5 @@ def test_reversed_repeats_of_a_comparison_are_shown_once():
     comparisons = dict(run.evidence["comparisons"])
     first = comparisons["f1:encoder-decoder"]
     comparisons["f1:decoder-encoder"] = {**first, "name_a": "decoder", "name_b": "encoder"}
-    assert list(ev.unique_comparisons(comparisons)) == list(run.evidence["comparisons"])
-    assert len(ev.comparison_table(comparisons)) == len(run.evidence["comparisons"])
+    assert list(unique_comparisons(comparisons)) == list(run.evidence["comparisons"])
+    assert len(comparison_table(comparisons)) == len(run.evidence["comparisons"])

@@ -17,10 +17,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from hatespeech import anticipation as ant
-from hatespeech.anticipation import phase1, training
+from hatespeech.anticipation import Phase1Result, phase1, training
 from hatespeech.config import get_profile
 from hatespeech.models.prefix import parse_variant, tiny_prefix_classifier
-from hatespeech.report import _json_default
 
 FIXTURE_DATA = Path(__file__).parent / "fixtures" / "data"
 SENTENCES = [
@@ -280,15 +279,20 @@ def test_binary_metrics_and_grouping():
 
 
 def test_seed_table_is_context_without_verdicts():
-    table = ant.phase1_seed_table(
-        {
-            "decoder": {"model_id": "m", "accuracy": 0.70, "f1": 0.80},
-            "decoder+bilstm": {"model_id": "m", "accuracy": 0.5, "f1": 0.5},
-        }
+    result = Phase1Result(
+        profile="smoke",
+        phase1={"decoder": {"accuracy": 0.70, "f1": 0.80}},
+        phase1_baselines={},
+        phase1_evidence={},
+        phase1_sweep=[],
+        phase1_data={},
+        models={},
+        settings={},
     )
-    row = table.set_index("variant").loc["decoder"]
-    assert row["seed_accuracy"] == 0.78 and row["seed_f1"] == 0.74 and "verdict" not in table
-    assert pd.isna(table.set_index("variant").loc["decoder+bilstm", "seed_f1"])
+    table = result.seed_table()
+    assert table.loc["decoder", "seed: accuracy"] == 0.78 and table.loc["decoder", "seed: F1"] == 0.74
+    assert table.loc["decoder", "ours: F1"] == 0.80 and "verdict" not in table
+    assert pd.isna(table.loc["encoder+bilstm", "ours: F1"])  # not run here: no number of ours
     assert "context only" in ant.SEED_CONTEXT_NOTE and "baselines" in ant.SEED_CONTEXT_NOTE
 
 
@@ -368,8 +372,8 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
     )
     assert set(run1.table("by_length_fraction")["variant"]) == {"encoder", "decoder", "decoder+bilstm"}
     assert {"loss", "eval_loss"} <= set(run1.history().columns)
-    payload = run1.payload()
-    assert {"accuracy", "f1", "by_source", "by_length_fraction", "training"} <= set(payload["decoder"])
+    result1 = run1.result()
+    assert {"accuracy", "f1", "by_source", "by_length_fraction", "training"} <= set(result1.phase1["decoder"])
     # chosen on the selection set: lr (encoder swept over its candidates), epoch and threshold
     lrs = ant.phase1_lr_candidates(profile, "encoder")
     assert {row["lr"] for row in run1.sweep if row["variant"] == "encoder"} == set(lrs) and len(lrs) == 2
@@ -380,7 +384,9 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
     assert set(run1.baselines) == {"majority", "tfidf_logistic"}
     for name in ("majority", "tfidf_logistic"):
         assert run1.predictions[name]["prefix"].tolist() == run1.predictions["encoder"]["prefix"].tolist()
-    evidence = run1.evidence_payload()["phase1_evidence"]
+    evidence = result1.phase1_evidence
+    assert Phase1Result.from_json(result1.to_json()).to_json() == result1.to_json()  # the JSON round-trips
+    assert result1.findings() and result1.tables()
     assert set(evidence["intervals"]) == {
         "encoder",
         "decoder",
@@ -404,7 +410,9 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
     }
     assert set(table.loc[table["kind"] == "phase2", "variant"]) == {"encoder", "decoder", "decoder+bilstm"}
     assert table["n"].unique().tolist() == [int(run2.data.test["n_words"].sum())]
-    out = run2.payload()
+    result2 = run2.result()
+    out = result2.to_json()
+    assert result2.findings() and result2.tables()
     assert set(out["phase2"]) == {"encoder", "decoder", "decoder+bilstm"}
     assert set(out["baselines"]["phase2_without_phase1"]) == {"encoder"}
     assert out["baselines"]["constant"]["value"] == pytest.approx(run2.data.train_prefixes["label"].mean())
@@ -454,5 +462,5 @@ def test_payload_has_no_nan(isolated):
     profile = tiny_profile(**{"anticipation.variants": ("encoder",)})
     ant.run_phase1(profile)
     run = ant.run_phase2(profile)
-    text = json.dumps(run.payload(), default=_json_default, allow_nan=False)  # raises on NaN
+    text = json.dumps(run.result().to_json(), allow_nan=False)  # raises on NaN
     assert '"calibration"' in text
