@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from hatespeech import publish
+from hatespeech import paths, publish
+from hatespeech.publish import builder
+from hatespeech.publish.staging import build_lock
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
 REPO_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -178,12 +181,12 @@ def test_interrupted_run_leaves_previous_report(tmp_path, previous_report, monke
         calls.append(notebook.name)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text("{}")
-        (Path(publish.os.environ[publish.paths.REPORTS_DIR_ENV]) / "metrics" / "data.json").write_text("{}")
+        (Path(os.environ[paths.REPORTS_DIR_ENV]) / "metrics" / "data.json").write_text("{}")
         if notebook.name.startswith("02"):
             raise KeyboardInterrupt
         return 0.1
 
-    monkeypatch.setattr(publish, "run_notebook", fake_run)
+    monkeypatch.setattr(builder, "run_notebook", fake_run)
     before = snapshot(previous_report)
     with pytest.raises(KeyboardInterrupt):
         publish.build(
@@ -201,13 +204,13 @@ def test_metrics_check_blocks_publishing(tmp_path, previous_report, monkeypatch)
     def fake_run(notebook, output, profile, kernel, progress=False):
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(nbformat.writes(nbformat.read(notebook, as_version=4)))
-        staging = Path(publish.os.environ[publish.paths.REPORTS_DIR_ENV])
+        staging = Path(os.environ[paths.REPORTS_DIR_ENV])
         (staging / "metrics" / "data.json").write_text(
             json.dumps({"sources": {}, "stamp": {}})
         )  # no "splits"
         return 0.1
 
-    monkeypatch.setattr(publish, "run_notebook", fake_run)
+    monkeypatch.setattr(builder, "run_notebook", fake_run)
     before = snapshot(previous_report)
     with pytest.raises(publish.BuildError, match="metrics check failed"):
         publish.build(
@@ -229,9 +232,9 @@ def test_notebook_without_parameters_cell_is_refused(tmp_path, previous_report):
 
 def test_second_build_into_the_same_folder_is_refused(tmp_path, previous_report):
     with (
-        publish._build_lock(previous_report),
+        build_lock(previous_report),
         pytest.raises(publish.BuildError, match="another report build is running"),
-        publish._build_lock(previous_report),
+        build_lock(previous_report),
     ):
         pass
 
@@ -297,7 +300,7 @@ def test_full_build_preserves_gpu_metrics(tmp_path, previous_report, monkeypatch
         output.write_text(nbformat.writes(nbformat.read(notebook, as_version=4)))
         return 0.1
 
-    monkeypatch.setattr(publish, "run_notebook", fake_run)
+    monkeypatch.setattr(builder, "run_notebook", fake_run)
     publish.build(
         "smoke", notebooks_dir=notebooks, reports_dir=previous_report, pdf="skip", log=lambda _: None
     )
@@ -310,8 +313,8 @@ def test_full_build_preserves_gpu_metrics(tmp_path, previous_report, monkeypatch
 def test_pdf_required_without_chromium_fails_before_running(tmp_path, previous_report, monkeypatch):
     notebooks = tmp_path / "notebooks"
     make_notebook(notebooks / "01_x.ipynb", "pass")
-    monkeypatch.setattr(publish, "find_chromium", lambda: None)
-    monkeypatch.setattr(publish, "run_notebook", lambda *a, **k: pytest.fail("must not run notebooks"))
+    monkeypatch.setattr(builder, "find_chromium", lambda: None)
+    monkeypatch.setattr(builder, "run_notebook", lambda *a, **k: pytest.fail("must not run notebooks"))
     with pytest.raises(publish.BuildError, match="chromium not found"):
         publish.build("cpu", notebooks_dir=notebooks, reports_dir=previous_report, log=lambda _: None)
 

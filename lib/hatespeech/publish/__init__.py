@@ -1,0 +1,103 @@
+"""Build and publish the report: run the notebooks with papermill into a staging folder, export HTML and PDF,
+then swap the staging folder into ``reports/`` -- only when every step succeeded.
+
+``./run_all.sh`` is a thin wrapper around ``python -m hatespeech.publish``::
+
+    python -m hatespeech.publish [--profile smoke|cpu|gpu] [--only 01,03] [--from 02] [--no-report]
+                                 [--pdf auto|require|skip] [--no-check] [--notebooks-dir DIR]
+                                 [--reports-dir DIR]
+
+Why hand-written: papermill executes one notebook and nbconvert exports one; the ordering, the stop at the
+first failure, the staging folder and the swap (a failed or interrupted run must leave the previous report
+whole) are this project's own rules, and no library does them.
+
+Layout of a published report::
+
+    reports/report.html, report.pdf      from the last notebook NN_report.ipynb (code hidden)
+    reports/html/NN_*.html               one page per executed notebook (with code), but the report
+                                         notebook, whose page is report.html
+    reports/executed/NN_*.ipynb          the executed notebooks, outputs included
+    reports/figures/*.png, metrics/*.json
+    reports/metrics/run_timings.json     wall time per notebook (read by hatespeech.stamp.stamp)
+
+A failed run keeps its staging folder as ``reports/.staging-failed/`` (git-ignored) for inspection.
+
+Modules, in the order a build uses them: :mod:`.selection` (which notebooks), :mod:`.execute` (papermill, one
+notebook), :mod:`.contract` (the metrics JSON each notebook must leave), :mod:`.export` (HTML pages, PDF),
+:mod:`.staging` (lock, staging folder, swap, timings), :mod:`.builder` (the build in order), :mod:`.cli`
+(``python -m hatespeech.publish``). The names below are the package's API.
+"""
+
+from __future__ import annotations
+
+from .builder import REPORT_SIZE_BUDGET_MB, BuildResult, NotebookRun, build
+from .cli import main, parse_args
+from .contract import EXPECTED_METRICS, MetricsSpec, check_metrics
+from .errors import BuildError, NotebookFailed
+from .execute import pick_kernel, run_notebook
+from .export import (
+    CHROMIUM_CANDIDATES,
+    CHROMIUM_ENV,
+    REPORT_CSS,
+    export_html,
+    find_chromium,
+    html_to_pdf,
+    pdf_pages,
+    printable_html,
+)
+from .selection import (
+    NOTEBOOK_NAME,
+    NOTEBOOKS_DIR,
+    REPORT_NOTEBOOK_SUFFIX,
+    discover_notebooks,
+    notebook_number,
+    report_notebook,
+    select_notebooks,
+)
+from .staging import (
+    FAILED_DIR_NAME,
+    LOCK_DIR_NAME,
+    PRESERVED_PATHS,
+    STAGING_PREFIX,
+    TIMINGS_FILE,
+    folder_size_mb,
+    swap_in,
+)
+
+__all__ = [
+    "CHROMIUM_CANDIDATES",
+    "CHROMIUM_ENV",
+    "EXPECTED_METRICS",
+    "FAILED_DIR_NAME",
+    "LOCK_DIR_NAME",
+    "NOTEBOOKS_DIR",
+    "NOTEBOOK_NAME",
+    "PRESERVED_PATHS",
+    "REPORT_CSS",
+    "REPORT_NOTEBOOK_SUFFIX",
+    "REPORT_SIZE_BUDGET_MB",
+    "STAGING_PREFIX",
+    "TIMINGS_FILE",
+    "BuildError",
+    "BuildResult",
+    "MetricsSpec",
+    "NotebookFailed",
+    "NotebookRun",
+    "build",
+    "check_metrics",
+    "discover_notebooks",
+    "export_html",
+    "find_chromium",
+    "folder_size_mb",
+    "html_to_pdf",
+    "main",
+    "notebook_number",
+    "parse_args",
+    "pdf_pages",
+    "pick_kernel",
+    "printable_html",
+    "report_notebook",
+    "run_notebook",
+    "select_notebooks",
+    "swap_in",
+]
