@@ -260,19 +260,23 @@ def test_select_notebooks(tmp_path):
         pick(only="1", start="2")
 
 
-def test_check_metrics_contract(tmp_path):
+def test_check_metrics_reads_back_each_notebooks_typed_result(tmp_path):
     metrics = tmp_path / "metrics"
     metrics.mkdir()
-    assert publish.check_metrics(metrics, ran=["01"]) == ["data.json missing (written by notebook 01)"]
-    (metrics / "data.json").write_text(json.dumps({"sources": {}, "splits": {}, "stamp": {}}))
+    assert publish.check_metrics(metrics, ran=["01"]) == [
+        "data.json holds no DataResult (written by notebook 01)"
+    ]
+    (metrics / "data.json").write_text(json.dumps({"profile": "smoke", "sources": {}, "stamp": {}}))
     assert publish.check_metrics(metrics, ran=["01"]) == []
-    # anticipation.json is written by 02 and 03: after 02 alone it must exist, its keys are checked after both
-    (metrics / "anticipation.json").write_text(json.dumps({"phase1": {}, "stamp": {}}))
-    assert publish.check_metrics(metrics, ran=["02"], present=["02", "03"]) == []
-    problems = publish.check_metrics(metrics, ran=["02", "03"])
-    assert len(problems) == 1 and "anticipation.json lacks keys" in problems[0] and "phase2" in problems[0]
-    (metrics / "benchmarks.json").write_text(json.dumps({"rows": []}))
+    # anticipation.json is written by 02 and 03: each one's result is checked once its notebook ran
+    (metrics / "anticipation.json").write_text(json.dumps({"profile": "smoke", "phase1": {}, "stamp": {}}))
+    (problem,) = publish.check_metrics(metrics, ran=["02"])
+    assert "anticipation.json lacks 'phase1_baselines'" in problem and "Phase1Result" in problem
+    (problem,) = publish.check_metrics(metrics, ran=["03"])
+    assert problem == "anticipation.json holds no Phase2Result (written by notebook 03)"
+    (metrics / "benchmarks.json").write_text(json.dumps({"rows": []}))  # optional, but checked when present
     assert any("benchmarks.json" in p for p in publish.check_metrics(metrics, ran=[]))
+    assert publish.check_metrics(metrics, ran=[], report_ran=True)[-1].startswith("report.json missing")
 
 
 def test_swap_in_replaces_content_and_keeps_hidden_folders(tmp_path):

@@ -1,4 +1,5 @@
-"""The report's building blocks (hatespeech.report): stamp table, tables from metrics JSON, sections, figures.
+"""The report's building blocks (hatespeech.report): stamp table, sections rendered from typed results, the
+appendix's generic tables, figures.
 
 The stamp itself and the metrics files are tested in test_stamp.py."""
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from hatespeech import report
+from hatespeech.anticipation import Phase1Result
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "report"))
 import make_fake_metrics
@@ -39,92 +41,96 @@ def test_stamp_html_shows_commit_dirty_profile_hardware_timings_and_checksums():
 
 
 def test_payload_tables_shapes():
+    """The appendix's generic tables: rows x metrics, nested groups stacked, long lists left to figures."""
     payload = make_fake_metrics.payloads()
     tables = dict(report.payload_tables(payload["anticipation.json"], ["phase1", "baselines"]))
     phase1 = tables["phase1"]
     assert list(phase1.index) == list(make_fake_metrics.VARIANTS)
-    assert {"accuracy", "f1", "train_examples"} <= set(phase1.columns)
-    per_source = tables["phase1: per_source"]  # stacked: (variant, source) x metric
-    assert per_source.shape == (16, 2) and ("decoder", "olid") in per_source.index
-    assert "curve" not in phase1.columns  # long lists are for figures
+    assert {"accuracy", "f1", "threshold"} <= set(phase1.columns)
+    by_source = tables["phase1: by_source"]  # stacked: (variant, source) x metric
+    assert by_source.shape[0] == 16 and ("decoder", "olid") in by_source.index
     by_len = tables["phase1: by_w_len"]  # bin names hold dots and commas: still one row per (variant, bin)
-    assert by_len.shape == (20, 2) and by_len.loc[("decoder", "(0.8, 1.0]"), "accuracy"] == pytest.approx(0.7)
-    assert list(tables["baselines"].index) == ["constant"]
-    assert list(tables["baselines: phase1_only"].index) == list(make_fake_metrics.VARIANTS)
-
-    dualhead = payload["dualhead.json"]
-    dual = dict(report.payload_tables(dualhead, ["head_n", "bias", "grid"]))
-    assert dual["head_n"].loc["macro_f1", "value"] == dualhead["head_n"]["macro_f1"]
-    per_label = dual["head_n: per_label"]  # labels x (precision, recall, f1, auc, ap, threshold, ...)
-    assert list(per_label.index) == list(make_fake_metrics.LABELS_N) and "f1" in per_label.columns
-    assert list(dual["bias: per_subgroup"].index) == list(make_fake_metrics.LABELS_I)
-    assert len(dual["grid"]) == 16
-
+    assert by_len.shape[0] == 20 and by_len.loc[("decoder", "(0.8, 1.0]"), "accuracy"] == pytest.approx(0.7)
+    assert "calibration" not in tables["baselines: constant"].index  # long lists are for figures
     data = dict(report.payload_tables(payload["data.json"]))
     assert "filtered.empty_text" in data["sources"].columns  # a small nested group stays in the row
-    assert data["splits"].loc["dualhead", "test"] == 50
 
 
-def test_grid_tables_are_gamma_by_alpha():
-    grid = make_fake_metrics.payloads()["dualhead.json"]["grid"]
-    (val_title, val), (test_title, _test) = report.grid_tables(grid)
-    assert val.shape == (4, 4) and "val_macro_f1" in val_title and "test_macro_f1" in test_title
-    assert val.loc["gamma=3", "alpha=1"] == pytest.approx(0.45)
-
-
-def test_sections_render_from_metrics(fake_reports):
+def _render(reports: Path) -> dict[str, str]:
     run_stamp = dict(make_fake_metrics.STAMP, profile="cpu")
-    for section in report.SECTIONS:
-        html = report.section_html(section, reports=fake_reports, report_stamp=run_stamp)
-        assert "Not run in this build" not in html, section.key
-        assert "data:image/png;base64" in html, f"{section.key}: figure with prefix not embedded"
-        assert "made with profile smoke, not this report" in html
+    return {s.key: report.section_html(s, reports=reports, report_stamp=run_stamp) for s in report.SECTIONS}
+
+
+def test_sections_render_from_results(fake_reports):
+    html = _render(fake_reports)
+    for key, text in html.items():
+        assert "Not run in this build" not in text and "not shown" not in text.lower(), key
+        assert "data:image/png;base64" in text, f"{key}: figure with prefix not embedded"
+        assert "made with profile smoke, not this report" in text
     payloads = make_fake_metrics.payloads()
-    phase2 = report.section_html("phase2", reports=fake_reports)
+    phase2 = html["phase2"]
     assert "Best phase-2 variant on the held-out train sentences: encoder" in phase2
     assert "phase2:encoder better than constant:train_mean" in phase2 and "test MSE [95% CI]" in phase2
     agreement = payloads["anticipation.json"]["annotator_agreement"]["test"]["mse"]
     assert f"The two annotation passes differ by MSE {agreement:.3f} on the test prefixes" in phase2
-    dual = report.section_html("dualhead", reports=fake_reports)
-    dualhead = payloads["dualhead.json"]
-    assert f"as a percentage: <b>{dualhead['bias']['final_x100']:.3f}</b>" in dual
-    assert "<b>Not comparable</b>" in dual and "Detoxify unbiased (published) 93.74" in dual
-    assert "Summary unavailable" not in dual and "key table unavailable" not in dual
-    shared, alone = dualhead["head_n"]["macro_f1"], dualhead["separate_models"]["head_n"]["macro_f1"]
-    assert f"toxicity-type head {shared:.3f}" in dual and f"<td>{alone:.3f}</td>" in dual
-    assert (
-        "picked on validation: <b>lambda 10</b> (mean validation macro-F1 of the two heads 0.490; "
-        "lambda 1: 0.370)" in dual
-    )
-    grid = report.section_html("grid", reports=fake_reports)
-    assert "gamma 3, alpha 1" in grid and "16 cells trained" in grid
-    phase1 = report.section_html("phase1", reports=fake_reports)
+    phase1 = html["phase1"]
     assert "Best variant on the selection set: encoder." in phase1 and "context only" in phase1
     assert "F1 [95% CI]" in phase1 and "paired comparisons" in phase1
-    bench = report.section_html("benchmarks", reports=fake_reports)
-    assert "<b>44.2x</b> the throughput (target ≥ 8x: met)" in bench
-    assert "last word <b>0.288</b>" in bench and "target ≤ 0.2: <b>missed</b>" in bench
+    assert "All other numbers of this section" in phase1 and "by_w_len" in phase1  # the appendix
+    bench = html["benchmarks"]
+    assert "44.2x the throughput (target &gt;= 8x: met)" in bench
+    assert "last word 0.288" in bench and "target &lt;= 0.2: MISSED" in bench
     assert "41 ms against 193 ms" in bench and "ratio 0.212" in bench and "max |difference| 8.6e-07" in bench
+    assert "4 sources, 4,006 rows read, 3,966 kept; filtered on purpose: empty_text: 40." in html["data"]
 
 
-def test_missing_metrics_say_not_run(tmp_path):
-    (tmp_path / "metrics").mkdir()
-    (tmp_path / "metrics" / "anticipation.json").write_text(json.dumps({"phase1": {}, "stamp": {}}))
-    assert "Not run in this build (metrics/data.json absent" in report.section_html("data", reports=tmp_path)
-    phase2 = report.section_html("phase2", reports=tmp_path)
-    assert "Not run in this build" in phase2 and "anticipation.json key" in phase2
-    assert report.section_status(tmp_path)["phase1"] == "shown"
-    assert report.section_status(tmp_path)["phase2"] == "not run"
+def test_the_fixture_holds_every_field_of_every_result():
+    """The fake build is made of the result classes themselves: no field a renderer may read is absent."""
+    payloads = make_fake_metrics.payloads()
+    for section in report.SECTIONS:
+        missing = set(section.result.field_names()) - {"stamp"} - set(payloads[section.metrics])
+        assert not missing, f"{section.result.__name__}: the fixture lacks {missing}"
 
 
-def test_unexpected_shape_is_reported_not_hidden(tmp_path):
-    (tmp_path / "metrics").mkdir()
-    (tmp_path / "metrics" / "dualhead.json").write_text(
-        json.dumps({"grid": [{"gamma": 1, "val_macro_f1": "x"}]})
+@pytest.mark.parametrize("section", report.SECTIONS, ids=lambda s: s.key)
+def test_a_missing_field_is_named_not_guessed(tmp_path, section):
+    """Remove each required field of a section's result in turn: the section names it (and builds)."""
+    make_fake_metrics.write(tmp_path, with_figures=False)
+    path = tmp_path / "metrics" / section.metrics
+    whole = json.loads(path.read_text())
+    required = [f for f in section.result.required_fields() if f != section.result.MARKER]
+    assert required, section.key
+    for name in required:
+        path.write_text(json.dumps({k: v for k, v in whole.items() if k != name}))
+        html = report.section_html(section, reports=tmp_path)
+        assert f"lacks &#x27;{name}&#x27;" in html, (section.key, name)
+        assert report.section_status(tmp_path)[section.key] == "wrong shape"
+
+
+def test_a_missing_nested_key_is_named(tmp_path):
+    make_fake_metrics.write(tmp_path, with_figures=False)
+    path = tmp_path / "metrics" / "anticipation.json"
+    body = json.loads(path.read_text())
+    del body["phase1_evidence"]["intervals"]
+    path.write_text(json.dumps(body))
+    html = report.section_html("phase1", reports=tmp_path)
+    assert "Findings and key tables not shown" in html and "intervals" in html
+    assert "Best phase-2 variant" in report.section_html("phase2", reports=tmp_path)  # the other result
+
+
+def test_missing_results_say_not_run(tmp_path):
+    make_fake_metrics.write(tmp_path, with_figures=False)
+    metrics = tmp_path / "metrics"
+    (metrics / "data.json").unlink()
+    body = json.loads((metrics / "anticipation.json").read_text())
+    phase1_only = {k: v for k, v in body.items() if k in Phase1Result.field_names() or k == "stamp"}
+    (metrics / "anticipation.json").write_text(json.dumps(phase1_only))
+    assert "Not run in this build (no DataResult in metrics/data.json" in report.section_html(
+        "data", reports=tmp_path
     )
-    html = report.section_html("grid", reports=tmp_path)
-    assert "16 cells" not in html
-    assert "Summary unavailable" in html or "1 cells trained" in html
+    assert "Not run in this build (no Phase2Result" in report.section_html("phase2", reports=tmp_path)
+    status = report.section_status(tmp_path)
+    assert status["phase1"] == "shown" and status["phase2"] == "not run" and status["data"] == "not run"
 
 
 def test_other_metrics_are_listed(tmp_path):

@@ -1,6 +1,6 @@
 """CI check of the whole report build: every notebook in notebooks/ runs with profile smoke through the
 same orchestrator as ./run_all.sh, into a temporary reports folder (the repo's reports/ is not touched),
-and each metrics JSON holds its expected keys (hatespeech.publish.EXPECTED_METRICS).
+and each notebook's typed result reads back from its metrics JSON (hatespeech.publish.check_metrics).
 
 Notebooks not written yet are left out (and named in a warning); a notebook that is present and fails
 fails this test.
@@ -58,11 +58,11 @@ def test_smoke_build_runs_every_notebook_and_writes_expected_metrics(tmp_path):
             "report.html" if notebook == publish.report_notebook(present) else f"html/{notebook.stem}.html"
         )
         assert page.exists(), page
-    assert publish.check_metrics(reports / "metrics", ran=numbers, present=numbers) == []
-    for name in publish.EXPECTED_METRICS:
-        path = reports / "metrics" / name
+    assert publish.check_metrics(reports / "metrics", ran=numbers, report_ran=True) == []
+    for result in (*publish.NOTEBOOK_RESULTS, *publish.OPTIONAL_RESULTS):
+        path = reports / "metrics" / result.FILE
         if path.exists():
-            assert json.loads(path.read_text())["stamp"]["profile"] == "smoke", name
+            assert json.loads(path.read_text())["stamp"]["profile"] == "smoke", result.FILE
     # No machine path in anything published: the repo (and the artifacts and venv inside it), the data dir
     # and the temporary reports folder must not appear in the pages, the executed notebooks or the metrics.
     machine = {str(paths.REPO_ROOT), str(paths.data_dir()), str(tmp_path)}

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from .builder import REPORT_SIZE_BUDGET_MB, BuildResult, NotebookRun, build
 from .cli import main, parse_args
-from .contract import EXPECTED_METRICS, MetricsSpec, check_metrics
+from .contract import NOTEBOOK_RESULTS, OPTIONAL_RESULTS, check_metrics
 from .errors import BuildError, NotebookFailed
 from .execute import pick_kernel, run_notebook
 from .export import (
@@ -67,11 +67,12 @@ from .staging import (
 __all__ = [
     "CHROMIUM_CANDIDATES",
     "CHROMIUM_ENV",
-    "EXPECTED_METRICS",
     "FAILED_DIR_NAME",
     "LOCK_DIR_NAME",
     "NOTEBOOKS_DIR",
     "NOTEBOOK_NAME",
+    "NOTEBOOK_RESULTS",
+    "OPTIONAL_RESULTS",
     "PRESERVED_PATHS",
     "REPORT_CSS",
     "REPORT_NOTEBOOK_SUFFIX",
@@ -80,7 +81,6 @@ __all__ = [
     "TIMINGS_FILE",
     "BuildError",
     "BuildResult",
-    "MetricsSpec",
     "NotebookFailed",
     "NotebookRun",
     "build",

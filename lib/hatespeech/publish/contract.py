@@ -1,69 +1,60 @@
-"""The contract between the experiment notebooks and the report: which metrics JSON files a build must leave,
-with which keys, once their notebooks have run."""
+"""The contract between the experiment notebooks and the report, checked after a build: each notebook that ran
+must have left its typed result (:mod:`hatespeech.results`) readable in the staging metrics folder."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..anticipation.results import Phase1Result, Phase2Result
+from ..dualhead.results import DualHeadResult, GridResult
+from ..results import BenchmarkResult, DataResult, DecoderCapacityResult, Result, ResultShapeError
 
-@dataclasses.dataclass(frozen=True)
-class MetricsSpec:
-    """What a metrics JSON must hold: ``keys`` once every notebook in ``written_by`` has run."""
-
-    keys: tuple[str, ...]
-    written_by: tuple[str, ...]  # notebook numbers ("01", ...); empty = optional file, checked when present
-    optional: bool = False
-
-
-# ``stamp`` is added by hatespeech.stamp.write_metrics.
-EXPECTED_METRICS: dict[str, MetricsSpec] = {
-    "data.json": MetricsSpec(("sources", "splits", "stamp"), ("01",)),
-    "anticipation.json": MetricsSpec(
-        ("phase1", "phase2", "baselines", "annotator_agreement", "earliness", "profile", "models", "stamp"),
-        ("02", "03"),
-    ),
-    "dualhead.json": MetricsSpec(
-        ("head_n", "head_i", "separate_models", "grid", "bias", "profile", "data", "stamp"), ("04", "05")
-    ),
-    "benchmarks.json": MetricsSpec(("stamp",), (), optional=True),
-    "report.json": MetricsSpec(("sections", "stamp"), ("06",)),
-}
+# What each experiment notebook writes (its number is the first two characters of Result.NOTEBOOK's name).
+NOTEBOOK_RESULTS: tuple[type[Result], ...] = (
+    DataResult,
+    Phase1Result,
+    Phase2Result,
+    DualHeadResult,
+    GridResult,
+)
+# Written by the scripts in benchmarks/, not by a notebook: checked when present.
+OPTIONAL_RESULTS: tuple[type[Result], ...] = (BenchmarkResult, DecoderCapacityResult)
+REPORT_METRICS = "report.json"  # written by the report notebook: {"sections": {key: status}, "stamp": ...}
 
 
-def check_metrics(metrics_dir: Path, ran: Iterable[str], present: Iterable[str] | None = None) -> list[str]:
-    """Problems with the metrics JSON files, by :data:`EXPECTED_METRICS`.
+def writer(result: type[Result]) -> str:
+    """The number of the notebook that writes ``result`` ("02" for notebooks/02_phase1.ipynb)."""
+    return Path(result.NOTEBOOK).name[:2]
 
-    ``ran``: notebook numbers executed in this build; ``present``: numbers of the notebooks that exist.
-    A file whose writers all ran must exist with every key; one whose writers ran only in part must exist.
+
+def check_metrics(metrics_dir: Path, ran: Iterable[str], report_ran: bool = False) -> list[str]:
+    """Problems with the typed results a build left in ``metrics_dir``.
+
+    ``ran``: numbers of the notebooks executed in this build; each one's result must read back
+    (:meth:`Result.read`) with every field; ``report_ran``: the report notebook ran (``report.json``).
     """
     ran = set(ran)
-    present = set(present) if present is not None else ran
+    reports = Path(metrics_dir).parent
     problems = []
-    for name, spec in EXPECTED_METRICS.items():
-        path = Path(metrics_dir) / name
-        writers = set(spec.written_by)
-        if spec.optional or not writers:
-            if not path.exists():
-                continue
-            required = spec.keys
-        elif writers <= ran:
-            required = spec.keys
-        elif writers & ran:
-            required = ()
-        else:
-            continue
-        if not path.exists():
-            problems.append(f"{name} missing (written by notebook {', '.join(sorted(writers & ran))})")
+    for result in (*NOTEBOOK_RESULTS, *OPTIONAL_RESULTS):
+        required = result in NOTEBOOK_RESULTS and writer(result) in ran
+        if not required and not (Path(metrics_dir) / result.FILE).exists():
             continue
         try:
+            if result.read(reports) is None and required:
+                problems.append(
+                    f"{result.FILE} holds no {result.__name__} (written by notebook {writer(result)})"
+                )
+        except ResultShapeError as error:
+            problems.append(str(error))
+    if report_ran:
+        path = Path(metrics_dir) / REPORT_METRICS
+        try:
             body = json.loads(path.read_text())
+            if not isinstance(body, dict) or "sections" not in body:
+                problems.append(f"{REPORT_METRICS} lacks 'sections'")
         except (OSError, ValueError) as error:
-            problems.append(f"{name} unreadable: {error}")
-            continue
-        missing = [k for k in required if k not in body]
-        if missing:
-            problems.append(f"{name} lacks keys {missing} (has {sorted(body)})")
+            problems.append(f"{REPORT_METRICS} missing or unreadable: {error}")
     return problems
