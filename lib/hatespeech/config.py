@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import random
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+import torch
 
 from . import paths
 
@@ -259,8 +263,6 @@ def get_profile(name: str = "cpu", **overrides: Any) -> Profile:
 
 def resolve_device(profile: Profile):
     """torch.device for a profile: 'auto' picks CUDA when present."""
-    import torch
-
     if profile.device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(profile.device)
@@ -268,27 +270,13 @@ def resolve_device(profile: Profile):
 
 def default_profile_name() -> str:
     """gpu when CUDA is available, else cpu (what run_all.sh does without --profile)."""
-    try:
-        import torch
-
-        return "gpu" if torch.cuda.is_available() else "cpu"
-    except ImportError:
-        return "cpu"
+    return "gpu" if torch.cuda.is_available() else "cpu"
 
 
 def seed_everything(seed: int) -> None:
     """Seed python, numpy and torch (and transformers' helper) so reruns repeat."""
-    import random
-
-    import numpy as np
-
     random.seed(seed)
     np.random.seed(seed)
-    try:
-        import torch
-
-        torch.manual_seed(seed)
-        if torch.cuda.is_available():
-            torch.cuda.manual_seed_all(seed)
-    except ImportError:
-        pass
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)

@@ -11,11 +11,15 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import torch
 
 from . import paths
 
@@ -41,17 +45,10 @@ def cpu_model() -> str:
 
 
 def hardware() -> dict[str, Any]:
-    import os
-
     info: dict[str, Any] = {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "gpu": None}
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            info["gpu"] = torch.cuda.get_device_name(0)
-        info["torch_threads"] = torch.get_num_threads()
-    except ImportError:
-        pass
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    info["torch_threads"] = torch.get_num_threads()
     return info
 
 
@@ -131,15 +128,10 @@ def read_metrics(name: str) -> dict[str, Any]:
 
 
 def _json_default(value):
-    try:
-        import numpy as np
-
-        if isinstance(value, np.generic):
-            return value.item()
-        if isinstance(value, np.ndarray):
-            return value.tolist()
-    except ImportError:
-        pass
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")

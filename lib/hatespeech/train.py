@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 from transformers import Trainer, TrainingArguments
 
 LossFn = Callable[[Any, dict[str, Any]], tuple[Any, Any]]
@@ -108,8 +109,6 @@ class LossFnTrainer(Trainer):
     def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
         # Evaluation only needs the loss (metrics are computed by the experiments from their own predict
         # functions), which keeps the Trainer from guessing which outputs are logits.
-        import torch
-
         inputs = self._prepare_inputs(inputs)
         with torch.no_grad():
             loss, _ = self.loss_fn(model, inputs)

@@ -39,7 +39,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
+from .. import paths
 from .prefix_probability import load_prefix_probability
 from .registry import load_source
 from .schema import DataLeakageError, DataValidationError, FilterLog, show_values
@@ -184,7 +186,6 @@ def leakage_check(phase1_df: pd.DataFrame, prefix_prob_df: pd.DataFrame) -> dict
 def _sample(df: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
     if max_rows is None or len(df) <= max_rows:
         return df
-    from sklearn.model_selection import train_test_split
 
     stratify = df["label"] if df["label"].value_counts().min() >= 2 else None
     try:
@@ -318,8 +319,6 @@ def grouped_stratified_split(
 
 
 def manifest_path(profile, name: str = "phase1") -> Path:
-    from .. import paths
-
     return paths.artifacts_dir() / profile.name / "splits" / f"{name}.json"
 
 

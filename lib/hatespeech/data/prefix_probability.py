@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import paths
 from .base import LoadedSource
 from .schema import (
     DataValidationError,
@@ -127,8 +128,6 @@ def read_split(data_dir: Path, split: str) -> tuple[pd.DataFrame, Path]:
 def load_prefix_probability(split: str = "train", data_dir: str | Path | None = None) -> pd.DataFrame:
     """The phase-2 frame for ``split`` in {"train", "test", "all"} with columns :data:`COLUMNS`
     (``"all"`` adds a ``split`` column). Validated as described in the module docstring."""
-    from .. import paths
-
     data_dir = Path(data_dir) if data_dir is not None else paths.data_dir()
     if split == "all":
         return pd.concat([read_split(data_dir, s)[0].assign(split=s) for s in SPLITS], ignore_index=True)

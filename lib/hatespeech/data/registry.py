@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from .. import paths
 from . import (
     davidson,
     ethos,
@@ -47,8 +48,6 @@ def load_source(name: str, data_dir: str | Path | None = None, **kwargs) -> Load
     """
     if name not in _LOADERS:
         raise ValueError(f"unknown source {name!r}; choose one of {list(SOURCES)}")
-    from .. import paths
-
     data_dir = Path(data_dir) if data_dir is not None else paths.data_dir()
     loaded = _LOADERS[name](data_dir, **kwargs)
     validate_schema(loaded.df, name)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,6 @@ def stratified_split(
     Returns ``{split_name: df.index labels}``. A stratum with fewer members than parts is pooled into one
     "rare" stratum (sklearn needs at least 2 per class); deterministic for a given seed and row order.
     """
-    from sklearn.model_selection import train_test_split
 
     fractions = _normalise_fractions(fractions)
     names = list(fractions)

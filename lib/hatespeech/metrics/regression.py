@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import pearsonr
 from sklearn.metrics import mean_absolute_error, mean_squared_error
 
 
@@ -28,7 +29,6 @@ def _as_float_array(values, name: str) -> np.ndarray:
 
 def pearson(y_true, y_pred) -> float | None:
     """Pearson's r, or None when either side is constant (r is undefined there, not 0)."""
-    from scipy.stats import pearsonr
 
     y_true = _as_float_array(y_true, "y_true")
     y_pred = _as_float_array(y_pred, "y_pred")

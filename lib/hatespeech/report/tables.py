@@ -12,6 +12,9 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 
 def is_scalar(value) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
@@ -56,7 +59,6 @@ def _record_tables(title: str, records: dict[str, dict]):
     Small nested groups (e.g. filtered.{reason}) stay as dotted columns; a wide one becomes its own table,
     stacked into rows (record, inner key) x metric when it is a group of rows (per_source.{source}.{metric}).
     """
-    import pandas as pd
 
     flat = {str(k): flatten(v) for k, v in records.items()}
     frame = pd.DataFrame.from_dict(flat, orient="index")
@@ -93,7 +95,6 @@ def _shared_columns(rows: dict[str, dict]) -> bool:
 
 def _value_tables(title: str, value):
     """Tables for one payload value: records lists and row-like dicts become tables, the rest recurses."""
-    import pandas as pd
 
     if _records_list(value):
         return [(title, pd.DataFrame([flatten(v) for v in value]))]
@@ -126,7 +127,6 @@ def _value_tables(title: str, value):
 
 def payload_tables(payload: dict[str, Any], keys: Iterable[str] | None = None):
     """(title, DataFrame) pairs for the given payload keys (all but the stamp when ``keys`` is None)."""
-    import pandas as pd
 
     # profile and stamp are shown in each section's source line
     keys = [
@@ -146,7 +146,6 @@ def payload_tables(payload: dict[str, Any], keys: Iterable[str] | None = None):
 
 def show_separators(frame):
     """Nested-key labels as dotted text."""
-    import pandas as pd
 
     def show(label):
         if isinstance(label, tuple):
@@ -241,13 +240,8 @@ def _cell_html(value) -> str:
     if isinstance(value, str):
         text = _html.escape(value)
         return f"<span class='hs-wrap'>{text}</span>" if len(value) > WRAP_FROM_CHARS else text
-    try:
-        import numpy as np
-
-        if isinstance(value, np.generic):
-            value = value.item()
-    except ImportError:
-        pass
+    if isinstance(value, np.generic):
+        value = value.item()
     return _html.escape(fmt_value(value))
 
 
@@ -264,7 +258,6 @@ def _frame_html(frame, index: bool) -> str:
 
 def table_html(title: str, frame, max_rows: int = 60) -> str:
     """A titled table fitted to the page (:func:`fit_table`); short ones stay on one page with their title."""
-    import pandas as pd
 
     parts = []
     pieces = fit_table(frame.head(max_rows))
