@@ -20,7 +20,9 @@ from ..config import Profile, resolve_device, seed_everything
 from ..losses import phase2_weights, pos_weight_from_labels, weighted_bce_with_logits, weighted_mse
 from ..metrics.regression import regression_metrics
 from ..models.prefix import PrefixClassifier, build_prefix_classifier, parse_variant
+from ..selection import EpochSelection
 from ..stamp import _json_default
+from ..train import TrainSettings, train
 from .evaluation import EVAL_SEED_OFFSET, predict_phase2, selection_prefixes, selection_score_fn
 from .examples import (
     ExampleDataset,
@@ -117,8 +119,6 @@ def rows_per_batch(dataset, batch_size: int, min_rows: int = 1) -> int:
 def _train_settings(
     profile: Profile, output: Path, epochs: float, batch_size: int, lr: float, dataset, min_rows: int = 1
 ):
-    from ..train import TrainSettings  # heavy (transformers' Trainer) and only needed to train
-
     batch_size = min(len(dataset), rows_per_batch(dataset, batch_size, min_rows))
     steps = max(1, math.ceil(len(dataset) / batch_size) * max(1, math.ceil(epochs)))
     return TrainSettings(
@@ -167,9 +167,6 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
     scores, the kept epoch and its threshold. The train frame is sampled to ``phase1_max_train_samples``
     sentences (``phase1_decoder_max_train_samples`` for decoders; stratified by source x label).
     """
-    from ..selection import EpochSelection  # heavy (transformers' Trainer) and only needed to train
-    from ..train import train
-
     settings = profile.anticipation
     lr = settings.phase1_lr if lr is None else float(lr)
     epochs = phase1_epochs(profile, variant)
@@ -212,21 +209,9 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
         dataset=train_set,
         max_epochs=epochs,
     )
-    start, cpu_start = time.perf_counter(), time.process_time()
-    model, history = train(
-        model,
-        train_set,
-        phase1_loss_fn(pos_weight),
-        train_settings,
-        eval_dataset=eval_set,
-        data_collator=collator,
-        callbacks=[selector],
+    model, history, kept, run_stats = _fit(
+        model, train_set, phase1_loss_fn(pos_weight), train_settings, eval_set, collator, selector
     )
-    kept = selector.restore(model)
-    seconds = time.perf_counter() - start
-    cpu_seconds = time.process_time() - cpu_start
-    prefixes_seen = round(train_set.n_prefixes * epochs)
-    trainable, total = _trainable(model)
     stats = {
         "variant": variant,
         "model_id": model.config.backbone_name,
@@ -240,9 +225,7 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
         "train_sentences": len(sentences),
         "train_sentences_by_source": {k: int(v) for k, v in sentences["source"].value_counts().items()},
         "train_sequences_seen": int(len(train_set) * epochs),
-        "train_prefixes_seen": prefixes_seen,
-        "max_epochs": epochs,
-        "epochs": int(kept["epoch"]),
+        **run_stats,
         "selection": {
             "epochs": selector.epochs,
             "kept": kept,
@@ -253,19 +236,10 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
         "threshold": float(kept["threshold"]),
         "pos_weight": pos_weight,
         "train_positive_share": float(labels.mean()),
-        "trainable_parameters": trainable,
-        "total_parameters": total,
-        "trainable_layers": model.config.trainable_layers,
         "max_length": settings.max_length,
         "batch_size_prefixes": settings.phase1_batch_size,
-        "batch_size_rows": train_settings.batch_size,
-        "optimizer_steps": int(math.ceil(len(train_set) / train_settings.batch_size) * epochs),
         "lr": lr,
-        "head_lr": train_settings.head_lr,
         "truncation": truncation_counts(encoded),
-        "train_seconds": seconds,
-        "train_cpu_seconds": cpu_seconds,
-        "train_prefixes_per_second": prefixes_seen / seconds if seconds else None,
         "curve_eval_sentences": len(curve_frame),
     }
     return model, tokenizer, history, stats
@@ -295,9 +269,6 @@ def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "
     pretrained backbone (``init="pretrained"``, the ablation), for up to ``phase2_epochs`` epochs, keeping the
     epoch with the lowest MSE on the held-out train sentences (the test split chooses nothing).
     Returns ``(model, tokenizer, history, stats)``."""
-    from ..selection import EpochSelection  # heavy (transformers' Trainer) and only needed to train
-    from ..train import train
-
     settings = profile.anticipation
     seed_everything(profile.seed)
     if init == "phase1":
@@ -334,21 +305,15 @@ def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "
         return regression_metrics(predictions["label"], predictions["p_hate"])["mse"], {}
 
     selector = EpochSelection(held_out_mse, higher_is_better=False, max_epochs=epochs)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    model, history = train(
+    model, history, kept, run_stats = _fit(
         model,
         train_set,
         phase2_loss_fn(settings.phase2_C, normaliser),
         train_settings,
-        eval_dataset=eval_set,
-        data_collator=collator,
-        callbacks=[selector],
+        eval_set,
+        collator,
+        selector,
     )
-    kept = selector.restore(model)
-    seconds = time.perf_counter() - start
-    cpu_seconds = time.process_time() - cpu_start
-    prefixes_seen = round(train_set.n_prefixes * epochs)
-    trainable, total = _trainable(model)
     stats = {
         "variant": variant,
         "init": init,
@@ -361,9 +326,7 @@ def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "
         "loss_normaliser": normaliser,
         "train_sentences": len(data.train),
         "train_prefixes_per_epoch": train_set.n_prefixes,
-        "train_prefixes_seen": prefixes_seen,
-        "max_epochs": epochs,
-        "epochs": int(kept["epoch"]),
+        **run_stats,
         "selection": {
             "epochs": selector.epochs,
             "kept": kept,
@@ -371,18 +334,48 @@ def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "
         },
         "C": settings.phase2_C,
         "lr": settings.phase2_lr,
-        "head_lr": train_settings.head_lr,
-        "trainable_layers": model.config.trainable_layers,
         "batch_size_prefixes": settings.phase2_batch_size,
-        "batch_size_rows": train_settings.batch_size,
-        "optimizer_steps": int(math.ceil(len(train_set) / train_settings.batch_size) * epochs),
-        "trainable_parameters": trainable,
-        "total_parameters": total,
-        "train_seconds": seconds,
-        "train_cpu_seconds": cpu_seconds,
-        "train_prefixes_per_second": prefixes_seen / seconds if seconds else None,
     }
     return model, tokenizer, history, stats
+
+
+def _fit(model, train_set, loss_fn, train_settings, eval_set, collator, selector: EpochSelection):
+    """The run both phases share: train with the epoch selector, restore the kept epoch, and the stats
+    both phases report. Returns ``(model, history, kept, stats)``."""
+    start, cpu_start = time.perf_counter(), time.process_time()
+    model, history = train(
+        model,
+        train_set,
+        loss_fn,
+        train_settings,
+        eval_dataset=eval_set,
+        data_collator=collator,
+        callbacks=[selector],
+    )
+    kept = selector.restore(model)
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    epochs = selector.max_epochs
+    prefixes_seen = round(train_set.n_prefixes * epochs)
+    trainable, total = _trainable(model)
+    return (
+        model,
+        history,
+        kept,
+        {
+            "train_prefixes_seen": prefixes_seen,
+            "max_epochs": epochs,
+            "epochs": int(kept["epoch"]),
+            "trainable_parameters": trainable,
+            "total_parameters": total,
+            "trainable_layers": model.config.trainable_layers,
+            "batch_size_rows": train_settings.batch_size,
+            "optimizer_steps": int(math.ceil(len(train_set) / train_settings.batch_size) * epochs),
+            "head_lr": train_settings.head_lr,
+            "train_seconds": seconds,
+            "train_cpu_seconds": cpu_seconds,
+            "train_prefixes_per_second": prefixes_seen / seconds if seconds else None,
+        },
+    )
 
 
 # ============================================================================================== checkpoints
