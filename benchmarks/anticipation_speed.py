@@ -6,7 +6,8 @@ For real sentences of 10, 20 and 40 words (implicit-hate corpus, through the dat
 scored by
 
 * (a) ``naive``: every prefix a separate sequence, padded to a fixed width and batched in order, under
-  ``torch.no_grad`` (the seed's data pipeline), for the encoder and for the decoder;
+  ``torch.no_grad`` (the seed's data pipeline; :func:`naive_scores`, kept here as the reference), for the
+  encoder and for the decoder;
 * (b) ``encoder_dynamic``: the encoder with length-sorted dynamic padding under ``torch.inference_mode``
   (:meth:`hatespeech.anticipation.inference.Anticipator.score`);
 * (c) ``decoder_one_pass``: one decoder pass over the whole sentence gives all prefixes at once
@@ -16,12 +17,13 @@ scored by
 
 Two numbers per way: **throughput** (prefixes/s when all prefixes of a sentence are scored together) and
 **per-word latency** (the time from a word's arrival to its probability when the user types word by word:
-(a) one padded prefix, (b) the prefix alone, (c) one pass over the prefix so far (= re-scoring the whole
-prefix), (d) one streaming update). Ratios are taken to (a) of the same backbone, within this run.
-Probabilities of (b), (c), (d) are checked against (a) (max abs difference). Peak memory is the peak resident
-set size above the baseline while a way runs (sampled from /proc every millisecond). Finally phase-1 decoder
-training speed: examples (word-prefixes with a loss) per second with the one-pass loss vs one prefix per
-example.
+(a) one padded prefix, (b) the prefix alone (``encoder.score([prefix])``), (c) one pass over the prefix so
+far (``decoder.score([prefix])``: re-scoring the whole prefix), (d) one streaming update); (b), (c), (d) run
+through the study's one scoring path, :class:`Anticipator`. Ratios are taken to (a) of the same backbone,
+within this run. Probabilities of (b), (c), (d) are checked against (a) (max abs difference). Peak memory
+is the peak resident set size above the baseline while a way runs (sampled from /proc every millisecond).
+Finally phase-1 decoder training speed: examples (word-prefixes with a loss) per second with the one-pass
+loss vs one prefix per example.
 
 The backbones are the profile's pretrained ones with an untrained head: speed does not depend on training.
 ``--threads 1`` is the default because this 2-core machine is shared: with other jobs running, two torch
@@ -45,9 +47,10 @@ import numpy as np
 import pandas as pd
 import torch
 from hatespeech import report
+from hatespeech.anticipation.examples import encode_sentences
 from hatespeech.anticipation.inference import Anticipator
 from hatespeech.config import get_profile, seed_everything
-from hatespeech.models.prefix import build_prefix_classifier, encode_with_word_ends
+from hatespeech.models.prefix import build_prefix_classifier
 from hatespeech.results import BenchmarkResult
 
 METHODS = ("naive_encoder", "encoder_dynamic", "naive_decoder", "decoder_one_pass", "decoder_stream")
@@ -197,6 +200,7 @@ def prefixes_of(sentence: str) -> list[str]:
 # ------------------------------------------------------------------------------------------ the four ways
 def naive_scores(model, tokenizer, prefixes: list[str], width: int, batch_size: int) -> np.ndarray:
     """(a) every prefix its own sequence, padded to ``width``, batched in order, no_grad (the seed's way)."""
+    model.eval()
     out = []
     with torch.no_grad():
         for start in range(0, len(prefixes), batch_size):
@@ -210,13 +214,6 @@ def naive_scores(model, tokenizer, prefixes: list[str], width: int, batch_size: 
             logits = model(batch["input_ids"], batch["attention_mask"]).logits
             out.append(torch.sigmoid(logits).numpy())
     return np.concatenate(out)
-
-
-def rescore_prefix(model, tokenizer, prefix: str) -> float:
-    """One prefix alone, no padding, under inference_mode: (b)'s and (c)'s per-word latency."""
-    with torch.inference_mode():
-        batch = tokenizer([prefix], return_tensors="pt")
-        return float(torch.sigmoid(model(batch["input_ids"], batch["attention_mask"]).logits)[0])
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -292,9 +289,9 @@ def bench_scoring(
                 with _timer(acc[method]["word_s"]):
                     naive_scores(anticipator.model, anticipator.tokenizer, [prefix], width, 1)
             with _timer(acc["encoder_dynamic"]["word_s"]):
-                rescore_prefix(encoder.model, encoder.tokenizer, prefix)
+                encoder.score([prefix])
             with _timer(acc["decoder_one_pass"]["word_s"]):
-                rescore_prefix(decoder.model, decoder.tokenizer, prefix)
+                decoder.score([prefix])
     for length, methods in per_length.items():
         for method, acc in methods.items():
             base = methods[BASELINE[method]]
@@ -353,7 +350,7 @@ def bench_training(model, tokenizer, sentences: list[str], steps: int = 3, lr: f
 
     rng = np.random.default_rng(0)
     labels = torch.tensor(rng.integers(0, 2, len(sentences)), dtype=torch.float32)
-    encoded = [encode_with_word_ends(tokenizer, s) for s in sentences]
+    encoded = [(e.input_ids, e.word_ends) for e in encode_sentences(tokenizer, sentences, 10**6)]
     pad = tokenizer.pad_token_id
 
     def pad_rows(rows):

@@ -76,6 +76,24 @@ def test_score_adds_p_hate_column(model_dir, csv_dir, tmp_path, capsys):
     assert "scored 8 rows" in capsys.readouterr().err
 
 
+def test_long_inputs_are_truncated_with_a_warning(model_dir, tmp_path, capsys):
+    """Texts longer than the backbone's limit (256 tokens for the tiny decoder) are scored on the words that
+    fit, and stderr names how many were cut."""
+    long_text = " ".join(["word"] * 300)
+    assert main(["anticipate", "--model", str(model_dir), long_text]) == 0
+    captured = capsys.readouterr()
+    p = [float(line.split()[2]) for line in captured.out.splitlines() if line[:4].strip().isdigit()]
+    assert len(p) == 300 and len(set(p[255:])) == 1  # words past the limit repeat the last fitting p_hate
+    assert "warning: 1 of 1 input(s) truncated: longer than max_length=256 tokens" in captured.err
+    source = tmp_path / "long.csv"
+    pd.DataFrame({"text": ["You people", long_text, long_text + " again"]}).to_csv(source, index=False)
+    output = tmp_path / "long_scored.csv"
+    assert main(["score", "--model", str(model_dir), "--input", str(source), "--output", str(output)]) == 0
+    assert "warning: 2 of 3 input(s) truncated" in capsys.readouterr().err
+    scored = pd.read_csv(output)["p_hate"]
+    assert scored[1] == scored[2] == pytest.approx(p[-1], abs=1e-3)
+
+
 def test_score_other_text_column(model_dir, csv_dir, tmp_path):
     output = tmp_path / "scored.csv"
     assert (

@@ -1,5 +1,6 @@
 """Anticipation experiments (hatespeech.anticipation): prefix datasets, w_len and phase-2 weights, one-pass
-loss, scoring paths, the phase-1 / phase-2 pipelines on tiny random backbones, and the phase-2 leakage guard.
+loss, scoring through the Anticipator, the phase-1 / phase-2 pipelines on tiny random backbones, and the
+phase-2 leakage guard.
 
 Tiny random backbones (``tiny_prefix_classifier``: BERT / Llama, 2 layers, hidden 32) keep the real
 offline tokenizers and every code path of the real variants, and run in milliseconds. The pipelines read the
@@ -17,7 +18,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 from hatespeech import anticipation as ant
-from hatespeech.anticipation import Phase1Result, phase1, training
+from hatespeech.anticipation import Phase1Result, evaluation, phase1, training
+from hatespeech.anticipation.examples import random_prefix_draw
+from hatespeech.anticipation.inference import Anticipator
+from hatespeech.baselines import best_f1_threshold
 from hatespeech.config import get_profile
 from hatespeech.models.prefix import parse_variant, tiny_prefix_classifier
 
@@ -241,26 +245,25 @@ def test_phase2_loss_weights_hand_computed():
 
 
 # -------------------------------------------------------------------------------------------- scoring
-@pytest.mark.parametrize("variant", ["decoder", "decoder+bilstm"])
-def test_shared_pass_trajectories_equal_prefixes_alone(variant, tokenizers):
-    tok = tokenizers["decoder"]
+@pytest.mark.parametrize("variant", ["encoder", "decoder+bilstm"])
+def test_selection_scoring_goes_through_the_anticipator_and_keeps_train_mode(variant, tokenizers):
+    """The per-epoch selection score (a training callback) scores through Anticipator at the profile's
+    max_length, in eval mode, and hands the model back in train mode."""
+    tok = tokenizers[parse_variant(variant)[0]]
     model = _tiny(variant, tokenizers)
-    trajectories = ant.score_trajectories(model, tok, SENTENCES, max_length=64)
-    for sentence, trajectory in zip(SENTENCES, trajectories):
-        words = sentence.split()
-        alone = ant.score_prefix_texts(
-            model, tok, [" ".join(words[:k]) for k in range(1, len(words) + 1)], 64
-        )
-        assert np.abs(trajectory - alone).max() <= 1e-4
-        assert trajectory.std() > 1e-4  # the tiny model does tell prefixes apart
-
-
-def test_trajectories_past_max_length_repeat_the_last_fitting_prefix(tokenizers):
-    model = _tiny("encoder", tokenizers)
-    (trajectory,) = ant.score_trajectories(model, tokenizers["encoder"], SENTENCES[:1], max_length=8)
-    n_fit = ant.encode_sentences(tokenizers["encoder"], SENTENCES[:1], 8)[0].n_fit
-    assert len(trajectory) == len(SENTENCES[0].split())
-    assert np.all(trajectory[n_fit:] == trajectory[n_fit - 1])
+    frame = pd.DataFrame({"text": SENTENCES * 4, "label": [1, 0, 1] * 4, "source": ["a", "b"] * 6})
+    draw = random_prefix_draw(frame, None, seed=0, draw_seed=1)
+    anticipator = Anticipator(model, tok, max_length=8)
+    expected = anticipator.score(draw["prefix"].tolist())
+    assert anticipator.last_truncated > 0  # some prefixes exceed 8 tokens: scored on the words that fit
+    model.train()
+    got = evaluation.score_draw(model, tok, draw, max_length=8, desc="selection")
+    assert model.training and got.dtype == np.float64
+    assert np.abs(got - expected).max() <= 1e-5
+    f1, details = ant.selection_score_fn(tok, draw, max_length=8)(model)
+    assert model.training
+    assert details["threshold"] == best_f1_threshold(draw["label"].to_numpy(int), got)
+    assert f1 == ant.binary_metrics(draw["label"], got, details["threshold"])["f1"]
 
 
 # -------------------------------------------------------------------------------------------- metrics

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hatespeech.anticipation.examples import encode_sentences
 from hatespeech.models.backbones import load_backbone
 from hatespeech.models.prefix import (
     VARIANTS,
     PrefixClassifier,
     PrefixClassifierConfig,
     build_prefix_classifier,
-    encode_with_word_ends,
     parse_variant,
     tiny_prefix_classifier,
 )
@@ -36,6 +36,13 @@ def _tiny(variant, tokenizers, **kwargs):
     return tiny_prefix_classifier(variant, tokenizers[parse_variant(variant)[0]], **kwargs)
 
 
+def _encode(tokenizer, sentence, max_length=10**6):
+    """``(input_ids, word_ends)`` of a sentence as training and scoring tokenize it
+    (:func:`hatespeech.anticipation.examples.encode_sentences`): ids up to the last fitting word's end."""
+    (encoded,) = encode_sentences(tokenizer, [sentence], max_length)
+    return encoded.input_ids, encoded.word_ends
+
+
 def _pad(sequences, pad_id):
     width = max(len(s) for s in sequences)
     ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
@@ -48,7 +55,7 @@ def _pad(sequences, pad_id):
 
 def _each_prefix_alone(model, tokenizer, sentence):
     """Reference: every word-prefix as its own right-padded sequence (token slices at word ends)."""
-    ids, ends = encode_with_word_ends(tokenizer, sentence)
+    ids, ends = _encode(tokenizer, sentence)
     batch_ids, mask = _pad([ids[: end + 1] for end in ends], tokenizer.pad_token_id)
     with torch.no_grad():
         return model(batch_ids, mask).logits
@@ -93,7 +100,7 @@ def test_forward_shape_and_padding_invariance(variant, tokenizers):
 def test_one_pass_equals_each_prefix_alone_tiny(variant, tokenizers):
     model = _tiny(variant, tokenizers)
     tokenizer = tokenizers["decoder"]
-    encoded = [encode_with_word_ends(tokenizer, s) for s in SENTENCES]
+    encoded = [_encode(tokenizer, s) for s in SENTENCES]
     input_ids, mask = _pad([ids for ids, _ in encoded], tokenizer.pad_token_id)
     width = max(len(ends) for _, ends in encoded)
     ends = torch.full((len(SENTENCES), width), -1, dtype=torch.long)
@@ -117,7 +124,7 @@ def test_one_pass_equals_each_prefix_alone_tiny(variant, tokenizers):
 def test_all_prefix_logits_trains(variant, tokenizers):
     """The one-pass / shared-pass logits carry gradients to the head, the biLSTM and the trainable layers."""
     model = _tiny(variant, tokenizers, trainable_layers=1).train()
-    ids, ends = encode_with_word_ends(tokenizers["decoder"], SENTENCES[1])
+    ids, ends = _encode(tokenizers["decoder"], SENTENCES[1])
     logits = model.all_prefix_logits(
         torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.long), torch.tensor([ends])
     )
@@ -137,7 +144,7 @@ def test_decoder_one_pass_does_not_see_later_words(tokenizers):
     second = "Immigrants bring new crime and drugs to our streets"
     scores = []
     for sentence in (first, second):
-        ids, ends = encode_with_word_ends(tokenizer, sentence)
+        ids, ends = _encode(tokenizer, sentence)
         with torch.no_grad():
             scores.append(
                 model(
@@ -154,7 +161,7 @@ def test_decoder_one_pass_does_not_see_later_words(tokenizers):
 def test_variants_that_would_leak_refuse_word_end_positions(variant, tokenizers):
     model = _tiny(variant, tokenizers)
     tokenizer = tokenizers[parse_variant(variant)[0]]
-    ids, ends = encode_with_word_ends(tokenizer, SENTENCES[1])
+    ids, ends = _encode(tokenizer, SENTENCES[1])
     assert not model.supports_one_pass
     with pytest.raises(ValueError, match="future would leak"):
         model(
@@ -179,18 +186,20 @@ def test_word_end_positions_out_of_range_is_rejected(tokenizers):
         )
 
 
-def test_encode_with_word_ends(tokenizers):
+def test_encode_sentences_ids_and_word_ends(tokenizers):
     decoder, encoder = tokenizers["decoder"], tokenizers["encoder"]
     text = "I am not sexist, but"
-    ids, ends = encode_with_word_ends(decoder, text)
+    ids, ends = _encode(decoder, text)
     tokens = decoder.convert_ids_to_tokens(ids)
-    assert len(ends) == 5 and ends[-1] == len(ids) - 1
+    assert len(ends) == 5 and ends[-1] == len(ids) - 1 and ids == decoder(text)["input_ids"]
     assert decoder.convert_tokens_to_string(tokens[ends[2] + 1 : ends[3] + 1]).strip() == "sexist,"
-    ids, ends = encode_with_word_ends(encoder, text)  # [CLS] i am not sex ##ist , but [SEP]
+    ids, ends = _encode(encoder, text)  # [CLS] i am not sex ##ist , but ([SEP] left off)
     assert encoder.convert_ids_to_tokens(ids)[4:6] == ["sex", "##ist"]
-    assert ids[0] == encoder.cls_token_id and ends == [1, 2, 3, 6, 7]
-    _, ends = encode_with_word_ends(encoder, text, max_length=6)  # [CLS] i am not sex [SEP]: word 4 cut
-    assert ends == [1, 2, 3, -1, -1]
+    assert (
+        ids[0] == encoder.cls_token_id and ends == [1, 2, 3, 6, 7] and ids == encoder(text)["input_ids"][:-1]
+    )
+    _, ends = _encode(encoder, text, max_length=6)  # [CLS] i am not + [SEP]: "sexist," cut
+    assert ends == [1, 2, 3]
 
 
 def test_text_tokenized_prefixes_match_token_slices(tokenizers):
@@ -202,7 +211,7 @@ def test_text_tokenized_prefixes_match_token_slices(tokenizers):
     """
     for kind, tokenizer in tokenizers.items():
         for sentence in SENTENCES:
-            ids, ends = encode_with_word_ends(tokenizer, sentence)
+            ids, ends = _encode(tokenizer, sentence)
             words = sentence.split()
             for k, end in enumerate(ends, start=1):
                 prefix_ids = tokenizer(" ".join(words[:k]))["input_ids"]
@@ -279,7 +288,7 @@ def test_real_decoder_one_pass_equals_each_prefix_alone(smoke_profile):
     model, tokenizer = build_prefix_classifier("decoder", smoke_profile)
     model.eval()
     sentences = ["I am not sexist, but women should stay home", "Immigrants bring new ideas and energy"]
-    encoded = [encode_with_word_ends(tokenizer, s) for s in sentences]
+    encoded = [_encode(tokenizer, s) for s in sentences]
     input_ids, mask = _pad([ids for ids, _ in encoded], tokenizer.pad_token_id)
     width = max(len(e) for _, e in encoded)
     ends = torch.full((2, width), -1, dtype=torch.long)

@@ -1,4 +1,6 @@
-"""Anticipator: trajectory / score / stream agree with the naive per-prefix scores; clear errors.
+"""Anticipator, the one scoring path: trajectory / trajectories / score / stream agree with the naive
+per-prefix scores; truncation at max_length (counted, trajectories padded with the last fitting p_hate);
+float64; the model's training mode survives; clear errors.
 
 Tiny random saved models (real offline tokenizers) keep these fast; one slow test streams the real SmolLM2.
 """
@@ -7,11 +9,23 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from hatespeech.anticipation.examples import encode_sentences
 from hatespeech.anticipation.inference import Anticipator, NotAModelDirError, check_model_dir
 from hatespeech.models.prefix import VARIANTS, parse_variant, tiny_prefix_classifier
 
 TOLERANCE = 1e-4
+# Shared causal passes vs each prefix its own sequence: exact up to float32 rounding. Measured max |dp| on
+# these tiny models (5 seeds, 4 sentences, every prefix): decoder 4.8e-6, decoder+bilstm 3.2e-7 (vs the old
+# evaluation path, padded per-prefix forward: 2.1e-7 / 6.9e-8).
+SHARED_PASS_TOLERANCE = 1e-5
 TEXT = "I am not sexist, but women don't belong in the 2024 workplace!! #truth"
+SENTENCES = [
+    TEXT,
+    "Immigrants bring new ideas and energy",
+    "they should all go back where they came from #truth",
+    "You people",
+]
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
@@ -97,16 +111,104 @@ def test_score_shares_passes_between_prefixes_of_one_sentence(saved_models, monk
     assert calls == [(2, len(anticipator.tokenizer(TEXT)["input_ids"]))]  # two carriers, one batch
 
 
+def _per_prefix_forward(model, tokenizer, prefixes):
+    """The old evaluation path: each prefix its own sequence, padded in one batch, the model's forward."""
+    batch = tokenizer(prefixes, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        return torch.sigmoid(model(batch["input_ids"], batch["attention_mask"]).logits.double()).numpy()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_trajectories_agree_with_trajectory_score_and_are_float64(variant, saved_models):
+    anticipator = Anticipator.from_pretrained(saved_models[variant], device="cpu")
+    batch = anticipator.trajectories(SENTENCES, batch_size=3)
+    assert [len(t) for t in batch] == [len(s.split()) for s in SENTENCES]
+    assert all(t.dtype == np.float64 for t in batch)
+    for sentence, trajectory in zip(SENTENCES, batch):
+        table = anticipator.trajectory(sentence)
+        assert table["p_hate"].dtype == np.float64
+        assert np.abs(table["p_hate"].to_numpy() - trajectory).max() <= SHARED_PASS_TOLERANCE
+    last_words = anticipator.score(SENTENCES, batch_size=2)
+    assert last_words.dtype == np.float64
+    assert np.abs(last_words - [t[-1] for t in batch]).max() <= SHARED_PASS_TOLERANCE
+    assert anticipator.last_truncated == 0 and anticipator.trajectories([]) == []
+    assert anticipator.score([]).shape == (0,)
+
+
+@pytest.mark.parametrize("variant", ["decoder", "decoder+bilstm"])
+def test_shared_passes_equal_per_prefix_scoring(variant, saved_models):
+    """Decoders share passes in score() and trajectories(): the same p as every prefix scored alone."""
+    anticipator = Anticipator.from_pretrained(saved_models[variant], device="cpu")
+    prefixes = [" ".join(s.split()[:k]) for s in SENTENCES for k in range(1, len(s.split()) + 1)]
+    alone = _naive(anticipator, prefixes)  # one sequence per call: no sharing, no padding
+    old_path = _per_prefix_forward(anticipator.model, anticipator.tokenizer, prefixes)
+    shared = anticipator.score(prefixes[::-1], batch_size=4)[::-1]
+    every = np.concatenate(anticipator.trajectories(SENTENCES, batch_size=2))
+    worst = max(np.abs(p - reference).max() for p in (shared, every) for reference in (alone, old_path))
+    print(f"{variant}: shared passes vs per-prefix scoring, max |dp| = {worst:.1e}")
+    assert worst <= SHARED_PASS_TOLERANCE
+    assert alone.std() > 0.05  # the tiny model does tell prefixes apart
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_truncation_scores_the_words_that_fit_and_counts_them(variant, saved_models):
+    unlimited = Anticipator.from_pretrained(saved_models[variant], device="cpu")
+    anticipator = Anticipator(unlimited.model, unlimited.tokenizer, max_length=8)
+    (encoded,) = encode_sentences(anticipator.tokenizer, [TEXT], 8)
+    n_fit, n_words = encoded.n_fit, encoded.n_words
+    assert 1 < n_fit < n_words
+    trajectory, short = anticipator.trajectories([TEXT, "You people"])
+    assert anticipator.last_truncation == {
+        "sentences": 2,
+        "sentences_truncated": 1,
+        "sentences_no_word_fits": 0,
+        "prefixes_beyond_max_length": n_words - n_fit,
+    }
+    assert anticipator.last_truncated == 1
+    assert len(trajectory) == n_words and np.all(trajectory[n_fit:] == trajectory[n_fit - 1])
+    reference = unlimited.trajectory(TEXT)["p_hate"].to_numpy()
+    assert np.abs(trajectory[:n_fit] - reference[:n_fit]).max() <= SHARED_PASS_TOLERANCE
+    assert np.abs(short - unlimited.trajectory("You people")["p_hate"]).max() <= SHARED_PASS_TOLERANCE
+    # score(): a long text is its longest fitting word-prefix
+    (p,) = anticipator.score([TEXT])
+    assert anticipator.last_truncated == 1 and abs(p - reference[n_fit - 1]) <= SHARED_PASS_TOLERANCE
+    assert np.abs(anticipator.trajectory(TEXT)["p_hate"] - trajectory).max() <= SHARED_PASS_TOLERANCE
+    stream = anticipator.stream()
+    streamed = [stream.add_word(word) for word in TEXT.split()]
+    assert stream.truncated_words == n_words - n_fit
+    assert np.abs(np.array(streamed) - trajectory).max() <= SHARED_PASS_TOLERANCE
+
+
+@pytest.mark.parametrize("variant", ["encoder+bilstm", "decoder"])
+def test_scoring_restores_training_mode_and_keeps_the_device(variant, saved_models):
+    """A training callback scores with the model in train mode: scores are eval-mode ones (no dropout) and
+    the model is back in train mode after."""
+    reference = Anticipator.from_pretrained(saved_models[variant], device="cpu")
+    expected = reference.trajectories(SENTENCES)
+    model = reference.model.train()
+    anticipator = Anticipator(model, reference.tokenizer)  # device=None: the model stays where it is
+    assert anticipator.device == torch.device("cpu") and anticipator.max_length == reference.max_length
+    for _ in range(2):  # dropout would make two calls differ
+        got = anticipator.trajectories(SENTENCES)
+        assert model.training
+        assert max(np.abs(g - e).max() for g, e in zip(got, expected)) <= SHARED_PASS_TOLERANCE
+    anticipator.stream().add_word("I am")
+    assert model.training
+    model.eval()
+
+
 def test_errors_are_clear(saved_models, tmp_path):
     anticipator = Anticipator.from_pretrained(saved_models["encoder"], device="cpu")
     with pytest.raises(ValueError, match="empty text"):
         anticipator.trajectory("   ")
-    with pytest.raises(ValueError, match="prefix 1 is empty"):
+    with pytest.raises(ValueError, match="text 1 is empty"):
         anticipator.score(["fine", ""], progress=False)
+    with pytest.raises(ValueError, match="text 0 is empty or not text"):
+        anticipator.trajectories([None])
     with pytest.raises(ValueError, match="empty text"):
         anticipator.stream().add_word(" ")
-    with pytest.raises(ValueError, match="at most 128"):
-        anticipator.trajectory("word " * 200)
+    with pytest.raises(ValueError, match="text 1: its first word alone has more than max_length=3"):
+        Anticipator(anticipator.model, anticipator.tokenizer, max_length=3).score(["I", "sexist"])
     missing = tmp_path / "nowhere"
     with pytest.raises(NotAModelDirError, match="nowhere.*does not exist"):
         Anticipator.from_pretrained(missing)

@@ -35,6 +35,21 @@ def _load(model_dir: str, device: str | None):
         raise InputError(str(exc)) from exc
 
 
+def _warn_truncated(
+    n_truncated: int, n_inputs: int, max_length: int, words_beyond: int | None = None
+) -> None:
+    """One stderr line when inputs were longer than the scorer's ``max_length`` (scored on the words that
+    fit)."""
+    if not n_truncated:
+        return
+    beyond = f"; {words_beyond} word(s) beyond it repeat the last fitting p_hate" if words_beyond else ""
+    print(
+        f"warning: {n_truncated} of {n_inputs} input(s) truncated: longer than max_length={max_length} "
+        f"tokens, scored on the words that fit{beyond}",
+        file=sys.stderr,
+    )
+
+
 def cmd_anticipate(args: argparse.Namespace) -> int:
     if args.stream and args.text:
         raise InputError("give either TEXT or --stream (words from stdin), not both")
@@ -49,12 +64,18 @@ def cmd_anticipate(args: argparse.Namespace) -> int:
         print(f"# streaming with {anticipator.variant} ({args.model}); one line per word", flush=True)
         for line in sys.stdin:
             for word in line.split():
-                probability = stream.add_word(word)
+                try:
+                    probability = stream.add_word(word)
+                except ValueError as exc:
+                    raise InputError(str(exc)) from exc
                 print(
                     f"{len(stream.words):4d}  {word:<20s} {probability:6.3f}  {_bar(probability)}", flush=True
                 )
         if not stream.words:
             raise InputError("empty text: stdin held no words")
+        _warn_truncated(
+            int(stream.truncated_words > 0), 1, anticipator.max_length, words_beyond=stream.truncated_words
+        )
         return 0
     try:
         table = anticipator.trajectory(text)
@@ -64,6 +85,12 @@ def cmd_anticipate(args: argparse.Namespace) -> int:
     print(f"{'k':>4s}  {'word':<20s} {'p_hate':>6s}")
     for row in table.itertuples(index=False):
         print(f"{row.k:4d}  {row.word:<20s} {row.p_hate:6.3f}  {_bar(row.p_hate)}")
+    _warn_truncated(
+        anticipator.last_truncated,
+        1,
+        anticipator.max_length,
+        words_beyond=anticipator.last_truncation["prefixes_beyond_max_length"],
+    )
     return 0
 
 
@@ -110,6 +137,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise InputError(f"{args.input}: {exc}") from exc
+    _warn_truncated(anticipator.last_truncated, len(texts), anticipator.max_length)
     output = Path(args.output)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)

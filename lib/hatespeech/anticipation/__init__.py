@@ -37,14 +37,16 @@ Modules, each importing only those above it (type annotations aside):
 
 * :mod:`.examples`: sentences tokenized once with their word ends, prefix examples, datasets, collators,
   seeded sentence samples and random prefix draws;
-* :mod:`.evaluation`: scoring prefixes and trajectories, the selection / evaluation draws, binary metrics,
-  the phase-1 evaluation, phase-2 predictions, scores and earliness;
+* :mod:`.inference`: :class:`Anticipator`, the one scoring path (p_hate of prefixes and per-word
+  trajectories, truncation at ``max_length``, streaming), used by the evaluation and by a saved model outside
+  the notebooks (the ``hatespeech`` CLI);
+* :mod:`.evaluation`: the selection / evaluation draws, binary metrics, the phase-1 evaluation (scored by
+  :class:`Anticipator`), phase-2 predictions, scores and earliness;
 * :mod:`.training`: the losses, batch sizing, :func:`train_phase1` / :func:`train_phase2`, checkpoints;
 * :mod:`.evidence`: the baselines on the same examples, bootstrap intervals and the targets' verdicts;
 * :mod:`.results`: :class:`Phase1Result` / :class:`Phase2Result`, what notebooks 02 / 03 write into
   anticipation.json and the report reads back, with their findings and key tables;
-* :mod:`.phase1` / :mod:`.phase2`: each phase's data, ``run_phase*`` and the run objects the notebooks show;
-* :mod:`.inference`: :class:`Anticipator`, a saved model outside the notebooks (the ``hatespeech`` CLI).
+* :mod:`.phase1` / :mod:`.phase2`: each phase's data, ``run_phase*`` and the run objects the notebooks show.
 
 The names below are re-exported for the notebooks and tests (``from hatespeech import anticipation as ant``);
 code in ``lib/`` imports from the submodules.
@@ -61,8 +63,6 @@ from .evaluation import (
     grouped_binary_metrics,
     phase2_scores,
     predict_phase2,
-    score_prefix_texts,
-    score_trajectories,
     selection_prefixes,
     selection_score_fn,
 )
@@ -158,8 +158,6 @@ __all__ = [
     "run_phase2",
     "sample_sentences",
     "save_checkpoint",
-    "score_prefix_texts",
-    "score_trajectories",
     "selection_prefixes",
     "selection_score_fn",
     "settings_section",

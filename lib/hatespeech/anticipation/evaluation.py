@@ -1,6 +1,7 @@
-"""Scoring and metrics: p_hate of prefix texts and of every prefix of a sentence, the fixed prefix draws
-(selection set, evaluation split), binary metrics (overall and grouped), the phase-1 evaluation, and the
-phase-2 predictions, scores and earliness."""
+"""The fixed prefix draws (selection set, evaluation split), binary metrics (overall and grouped), the phase-1
+evaluation, and the phase-2 predictions, scores and earliness. Every p_hate comes from
+:class:`hatespeech.anticipation.inference.Anticipator` (the one scoring path) at the profile's
+``anticipation.max_length``."""
 
 from __future__ import annotations
 
@@ -10,103 +11,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
-from tqdm.auto import tqdm
 
 from ..baselines import best_f1_threshold
 from ..config import Profile
 from ..metrics.regression import calibration_table, earliness, expected_calibration_error, regression_metrics
-from .examples import (
-    WordPrefixCollator,
-    encode_sentences,
-    random_prefix_draw,
-    sample_sentences,
-    word_prefix_examples,
-)
+from .examples import random_prefix_draw, sample_sentences
+from .inference import Anticipator
 
 LENGTH_FRACTION_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 EVAL_SEED_OFFSET = 1_000  # the evaluation prefix draw must not repeat the training draw
 THRESHOLD = 0.5
-
-
-# ================================================================================================== scoring
-def _device_of(model) -> torch.device:
-    return next(model.parameters()).device
-
-
-@torch.inference_mode()
-def score_prefix_texts(
-    model, tokenizer, texts: list[str], max_length: int, batch_size: int = 64, desc: str = "scoring prefixes"
-) -> np.ndarray:
-    """p_hate of each text scored as its own sequence; length-sorted batches keep padding small."""
-    model.eval()
-    device = _device_of(model)
-    texts = list(texts)
-    out = np.zeros(len(texts), dtype=np.float64)
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    for batch in tqdm(batches, desc=desc, leave=False):
-        enc = tokenizer(
-            [texts[i] for i in batch],
-            padding=True,
-            truncation=True,
-            max_length=max_length,
-            return_tensors="pt",
-        )
-        logits = model(enc["input_ids"].to(device), enc["attention_mask"].to(device)).logits
-        out[batch] = torch.sigmoid(logits.float()).cpu().numpy()
-    return out
-
-
-@torch.inference_mode()
-def score_trajectories(
-    model, tokenizer, texts, max_length: int, batch_size: int = 32, desc: str = "scoring trajectories"
-) -> list[np.ndarray]:
-    """Per-word probabilities of every word-prefix of each text (``len == n_words``).
-
-    Causal decoders read all prefixes off one backbone pass per sentence; encoders score each prefix alone.
-    Words beyond ``max_length`` tokens get the probability of the last prefix that fits (the model never sees
-    more than ``max_length`` tokens), counted by :func:`truncation_counts`.
-    """
-    model.eval()
-    encoded = encode_sentences(tokenizer, list(texts), max_length)
-    fitted: list[np.ndarray] = [np.zeros(0)] * len(encoded)
-    if model.shares_backbone_pass:
-        device = _device_of(model)
-        collate = WordPrefixCollator(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
-        usable = [i for i, e in enumerate(encoded) if e.n_fit > 0]
-        usable.sort(key=lambda i: len(encoded[i].input_ids))
-        batches = [usable[i : i + batch_size] for i in range(0, len(usable), batch_size)]
-        for batch in tqdm(batches, desc=desc, leave=False):
-            feats = word_prefix_examples([encoded[i] for i in batch], [0.0] * len(batch))
-            inputs = {k: v.to(device) for k, v in collate(feats).items()}
-            logits = model.all_prefix_logits(
-                inputs["input_ids"], inputs["attention_mask"], inputs["word_end_positions"]
-            )
-            probs = torch.sigmoid(logits.float()).cpu().numpy()
-            for row, i in enumerate(batch):
-                fitted[i] = probs[row, : encoded[i].n_fit].astype(np.float64)
-    else:
-        flat = [(i, k) for i, e in enumerate(encoded) for k in range(1, e.n_fit + 1)]
-        probs = score_prefix_texts(
-            model,
-            tokenizer,
-            [encoded[i].prefix(k) for i, k in flat],
-            max_length,
-            batch_size=max(batch_size, 64),
-            desc=desc,
-        )
-        for (i, k), p in zip(flat, probs):
-            if len(fitted[i]) == 0:
-                fitted[i] = np.zeros(encoded[i].n_fit)
-            fitted[i][k - 1] = p
-    out = []
-    for e, probs in zip(encoded, fitted):
-        if e.n_fit == 0:
-            raise ValueError(f"no word of {e.prefix(e.n_words)[:60]!r} fits max_length={max_length} tokens")
-        out.append(np.concatenate([probs, np.full(e.n_words - e.n_fit, probs[-1])]))
-    return out
 
 
 # =================================================================================== phase 1: selection set
@@ -119,13 +34,9 @@ def selection_prefixes(selection: pd.DataFrame, profile: Profile) -> pd.DataFram
 
 
 def score_draw(model, tokenizer, draw: pd.DataFrame, max_length: int, desc: str) -> np.ndarray:
-    """p_hate of each row's prefix (``draw`` from :func:`random_prefix_draw`): causal decoders read it off one
-    pass over the whole sentence (exact: the state at word k sees only words <= k); encoders score the prefix
-    text as its own sequence."""
-    if model.shares_backbone_pass:
-        every = score_trajectories(model, tokenizer, draw["text"].tolist(), max_length, desc=desc)
-        return np.array([t[k - 1] for t, k in zip(every, draw["k"])], dtype=np.float64)
-    return score_prefix_texts(model, tokenizer, draw["prefix"].tolist(), max_length, desc=desc)
+    """p_hate of each row's prefix (``draw`` from :func:`random_prefix_draw`), scored as a text by
+    :meth:`Anticipator.score` (causal decoders share one pass among prefixes of one sentence)."""
+    return Anticipator(model, tokenizer, max_length=max_length).score(draw["prefix"].tolist(), progress=desc)
 
 
 def selection_score_fn(tokenizer, draw: pd.DataFrame, max_length: int):
@@ -219,29 +130,12 @@ def evaluate_phase1(
     start = time.perf_counter()
     random_eval = evaluation_prefixes(val_frame, profile).reset_index(drop=True)
     max_length = settings.max_length
-    all_frame = sample_sentences(
-        random_eval.assign(row=np.arange(len(random_eval))),
-        settings.phase1_prefix_eval_sentences,
-        profile.seed + 3,
+    all_frame = sample_sentences(random_eval, settings.phase1_prefix_eval_sentences, profile.seed + 3)
+    anticipator = Anticipator(model, tokenizer, max_length=max_length)
+    random_eval["p_hate"] = anticipator.score(
+        random_eval["prefix"].tolist(), progress="phase-1 eval: random prefixes"
     )
-    if model.shares_backbone_pass:
-        # One causal pass per sentence gives every prefix: score all sentences once, read both views off it.
-        every_row = score_trajectories(
-            model,
-            tokenizer,
-            random_eval["text"].tolist(),
-            max_length,
-            desc="phase-1 eval: every prefix (shared passes)",
-        )
-        random_eval["p_hate"] = [t[k - 1] for t, k in zip(every_row, random_eval["k"])]
-        trajectories = [every_row[i] for i in all_frame["row"]]
-    else:
-        random_eval["p_hate"] = score_prefix_texts(
-            model, tokenizer, random_eval["prefix"].tolist(), max_length, desc="phase-1 eval: random prefixes"
-        )
-        trajectories = score_trajectories(
-            model, tokenizer, all_frame["text"].tolist(), max_length, desc="phase-1 eval: every prefix"
-        )
+    trajectories = anticipator.trajectories(all_frame["text"].tolist(), progress="phase-1 eval: every prefix")
     random_eval["w_len_bin"] = length_fraction_bin(random_eval["w_len"])
     rows = []
     for (_, row), probs in zip(all_frame.iterrows(), trajectories):
@@ -285,13 +179,8 @@ def evaluate_phase1(
 # ================================================================================================== phase 2
 def predict_phase2(model, tokenizer, profile: Profile, sentences: pd.DataFrame) -> pd.DataFrame:
     """One row per prefix: ``sentence_id, k, n_words, w_len, label, label_a, label_b, p_hate``."""
-    trajectories = score_trajectories(
-        model,
-        tokenizer,
-        sentences["sentence"].tolist(),
-        profile.anticipation.max_length,
-        desc="phase-2 scoring",
-    )
+    anticipator = Anticipator(model, tokenizer, max_length=profile.anticipation.max_length)
+    trajectories = anticipator.trajectories(sentences["sentence"].tolist(), progress="phase-2 scoring")
     return prefix_frame(sentences, trajectories)
 
 

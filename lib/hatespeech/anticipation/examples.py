@@ -44,20 +44,24 @@ class EncodedSentence:
         return " ".join(self.words[:k])
 
 
-def encode_sentences(tokenizer, texts, max_length: int, desc: str = "tokenizing") -> list[EncodedSentence]:
+def encode_sentences(
+    tokenizer, texts, max_length: int, desc: str = "tokenizing", what: str = "sentence"
+) -> list[EncodedSentence]:
     """Tokenize each sentence once and find its word ends
-    (:func:`hatespeech.data.word_end_token_positions`).
+    (:func:`hatespeech.data.word_end_token_positions`). Training and scoring
+    (:class:`hatespeech.anticipation.inference.Anticipator`) both tokenize through here.
 
     A prefix of k words is the sentence's first tokens up to word k's last token (plus the tokenizer's
     trailing special tokens, e.g. BERT's [SEP]); words whose prefix would exceed ``max_length`` are left out
-    of ``word_ends`` (counted by :func:`truncation_counts`). Raises ValueError naming the row of an
-    empty text.
+    of ``word_ends`` (counted by :func:`truncation_counts`). Raises ValueError naming the row (``what`` and
+    its index) of an empty or non-text entry.
     """
     trailing = _trailing_special_tokens(tokenizer)
+    texts = list(texts)
     out = []
-    for row, text in enumerate(tqdm(list(texts), desc=desc, leave=False, disable=len(texts) < 2000)):
+    for row, text in enumerate(tqdm(texts, desc=desc, leave=False, disable=len(texts) < 2000)):
         if not isinstance(text, str) or not text.split():
-            raise ValueError(f"sentence {row} is empty or not text: {text!r}")
+            raise ValueError(f"{what} {row} is empty or not text: {text!r}")
         words = text.split()
         sentence = " ".join(words)
         ids = tokenizer(sentence)["input_ids"]

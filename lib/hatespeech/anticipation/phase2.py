@@ -22,9 +22,9 @@ from .evaluation import (
     phase2_scores,
     predict_phase2,
     prefix_frame,
-    score_trajectories,
 )
 from .examples import sample_sentences
+from .inference import Anticipator
 from .results import Phase2Result
 from .training import checkpoint_dir, load_checkpoint, save_checkpoint, train_phase2
 
@@ -281,9 +281,9 @@ def run_phase2(profile: Profile, variants=None, ablation_variants=None) -> Phase
         key = run.key("phase2", variant)
         run.histories[key], run.stats[key] = history, stats
         _score_into(run, "phase2", variant, model, tokenizer)
-        run.example_trajectories[variant] = score_trajectories(
-            model, tokenizer, list(EXAMPLE_SENTENCES), settings.max_length, desc="examples"
-        )
+        run.example_trajectories[variant] = Anticipator(
+            model, tokenizer, max_length=settings.max_length
+        ).trajectories(list(EXAMPLE_SENTENCES))
         save_checkpoint(model, tokenizer, checkpoint_dir(profile, 2, variant), stats)
         del model
     for variant in ablation_variants:

@@ -369,23 +369,6 @@ def build_prefix_classifier(variant: str, profile, pretrained: bool = True):
     return model, tokenizer
 
 
-def encode_with_word_ends(tokenizer, text: str, max_length: int | None = None) -> tuple[list[int], list[int]]:
-    """``(input_ids, ends)``: the sentence's token ids and, per whitespace word, the index of its last token.
-
-    ``ends`` has one entry per word of ``text.split()``; a word cut off by ``max_length`` truncation gets -1
-    (the padding value ``forward(word_end_positions=...)`` expects). The word-to-token mapping is the data
-    layer's :func:`hatespeech.data.prefixes.word_end_token_positions` (offset mapping of a fast tokenizer;
-    special tokens such as [CLS]/[SEP] are accounted for).
-    """
-    from ..data.prefixes import word_end_token_positions
-
-    truncate = max_length is not None
-    input_ids = list(tokenizer(text, truncation=truncate, max_length=max_length)["input_ids"])
-    ends = list(word_end_token_positions(tokenizer, text, max_length=max_length))
-    n_words = len(text.split())
-    return input_ids, ends + [-1] * (n_words - len(ends))
-
-
 def tiny_prefix_classifier(
     variant: str,
     tokenizer,
