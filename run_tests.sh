@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README, CI): fills .venv on first use, then runs the whole suite.
-# Extra arguments go to pytest, e.g. ./run_tests.sh -m "not slow" or ./run_tests.sh tests/test_core_losses.py
+# Extra arguments go to pytest, e.g. ./run_tests.sh -m "not slow" or ./run_tests.sh tests/test_losses.py
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup_venv.sh

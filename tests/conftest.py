@@ -74,3 +74,22 @@ def pytest_configure(config):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture
+def isolated(monkeypatch, tmp_path, tokenizers):
+    """Fixture corpora as data dir, a temp artifacts dir, tiny models instead of the real backbones."""
+    monkeypatch.setenv("HATESPEECH_DATA_DIR", str(FIXTURES / "data"))
+    monkeypatch.setenv("HATESPEECH_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
+
+    from hatespeech.anticipation import training  # the anticipation tests' only: keeps torch out of the rest
+    from hatespeech.models.prefix import parse_variant, tiny_prefix_classifier
+
+    def tiny_build(variant, profile, pretrained=True):
+        model = tiny_prefix_classifier(
+            variant, tokenizers[parse_variant(variant)[0]], seed=3, trainable_layers=1
+        )
+        return model, tokenizers[parse_variant(variant)[0]]
+
+    monkeypatch.setattr(training, "build_prefix_classifier", tiny_build)  # where train_phase1/2 look it up
+    return tmp_path

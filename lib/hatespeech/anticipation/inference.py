@@ -28,7 +28,7 @@ Behaviour, the same in every method:
 
 Every method takes the fastest *exact* path for the model's variant (``p_hate`` is the same number whichever
 path computes it, up to float32 rounding in the backbone: max |p - p_alone| measured at 5e-6 on the tiny
-test models, see ``tests/test_anticipation_model_anticipator.py``):
+test models, see ``tests/test_anticipation_inference.py``):
 
 * ``decoder``: one forward pass over a sentence scores every word-prefix (its state at word i's last token
   sees only words <= i); batch scoring groups texts that are token-prefixes of one another into one pass;

@@ -1,0 +1,176 @@
+"""hatespeech.anticipation.phase1 / phase2: the pipelines end to end on tiny random backbones and the mini
+corpora of tests/fixtures/data (which deliberately hold phase-2 sentences), the leakage guard, their typed
+results."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from anticipation_support import FIXTURE_DATA, SENTENCES, tiny, tiny_profile  # noqa: F401
+from hatespeech import anticipation as ant
+from hatespeech.anticipation import Phase1Result, phase1
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tokenizers / one_torch_thread: tests/conftest.py
+
+
+def test_seed_table_is_context_without_verdicts():
+    result = Phase1Result(
+        profile="smoke",
+        phase1={"decoder": {"accuracy": 0.70, "f1": 0.80}},
+        phase1_baselines={},
+        phase1_evidence={},
+        phase1_sweep=[],
+        phase1_data={},
+        models={},
+        settings={},
+    )
+    table = result.seed_table()
+    assert table.loc["decoder", "seed: accuracy"] == 0.78 and table.loc["decoder", "seed: F1"] == 0.74
+    assert table.loc["decoder", "ours: F1"] == 0.80 and "verdict" not in table
+    assert pd.isna(table.loc["encoder+bilstm", "ours: F1"])  # not run here: no number of ours
+    assert "context only" in ant.SEED_CONTEXT_NOTE and "baselines" in ant.SEED_CONTEXT_NOTE
+
+
+def test_phase1_training_data_has_no_phase2_sentence(isolated, tokenizers):
+    """The corpus built by our pipeline (fixtures hold three phase-2 tweets) and every training prefix it
+    yields are free of prefix_probability sentences, checked with the data layer's leakage_check."""
+    from hatespeech.data import leakage_check, load_prefix_probability
+    from hatespeech.data.text import normalise_for_matching
+
+    profile = tiny_profile()
+    data = ant.load_phase1_data(profile)
+    train, report = data.train, data.report
+    assert set(report["split_sizes"]) == {"train", "selection", "val"}
+    assert report["split_manifest"] == f"{profile.name}/splits/phase1.json"  # relative: no machine path
+    phase2 = load_prefix_probability("all")
+    assert report["sources"]["implicit_hate"]["removed"].get("phase2_tweet_id", 0) > 0  # the fixture did leak
+    leakage_check(train, phase2)
+    encoded = ant.encode_sentences(tokenizers["encoder"], train["text"].tolist(), 64)
+    examples = ant.random_prefix_examples(encoded, train["label"], epochs=3, seed=0)
+    sentences = {normalise_for_matching(s) for s in phase2["sentence"]}
+    full = [e for e in examples if e["k"] == e["n_words"]]
+    assert full  # some prefixes are whole sentences, so the check below is not vacuous
+    assert not {normalise_for_matching(e["text"]) for e in examples} & sentences
+    assert not set(train["id"]) & set(phase2["tweet_id"])
+
+
+def test_phase1_pipeline_refuses_a_leaking_corpus(isolated, monkeypatch):
+    from hatespeech import data
+    from hatespeech.data import DataLeakageError
+
+    real = data.build_phase1_corpus
+
+    def leaking(profile):
+        corpus, report = real(profile)
+        leaked = data.load_prefix_probability("train")["sentence"].iloc[0]
+        extra = pd.DataFrame(
+            [{"id": "x1", "source": "stormfront", "text": leaked, "label": 1, "n_words": len(leaked.split())}]
+        )
+        return pd.concat([corpus, extra], ignore_index=True), report
+
+    monkeypatch.setattr(phase1, "build_phase1_corpus", leaking)  # where load_phase1_data looks it up
+    with pytest.raises(DataLeakageError):
+        ant.load_phase1_data(tiny_profile())
+
+
+def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
+    profile = tiny_profile(**{"anticipation.variants": ("encoder", "decoder", "decoder+bilstm")})
+    run1 = ant.run_phase1(profile)
+    for variant in ("encoder", "decoder", "decoder+bilstm"):
+        metrics, stats = run1.metrics[variant], run1.stats[variant]
+        assert 0 <= metrics["accuracy"] <= 1 and metrics["eval_sentences"] > 0
+        assert stats["train_sentences"] == run1.data_counts["train_sentences_available"]
+        assert (ant.checkpoint_dir(profile, 1, variant) / "config.json").exists()
+    # the decoders see every word end (shared causal pass); the encoder one prefix per sentence
+    for variant in ("decoder", "decoder+bilstm"):
+        assert run1.stats[variant]["train_prefixes_seen"] > run1.stats[variant]["train_sentences"]
+        assert run1.stats[variant]["batch_size_rows"] >= ant.PHASE1_MIN_ROWS_PER_BATCH
+    assert run1.stats["encoder"]["train_prefixes_seen"] == run1.stats["encoder"]["train_sentences"]
+    assert (
+        pytest.approx(run1.stats["encoder"]["pos_weight"])
+        == (1 - run1.stats["encoder"]["train_positive_share"]) / run1.stats["encoder"]["train_positive_share"]
+    )
+    assert set(run1.table("by_length_fraction")["variant"]) == {"encoder", "decoder", "decoder+bilstm"}
+    assert {"loss", "eval_loss"} <= set(run1.history().columns)
+    result1 = run1.result()
+    assert {"accuracy", "f1", "by_source", "by_length_fraction", "training"} <= set(result1.phase1["decoder"])
+    # chosen on the selection set: lr (encoder swept over its candidates), epoch and threshold
+    lrs = ant.phase1_lr_candidates(profile, "encoder")
+    assert {row["lr"] for row in run1.sweep if row["variant"] == "encoder"} == set(lrs) and len(lrs) == 2
+    assert sum(row["kept"] for row in run1.sweep if row["variant"] == "encoder") == 1
+    assert run1.metrics["encoder"]["threshold"] == run1.stats["encoder"]["threshold"]
+    assert run1.best_variant() in {"encoder", "decoder", "decoder+bilstm"}
+    # baselines scored on the very same prefixes, and the evidence behind every verdict
+    assert set(run1.baselines) == {"majority", "tfidf_logistic"}
+    for name in ("majority", "tfidf_logistic"):
+        assert run1.predictions[name]["prefix"].tolist() == run1.predictions["encoder"]["prefix"].tolist()
+    evidence = result1.phase1_evidence
+    assert Phase1Result.from_json(result1.to_json()).to_json() == result1.to_json()  # the JSON round-trips
+    assert result1.findings() and result1.tables()
+    assert set(evidence["intervals"]) == {
+        "encoder",
+        "decoder",
+        "decoder+bilstm",
+        "majority",
+        "tfidf_logistic",
+    }
+    assert f"f1:{run1.best_variant()}-tfidf_logistic" in evidence["comparisons"]
+    assert evidence["n_comparisons"] == len(evidence["comparisons"])
+    assert {"f1_margin_over_tfidf", "accuracy_above_majority"} == set(evidence["targets"])
+
+    run2 = ant.run_phase2(profile)
+    table = run2.mse_table()
+    assert set(table["kind"]) == {
+        "constant",
+        "phase1_only",
+        "phase2",
+        "no_phase1",
+        "baseline",
+        "phase1_only_corrected",
+    }
+    assert set(table.loc[table["kind"] == "phase2", "variant"]) == {"encoder", "decoder", "decoder+bilstm"}
+    assert table["n"].unique().tolist() == [int(run2.data.test["n_words"].sum())]
+    result2 = run2.result()
+    out = result2.to_json()
+    assert result2.findings() and result2.tables()
+    assert set(out["phase2"]) == {"encoder", "decoder", "decoder+bilstm"}
+    assert set(out["baselines"]["phase2_without_phase1"]) == {"encoder"}
+    assert out["baselines"]["constant"]["value"] == pytest.approx(run2.data.train_prefixes["label"].mean())
+    assert "not a human ceiling" in out["annotator_agreement"]["note"]
+    assert out["best_phase2_variant"] in {"encoder", "decoder", "decoder+bilstm"}
+    assert {"tfidf_ridge", "phase1_only_prior_corrected"} <= set(out["baselines"])
+    assert set(out["baselines"]["phase1_only_prior_corrected"]) == {"encoder", "decoder", "decoder+bilstm"}
+    evidence = out["phase2_evidence"]
+    assert evidence["best_variant"] == out["best_phase2_variant"] and evidence["unit"] == "test sentence"
+    assert evidence["n_units"] == len(run2.data.test)
+    best = f"phase2:{out['best_phase2_variant']}"
+    assert {f"mse:{best}-constant:train_mean", f"mse:{best}-baseline:tfidf_ridge"} <= set(
+        evidence["comparisons"]
+    )
+    for variant in ("encoder", "decoder", "decoder+bilstm"):  # the held-out sentences chose the epoch kept
+        stats = out["phase2"][variant]["training"]
+        assert (
+            stats["epochs"] <= stats["max_epochs"] and stats["selection"]["kept"]["epoch"] == stats["epochs"]
+        )
+    assert "annotators:mean of passes" in out["earliness"]["by_model"]
+    assert (ant.checkpoint_dir(profile, 2, "decoder") / "config.json").exists()
+    assert len(run2.example_trajectories["encoder"][1]) == len(ant.EXAMPLE_SENTENCES[1].split())
+
+
+def test_phase2_without_phase1_checkpoints_says_run_notebook_02(isolated):
+    with pytest.raises(FileNotFoundError, match="02_phase1"):
+        ant.run_phase2(tiny_profile())
+    with pytest.raises(FileNotFoundError, match="02_phase1"):
+        ant.load_checkpoint(tiny_profile(), 1, "encoder")
+
+
+def test_payload_has_no_nan(isolated):
+    """Undefined numbers (no detection -> no earliness, empty calibration bins) are null, not NaN, in the
+    JSON."""
+    import json
+
+    profile = tiny_profile(**{"anticipation.variants": ("encoder",)})
+    ant.run_phase1(profile)
+    run = ant.run_phase2(profile)
+    text = json.dumps(run.result().to_json(), allow_nan=False)  # raises on NaN
+    assert '"calibration"' in text
