@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from hatespeech import dualhead as dh
 from hatespeech.config import get_profile
-from hatespeech.data.dualhead import TOXIGEN_GROUPS, build_table, make_splits
+from hatespeech.data.dualhead import build_table, make_splits
+from hatespeech.data.dualhead_labels import TOXIGEN_GROUPS
 
 
 def synthetic_splits(n=160, seed=0):

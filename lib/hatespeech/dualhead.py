@@ -34,7 +34,8 @@ from torch import nn
 
 from . import paths
 from .config import resolve_device
-from .data.dualhead import BIAS_TOXICITY, SPLITS, DualHeadSplits
+from .data.dualhead import SPLITS, DualHeadSplits
+from .data.dualhead_labels import BIAS_TOXICITY
 from .losses import focal_loss_with_logits, labels_and_mask, pos_weight_from_labels
 from .metrics import bias as bias_metrics
 from .metrics import classification as cls
@@ -745,7 +746,7 @@ def dualhead_payload(
 ) -> dict[str, Any]:
     """Everything notebook 04 writes into ``dualhead.json`` (the grid is added by notebook 05).
     ``separate=None`` when the profile skips the two single-head models (``train_separate_models=False``)."""
-    from .data.dualhead import label_map_table
+    from .data.dualhead_labels import label_map_table
 
     mode = splits.table.mode
     if separate is None:
