@@ -8,8 +8,9 @@ Public API (see each module's docstring for the cleaning of each source):
 * :func:`load_prefix_probability(split)` -> the phase-2 frame.
 * :func:`build_phase1_corpus(profile)` -> ``(DataFrame[id, source, text, label, n_words], report)``;
   :func:`leakage_check`; :func:`phase1_splits(profile)` (manifest-backed 85/15 split).
-* :func:`stratified_split`, split manifests (:mod:`hatespeech.data.splits`); the dual-head label table and its
-  multi-label splits: :mod:`hatespeech.data.dualhead`.
+* :func:`stratified_split`, split manifests (:mod:`hatespeech.data.splits`); the dual-head label map
+  (:mod:`hatespeech.data.dualhead_labels`), the labelled table and its multi-label splits
+  (:mod:`hatespeech.data.dualhead`).
 * :func:`word_prefixes`, :func:`random_prefix`, :func:`word_end_token_positions`.
 * :class:`DataValidationError`, :class:`DataLeakageError`, :class:`FilterLog`.
 """

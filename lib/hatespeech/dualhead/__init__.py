@@ -1,0 +1,89 @@
+"""The dual-head experiment: train DualHeadBert (and the seed's two single-head models), predict, evaluate,
+bias metrics, and the focal gamma x alpha grid. Notebooks 04 and 05 call these functions.
+
+Typical use (what notebook 04 does)::
+
+    settings = get_profile("cpu")
+    splits = load_or_make_splits(settings)                # hatespeech.data.dualhead
+    tokenizer = load_tokenizer(settings.models.encoder)
+    datasets = tokenize_splits(splits, tokenizer, settings)
+    joint = fit(settings, splits, datasets, tokenizer, heads="both")  # one encoder, both heads, masked loss
+    preds = {s: predict(joint.model, datasets[s], tokenizer, settings) for s in ("val", "test")}
+    reports = evaluate(splits, preds)                     # thresholds tuned on val, test at 0.5 and tuned
+    bias = bias_of(splits, preds["test"], settings.dualhead.bias_min_subgroup_size)
+    result = dualhead_result(settings, splits, reports, ...)  # a DualHeadResult
+    result.write(settings)                                # reports/metrics/dualhead.json
+
+Training rows: the joint model trains on every train row (a row contributes to each head only through the
+labels its source annotates). A single-head model trains on the rows that annotate at least one of its
+labels (the others would contribute exactly zero loss), so the two separate models together see the same
+labels as the joint one.
+
+Modules, each importing only those above it (type annotations aside):
+
+* :mod:`.batches`: tokenized datasets of the splits and the collator;
+* :mod:`.evaluation`: :func:`predict`, per-head metrics (:func:`evaluate`), the rarest labels, the bias
+  metric, the shared-vs-separate table;
+* :mod:`.training`: a new model, :func:`fit`, the focal weight lambda chosen on validation, saving;
+* :mod:`.results`: the typed results written to ``dualhead.json`` (:class:`DualHeadResult`,
+  :class:`GridResult`), their findings and tables, and :func:`dualhead_result`;
+* :mod:`.grid`: the focal grid (:func:`run_focal_grid` -> :class:`GridRun` -> :meth:`GridRun.result`).
+
+The names below are re-exported for the notebooks and tests (``from hatespeech import dualhead as dh``);
+code in ``lib/`` imports from the submodules.
+"""
+
+from __future__ import annotations
+
+from .batches import DualHeadCollator, tokenize_splits, tokenized_dataset
+from .evaluation import Predictions, bias_of, comparison_table, evaluate, predict, rare_label_confusion
+from .grid import (
+    FeatureHead,
+    GridRun,
+    cached_features,
+    encoder_for_grid,
+    head_probs,
+    run_focal_grid,
+    train_feature_head,
+)
+from .results import DualHeadResult, GridResult, dualhead_result, separate_json, training_json
+from .training import (
+    LambdaChoice,
+    TrainedModel,
+    experiment_dir,
+    fit,
+    fit_joint_choosing_lambda,
+    new_model,
+    save_model,
+)
+
+__all__ = [
+    "DualHeadCollator",
+    "DualHeadResult",
+    "FeatureHead",
+    "GridResult",
+    "GridRun",
+    "LambdaChoice",
+    "Predictions",
+    "TrainedModel",
+    "bias_of",
+    "cached_features",
+    "comparison_table",
+    "dualhead_result",
+    "encoder_for_grid",
+    "evaluate",
+    "experiment_dir",
+    "fit",
+    "fit_joint_choosing_lambda",
+    "head_probs",
+    "new_model",
+    "predict",
+    "rare_label_confusion",
+    "run_focal_grid",
+    "save_model",
+    "separate_json",
+    "tokenize_splits",
+    "tokenized_dataset",
+    "train_feature_head",
+    "training_json",
+]

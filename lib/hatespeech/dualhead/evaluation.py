@@ -1,0 +1,146 @@
+"""Predicting with a trained DualHeadBert and scoring it: per-head metrics with thresholds tuned on
+validation, the rarest labels' confusion counts, the Jigsaw bias metric, the shared-vs-separate table."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..config import resolve_device
+from ..data.dualhead import DualHeadSplits
+from ..data.dualhead_labels import BIAS_TOXICITY
+from ..metrics import bias as bias_metrics
+from ..metrics import classification as cls
+from ..models.dualhead import DualHeadBert
+from .batches import TOKEN_KEYS, DualHeadCollator
+
+
+@dataclass
+class Predictions:
+    uids: list[str]
+    probs_n: np.ndarray | None
+    probs_i: np.ndarray | None
+    features: np.ndarray | None
+    seconds: float
+
+
+@torch.no_grad()
+def predict(
+    model: DualHeadBert,
+    dataset,
+    tokenizer,
+    profile,
+    return_features: bool = False,
+    batch_size: int | None = None,
+    desc: str = "predict",
+) -> Predictions:
+    """Sigmoid probabilities of both heads (and optionally the pooled features) for every row of a dataset."""
+    from torch.utils.data import DataLoader
+    from tqdm.auto import tqdm
+
+    device = resolve_device(profile)
+    model.to(device).eval()
+    loader = DataLoader(
+        dataset,
+        batch_size=batch_size or profile.dualhead.batch_size * 2,
+        shuffle=False,
+        collate_fn=DualHeadCollator(tokenizer),
+    )
+    probs_n, probs_i, features = [], [], []
+    start = time.perf_counter()
+    for batch in tqdm(loader, desc=desc, leave=False):
+        inputs = {k: v.to(device) for k, v in batch.items() if k in TOKEN_KEYS}
+        out = model(**inputs, return_features=return_features)
+        if out.logits_n is not None:
+            probs_n.append(torch.sigmoid(out.logits_n).cpu().numpy())
+        if out.logits_i is not None:
+            probs_i.append(torch.sigmoid(out.logits_i).cpu().numpy())
+        if return_features:
+            features.append(out.features.cpu().numpy())
+    return Predictions(
+        list(dataset["uid"]),
+        np.concatenate(probs_n) if probs_n else None,
+        np.concatenate(probs_i) if probs_i else None,
+        np.concatenate(features) if features else None,
+        time.perf_counter() - start,
+    )
+
+
+def evaluate(splits: DualHeadSplits, preds: dict[str, Predictions], heads: str = "both") -> dict[str, dict]:
+    """Per head: thresholds tuned on val (the seed's 0.10-0.88 grid), test metrics at 0.5 and tuned."""
+    out = {}
+    for head in ("n", "i"):
+        if heads not in ("both", head):
+            continue
+        names = splits.label_names_n if head == "n" else splits.label_names_i
+        probs = {s: getattr(preds[s], f"probs_{head}") for s in ("val", "test")}
+        out[head] = cls.head_report(
+            splits.labels("val", head), probs["val"], splits.labels("test", head), probs["test"], names
+        )
+    return out
+
+
+def rare_label_confusion(
+    splits: DualHeadSplits, preds: Predictions, report: dict, head: str, k: int = 4
+) -> pd.DataFrame:
+    """Confusion counts (test, tuned thresholds) of the ``k`` labels with the fewest train positives."""
+    names = splits.label_names_n if head == "n" else splits.label_names_i
+    train_pos = (splits.frame("train")[names] == 1).sum().to_numpy()
+    thresholds = [report["thresholds"][n] for n in names]
+    return cls.confusion_summary(
+        splits.labels("test", head),
+        getattr(preds, f"probs_{head}"),
+        names,
+        thresholds,
+        train_positives=train_pos,
+        k=k,
+    )
+
+
+def bias_of(splits: DualHeadSplits, preds: Predictions, min_subgroup_size: int = 10) -> dict:
+    """The Jigsaw bias metric on the test rows of the bias source (offline: ToxiGen, score = ``toxic``
+    probability, subgroups = the 13 target groups; Jigsaw: ``toxicity`` vs the 17 identities)."""
+    toxicity_label, source = BIAS_TOXICITY[splits.table.mode]
+    if toxicity_label not in splits.label_names_n:
+        raise ValueError(
+            f"the bias metric needs head_n label {toxicity_label!r}, which was dropped "
+            f"({splits.dropped_labels.get(toxicity_label)})"
+        )
+    test = splits.frame("test")
+    rows = ((test["source"] == source) & test[toxicity_label].notna()).to_numpy()
+    j = splits.label_names_n.index(toxicity_label)
+    report = bias_metrics.bias_report(
+        test.loc[rows, toxicity_label].to_numpy(),
+        preds.probs_n[rows, j],
+        test.loc[rows, splits.label_names_i],
+        min_subgroup_size=min_subgroup_size,
+    )
+    report["toxicity_label"] = toxicity_label
+    report["source"] = source
+    return report
+
+
+def comparison_table(
+    joint: dict[str, dict], separate: dict[str, dict], times: dict[str, float]
+) -> pd.DataFrame:
+    """Shared encoder vs two separate models: macro-F1 per head (tuned and at 0.5) and training time."""
+    rows = []
+    for setup, reports, seconds in (
+        ("shared encoder (DualHeadBert)", joint, times["joint"]),
+        ("two separate models", separate, times["separate_n"] + times["separate_i"]),
+    ):
+        rows.append(
+            {
+                "setup": setup,
+                "head_n macro-F1 (tuned)": reports["n"]["macro_f1"],
+                "head_i macro-F1 (tuned)": reports["i"]["macro_f1"],
+                "head_n macro-F1 @0.5": reports["n"]["macro_f1_at_0.5"],
+                "head_i macro-F1 @0.5": reports["i"]["macro_f1_at_0.5"],
+                "train seconds": seconds,
+            }
+        )
+    return pd.DataFrame(rows).set_index("setup")

@@ -1,0 +1,304 @@
+"""The focal gamma x alpha grid of the identity head (notebook 05): every cell trained with its own focal
+loss, either a fresh head_i on cached pooled features of a frozen encoder or a whole model fine-tuned per
+cell.
+
+:func:`run_focal_grid` returns a :class:`GridRun` (the cells in memory: per-cell scores and test
+probabilities); :meth:`GridRun.result` makes the :class:`~hatespeech.dualhead.results.GridResult` that
+notebook 05 writes into ``dualhead.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .. import paths
+from ..data.dualhead import SPLITS, DualHeadSplits
+from ..losses import focal_loss_with_logits, labels_and_mask
+from ..metrics import classification as cls
+from ..models.dualhead import DualHeadBert, from_encoder
+from .evaluation import predict
+from .results import GridResult
+from .training import experiment_dir, fit, uids_digest
+
+GRID_SELECTED_ON = "validation identity macro-F1 (val-tuned thresholds)"
+
+
+class FeatureHead(nn.Module):
+    """head_i alone (dropout + linear), trained on cached pooled features in the grid's cheap mode."""
+
+    def __init__(self, hidden: int, num_labels: int, dropout: float = 0.1):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.head_i = nn.Linear(hidden, num_labels)
+
+    def forward(self, features, **unused):
+        return self.head_i(self.dropout(features))
+
+
+def _grid_checkpoint(profile, splits: DualHeadSplits) -> Path | None:
+    """Notebook 04's saved joint model when it was trained on this split manifest's train rows."""
+    folder = experiment_dir(profile) / "joint_model"
+    run_file = folder / "dualhead_run.json"
+    if run_file.exists():
+        run = json.loads(run_file.read_text())
+        if run.get("train_uids_sha") == uids_digest(splits.frame("train")["uid"]):
+            return folder
+    return None
+
+
+def encoder_for_grid(profile, splits: DualHeadSplits) -> tuple[DualHeadBert, str]:
+    """The fine-tuned joint model of notebook 04 when it was trained on this manifest, else the pretrained
+    encoder (heads untouched); the string says which."""
+    from ..models.backbones import resolve_model_dir
+
+    folder = _grid_checkpoint(profile, splits)
+    if folder is not None:
+        return DualHeadBert.from_pretrained(
+            folder
+        ), f"fine-tuned joint encoder of notebook 04 ({paths.shown(folder)})"
+    model = from_encoder(
+        resolve_model_dir(profile.models.encoder),
+        label_names_n=splits.label_names_n,
+        label_names_i=splits.label_names_i,
+    )
+    return model, f"pretrained {profile.models.encoder} (no matching notebook-04 checkpoint)"
+
+
+def cached_features(
+    profile, splits: DualHeadSplits, datasets: dict[str, Any], tokenizer, rebuild: bool = False
+) -> tuple[dict[str, np.ndarray], str, float]:
+    """Pooled features of train/val/test from the frozen encoder, cached under artifacts; returns
+    (features per split, encoder description, seconds spent encoding (0 when read from the cache))."""
+    model, source = encoder_for_grid(profile, splits)
+    checkpoint = _grid_checkpoint(profile, splits)
+    # a re-run of notebook 04 rewrites the checkpoint: its file times are part of the cache key
+    stamps = (
+        [str(f.stat().st_mtime_ns) for f in sorted(checkpoint.glob("*.safetensors"))] if checkpoint else []
+    )
+    key = uids_digest([source, *stamps] + [u for s in SPLITS for u in datasets[s]["uid"]])
+    cache = experiment_dir(profile) / f"grid_features_{key}.npz"
+    if cache.exists() and not rebuild:
+        with np.load(cache) as stored:
+            return {s: stored[s] for s in SPLITS}, source, 0.0
+    start = time.perf_counter()
+    features = {
+        s: predict(model, datasets[s], tokenizer, profile, return_features=True, desc=f"encode {s}").features
+        for s in SPLITS
+    }
+    for stale in cache.parent.glob("grid_features_*.npz"):  # caches of older checkpoints / splits
+        stale.unlink()
+    np.savez(cache, **features)
+    return features, source, time.perf_counter() - start
+
+
+def _feature_dataset(features: np.ndarray, labels_i: np.ndarray):
+    from datasets import Dataset
+
+    annotated = ~np.isnan(labels_i).all(axis=1)  # rows with no identity label contribute nothing
+    targets, mask = labels_and_mask(labels_i[annotated])
+    return Dataset.from_dict(
+        {"features": features[annotated].tolist(), "labels_i": targets.tolist(), "mask_i": mask.tolist()}
+    ).with_format("torch")
+
+
+def train_feature_head(
+    profile,
+    features: np.ndarray,
+    labels_i: np.ndarray,
+    gamma: float,
+    alpha: float,
+    run_name: str,
+    val_features: np.ndarray | None = None,
+    val_labels_i: np.ndarray | None = None,
+) -> tuple[FeatureHead, float]:
+    """Train a fresh head_i on cached features with focal(gamma, alpha) (masked), same seed for every cell.
+
+    No evaluation runs during training (the cells are compared afterwards on validation F1); an eval set is
+    still handed to the Trainer because ``hatespeech.train.train`` builds its arguments with an evaluation
+    strategy and the Trainer refuses that without one (the training rows stand in when no val is given).
+    """
+    from ..config import seed_everything
+    from ..train import TrainSettings, train
+
+    cfg = profile.dualhead
+    data = _feature_dataset(features, labels_i)
+    eval_data = data if val_features is None else _feature_dataset(val_features, val_labels_i)
+    seed_everything(profile.seed)
+    head = FeatureHead(features.shape[1], labels_i.shape[1])
+
+    def loss_fn(model, inputs):
+        logits = model(inputs["features"])
+        return focal_loss_with_logits(logits, inputs["labels_i"], gamma, alpha, inputs["mask_i"]), logits
+
+    settings = TrainSettings(
+        output_dir=experiment_dir(profile) / "trainer" / run_name,
+        epochs=cfg.grid_epochs,
+        batch_size=cfg.grid_batch_size,
+        lr=cfg.grid_lr,
+        weight_decay=0.0,
+        seed=profile.seed,
+        # 16 cells: keep the notebook quiet (no per-step logs, no per-epoch evaluation)
+        logging_steps=10**6,
+        eval_steps=10**6,
+        use_cpu=True,
+        disable_tqdm=True,
+    )
+    start = time.perf_counter()
+    head, _ = train(head, data, loss_fn, settings, eval_dataset=eval_data)
+    head.eval()
+    return head, time.perf_counter() - start
+
+
+@torch.no_grad()
+def head_probs(head: FeatureHead, features: np.ndarray) -> np.ndarray:
+    head.eval().cpu()
+    return torch.sigmoid(head(torch.as_tensor(features, dtype=torch.float32))).numpy()
+
+
+@dataclass
+class GridRun:
+    """The grid as run, in memory (its JSON form is :meth:`result`)."""
+
+    table: pd.DataFrame  # one row per cell: gamma, alpha, val_macro_f1, test_macro_f1, ... seconds
+    test_probs: dict[tuple[float, float], np.ndarray]
+    mode: str
+    encoder: str
+    encode_seconds: float
+
+    def pick(self) -> pd.Series:
+        """The cell with the best validation identity macro-F1 (ties: first in grid order)."""
+        return self.table.loc[self.table["val_macro_f1"].idxmax()]
+
+    def differences(self) -> dict[str, Any]:
+        """Do the cells make different predictions? Smallest pairwise max |p - q| over cells' test
+        probabilities, and how many distinct sets of 0.5-thresholded test predictions there are."""
+        keys = list(self.test_probs)
+        diffs = [
+            float(np.abs(self.test_probs[a] - self.test_probs[b]).max())
+            for i, a in enumerate(keys)
+            for b in keys[i + 1 :]
+        ]
+        distinct = {(self.test_probs[k] >= 0.5).tobytes() for k in keys}
+        return {
+            "n_cells": len(keys),
+            "min_pairwise_max_abs_prob_diff": min(diffs) if diffs else None,
+            "n_distinct_prediction_sets_at_0.5": len(distinct),
+            "all_cells_differ": bool(diffs) and min(diffs) > 0,
+        }
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The ``grid`` field: one dict per cell (the table's columns; NaN as None)."""
+        return [
+            {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+            for row in self.table.to_dict(orient="records")
+        ]
+
+    def pick_json(self) -> dict[str, Any]:
+        """The ``grid_pick`` field: the cell of :meth:`pick`, its two scores and what it was picked on."""
+        pick = self.pick()
+        return {
+            "gamma": float(pick["gamma"]),
+            "alpha": float(pick["alpha"]),
+            "val_macro_f1": float(pick["val_macro_f1"]),
+            "test_macro_f1": float(pick["test_macro_f1"]),
+            "selected_on": GRID_SELECTED_ON,
+        }
+
+    def result(self, profile, splits: DualHeadSplits, notebook_seconds: float) -> GridResult:
+        """What notebook 05 writes: the cells, the pick, and how the grid ran (``grid_info``)."""
+        cfg = profile.dualhead
+        return GridResult(
+            profile=profile.name,
+            wall_seconds={"05_focal_grid": notebook_seconds},
+            grid=self.to_json(),
+            grid_pick=self.pick_json(),
+            grid_info={
+                "mode": self.mode,
+                "encoder": self.encoder,
+                "encode_seconds": self.encode_seconds,
+                "head_epochs": cfg.grid_epochs,
+                "head_lr": cfg.grid_lr,
+                "n_train_rows_identity": int((~pd.isna(splits.labels("train", "i"))).any(axis=1).sum()),
+                "cells_differ": self.differences(),
+                "notebook_seconds": notebook_seconds,
+            },
+        )
+
+
+def run_focal_grid(
+    profile,
+    splits: DualHeadSplits,
+    datasets: dict[str, Any],
+    tokenizer,
+    gammas: Sequence[float] | None = None,
+    alphas: Sequence[float] | None = None,
+    mode: str | None = None,
+) -> GridRun:
+    """Train every (gamma, alpha) cell with its own focal loss and score identity macro-F1 (val-tuned
+    thresholds) on val and test.
+
+    ``mode="cached_features"``: encode once with the frozen encoder (:func:`encoder_for_grid`), train a fresh
+    head_i per cell on the cached features. ``mode="finetune"``: fine-tune a whole DualHeadBert per cell
+    (``profile.dualhead.grid_epochs`` epochs), the focal settings being the only difference.
+    """
+    from tqdm.auto import tqdm
+
+    cfg = profile.dualhead
+    gammas = list(cfg.grid_gammas if gammas is None else gammas)
+    alphas = list(cfg.grid_alphas if alphas is None else alphas)
+    mode = mode or cfg.grid_mode
+    if mode not in ("cached_features", "finetune"):
+        raise ValueError(f"grid_mode must be 'cached_features' or 'finetune', not {mode!r}")
+    names = splits.label_names_i
+    y = {s: splits.labels(s, "i") for s in SPLITS}
+    encode_seconds, encoder = 0.0, f"{profile.models.encoder} fine-tuned per cell"
+    if mode == "cached_features":
+        features, encoder, encode_seconds = cached_features(profile, splits, datasets, tokenizer)
+    rows, test_probs = [], {}
+    cells = [(g, a) for g in gammas for a in alphas]
+    for gamma, alpha in tqdm(cells, desc="focal grid"):
+        name = f"grid_g{gamma:g}_a{alpha:g}"
+        if mode == "cached_features":
+            head, seconds = train_feature_head(
+                profile, features["train"], y["train"], gamma, alpha, name, features["val"], y["val"]
+            )
+            probs = {s: head_probs(head, features[s]) for s in ("val", "test")}
+        else:
+            trained = fit(
+                profile,
+                splits,
+                datasets,
+                tokenizer,
+                heads="both",
+                gamma=gamma,
+                alpha=alpha,
+                epochs=cfg.grid_epochs,
+                run_name=name,
+            )
+            seconds = trained.train_seconds
+            probs = {
+                s: predict(trained.model, datasets[s], tokenizer, profile).probs_i for s in ("val", "test")
+            }
+        report = cls.head_report(y["val"], probs["val"], y["test"], probs["test"], names)
+        rows.append(
+            {
+                "gamma": gamma,
+                "alpha": alpha,
+                "val_macro_f1": report["val_macro_f1"],
+                "test_macro_f1": report["macro_f1"],
+                "test_macro_f1_at_0.5": report["macro_f1_at_0.5"],
+                "train_seconds": seconds,
+            }
+        )
+        test_probs[(gamma, alpha)] = probs["test"]
+    return GridRun(pd.DataFrame(rows), test_probs, mode, encoder, encode_seconds)

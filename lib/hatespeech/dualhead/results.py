@@ -1,0 +1,374 @@
+"""The typed results of the dual-head experiment: what notebooks 04 and 05 write into ``dualhead.json``.
+
+:class:`DualHeadResult` (notebook 04: both heads, the seed's two separate models, the bias metric, the focal
+weight chosen) and :class:`GridResult` (notebook 05: the focal gamma x alpha grid) share the file, each owning
+its fields (:meth:`hatespeech.results.Result.write` merges them in). :func:`dualhead_result` builds the first
+from the experiment's objects, :meth:`hatespeech.dualhead.grid.GridRun.result` the second. Both say what
+their numbers show (:meth:`~hatespeech.results.Result.findings`, plain text) and give their key tables
+(:meth:`~hatespeech.results.Result.tables`), for the notebooks and the report alike.
+
+The module itself imports no torch (the experiment's objects appear in annotations only), but importing it
+runs ``hatespeech.dualhead/__init__``, which re-exports the training code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pandas as pd
+
+from ..data.dualhead_labels import label_map_table
+from ..metrics import bias as bias_metrics
+from ..metrics import classification as cls
+from ..references import PUBLISHED_BIAS
+from ..results import Result, _fmt
+
+if TYPE_CHECKING:
+    from ..data.dualhead import DualHeadSplits
+    from .training import LambdaChoice, TrainedModel
+
+THRESHOLD_SEARCH = "per label on validation, F1-maximising over 0.10-0.88 step 0.02 (the seed's grid)"
+HEADS = ("head_n", "head_i")
+
+
+def _score(value: float | None) -> str:
+    """A macro-F1 as the findings show it ('–' when no label could be scored)."""
+    return "–" if value is None else _fmt(value)
+
+
+# ======================================================================= notebook 04: the dual-head model
+@dataclass(kw_only=True)
+class DualHeadResult(Result):
+    """``dualhead.json``, notebook 04's part: the joint model's two heads on test, the seed's separate models,
+    the Jigsaw bias metric, the rarest labels, training, the label map and the focal weight chosen."""
+
+    FILE: ClassVar[str] = "dualhead.json"
+    NOTEBOOK: ClassVar[str] = "notebooks/04_dualhead.ipynb"
+    MARKER: ClassVar[str] = "head_n"
+    CURATED: ClassVar[tuple[str, ...]] = (
+        "head_n",
+        "head_i",
+        "separate_models",
+        "bias",
+        "focal_lambda_choice",
+    )
+
+    head_n: dict[str, Any]  # metrics.classification.head_json of evaluate(...)["n"] (joint model, test)
+    head_i: dict[str, Any]  # metrics.classification.head_json of evaluate(...)["i"]
+    separate_models: dict[str, Any]  # separate_json, or {"skipped": why} (train_separate_models=False)
+    bias: dict[str, Any]  # metrics.bias.bias_json of evaluation.bias_of, plus toxicity_label and source
+    rare_label_confusion: dict[str, Any]  # rare_json of evaluation.rare_label_confusion per head
+    training: dict[str, Any]  # training_json per trained model ("joint", "separate_n", "separate_i")
+    timings_seconds: dict[str, float]  # the notebook's timings (data, training, prediction, total)
+    threshold_search: str  # THRESHOLD_SEARCH
+    label_map: list[dict[str, Any]]  # data.dualhead_labels.label_map_table, as records
+    model: dict[str, Any]  # model_json: encoder, pooling and training settings, the lambda used
+    focal_lambda_choice: dict[str, Any] | None  # training.LambdaChoice.to_json; None without a choice
+    data: dict[str, Any]  # data.dualhead.DualHeadSplits.summary
+
+    def findings(self) -> list[str]:
+        """Both heads' test macro-F1, shared vs separate models, the lambda picked, the bias score."""
+        lines = []
+        n, i = self.head_n["macro_f1"], self.head_i["macro_f1"]
+        if n is not None or i is not None:
+            lines.append(f"Macro-F1 on test: toxicity-type head {_score(n)}, identity head {_score(i)}.")
+        if "skipped" in self.separate_models:
+            lines.append(
+                f"The seed's two separate models were not trained: {self.separate_models['skipped']}."
+            )
+        else:
+            verdict = self.separate_models["verdict"]
+            lines.append(verdict[:1].upper() + verdict[1:])
+        choice = self.focal_lambda_choice
+        if choice is not None:
+            rows = choice["table"]
+            picked = next(r for r in rows if r["lambda"] == choice["picked"])
+            others = "; ".join(
+                f"lambda {_fmt(r['lambda'])}: {_fmt(r['val_macro_f1_mean'])}"
+                for r in rows
+                if r["lambda"] != choice["picked"]
+            )
+            lines.append(
+                f"Focal weight picked on validation: lambda {_fmt(choice['picked'])} (mean validation "
+                f"macro-F1 of the two heads {_fmt(picked['val_macro_f1_mean'])}"
+                + (f"; {others}" if others else "")
+                + ")."
+            )
+        lines.append(self.bias_line())
+        return lines
+
+    def bias_line(self) -> str:
+        """The Jigsaw bias score beside the published numbers (:data:`hatespeech.references.PUBLISHED_BIAS`),
+        and whether they compare; or why it was not computed (``final_x100`` null: no subgroup scored)."""
+        final = self.bias["final_x100"]
+        if final is not None:
+            published = ", ".join(f"{name} {value}" for name, value in PUBLISHED_BIAS.items())
+            return (
+                "Jigsaw bias score (0.25 overall AUC + 0.75 mean of subgroup/BPSN/BNSP power means), as a "
+                f"percentage: {_fmt(final)}. Published: {published}. "
+                + (
+                    "Same data family as the published numbers."
+                    if self.bias["comparable_with_reference"]
+                    else "NOT comparable: this run's data is not the Jigsaw Unintended Bias set."
+                )
+            )
+        names = list(self.bias["skipped_subgroups"])
+        shown = ", ".join(map(str, names[:8])) + (", …" if len(names) > 8 else "")
+        skipped = (
+            f": {len(names)} subgroups skipped (too few members or a single class; reasons in the metrics "
+            f"JSON): {shown}"
+            if names
+            else ""
+        )
+        return "Jigsaw bias score not computed in this run" + skipped + "."
+
+    def tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """Macro-F1 per head (shared encoder vs separate models), training of each setup, the lambda
+        candidates, each head's per-label test metrics and the bias metric per subgroup."""
+        separate = None if "skipped" in self.separate_models else self.separate_models
+        heads = {}
+        for head in HEADS:
+            shared = getattr(self, head)
+            heads[head] = {
+                "test macro-F1 (tuned thresholds)": shared["macro_f1"],
+                "test macro-F1 (0.5)": shared["macro_f1_at_0.5"],
+                "validation macro-F1": shared["val_macro_f1"],
+            }
+            if separate is not None:
+                heads[head]["separate model: test macro-F1"] = separate[head]["macro_f1"]
+        tables = [
+            (
+                "macro-F1 per head: one shared encoder vs the seed's two separate models",
+                pd.DataFrame.from_dict(heads, orient="index"),
+            )
+        ]
+        if separate is not None:
+            seconds, rows = separate["train_seconds"], separate["n_train_rows"]
+            setups = {
+                "shared encoder (both heads)": ("shared", "joint"),
+                "separate model: head_n": ("separate_n", "separate_n"),
+                "separate model: head_i": ("separate_i", "separate_i"),
+            }
+            frame = pd.DataFrame(
+                {
+                    "train seconds": [seconds[s] for s, _ in setups.values()],
+                    "train rows": [rows[r] for _, r in setups.values()],
+                },
+                index=list(setups),
+            )
+            tables.append(("training: shared encoder vs separate models", frame))
+        if self.focal_lambda_choice is not None:
+            frame = pd.DataFrame(self.focal_lambda_choice["table"]).set_index("lambda")
+            picked = self.focal_lambda_choice["picked"]
+            title = f"focal weight lambda: one joint model per candidate ({picked:g} kept, on validation)"
+            tables.append((title, frame))
+        for head in HEADS:
+            entry = getattr(self, head)
+            if entry["per_label"]:
+                table = pd.DataFrame.from_dict(entry["per_label"], orient="index")
+                table["f1 at 0.5"] = [entry["per_label_at_0.5"][label]["f1"] for label in table.index]
+                tables.append((f"{head}: test metrics per label (tuned threshold)", table))
+        bias = self.bias
+        summary = {
+            "final x100": bias["final_x100"],
+            "overall AUC": bias["overall_auc"],
+            **{f"power mean: {name}": value for name, value in bias["power_means"].items()},
+            "score": f"P({bias['toxicity_label']}) on the {bias['source']} test rows",
+            "rows scored": bias["n_rows"],
+            "min subgroup size": bias["min_subgroup_size"],
+            "subgroups skipped": ", ".join(map(str, bias["skipped_subgroups"])) or "none",
+        }
+        tables.append(
+            ("bias metric (Jigsaw Unintended Bias definition)", pd.Series(summary, name="value").to_frame())
+        )
+        if bias["per_subgroup"]:
+            tables.append(
+                (
+                    "bias metric per identity subgroup",
+                    pd.DataFrame.from_dict(bias["per_subgroup"], orient="index"),
+                )
+            )
+        return tables
+
+
+def training_json(trained: TrainedModel) -> dict[str, Any]:
+    """One entry of the ``training`` field: heads, wall and CPU seconds, rows, epochs, throughput."""
+    return {
+        "heads": trained.heads,
+        "train_seconds": trained.train_seconds,
+        "train_cpu_seconds": trained.train_cpu_seconds,
+        "n_train_rows": trained.n_train,
+        "epochs": trained.epochs,
+        "examples_per_minute": trained.examples_per_minute,
+    }
+
+
+def separate_json(
+    joint: dict[str, dict], separate: dict[str, dict], times: dict[str, float], n_train: dict[str, int]
+) -> dict:
+    """The ``separate_models`` field: both setups' macro-F1s, times, and a plain verdict."""
+    delta_n = separate["n"]["macro_f1"] - joint["n"]["macro_f1"]
+    delta_i = separate["i"]["macro_f1"] - joint["i"]["macro_f1"]
+    t_joint, t_sep = times["joint"], times["separate_n"] + times["separate_i"]
+    verdict = (
+        f"shared encoder vs separate models: head_n macro-F1 {joint['n']['macro_f1']:.3f} vs "
+        f"{separate['n']['macro_f1']:.3f}, head_i {joint['i']['macro_f1']:.3f} vs "
+        f"{separate['i']['macro_f1']:.3f}; training {t_joint:.0f}s vs {t_sep:.0f}s "
+        f"({t_sep / max(t_joint, 1e-9):.2f}x). One seed and one split, so differences of a few "
+        "points are within run-to-run noise."
+    )
+    return {
+        "head_n": cls.head_json(separate["n"]),
+        "head_i": cls.head_json(separate["i"]),
+        "macro_f1_delta_separate_minus_shared": {"head_n": delta_n, "head_i": delta_i},
+        "train_seconds": {
+            "shared": t_joint,
+            "separate_n": times["separate_n"],
+            "separate_i": times["separate_i"],
+            "separate_total": t_sep,
+        },
+        "n_train_rows": n_train,
+        "verdict": verdict,
+    }
+
+
+def rare_json(rare: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """The ``rare_label_confusion`` field: per head, ``{label: {column: value}}`` (NaN as None)."""
+    return {
+        f"head_{head}": {
+            str(label): {column: (None if pd.isna(value) else value) for column, value in row.items()}
+            for label, row in table.iterrows()
+        }
+        for head, table in rare.items()
+    }
+
+
+def model_json(profile, focal_lambda: float) -> dict[str, Any]:
+    """The ``model`` field: the encoder, its pooling and the training settings, with the lambda used."""
+    cfg = profile.dualhead
+    return {
+        "encoder": profile.models.encoder,
+        "pooling": "mean",
+        "max_length": cfg.max_length,
+        "epochs": cfg.epochs,
+        "batch_size": cfg.batch_size,
+        "lr": cfg.lr,
+        "focal_gamma": cfg.focal_gamma,
+        "focal_alpha": cfg.focal_alpha,
+        "focal_lambda": focal_lambda,
+    }
+
+
+def dualhead_result(
+    profile,
+    splits: DualHeadSplits,
+    reports: dict[str, dict],
+    separate: dict[str, dict] | None,
+    trained: dict[str, TrainedModel],
+    bias: dict,
+    rare: dict[str, pd.DataFrame],
+    timings: dict[str, float],
+    lambda_choice: LambdaChoice | None = None,
+) -> DualHeadResult:
+    """The dual-head experiment's result (the grid is :class:`GridResult`): ``reports`` of
+    :func:`~hatespeech.dualhead.evaluation.evaluate` for the joint model, ``separate`` the same for the two
+    single-head models (None when the profile skips them: ``train_separate_models=False``), ``trained`` the
+    :class:`~hatespeech.dualhead.training.TrainedModel` of each ("joint", "separate_n", "separate_i"),
+    ``bias`` of :func:`~hatespeech.dualhead.evaluation.bias_of`, ``rare`` of
+    :func:`~hatespeech.dualhead.evaluation.rare_label_confusion` per head, ``timings`` in seconds (its
+    ``notebook_total`` is also the notebook's wall time)."""
+    mode = splits.table.mode
+    if separate is None:
+        separate_entry: dict[str, Any] = {"skipped": "profile.dualhead.train_separate_models is False"}
+    else:
+        times = {
+            "joint": trained["joint"].train_seconds,
+            "separate_n": trained["separate_n"].train_seconds,
+            "separate_i": trained["separate_i"].train_seconds,
+        }
+        separate_entry = separate_json(reports, separate, times, {k: v.n_train for k, v in trained.items()})
+    focal_lambda = profile.dualhead.focal_lambda if lambda_choice is None else lambda_choice.focal_lambda
+    return DualHeadResult(
+        profile=profile.name,
+        wall_seconds={"04_dualhead": timings["notebook_total"]} if "notebook_total" in timings else {},
+        head_n=cls.head_json(reports["n"]),
+        head_i=cls.head_json(reports["i"]),
+        separate_models=separate_entry,
+        bias=bias_metrics.bias_json(
+            bias,
+            comparable=mode == "jigsaw",
+            data=f"{splits.table.data}, test split, {bias['source']} rows only; "
+            f"score = P({bias['toxicity_label']})",
+        )
+        | {"toxicity_label": bias["toxicity_label"], "source": bias["source"]},
+        rare_label_confusion=rare_json(rare),
+        training={k: training_json(v) for k, v in trained.items()},
+        timings_seconds=timings,
+        threshold_search=THRESHOLD_SEARCH,
+        label_map=label_map_table(mode, profile.dualhead.label_threshold).to_dict(orient="records"),
+        model=model_json(profile, focal_lambda),
+        focal_lambda_choice=None if lambda_choice is None else lambda_choice.to_json(),
+        data=splits.summary(),
+    )
+
+
+# ============================================================================== notebook 05: the focal grid
+@dataclass(kw_only=True)
+class GridResult(Result):
+    """``dualhead.json``, notebook 05's part: every (gamma, alpha) cell of the focal grid of the identity
+    head, the cell picked on validation and how the grid ran."""
+
+    FILE: ClassVar[str] = "dualhead.json"
+    NOTEBOOK: ClassVar[str] = "notebooks/05_focal_grid.ipynb"
+    MARKER: ClassVar[str] = "grid"
+    CURATED: ClassVar[tuple[str, ...]] = ("grid", "grid_pick")
+
+    grid: list[dict[str, Any]]  # grid.GridRun.to_json: gamma, alpha, val / test macro-F1, seconds per cell
+    grid_pick: dict[str, Any]  # grid.GridRun.pick_json: the best cell on validation, its test macro-F1
+    grid_info: dict[str, Any]  # grid.GridRun.result: mode, encoder, head settings, cells_differ, seconds
+
+    def findings(self) -> list[str]:
+        """The cell picked on validation with its test score, and whether the cells trained differently."""
+        if not self.grid:
+            return []
+        pick = self.grid_pick
+        tests = {round(float(c["test_macro_f1"]), 6) for c in self.grid if c["test_macro_f1"] is not None}
+        lines = [
+            (
+                f"{len(self.grid)} cells trained. Picked on validation: gamma {_fmt(pick['gamma'])}, alpha "
+                f"{_fmt(pick['alpha'])} (validation identity macro-F1 {_fmt(pick['val_macro_f1'])}, test "
+                f"{_score(pick['test_macro_f1'])}); {len(tests)} distinct test scores across cells."
+            )
+        ]
+        differ, info = self.grid_info["cells_differ"], self.grid_info
+        details = [
+            (
+                f"{differ['n_distinct_prediction_sets_at_0.5']} distinct sets of 0.5-thresholded test "
+                f"predictions over {differ['n_cells']} cells"
+            )
+        ]
+        if differ["min_pairwise_max_abs_prob_diff"] is not None:
+            details.insert(
+                0,
+                "smallest, over pairs of cells, largest difference of test probabilities "
+                f"{differ['min_pairwise_max_abs_prob_diff']:.3g}",
+            )
+        lines.append(
+            f"Every cell made different predictions: {'yes' if differ['all_cells_differ'] else 'NO'} "
+            f"({'; '.join(details)}). Mode {info['mode']}; encoder: {info['encoder']}."
+        )
+        return lines
+
+    def tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """The grid as gamma x alpha matrices (validation and test identity macro-F1)."""
+        frame = pd.DataFrame(self.grid)
+        if frame.empty:
+            return []
+        tables = []
+        for metric in ("val_macro_f1", "test_macro_f1"):
+            pivot = frame.pivot_table(index="gamma", columns="alpha", values=metric, aggfunc="first")
+            pivot.index = [f"gamma={g:g}" for g in pivot.index]
+            pivot.columns = [f"alpha={a:g}" for a in pivot.columns]
+            tables.append((f"grid: {metric} (rows gamma, columns alpha)", pivot))
+        return tables

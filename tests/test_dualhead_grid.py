@@ -1,0 +1,117 @@
+"""hatespeech.dualhead.grid: focal-grid cells really train differently, in both modes; the grid's typed
+result."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hatespeech import dualhead as dh
+from hatespeech.config import get_profile
+from hatespeech.dualhead import grid as grid_module
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "dualhead"))
+from synthetic import synthetic_splits
+
+
+@pytest.fixture
+def profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("HATESPEECH_ARTIFACTS_DIR", str(tmp_path))
+    return get_profile("smoke", **{"dualhead.grid_epochs": 15.0, "dualhead.grid_batch_size": 16})
+
+
+def test_feature_head_cells_train_differently(profile):
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(60, 8)).astype(np.float32)
+    labels = (rng.random((60, 3)) < 0.3).astype(float)
+    labels[:10] = np.nan  # rows with no identity annotation are left out of training
+    probs = {}
+    for gamma, alpha in ((0.5, 0.25), (3.0, 0.25), (0.5, 1.0)):
+        head, _ = dh.train_feature_head(profile, features, labels, gamma, alpha, f"g{gamma}_a{alpha}")
+        probs[(gamma, alpha)] = dh.head_probs(head, features)
+    keys = list(probs)
+    for i, first in enumerate(keys):
+        for second in keys[i + 1 :]:
+            assert np.abs(probs[first] - probs[second]).max() > 1e-3, (first, second)
+    # same cell twice = same predictions (the loss is the only thing that differs between cells)
+    head, _ = dh.train_feature_head(profile, features, labels, 0.5, 0.25, "again")
+    np.testing.assert_allclose(dh.head_probs(head, features), probs[(0.5, 0.25)], atol=1e-6)
+
+
+def test_focal_grid_trains_every_cell(profile, monkeypatch):
+    splits = synthetic_splits()
+    rng = np.random.default_rng(1)
+    features = {
+        s: rng.normal(size=(len(splits.frame(s)), 12)).astype(np.float32) for s in ("train", "val", "test")
+    }
+    # make the features informative about the identity labels so heads learn something
+    for split, values in features.items():
+        y = np.nan_to_num(splits.labels(split, "i"))
+        values[:, : y.shape[1]] += 2 * y[:, :12]
+    monkeypatch.setattr(
+        grid_module, "cached_features", lambda *args, **kwargs: (features, "synthetic features", 0.0)
+    )
+    grid = dh.run_focal_grid(
+        profile, splits, datasets=None, tokenizer=None, gammas=(0.5, 2.0), alphas=(0.25, 1.0)
+    )
+    assert len(grid.table) == 4 and grid.mode == "cached_features"
+    assert set(map(tuple, grid.table[["gamma", "alpha"]].to_numpy())) == {
+        (0.5, 0.25),
+        (0.5, 1.0),
+        (2.0, 0.25),
+        (2.0, 1.0),
+    }
+    differences = grid.differences()
+    assert differences["all_cells_differ"] and differences["min_pairwise_max_abs_prob_diff"] > 1e-4
+    pick = grid.pick()
+    assert pick["val_macro_f1"] == grid.table["val_macro_f1"].max()
+    records = grid.to_json()
+    assert set(records[0]) >= {"gamma", "alpha", "val_macro_f1", "test_macro_f1"}
+    # the typed result notebook 05 writes, with its findings and tables
+    result = grid.result(profile, splits, notebook_seconds=1.5)
+    assert result.grid == records and result.wall_seconds == {"05_focal_grid": 1.5}
+    assert result.grid_pick["gamma"] == float(pick["gamma"]) and result.grid_pick["alpha"] == float(
+        pick["alpha"]
+    )
+    toxigen_train = int((splits.frame("train")["source"] == "toxigen").sum())
+    assert result.grid_info["n_train_rows_identity"] == toxigen_train
+    assert result.grid_info["cells_differ"] == differences and result.grid_info["mode"] == "cached_features"
+    picked, differ = result.findings()
+    assert picked.startswith(f"4 cells trained. Picked on validation: gamma {pick['gamma']:g}, alpha ")
+    assert f"validation identity macro-F1 {pick['val_macro_f1']:.3f}" in picked
+    assert differ.startswith("Every cell made different predictions: yes (")
+    (val_title, val), (test_title, test) = result.tables()
+    assert "val_macro_f1" in val_title and "test_macro_f1" in test_title and val.shape == test.shape == (2, 2)
+    cell = grid.table.set_index(["gamma", "alpha"]).loc[(2.0, 0.25)]
+    assert val.loc["gamma=2", "alpha=0.25"] == pytest.approx(cell["val_macro_f1"])
+    assert test.loc["gamma=2", "alpha=0.25"] == pytest.approx(cell["test_macro_f1"])
+
+
+@pytest.mark.slow
+def test_tiny_finetune_grid(profile, tmp_path, offline_tokenizer):
+    """The gpu profile's grid mode: a whole model fine-tuned per cell (tiny random BERT, two cells)."""
+    from transformers import BertConfig, BertModel
+
+    tokenizer = offline_tokenizer("offline:minilm-l6")
+    folder = tmp_path / "tiny_bert"
+    BertModel(
+        BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+        )
+    ).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    profile.models.encoder = str(folder)
+    profile.dualhead.grid_epochs = 1.0
+    profile.dualhead.lr = 1e-3
+    splits = synthetic_splits(n=100)
+    datasets = dh.tokenize_splits(splits, tokenizer, profile)
+    grid = dh.run_focal_grid(
+        profile, splits, datasets, tokenizer, gammas=(0.5,), alphas=(0.25, 1.0), mode="finetune"
+    )
+    assert grid.mode == "finetune" and len(grid.table) == 2 and grid.differences()["all_cells_differ"]
