@@ -264,7 +264,7 @@ def test_check_metrics_reads_back_each_notebooks_typed_result(tmp_path):
     metrics = tmp_path / "metrics"
     metrics.mkdir()
     assert publish.check_metrics(metrics, ran=["01"]) == [
-        "data.json holds no DataResult (written by notebook 01)"
+        "data.json holds no DataResult (written by notebooks/01_data.ipynb)"
     ]
     (metrics / "data.json").write_text(json.dumps({"profile": "smoke", "sources": {}, "stamp": {}}))
     assert publish.check_metrics(metrics, ran=["01"]) == []
@@ -273,7 +273,7 @@ def test_check_metrics_reads_back_each_notebooks_typed_result(tmp_path):
     (problem,) = publish.check_metrics(metrics, ran=["02"])
     assert "anticipation.json lacks 'phase1_baselines'" in problem and "Phase1Result" in problem
     (problem,) = publish.check_metrics(metrics, ran=["03"])
-    assert problem == "anticipation.json holds no Phase2Result (written by notebook 03)"
+    assert problem == "anticipation.json holds no Phase2Result (written by notebooks/03_phase2.ipynb)"
     (metrics / "benchmarks.json").write_text(json.dumps({"rows": []}))  # optional, but checked when present
     assert any("benchmarks.json" in p for p in publish.check_metrics(metrics, ran=[]))
     assert publish.check_metrics(metrics, ran=[], report_ran=True)[-1].startswith("report.json missing")

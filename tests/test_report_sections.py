@@ -51,7 +51,10 @@ def test_payload_tables_shapes():
     assert by_source.shape[0] == 16 and ("decoder", "olid") in by_source.index
     by_len = tables["phase1: by_w_len"]  # bin names hold dots and commas: still one row per (variant, bin)
     assert by_len.shape[0] == 20 and by_len.loc[("decoder", "(0.8, 1.0]"), "accuracy"] == pytest.approx(0.7)
-    assert "calibration" not in tables["baselines: constant"].index  # long lists are for figures
+    assert list(tables["baselines"].index) == ["constant", "tfidf_ridge"]
+    assert list(tables["baselines: phase1_only"].index) == ["encoder"]
+    curve = dict(report.payload_tables({"m": {"mse": 0.1, "curve": list(range(20))}}))["m"]
+    assert "curve" not in curve.index  # long lists are for figures
     data = dict(report.payload_tables(payload["data.json"]))
     assert "filtered.empty_text" in data["sources"].columns  # a small nested group stays in the row
 
