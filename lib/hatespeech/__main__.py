@@ -96,7 +96,7 @@ def cmd_anticipate(args: argparse.Namespace) -> int:
 
 def read_texts(path: str | Path, column: str):
     """Read ``path`` as CSV and return (frame, texts); InputError naming file, column and row if bad."""
-    import pandas as pd
+    import pandas as pd  # inside, like the other heavy imports here: `--help` stays instant
 
     path = Path(path)
     if not path.exists():
@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # heavy: only once the arguments parse
 
     hf_logging.disable_progress_bar()  # "Loading weights" bars would drown the table; tqdm for scoring stays
     try:

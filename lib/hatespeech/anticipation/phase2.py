@@ -256,7 +256,7 @@ def run_phase2(profile: Profile, variants=None, ablation_variants=None) -> Phase
     settings = profile.anticipation
     variants = tuple(variants or settings.variants)
     if ablation_variants is None:
-        ablation_variants = getattr(settings, "phase2_ablation_variants", None) or variants
+        ablation_variants = settings.phase2_ablation_variants or variants
     missing = [v for v in variants if not (checkpoint_dir(profile, 1, v) / "config.json").exists()]
     if missing:
         raise FileNotFoundError(

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
 
 from ..config import resolve_device
 from ..data.dualhead import DualHeadSplits
@@ -39,9 +41,6 @@ def predict(
     desc: str = "predict",
 ) -> Predictions:
     """Sigmoid probabilities of both heads (and optionally the pooled features) for every row of a dataset."""
-    from torch.utils.data import DataLoader
-    from tqdm.auto import tqdm
-
     device = resolve_device(profile)
     model.to(device).eval()
     loader = DataLoader(

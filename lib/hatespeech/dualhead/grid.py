@@ -19,13 +19,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from datasets import Dataset
 from torch import nn
+from tqdm.auto import tqdm
 
 from .. import paths
+from ..config import seed_everything
 from ..data.dualhead import SPLITS, DualHeadSplits
 from ..losses import focal_loss_with_logits, labels_and_mask
 from ..metrics import classification as cls
+from ..models.backbones import resolve_model_dir
 from ..models.dualhead import DualHeadBert, from_encoder
+from ..train import TrainSettings, train
 from .evaluation import predict
 from .results import GridResult
 from .training import experiment_dir, fit, uids_digest
@@ -59,8 +64,6 @@ def _grid_checkpoint(profile, splits: DualHeadSplits) -> Path | None:
 def encoder_for_grid(profile, splits: DualHeadSplits) -> tuple[DualHeadBert, str]:
     """The fine-tuned joint model of notebook 04 when it was trained on this manifest, else the pretrained
     encoder (heads untouched); the string says which."""
-    from ..models.backbones import resolve_model_dir
-
     folder = _grid_checkpoint(profile, splits)
     if folder is not None:
         return DualHeadBert.from_pretrained(
@@ -102,8 +105,6 @@ def cached_features(
 
 
 def _feature_dataset(features: np.ndarray, labels_i: np.ndarray):
-    from datasets import Dataset
-
     annotated = ~np.isnan(labels_i).all(axis=1)  # rows with no identity label contribute nothing
     targets, mask = labels_and_mask(labels_i[annotated])
     return Dataset.from_dict(
@@ -123,16 +124,12 @@ def train_feature_head(
 ) -> tuple[FeatureHead, float]:
     """Train a fresh head_i on cached features with focal(gamma, alpha) (masked), same seed for every cell.
 
-    No evaluation runs during training (the cells are compared afterwards on validation F1); an eval set is
-    still handed to the Trainer because ``hatespeech.train.train`` builds its arguments with an evaluation
-    strategy and the Trainer refuses that without one (the training rows stand in when no val is given).
+    No evaluation runs during training (the cells are compared afterwards on validation F1); the validation
+    features, when given, only feed the Trainer's eval loss in its log.
     """
-    from ..config import seed_everything
-    from ..train import TrainSettings, train
-
     cfg = profile.dualhead
     data = _feature_dataset(features, labels_i)
-    eval_data = data if val_features is None else _feature_dataset(val_features, val_labels_i)
+    eval_data = None if val_features is None else _feature_dataset(val_features, val_labels_i)
     seed_everything(profile.seed)
     head = FeatureHead(features.shape[1], labels_i.shape[1])
 
@@ -251,8 +248,6 @@ def run_focal_grid(
     head_i per cell on the cached features. ``mode="finetune"``: fine-tune a whole DualHeadBert per cell
     (``profile.dualhead.grid_epochs`` epochs), the focal settings being the only difference.
     """
-    from tqdm.auto import tqdm
-
     cfg = profile.dualhead
     gammas = list(cfg.grid_gammas if gammas is None else gammas)
     alphas = list(cfg.grid_alphas if alphas is None else alphas)

