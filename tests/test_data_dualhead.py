@@ -96,8 +96,10 @@ def test_real_offline_table_counts():
 
     table = load_table(get_profile("smoke"))
     counts = label_counts(table.df, table.label_names)
-    # SOURCES.md: toxicity_human >= 4 for 2,307 rows; 100 lewd; 13 groups of 554-717 rows
-    assert counts.loc["toxic", "positive"] == 2307
+    # SOURCES.md: toxicity_human >= 4 for 2,307 rows, less the one that is a HateCheck case ("gay people are
+    # disgusting", evaluation only); 100 lewd; 13 groups of 554-717 rows
+    assert table.filtered["toxigen:hatecheck_case"] == 1
+    assert counts.loc["toxic", "positive"] == 2307 - 1
     assert counts.loc["lewd", "positive"] == 100
     assert counts.loc[list(TOXIGEN_GROUPS), "positive"].between(550, 720).all()
     assert (

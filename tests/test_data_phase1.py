@@ -44,7 +44,8 @@ def test_corpus_columns_and_labels(corpus):
 def test_phase2_sentences_removed_by_id_and_by_text(corpus):
     df, report = corpus
     implicit = report["sources"]["implicit_hate"]
-    assert implicit["removed"] == {"phase2_tweet_id": 2, "phase2_text": 1}  # 1004, 1001 by id; 1006 by text
+    # 1004, 1001 by id; 1006 by text; one post is a HateCheck case (tests/test_data_hatecheck.py)
+    assert implicit["removed"] == {"phase2_tweet_id": 2, "phase2_text": 1, "hatecheck_case": 1}
     assert not {"1001", "1004", "1006"} & set(df.loc[df["source"] == "implicit_hate", "id"])
 
 

@@ -28,6 +28,7 @@ FILES = {
     "ethos_multilabel": "ethos/Ethos_Dataset_Multi_Label.csv",
     "hatexplain": "hatexplain_text_labels/train.json",
     "prefix_probability": "prefix_probability/train.csv",
+    "hatecheck": "hatecheck_rottger2021/test_suite_cases.csv",
 }
 RAW_ROWS = {  # SOURCES.md
     "stormfront": 10944,
@@ -41,6 +42,7 @@ RAW_ROWS = {  # SOURCES.md
     "ethos_multilabel": 433,
     "hatexplain": 15383 + 1922 + 1924,
     "prefix_probability": 7610 + 716,
+    "hatecheck": 3728,
 }
 
 
@@ -146,3 +148,5 @@ def test_phase1_corpus_has_no_phase2_overlap(profile_name):
         assert report["sources"]["davidson"]["removed"]["label_excluded:class=1"] == 19190
         assert report["sources"]["implicit_hate"]["rows"] + sum(removed.values()) == 21480
         assert removed["phase2_tweet_id"] == 530 and removed.get("phase2_near_duplicate", 0) > 0
+        # HateCheck is evaluation only: "i hate black people" is both an implicit-hate post and a case
+        assert removed["hatecheck_case"] == 1 and report["hatecheck_check"]["hatecheck_cases"] == 3728

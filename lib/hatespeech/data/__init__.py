@@ -11,6 +11,8 @@ Public API (see each module's docstring for the cleaning of each source):
 * :func:`stratified_split`, split manifests (:mod:`hatespeech.data.splits`); the dual-head label map
   (:mod:`hatespeech.data.dualhead_labels`), the labelled table and its multi-label splits
   (:mod:`hatespeech.data.dualhead`).
+* HateCheck (:mod:`hatespeech.data.hatecheck`): evaluation only; its cases are dropped from every training
+  corpus (``hatecheck_case``) and guarded against.
 * :func:`word_prefixes`, :func:`random_prefix`, :func:`word_end_token_positions`.
 * :class:`DataValidationError`, :class:`DataLeakageError`, :class:`FilterLog`.
 """

@@ -39,6 +39,7 @@ from .dualhead_labels import (
     jigsaw_rules,
     label_names,
 )
+from .hatecheck import hatecheck_overlap, load_cases
 from .registry import load_source
 from .splits import seeded_numpy_global
 
@@ -102,11 +103,16 @@ def load_table(profile) -> DualHeadTable:
         loaded = {name: load_source(name) for name in ("toxigen", "olid")}
         mode = "offline"
     filtered: dict[str, int] = {}
+    frames = {}
+    cases = load_cases()  # HateCheck is evaluation only: its cases never train
     for name, source in loaded.items():
         for reason, n in source.filtered.items():
             filtered[f"{name}:{reason}"] = int(n)
+        overlap = hatecheck_overlap(source.df, cases).to_numpy()
+        filtered[f"{name}:hatecheck_case"] = int(overlap.sum())
+        frames[name] = source.df.loc[~overlap].reset_index(drop=True)
     return build_table(
-        {n: s.df for n, s in loaded.items()},
+        frames,
         mode,
         threshold,
         rows_raw={n: int(s.rows_raw) for n, s in loaded.items()},

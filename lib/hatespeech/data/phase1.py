@@ -42,6 +42,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .. import paths
+from .hatecheck import evaluation_only_check, hatecheck_overlap, load_cases
 from .prefix_probability import load_prefix_probability
 from .registry import load_source
 from .schema import DataLeakageError, DataValidationError, FilterLog, show_values
@@ -210,6 +211,7 @@ def build_phase1_corpus(
     seed = int(profile.seed)
     prefix_df = _prefix_frame(prefix_df, data_dir)
     ids, texts = phase2_keys(prefix_df)
+    cases = load_cases(data_dir)  # HateCheck is evaluation only: its cases never train
     seen: set[str] = set()
     frames, report_sources = [], {}
     for i, name in enumerate(sources):
@@ -217,6 +219,7 @@ def build_phase1_corpus(
         log = FilterLog()
         df = map_phase1_labels(name, loaded.df, log)
         df = log.drop(df, df["id"].isin(ids), "phase2_tweet_id")
+        df = log.drop(df, hatecheck_overlap(df, cases).to_numpy(), "hatecheck_case")
         keys = df["text"].map(normalise_for_matching)
         df = log.drop(df, keys.isin(texts).to_numpy(), "phase2_text")
         keys = keys.loc[df.index]
@@ -253,6 +256,7 @@ def build_phase1_corpus(
         "rows": len(corpus),
         "positives": int(corpus["label"].sum()),
         "leakage_check": check,
+        "hatecheck_check": evaluation_only_check(corpus, cases, "phase-1 corpus"),
     }
     return corpus, report
 

@@ -9,6 +9,7 @@ from .. import paths
 from . import (
     davidson,
     ethos,
+    hatecheck,
     hatexplain,
     implicit_hate,
     jigsaw,
@@ -32,6 +33,7 @@ _LOADERS: dict[str, Callable[..., LoadedSource]] = {
     "ethos_multilabel": ethos.load_multilabel,
     "hatexplain": hatexplain.load,
     "prefix_probability": prefix_probability.load,
+    "hatecheck": hatecheck.load,  # evaluation only (hatecheck.EVALUATION_ONLY)
     "jigsaw": jigsaw.load,
 }
 #: Every source name ``load_source`` accepts.

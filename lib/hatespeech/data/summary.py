@@ -25,6 +25,7 @@ DISPLAY_LABEL = {
     "ethos_multilabel": None,
     "hatexplain": "label",
     "prefix_probability": None,
+    "hatecheck": "label_gold",
     "jigsaw": None,
 }
 _DAVIDSON = {0: "0 hate_speech", 1: "1 offensive", 2: "2 neither"}
