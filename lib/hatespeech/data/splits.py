@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from .. import paths
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_SPLIT_NAMES = ("train", "val", "test")
@@ -145,7 +147,8 @@ def load_or_create_manifest(
             old = None
         if old is not None and all(old.get(k) == v for k, v in meta.items()) and "splits" in old:
             return old, True
-        logger.warning("split manifest %s does not match the current inputs; rebuilding it", path)
+        shown = paths.shown(path)  # the log reaches executed notebooks: no machine path
+        logger.warning("split manifest %s does not match the current inputs; rebuilding it", shown)
     splits = {name: [str(k) for k in keys] for name, keys in make_splits().items()}
     manifest = {
         **meta,
