@@ -21,7 +21,14 @@ TIMINGS_FILE = "run_timings.json"
 # Kept from the previous report even by a full rebuild: results copied in from another machine
 # (the gpu profile's metrics live next to the cpu ones) and the speed benchmark, which a script
 # (benchmarks/anticipation_speed.py) writes rather than a notebook; each carries its own stamp.
-PRESERVED_PATHS = ("metrics/gpu", "figures/gpu", "metrics/benchmarks.json", "figures/bench_latency.png")
+# Written by the scripts in benchmarks/, not by a notebook: a build keeps them.
+PRESERVED_PATHS = (
+    "metrics/gpu",
+    "figures/gpu",
+    "metrics/benchmarks.json",
+    "figures/bench_latency.png",
+    "metrics/decoder_capacity.json",
+)
 
 
 @contextlib.contextmanager
