@@ -20,8 +20,8 @@ LOCK_DIR_NAME = ".staging-lock"
 TIMINGS_FILE = "run_timings.json"
 # Kept from the previous report even by a full rebuild: results copied in from another machine
 # (the gpu profile's metrics live next to the cpu ones) and the speed benchmark, which a script
-# (benchmarks/anticipation_speed.py) writes rather than a notebook; each carries its own stamp.
-# Written by the scripts in benchmarks/, not by a notebook: a build keeps them.
+# (benchmarks/anticipation_speed.py) and the decoder-capacity comparison (benchmarks/decoder_capacity.py),
+# which scripts write rather than notebooks; each carries its own stamp.
 PRESERVED_PATHS = (
     "metrics/gpu",
     "figures/gpu",
