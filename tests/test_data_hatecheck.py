@@ -90,3 +90,18 @@ def test_the_guard_names_the_rows():
     with pytest.raises(DataLeakageError, match=r"1 row\(s\) are HateCheck cases.*i hate WOMEN"):
         hatecheck.evaluation_only_check(frame, cases, "train split")
     assert hatecheck.evaluation_only_check(frame.iloc[:1], cases, "train split")["rows_checked"] == 1
+
+
+def test_a_phase2_sentence_that_is_a_hatecheck_case_is_refused(tmp_path, monkeypatch):
+    from hatespeech.anticipation.phase2 import load_phase2_data
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(FIXTURES, data_dir)
+    path = data_dir / hatecheck.FILE
+    frame = pd.read_csv(path, index_col=0, keep_default_na=False)
+    sentence = "the weather today is lovely, going for a walk with the dog."  # a prefix_probability sentence
+    extra = frame.iloc[[3]].assign(case_id=99, test_case=sentence)
+    pd.concat([frame, extra], ignore_index=True).to_csv(path)
+    monkeypatch.setenv("HATESPEECH_DATA_DIR", str(data_dir))
+    with pytest.raises(DataLeakageError, match="prefix_probability.*HateCheck cases"):
+        load_phase2_data(get_profile("smoke"))

@@ -14,6 +14,7 @@ from sklearn.model_selection import train_test_split
 
 from ..config import Profile
 from ..data import load_prefix_probability
+from ..data.hatecheck import evaluation_only_check, load_cases
 from ..metrics.regression import regression_metrics
 from . import evidence
 from .evaluation import (
@@ -86,13 +87,16 @@ def sentence_rows(prefixes: pd.DataFrame) -> pd.DataFrame:
 def load_phase2_data(profile: Profile) -> Phase2Data:
     """Train / held-out validation / test sentences of prefix_probability.
 
-    A tenth of the train sentences (seeded, stratified by corpus class) is held out: it picks the epoch kept
+    Raises :class:`hatespeech.data.DataLeakageError` if a train sentence is a HateCheck case. A tenth of the
+    train sentences (seeded, stratified by corpus class) is held out: it picks the epoch kept
     and the best variant, and draws the loss curves (``phase2_max_val_sentences`` caps it for smoke runs);
     ``phase2_max_train_sentences`` samples the rest.
     """
     train_prefixes = load_prefix_probability("train")
     test_prefixes = load_prefix_probability("test")
     sentences = sentence_rows(train_prefixes)
+    # HateCheck is evaluation only (none of its cases is a prefix_probability sentence in the shared data)
+    evaluation_only_check(sentences.rename(columns={"sentence": "text"}), load_cases(), "prefix_probability")
     fit, val = train_test_split(
         sentences,
         test_size=PHASE2_VAL_FRACTION,

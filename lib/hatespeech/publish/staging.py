@@ -18,10 +18,9 @@ STAGING_PREFIX = ".staging-"  # reports/.staging*/ is git-ignored
 FAILED_DIR_NAME = ".staging-failed"
 LOCK_DIR_NAME = ".staging-lock"
 TIMINGS_FILE = "run_timings.json"
-# Kept from the previous report even by a full rebuild: results copied in from another machine
-# (the gpu profile's metrics live next to the cpu ones) and the speed benchmark, which a script
-# (benchmarks/anticipation_speed.py) and the decoder-capacity comparison (benchmarks/decoder_capacity.py),
-# which scripts write rather than notebooks; each carries its own stamp.
+# Kept from the previous report even by a full rebuild: results copied in from another machine (the gpu
+# profile's metrics live next to the cpu ones), and what the scripts in benchmarks/ write rather than a
+# notebook (the speed benchmark, the decoder-capacity comparison); each carries its own stamp.
 PRESERVED_PATHS = (
     "metrics/gpu",
     "figures/gpu",
