@@ -13,7 +13,7 @@ from hatespeech.config import get_profile
 from hatespeech.dualhead import grid as grid_module
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "dualhead"))
-from synthetic import synthetic_splits
+from synthetic import synthetic_splits, tiny_bert
 
 
 @pytest.fixture
@@ -92,21 +92,8 @@ def test_focal_grid_trains_every_cell(profile, monkeypatch):
 @pytest.mark.slow
 def test_tiny_finetune_grid(profile, tmp_path, offline_tokenizer):
     """The gpu profile's grid mode: a whole model fine-tuned per cell (tiny random BERT, two cells)."""
-    from transformers import BertConfig, BertModel
-
     tokenizer = offline_tokenizer("offline:minilm-l6")
-    folder = tmp_path / "tiny_bert"
-    BertModel(
-        BertConfig(
-            vocab_size=tokenizer.vocab_size,
-            hidden_size=16,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            intermediate_size=32,
-        )
-    ).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    profile.models.encoder = str(folder)
+    profile.models.encoder = str(tiny_bert(tmp_path / "tiny_bert", tokenizer))
     profile.dualhead.grid_epochs = 1.0
     profile.dualhead.lr = 1e-3
     splits = synthetic_splits(n=100)

@@ -13,7 +13,7 @@ from hatespeech.config import get_profile
 from hatespeech.dualhead import training
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "dualhead"))
-from synthetic import synthetic_splits
+from synthetic import synthetic_splits, tiny_bert
 
 
 @pytest.fixture
@@ -65,21 +65,8 @@ def test_lambda_choice_keeps_best_validation_mean_and_trains_each_lambda(profile
 @pytest.mark.slow
 def test_tiny_end_to_end(profile, tmp_path, offline_tokenizer):
     """fit -> predict -> evaluate -> bias on a tiny random BERT with the offline tokenizer (seconds)."""
-    from transformers import BertConfig, BertModel
-
     tokenizer = offline_tokenizer("offline:minilm-l6")
-    folder = tmp_path / "tiny_bert"
-    BertModel(
-        BertConfig(
-            vocab_size=tokenizer.vocab_size,
-            hidden_size=16,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            intermediate_size=32,
-        )
-    ).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    profile.models.encoder = str(folder)
+    profile.models.encoder = str(tiny_bert(tmp_path / "tiny_bert", tokenizer))
     profile.dualhead.batch_size = 16
     splits = synthetic_splits(n=120)
     datasets = dh.tokenize_splits(splits, tokenizer, profile)
