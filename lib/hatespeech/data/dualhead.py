@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from skmultilearn.model_selection import IterativeStratification
 
 from .. import paths
 from .dualhead_labels import (
@@ -135,8 +136,6 @@ def iterative_folds(y: np.ndarray, fractions: Sequence[float], seed: int) -> np.
     refused by current sklearn), so the rows are permuted with a seeded generator and the global RNG is
     seeded (and restored) around the call (:func:`hatespeech.data.splits.seeded_numpy_global`).
     """
-    from skmultilearn.model_selection import IterativeStratification
-
     fractions = [float(f) for f in fractions]
     if abs(sum(fractions) - 1.0) > 1e-6:
         raise ValueError(f"split fractions {fractions} must sum to 1")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from datasets import Dataset
 
 from ..data.dualhead import SPLITS, DualHeadSplits
 from ..losses import labels_and_mask
@@ -21,8 +22,6 @@ def tokenized_dataset(
     frame: pd.DataFrame, tokenizer, names_n: Sequence[str], names_i: Sequence[str], max_length: int
 ):
     """A ``datasets.Dataset`` with token ids and, per head, 0/1 targets and a 0/1 annotation mask."""
-    from datasets import Dataset
-
     targets_n, mask_n = labels_and_mask(frame[list(names_n)].to_numpy(dtype=np.float32))
     targets_i, mask_i = labels_and_mask(frame[list(names_i)].to_numpy(dtype=np.float32))
     encoded = tokenizer(list(frame["text"]), truncation=True, max_length=max_length)

@@ -21,7 +21,7 @@ def apply_lora(model, rank: int = 8, alpha: int = 16, dropout: float = 0.05) -> 
 
     Returns the number of trainable parameters. Raises ValueError for a backbone family without targets.
     """
-    from peft import LoraConfig, inject_adapter_in_model
+    from peft import LoraConfig, inject_adapter_in_model  # inside: only the LoRA benchmark needs peft
 
     family = getattr(model.backbone.config, "model_type", "")
     if family not in LORA_TARGETS:

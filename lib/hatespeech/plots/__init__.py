@@ -30,7 +30,7 @@ def _write_compact_png(buffer, path: Path) -> None:
     Each figure is stored several times in the published report (PNG, report.html, report.pdf), which must
     stay within its size budget.
     """
-    from PIL import Image
+    from PIL import Image  # inside: only this check reads images back
 
     with Image.open(buffer) as image:
         palette = image.convert("RGB").quantize(

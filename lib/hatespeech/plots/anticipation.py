@@ -314,7 +314,7 @@ def live_trajectory_widget(anticipator, initial_text: str = "I am not sexist, bu
     Scores with ``anticipator.trajectory(text)`` on every change; an empty box shows a hint. Returns the
     widget (display it as the last expression of a cell).
     """
-    import ipywidgets as widgets
+    import ipywidgets as widgets  # inside: the live widget is for JupyterLab only
     from IPython.display import display
 
     box = widgets.Text(

@@ -236,7 +236,7 @@ def title_html(profile, st: dict[str, Any] | None = None) -> str:
 
 def show(html_text: str) -> None:
     """Display HTML in the notebook (and so in the exported report)."""
-    from IPython.display import HTML, display
+    from IPython.display import HTML, display  # inside: only a notebook displays
 
     display(HTML(html_text))
 
