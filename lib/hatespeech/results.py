@@ -37,6 +37,11 @@ class ResultShapeError(ValueError):
     """A metrics file lacks a field its result class declares (or is not a JSON object)."""
 
 
+def metrics_folder(reports: Path | None = None) -> Path:
+    """``<reports>/metrics`` for a given reports folder, else the build's metrics dir."""
+    return (Path(reports) / "metrics") if reports else paths.metrics_dir()
+
+
 def _fmt(value: Any, digits: int = 3) -> str:
     """A number as the findings show it (thousands separators, ``digits`` decimals); anything else as text."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -126,8 +131,7 @@ class Result:
     def read(cls, reports: Path | None = None):
         """The result in ``<reports>/metrics/<FILE>`` (the build's metrics dir by default); None when the
         file is absent or does not hold this result (its :attr:`MARKER` field is missing: not run)."""
-        folder = (Path(reports) / "metrics") if reports else paths.metrics_dir()
-        path = folder / cls.FILE
+        path = metrics_folder(reports) / cls.FILE
         if not path.exists():
             return None
         try:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths
-from ..results import Result, ResultShapeError
-from .sections import KNOWN_METRICS, Section, get_section, metrics_folder, read_result, section_figures
+from ..results import Result, ResultShapeError, metrics_folder
+from .sections import KNOWN_METRICS, Section, get_section, read_result, section_figures
 from .tables import payload_tables, show_separators, table_html
 
 

@@ -12,7 +12,13 @@ from pathlib import Path
 from .. import paths
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult, GridResult
-from ..results import BenchmarkResult, DataResult, DecoderCapacityResult, Result, ResultShapeError
+from ..results import (
+    BenchmarkResult,
+    DataResult,
+    DecoderCapacityResult,
+    Result,
+    ResultShapeError,
+)
 
 # Figure file-name prefixes per section: notebooks save figures as reports/figures/<prefix><what>.png.
 FIGURE_PREFIXES = {
@@ -110,11 +116,6 @@ def get_section(section: Section | str) -> Section:
         if candidate.key == section:
             return candidate
     raise KeyError(f"no report section {section!r}; sections: {[s.key for s in SECTIONS]}")
-
-
-def metrics_folder(reports: Path | None = None) -> Path:
-    """``<reports>/metrics`` for a given reports folder, else the build's metrics dir."""
-    return (Path(reports) / "metrics") if reports else paths.metrics_dir()
 
 
 def read_result(section: Section | str, reports: Path | None = None) -> Result | None:
