@@ -111,6 +111,30 @@ def test_score_shares_passes_between_prefixes_of_one_sentence(saved_models, monk
     assert calls == [(2, len(anticipator.tokenizer(TEXT)["input_ids"]))]  # two carriers, one batch
 
 
+@pytest.mark.parametrize("variant", ["encoder", "encoder+bilstm"])
+def test_encoders_score_a_shared_prefix_once(variant, saved_models, monkeypatch):
+    """Templated texts share their openings ("I hate women." / "I hate Muslims."): each distinct prefix text
+    is scored once, and every text still gets its own full trajectory."""
+    anticipator = Anticipator.from_pretrained(saved_models[variant], device="cpu")
+    scored = []
+    original = anticipator._score_each
+
+    def counting(texts, *args, **kwargs):
+        scored.extend(texts)
+        return original(texts, *args, **kwargs)
+
+    monkeypatch.setattr(anticipator, "_score_each", counting)
+    texts = ["I hate women.", "I hate Muslims.", "I hate women."]
+    trajectories = anticipator.trajectories(texts)
+    assert sorted(scored) == sorted(["I", "I hate", "I hate women.", "I hate Muslims."])
+    assert [len(t) for t in trajectories] == [3, 3, 3]
+    np.testing.assert_array_equal(trajectories[0], trajectories[2])
+    assert trajectories[0][:2].tolist() == trajectories[1][:2].tolist()
+    monkeypatch.undo()
+    alone = Anticipator.from_pretrained(saved_models[variant], device="cpu").trajectory("I hate Muslims.")
+    np.testing.assert_allclose(trajectories[1], alone["p_hate"], atol=SHARED_PASS_TOLERANCE)
+
+
 def _per_prefix_forward(model, tokenizer, prefixes):
     """The old evaluation path: each prefix its own sequence, padded in one batch, the model's forward."""
     batch = tokenizer(prefixes, padding=True, return_tensors="pt")

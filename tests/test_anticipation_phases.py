@@ -127,6 +127,7 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
         "no_phase1",
         "baseline",
         "phase1_only_corrected",
+        "rehearsal",
     }
     assert set(table.loc[table["kind"] == "phase2", "variant"]) == {"encoder", "decoder", "decoder+bilstm"}
     assert table["n"].unique().tolist() == [int(run2.data.test["n_words"].sum())]
@@ -155,6 +156,18 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
     assert "annotators:mean of passes" in out["earliness"]["by_model"]
     assert (ant.checkpoint_dir(profile, 2, "decoder") / "config.json").exists()
     assert len(run2.example_trajectories["encoder"][1]) == len(ant.EXAMPLE_SENTENCES[1].split())
+    # the forgetting remedy: for the best variant only, its share chosen on validation, compared on test
+    rehearsal = out["rehearsal"]
+    assert rehearsal["variant"] == out["best_phase2_variant"]
+    assert set(rehearsal["candidates"]) == {str(s) for s in profile.anticipation.phase2_rehearsal_shares}
+    chosen = rehearsal["candidates"][str(rehearsal["chosen_share"])]
+    assert chosen["criterion"] == pytest.approx(chosen["val_mse"] + chosen["phase1_selection_brier"])
+    assert chosen["criterion"] == min(c["criterion"] for c in rehearsal["candidates"].values())
+    assert rehearsal["model"]["training"]["rehearsal"]["sentences"] > 0
+    assert rehearsal["model"]["val_mse"] == pytest.approx(chosen["val_mse"])
+    assert f"mse:rehearsal:{rehearsal['variant']}-{best}" in evidence["comparisons"]
+    assert (ant.rehearsal_dir(profile, rehearsal["variant"]) / "config.json").exists()
+    assert "Rehearsal for" in " ".join(result2.findings())
 
 
 def test_phase2_without_phase1_checkpoints_says_run_notebook_02(isolated):

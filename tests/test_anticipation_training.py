@@ -118,3 +118,32 @@ def test_batches_hold_about_batch_size_prefixes(tokenizers):
     assert ant.rows_per_batch(rows, 4) == 1  # never zero
     prefixes = ant.ExampleDataset(ant.random_prefix_examples(encoded, [1, 0, 1], epochs=1, seed=0))
     assert ant.rows_per_batch(prefixes, 16) == 16
+
+
+def test_rehearsal_rows_are_full_sentences_in_the_models_row_format(tokenizers):
+    import pandas as pd
+
+    sentences = pd.DataFrame({"text": SENTENCES, "label": [1, 0, 1]})
+    decoder = tiny("decoder", tokenizers)
+    rows = ant.rehearsal_examples(decoder, tokenizers["decoder"], sentences, max_length=64)
+    encoded = ant.encode_sentences(tokenizers["decoder"], SENTENCES, 64)
+    for row, e, label in zip(rows, encoded, [1, 0, 1]):
+        # one loss term, at the last word's last token: the full sentence at its 0/1 label
+        assert row["word_end_positions"] == [e.word_ends[-1]] and row["labels"] == [label]
+        assert row["input_ids"] == e.input_ids[: e.word_ends[-1] + 1] and row["w_len"] == [1.0]
+    encoder = tiny("encoder", tokenizers)
+    rows = ant.rehearsal_examples(encoder, tokenizers["encoder"], sentences, max_length=64)
+    assert [r["text"] for r in rows] == [" ".join(t.split()) for t in SENTENCES]
+    assert [r["label"] for r in rows] == [1.0, 0.0, 1.0] and all(r["w_len"] == 1.0 for r in rows)
+
+
+def test_rehearsal_refuses_bad_settings():
+    import pandas as pd
+
+    good = pd.DataFrame({"text": ["a b"], "label": [1]})
+    with pytest.raises(ValueError, match="share"):
+        ant.Rehearsal(0.0, good, good)
+    with pytest.raises(ValueError, match=r"selection: label must be 0 or 1, got 2"):
+        ant.Rehearsal(0.1, good, good.assign(label=2))
+    with pytest.raises(ValueError, match=r"sentences lack column\(s\) \['label'\]"):
+        ant.Rehearsal(0.1, good[["text"]], good)

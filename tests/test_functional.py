@@ -69,3 +69,97 @@ def test_alarm_profile_on_known_trajectories():
     hateful, counter = profile.loc["derog_neg_emote_h"], profile.loc["counter_quote_nh"]
     assert hateful["fires"] == 0.5 and hateful["share_seen_mean"] == pytest.approx(2 / 4)
     assert counter["fires"] == 1.0 and counter["fires_at_end"] == 0.0  # an alarm mid-way, cleared at the end
+
+
+def _run_with(decisions_by_system, cases, variants=("encoder",)):
+    """A FunctionalRun whose systems decide as given (scores 0/1 at threshold 0.5)."""
+    from hatespeech.config import get_profile
+    from hatespeech.functional import FunctionalRun, SystemScores
+
+    profile = get_profile(
+        "smoke", **{"anticipation.bootstrap_resamples": 200, "anticipation.variants": tuple(variants)}
+    )
+    run = FunctionalRun(profile=profile, cases=cases)
+    for name, decided in decisions_by_system.items():
+        kind, variant = name.split(":", 1)
+        run.systems[name] = SystemScores(kind, variant, "test", 0.5, "test", np.asarray(decided, float))
+    return run
+
+
+def _labelled_cases(n_templates=10, per_template=3):
+    rows = []
+    for t in range(n_templates):
+        label = int(t < n_templates // 2)
+        for _ in range(per_template):
+            rows.append(
+                {
+                    "text": f"case {len(rows)}",
+                    "label": label,
+                    "label_gold": "hateful" if label else "non-hateful",
+                    "functionality": "derog_neg_emote_h" if label else "counter_quote_nh",
+                    "target_ident": "women",
+                    "templ_id": t + 1,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_forgetting_is_phase2_minus_phase1_on_each_gold_label():
+    from hatespeech.functional.run import forgetting
+    from hatespeech.metrics.bootstrap import PairedDifference
+
+    cases = _labelled_cases()
+    hateful = cases["label"].to_numpy() == 1
+    phase1 = np.where(hateful, 1, 0)  # all right
+    phase2 = np.zeros(len(cases))  # forgets every hateful case, keeps the non-hateful ones right
+    run = _run_with({"phase1:encoder": phase1, "phase2:encoder": phase2}, cases)
+    out = forgetting(run)["encoder"]
+    h, nh = PairedDifference.from_json(out["hateful"]), PairedDifference.from_json(out["non_hateful"])
+    assert (
+        h.difference.estimate == -1.0 and h.difference.high == -1.0 and h.verdict() != "no clear difference"
+    )
+    assert nh.difference.estimate == 0.0 and nh.verdict() == "no clear difference"
+    assert h.difference.n_units == 5  # templates, not cases
+
+
+def test_remedy_target_needs_the_gain_and_an_mse_inside_the_interval():
+    from types import SimpleNamespace
+
+    from hatespeech.functional.run import remedy
+
+    cases = _labelled_cases()
+    hateful = cases["label"].to_numpy() == 1
+    without = np.zeros(len(cases))
+    with_rehearsal = np.where(hateful, 1, 0)
+    run = _run_with({"phase2:encoder": without, "rehearsal:encoder": with_rehearsal}, cases)
+
+    def phase2(mse_with):
+        interval = {"estimate": 0.030, "low": 0.025, "high": 0.035, "n_units": 50, "n_resamples": 10}
+        return SimpleNamespace(
+            rehearsal={"variant": "encoder", "chosen_share": 0.1, "chosen_by": "validation"},
+            phase2_evidence={
+                "intervals": {
+                    "phase2:encoder": interval,
+                    "rehearsal:encoder": {**interval, "estimate": mse_with},
+                }
+            },
+        )
+
+    met = remedy(run, phase2(0.031))["target"]
+    assert met["gain"] == 1.0 and met["gain_met"] and met["mse_within_interval"] and met["met"]
+    worse_mse = remedy(run, phase2(0.040))["target"]
+    assert worse_mse["gain_met"] and not worse_mse["mse_within_interval"] and not worse_mse["met"]
+    assert remedy(run, None) == {}
+
+
+def test_template_sample_keeps_whole_templates_in_every_functionality():
+    from hatespeech.functional.run import sample_templates
+
+    cases = load_source("hatecheck", FIXTURES).df
+    full = sample_templates(cases, None, seed=0)
+    assert len(full) == len(cases)
+    few = sample_templates(cases, 2, seed=0)
+    assert set(few["functionality"]) == set(cases["functionality"])  # at least one template each
+    for templ_id, part in few.groupby("templ_id"):
+        assert len(part) == (cases["templ_id"] == templ_id).sum()  # whole templates only
+    assert sample_templates(cases, 2, seed=0).equals(few)  # seeded

@@ -240,7 +240,7 @@ def test_second_build_into_the_same_folder_is_refused(tmp_path, previous_report)
 
 
 def test_select_notebooks(tmp_path):
-    names = ["01_data.ipynb", "02_phase1.ipynb", "03_phase2.ipynb", "06_report.ipynb"]
+    names = ["01_data.ipynb", "02_phase1.ipynb", "03_phase2.ipynb", "07_report.ipynb"]
     for name in names:
         (tmp_path / name).write_text("{}")
     (tmp_path / "scratch.ipynb").write_text("{}")
@@ -248,10 +248,10 @@ def test_select_notebooks(tmp_path):
     assert [p.name for p in found] == names
     pick = lambda **kw: [p.name for p in publish.select_notebooks(found, **kw)]
     assert pick() == names
-    assert pick(only="1,3") == ["01_data.ipynb", "03_phase2.ipynb", "06_report.ipynb"]
+    assert pick(only="1,3") == ["01_data.ipynb", "03_phase2.ipynb", "07_report.ipynb"]
     assert pick(only="01", include_report=False) == ["01_data.ipynb"]
     assert pick(start="02") == names[1:]
-    assert pick(only="6") == ["06_report.ipynb"]
+    assert pick(only="7") == ["07_report.ipynb"]
     with pytest.raises(publish.BuildError, match="--only 05"):
         pick(only="05")
     with pytest.raises(publish.BuildError, match="not a number"):
@@ -326,7 +326,7 @@ def test_pdf_required_without_chromium_fails_before_running(tmp_path, previous_r
 @pytest.mark.slow
 @pytest.mark.skipif(publish.find_chromium() is None, reason="chromium not installed (scripts/setup_pdf.sh)")
 def test_report_notebook_builds_html_and_pdf(tmp_path):
-    """The real 06_report.ipynb over synthetic metrics: report.html (no code) and a PDF that opens."""
+    """The real 07_report.ipynb over synthetic metrics: report.html (no code) and a PDF that opens."""
     sys.path.insert(0, str(FIXTURES))
     import make_fake_metrics
 
@@ -334,11 +334,11 @@ def test_report_notebook_builds_html_and_pdf(tmp_path):
     make_fake_metrics.write(reports)
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
-    (notebooks / "06_report.ipynb").write_bytes((REPO_NOTEBOOKS / "06_report.ipynb").read_bytes())
+    (notebooks / "07_report.ipynb").write_bytes((REPO_NOTEBOOKS / "07_report.ipynb").read_bytes())
 
     # --only 06: the staging folder starts from the current report, which holds the synthetic metrics
     result = publish.build(
-        "smoke", notebooks_dir=notebooks, reports_dir=reports, only="6", pdf="require", log=lambda _: None
+        "smoke", notebooks_dir=notebooks, reports_dir=reports, only="7", pdf="require", log=lambda _: None
     )
 
     html = (reports / "report.html").read_text()

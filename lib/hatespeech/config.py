@@ -52,6 +52,9 @@ class DataConfig:
     dualhead_split: tuple[float, float, float] = (0.80, 0.15, 0.05)  # train / val / test
     # Path to a Jigsaw Unintended Bias CSV (Kaggle train.csv / all_data.csv); None = offline default.
     jigsaw_csv: str | None = None
+    # HateCheck (evaluation only): templates sampled for notebook 06 (None = every case). Whole templates are
+    # kept, so the intervals still resample the units the suite is built from; smoke runs use a few.
+    hatecheck_max_templates: int | None = None
 
 
 @dataclass
@@ -91,6 +94,10 @@ class AnticipationConfig:
     phase2_trainable_layers: int | None = None
     phase1_prefix_eval_sentences: int | None = None  # val sentences scored at every prefix (None = all eval)
     phase2_ablation_variants: tuple[str, ...] | None = None  # phase 2 from the bare backbone; None = all
+    # The forgetting remedy (rehearsal), for the best phase-2 variant only: phase-1 full sentences mixed into
+    # phase-2 training, as a share of the phase-2 train prefixes; each share is one run, and held-out phase-2
+    # MSE + phase-1 selection Brier picks one (never HateCheck, never test). Empty = no remedy.
+    phase2_rehearsal_shares: tuple[float, ...] = (0.1, 0.3)
     phase1_decoder_max_train_samples: int | None = None  # decoder variants; None = phase1_max_train_samples
     head_lr: float | None = 1e-3  # head + biLSTM learning rate (None = the phase's lr); new heads need more
     bootstrap_resamples: int = 1000  # resamples of sentences / Stormfront posts for every interval
@@ -149,7 +156,7 @@ class Profile:
 def _smoke() -> Profile:
     return Profile(
         name="smoke",
-        data=DataConfig(phase1_max_rows_per_source=120, dualhead_max_rows=600),
+        data=DataConfig(phase1_max_rows_per_source=120, dualhead_max_rows=600, hatecheck_max_templates=60),
         anticipation=AnticipationConfig(
             max_length=32,
             phase1_max_train_samples=64,
@@ -164,6 +171,7 @@ def _smoke() -> Profile:
             phase1_encoder_lr_candidates=(5e-5, 1e-4),
             bootstrap_resamples=200,
             phase2_max_val_sentences=12,
+            phase2_rehearsal_shares=(0.5,),
         ),
         dualhead=DualHeadConfig(
             max_length=32,

@@ -22,11 +22,14 @@ Verdicts say "no clear difference" whenever the interval of a difference holds 0
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 import pandas as pd
 
+from .. import paths
 from ..baselines import MajorityClassifier, TfidfLogistic, TfidfRidge, best_f1_threshold
 from ..losses import phase2_weights
 from ..metrics.bootstrap import PairedDifference, multi_bootstrap, paired_bootstrap
@@ -113,6 +116,7 @@ def phase1_baselines(run, data) -> None:
             "train_prefixes": len(fit),
         },
     )
+    save_tfidf_baseline(profile, tfidf, threshold, systems["tfidf_logistic"][2])
     for name, (model, threshold, info) in systems.items():
         frame = evaluation.assign(p_hate=model.predict_proba(evaluation["prefix"]))
         metrics = binary_metrics(frame["label"], frame["p_hate"], threshold)
@@ -127,6 +131,30 @@ def phase1_baselines(run, data) -> None:
                 for r in grouped_binary_metrics(frame, "source", threshold=threshold).to_dict("records")
             },
         }
+
+
+def tfidf_baseline_file(profile) -> Path:
+    """Where notebook 02 keeps the fitted phase-1 TF-IDF baseline (the functional tests score it too)."""
+    return paths.artifacts_dir() / profile.name / "anticipation" / "phase1" / "tfidf_logistic.joblib"
+
+
+def save_tfidf_baseline(profile, model, threshold: float, info: dict[str, Any]) -> Path:
+    path = tfidf_baseline_file(profile)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump({"model": model, "threshold": float(threshold), "info": info}, path)
+    return path
+
+
+def load_tfidf_baseline(profile) -> dict[str, Any]:
+    """``{"model", "threshold", "info"}`` of notebook 02's TF-IDF baseline, or a FileNotFoundError saying
+    which notebook makes it. A joblib pickle: load only files this study wrote."""
+    path = tfidf_baseline_file(profile)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no TF-IDF baseline under <artifacts>/{profile.name}/anticipation/phase1/: run "
+            f"notebooks/02_phase1.ipynb with profile={profile.name!r} first"
+        )
+    return joblib.load(path)
 
 
 def _decisions(run) -> dict[str, np.ndarray]:
@@ -301,6 +329,8 @@ def phase2_evidence(run) -> dict[str, Any]:
 
     for baseline in ("constant:train_mean", "baseline:tfidf_ridge"):
         paired(best_key, baseline)
+    if f"rehearsal:{best}" in preds:  # the forgetting remedy against the same variant without it
+        paired(f"rehearsal:{best}", best_key)
     if "phase2:encoder" in preds:  # the seed's claim: plain BERT lowest
         for key in preds:
             if key.startswith("phase2:") and key != "phase2:encoder":

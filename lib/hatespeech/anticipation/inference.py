@@ -35,7 +35,8 @@ test models, see ``tests/test_anticipation_inference.py``):
   streaming keeps the keys/values (``past_key_values``) and feeds only the new word's tokens.
 * ``decoder+bilstm``: the same shared causal backbone pass, with the biLSTM run once per prefix.
 * ``encoder`` / ``encoder+bilstm``: each prefix is its own sequence (an encoder would otherwise see later
-  words), batched with length-sorted dynamic padding.
+  words), batched with length-sorted dynamic padding; identical prefix texts (the shared openings of
+  templated texts, e.g. HateCheck's) are scored once.
 """
 
 from __future__ import annotations
@@ -224,9 +225,10 @@ class Anticipator:
                 ]
                 return self._score_shared(items, batch_size, desc, bool(progress))
             flat = [(i, j) for i, w in enumerate(words) for j in w]
-            probs = self._score_each(
-                [encoded[i].prefix(j + 1) for i, j in flat], batch_size, desc, bool(progress)
-            )
+            texts = [encoded[i].prefix(j + 1) for i, j in flat]
+            unique = list(dict.fromkeys(texts))  # a prefix shared by several texts is scored once
+            lookup = dict(zip(unique, self._score_each(unique, batch_size, desc, bool(progress))))
+            probs = [lookup[text] for text in texts]
         out = [np.zeros(len(w)) for w in words]
         column = {(i, j): c for i, w in enumerate(words) for c, j in enumerate(w)}
         for (i, j), p in zip(flat, probs):

@@ -27,7 +27,14 @@ from .evaluation import (
 from .examples import sample_sentences
 from .inference import Anticipator
 from .results import Phase2Result
-from .training import checkpoint_dir, load_checkpoint, save_checkpoint, train_phase2
+from .training import (
+    Rehearsal,
+    brier_at_full_length,
+    checkpoint_dir,
+    load_checkpoint,
+    save_checkpoint,
+    train_phase2,
+)
 
 # The seed's own illustrative inputs; the second is completed to a full sentence by us (illustrative only).
 EXAMPLE_SENTENCES = (
@@ -156,6 +163,7 @@ class Phase2Run:
     baseline_info: dict[str, dict[str, Any]] = field(default_factory=dict)  # how each baseline was made
     phase1_pos_weight: dict[str, float] = field(default_factory=dict)  # variant -> phase-1 class weight
     evidence: dict[str, Any] = field(default_factory=dict)  # intervals and paired comparisons
+    rehearsal: dict[str, Any] = field(default_factory=dict)  # the forgetting remedy (run_rehearsal)
 
     @staticmethod
     def key(kind: str, variant: str) -> str:
@@ -192,7 +200,7 @@ class Phase2Run:
 
     def result(self) -> Phase2Result:
         """What notebook 03 writes and the report reads (:class:`Phase2Result`)."""
-        phase2, ablation, phase1_only, corrected, other = {}, {}, {}, {}, {}
+        phase2, ablation, phase1_only, corrected, other, rehearsal = {}, {}, {}, {}, {}, {}
         for key, metrics in self.metrics.items():
             kind, variant = key.split(":", 1)
             calibration = self.calibration[key].astype(object)
@@ -212,6 +220,7 @@ class Phase2Run:
                 "phase1_only": phase1_only,
                 "phase1_only_corrected": corrected,
                 "baseline": other,
+                "rehearsal": rehearsal,
             }.get(kind)
             if target is not None:
                 target[variant] = body
@@ -250,6 +259,9 @@ class Phase2Run:
             best_phase2_variant=self.best_variant(),
             phase2_C=self.profile.anticipation.phase2_C,
             data=self.data.counts(),
+            rehearsal={**self.rehearsal, "model": rehearsal.get(self.rehearsal["variant"])}
+            if self.rehearsal
+            else {},
         )
 
 
@@ -297,10 +309,82 @@ def run_phase2(profile: Profile, variants=None, ablation_variants=None) -> Phase
         run.histories[key], run.stats[key] = history, stats
         _score_into(run, "no_phase1", variant, model, tokenizer)
         del model
+    if settings.phase2_rehearsal_shares:
+        run_rehearsal(run)
     print("[phase 2] baselines and bootstrap intervals")
     evidence.phase2_baselines(run)
     evidence.phase2_evidence(run)
     return run
+
+
+def rehearsal_dir(profile: Profile, variant: str):
+    """``artifacts_dir()/<profile>/anticipation/phase2_rehearsal/<variant>/``: the remedy's checkpoint."""
+    return checkpoint_dir(profile, 2, variant).parent.parent / "phase2_rehearsal" / variant
+
+
+def run_rehearsal(run: Phase2Run, phase1_data=None) -> dict[str, Any]:
+    """The forgetting remedy for the best phase-2 variant (chosen on held-out MSE before this runs): phase 2
+    again from its phase-1 checkpoint with phase-1 full sentences mixed in (:class:`Rehearsal`), once per
+    ``phase2_rehearsal_shares``; the share with the lowest held-out phase-2 MSE + phase-1 selection Brier is
+    kept, scored on the test prefixes as ``rehearsal:<variant>`` and saved under :func:`rehearsal_dir`.
+    Neither HateCheck nor any test split chooses anything here."""
+    from .phase1 import load_phase1_data  # phase1 imports training, as this module does
+
+    profile = run.profile
+    settings = profile.anticipation
+    variant = run.best_variant()
+    phase1_data = phase1_data if phase1_data is not None else load_phase1_data(profile)
+    selection = sample_sentences(phase1_data.selection, settings.phase1_max_selection_samples, profile.seed)
+    n_phase2_prefixes = int(run.data.train["n_words"].sum())
+    candidates: dict[str, dict[str, Any]] = {}
+    kept = None
+    for share in settings.phase2_rehearsal_shares:
+        sentences = sample_sentences(
+            phase1_data.train, max(1, round(share * n_phase2_prefixes)), profile.seed
+        )
+        print(f"[phase 2] {variant}: rehearsal, {len(sentences)} phase-1 sentences (share {share})")
+        model, tokenizer, history, stats = train_phase2(
+            variant, profile, run.data, init="phase1", rehearsal=Rehearsal(share, sentences, selection)
+        )
+        best_epoch = stats["selection"]["kept"]
+        candidates[str(share)] = {
+            "criterion": best_epoch["score"],
+            "val_mse": best_epoch["val_mse"],
+            "phase1_selection_brier": best_epoch["phase1_selection_brier"],
+            "epochs": int(best_epoch["epoch"]),
+            "rehearsal_sentences": stats["rehearsal"]["sentences"],
+            "train_seconds": stats["train_seconds"],
+        }
+        if kept is None or best_epoch["score"] < kept[0]:
+            kept = (best_epoch["score"], share, model, tokenizer, history, stats)
+        del model
+    _, share, model, tokenizer, history, stats = kept
+    key = run.key("rehearsal", variant)
+    run.histories[key], run.stats[key] = history, stats
+    _score_into(run, "rehearsal", variant, model, tokenizer)
+    run.val_mse[key] = stats["selection"]["kept"]["val_mse"]  # the phase-2 part of the criterion
+    save_checkpoint(model, tokenizer, rehearsal_dir(profile, variant), stats)
+    without, tokenizer_without, _ = load_checkpoint(profile, 2, variant)
+    val_mse_without = run.val_mse[run.key("phase2", variant)]
+    brier_without = brier_at_full_length(without, tokenizer_without, selection, settings.max_length)
+    run.rehearsal = {
+        "variant": variant,
+        "description": "phase 2 again from the phase-1 checkpoint of the best phase-2 variant, with "
+        "phase-1 train sentences (full length, 0/1 labels, the phase-2 loss with w_len = 1) mixed into the "
+        "phase-2 train prefixes; share = rehearsal sentences / phase-2 train prefixes",
+        "chosen_by": "lowest held-out phase-2 MSE + Brier score on the phase-1 selection sentences "
+        f"({len(selection)} sentences, full length); the epoch within a run by the same criterion",
+        "shares": [float(s) for s in settings.phase2_rehearsal_shares],
+        "chosen_share": float(share),
+        "candidates": candidates,
+        "without": {
+            "val_mse": val_mse_without,
+            "phase1_selection_brier": brier_without,
+            "criterion": val_mse_without + brier_without,
+        },
+        "checkpoint": f"{profile.name}/anticipation/phase2_rehearsal/{variant}",  # relative to artifacts
+    }
+    return run.rehearsal
 
 
 def _constant_predictions(data: Phase2Data, value: float) -> pd.DataFrame:

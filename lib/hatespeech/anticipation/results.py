@@ -270,6 +270,9 @@ class Phase2Result(Result):
     phase2_C: float
     data: dict[str, int]  # sentence and prefix counts per split (Phase2Data.counts)
     seed_claim: str = SEED_PHASE2_CLAIM
+    # The forgetting remedy (phase2.run_rehearsal): variant, shares, candidates, chosen_share, without,
+    # model (its test metrics, as a phase2 entry); {} when the profile runs none.
+    rehearsal: dict[str, Any] = field(default_factory=dict)
 
     def findings(self) -> list[str]:
         """Plain sentences for notebook 03 and the report, generated from the bootstrap evidence."""
@@ -286,6 +289,8 @@ class Phase2Result(Result):
         ]
         for c in comp.values():
             lines.append(f"MSE, {c.name_a} minus {c.name_b}: {c.difference.fmt(4)} -> {c.verdict()}.")
+        if self.rehearsal:
+            lines.append(self.rehearsal_line())
         lines.append(
             f"{len(comp)} paired comparisons on the same {ev['n_units']} test sentences ({ev['n_resamples']} "
             "resamples each, no correction for multiplicity). " + ev["note"]
@@ -297,6 +302,18 @@ class Phase2Result(Result):
             "readings by one large language model, so this is not a human ceiling."
         )
         return lines
+
+    def rehearsal_line(self) -> str:
+        """How the forgetting remedy was set and what it did to the phase-2 MSE (its HateCheck effect is
+        the functional-test section's)."""
+        r = self.rehearsal
+        candidates = ", ".join(f"{share}: {c['criterion']:.4f}" for share, c in r["candidates"].items())
+        without = r["without"]
+        return (
+            f"Rehearsal for {r['variant']}: share {r['chosen_share']} of phase-1 full sentences kept "
+            f"(criterion = held-out MSE + phase-1 selection Brier; {candidates}; without rehearsal "
+            f"{without['criterion']:.4f})."
+        )
 
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
         """Test MSE of every model and baseline with its interval, and the paired comparisons."""
@@ -310,6 +327,8 @@ class Phase2Result(Result):
                 m = self.baselines["constant"]
             elif kind == "baseline":
                 m = self.baselines[variant]
+            elif kind == "rehearsal":
+                m = self.rehearsal["model"]
             else:
                 m = self.baselines[_PHASE2_BASELINE_ENTRY[kind]][variant]
             training = m.get("training", {})  # baselines have no training stats

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -264,11 +265,84 @@ def phase2_datasets(model, tokenizer, frame: pd.DataFrame, max_length: int) -> E
     return ExampleDataset(examples)
 
 
-def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "phase1"):
+@dataclass
+class Rehearsal:
+    """The forgetting remedy: phase-1 *full* sentences at their 0/1 labels mixed into phase-2 training.
+
+    Phase 2 fine-tunes on implicit-hate tweets only, and a phase-2 model forgets the explicit hate phase 1
+    learnt (HateCheck shows it). ``sentences`` (phase-1 train rows: ``text``, ``label``) join the phase-2
+    prefixes as one full-length example each, under the same phase-2 loss (target y in {0, 1}, w_len = 1,
+    so w = 0.8·C·y + 0.2); ``share`` is their number over the phase-2 train prefixes. ``selection``
+    (phase-1 selection rows) makes the validation criterion two-sided: held-out phase-2 MSE + the Brier
+    score on the selection sentences at full length, so the kept epoch (and the share) must keep both tasks.
+    """
+
+    share: float
+    sentences: pd.DataFrame
+    selection: pd.DataFrame
+
+    def __post_init__(self):
+        if not 0 < self.share <= 1:
+            raise ValueError(f"rehearsal share must be in (0, 1], got {self.share}")
+        for name in ("sentences", "selection"):
+            frame = getattr(self, name)
+            missing = [c for c in ("text", "label") if c not in frame]
+            if missing:
+                raise ValueError(f"rehearsal {name} lack column(s) {missing}")
+            bad = ~frame["label"].isin([0, 1])
+            if bad.any():
+                raise ValueError(
+                    f"rehearsal {name}: label must be 0 or 1, got {frame.loc[bad, 'label'].tolist()[0]!r} "
+                    f"at row {frame.index[bad][0]}"
+                )
+
+
+def rehearsal_examples(model, tokenizer, sentences: pd.DataFrame, max_length: int) -> list[dict[str, Any]]:
+    """One full-length example per sentence (the longest word-prefix that fits), in the row format of the
+    phase-2 examples of this model: a word-prefix row with one word end for causal decoders, a text row
+    for encoders."""
+    encoded = encode_sentences(tokenizer, sentences["text"].tolist(), max_length, what="rehearsal sentence")
+    examples = []
+    for e, label in zip(encoded, sentences["label"].to_numpy(float)):
+        if e.n_fit == 0:
+            continue
+        w_len = e.n_fit / e.n_words
+        if model.shares_backbone_pass:
+            end = e.word_ends[-1]
+            examples.append(
+                {
+                    "input_ids": e.input_ids[: end + 1],
+                    "word_end_positions": [end],
+                    "labels": [label],
+                    "w_len": [w_len],
+                    "sentence": -1,
+                }
+            )
+        else:
+            examples.append({"text": e.prefix(e.n_fit), "label": label, "w_len": w_len})
+    return examples
+
+
+def brier_at_full_length(model, tokenizer, sentences: pd.DataFrame, max_length: int) -> float:
+    """Mean (p - y)^2 of the model's p_hate of whole sentences against their 0/1 labels."""
+    from .inference import Anticipator  # inference imports nothing from here; kept local like evaluation's
+
+    p = Anticipator(model, tokenizer, max_length=max_length).score(sentences["text"].tolist())
+    return float(np.mean((p - sentences["label"].to_numpy(float)) ** 2))
+
+
+def train_phase2(
+    variant: str,
+    profile: Profile,
+    data: Phase2Data,
+    init: str = "phase1",
+    rehearsal: Rehearsal | None = None,
+):
     """Fine-tune on prefix_probability from the phase-1 checkpoint (``init="phase1"``) or from the bare
     pretrained backbone (``init="pretrained"``, the ablation), for up to ``phase2_epochs`` epochs, keeping the
-    epoch with the lowest MSE on the held-out train sentences (the test split chooses nothing).
-    Returns ``(model, tokenizer, history, stats)``."""
+    epoch with the lowest MSE on the held-out train sentences (the test split chooses nothing); with
+    ``rehearsal`` (:class:`Rehearsal`), phase-1 sentences join the train set and the kept epoch minimises
+    held-out MSE + phase-1 selection Brier. Returns ``(model, tokenizer, history, stats)``."""
     settings = profile.anticipation
     seed_everything(profile.seed)
     if init == "phase1":
@@ -280,6 +354,12 @@ def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "
         raise ValueError(f"init must be 'phase1' or 'pretrained', got {init!r}")
     model.freeze_lower_layers(settings.phase2_trainable_layers)
     train_set = phase2_datasets(model, tokenizer, data.train, settings.max_length)
+    n_phase2_prefixes, n_phase2_rows = train_set.n_prefixes, len(train_set)
+    if rehearsal is not None:
+        train_set = ExampleDataset(
+            train_set.examples
+            + rehearsal_examples(model, tokenizer, rehearsal.sentences, settings.max_length)
+        )
     # Curves need a steady estimate, not every held-out prefix: a quarter of the train sentences (>= 8).
     curve = sample_sentences(
         data.val, min(len(data.val), max(8, len(data.train) // 4)), profile.seed + 1, strata=("corpus_class",)
@@ -302,7 +382,11 @@ def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "
 
     def held_out_mse(candidate):
         predictions = predict_phase2(candidate, tokenizer, profile, data.val)
-        return regression_metrics(predictions["label"], predictions["p_hate"])["mse"], {}
+        mse = regression_metrics(predictions["label"], predictions["p_hate"])["mse"]
+        if rehearsal is None:
+            return mse, {}
+        brier = brier_at_full_length(candidate, tokenizer, rehearsal.selection, settings.max_length)
+        return mse + brier, {"val_mse": mse, "phase1_selection_brier": brier}
 
     selector = EpochSelection(held_out_mse, higher_is_better=False, max_epochs=epochs)
     model, history, kept, run_stats = _fit(
@@ -330,12 +414,22 @@ def train_phase2(variant: str, profile: Profile, data: Phase2Data, init: str = "
         "selection": {
             "epochs": selector.epochs,
             "kept": kept,
-            "criterion": "MSE on held-out train sentences",
+            "criterion": "MSE on held-out train sentences"
+            if rehearsal is None
+            else "MSE on held-out train sentences + Brier score on the phase-1 selection sentences",
         },
         "C": settings.phase2_C,
         "lr": settings.phase2_lr,
         "batch_size_prefixes": settings.phase2_batch_size,
     }
+    if rehearsal is not None:
+        stats["rehearsal"] = {
+            "share": rehearsal.share,
+            "sentences": len(train_set) - n_phase2_rows,
+            "phase2_prefixes": n_phase2_prefixes,
+            "hateful_share": float(rehearsal.sentences["label"].mean()),
+            "selection_sentences": len(rehearsal.selection),
+        }
     return model, tokenizer, history, stats
 
 

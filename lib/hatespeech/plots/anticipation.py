@@ -23,6 +23,7 @@ KIND_LABELS = {
     "constant": "constant (train mean)",
     "phase1_only_corrected": "phase 1 only, prior-corrected",
     "baseline": "baseline",
+    "rehearsal": "phase 1 + phase 2 + rehearsal",
 }
 
 

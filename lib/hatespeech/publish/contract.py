@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult, GridResult
+from ..functional.results import FunctionalResult
 from ..results import BenchmarkResult, DataResult, DecoderCapacityResult, Result, ResultShapeError
 
 # What each experiment notebook writes (its number is the first two characters of Result.NOTEBOOK's name).
@@ -18,6 +19,7 @@ NOTEBOOK_RESULTS: tuple[type[Result], ...] = (
     Phase2Result,
     DualHeadResult,
     GridResult,
+    FunctionalResult,
 )
 # Written by the scripts in benchmarks/, not by a notebook: checked when present.
 OPTIONAL_RESULTS: tuple[type[Result], ...] = (BenchmarkResult, DecoderCapacityResult)

@@ -12,6 +12,7 @@ from pathlib import Path
 from .. import paths
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult, GridResult
+from ..functional.results import FunctionalResult
 from ..results import (
     BenchmarkResult,
     DataResult,
@@ -27,6 +28,7 @@ FIGURE_PREFIXES = {
     "phase2": ("phase2_",),
     "dualhead": ("dualhead_",),
     "grid": ("grid_",),
+    "functional": ("functional_",),
     "benchmarks": ("bench_",),
 }
 
@@ -91,6 +93,15 @@ SECTIONS: tuple[Section, ...] = (
         GridResult,
         "Each (gamma, alpha) cell trained with its own focal loss; the pick is made on validation identity "
         "macro-F1 and reported on test.",
+    ),
+    Section(
+        "functional",
+        "Functional tests: every classifier on HateCheck",
+        FunctionalResult,
+        "HateCheck's 3,728 hand-checked cases (29 functionalities, 7 target groups; evaluation only, nothing "
+        "chosen on it), scored at full length by every model of the study at its own validation-chosen "
+        "threshold; accuracy per functionality and group with 95% intervals resampling templates; what "
+        "phase 2 forgets and what rehearsal gives back; when the phase-2 alarm fires.",
     ),
     Section(
         "benchmarks",

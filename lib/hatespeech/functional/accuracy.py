@@ -1,5 +1,4 @@
-"""Functional tests (HateCheck, :mod:`hatespeech.data.hatecheck`): what a classifier does with counter-speech,
-negation, identity mentions and spelling tricks, which held-out scores hide.
+"""HateCheck accuracy and alarms from given scores (no model here).
 
 * :func:`functional_accuracy`: accuracy of every system's decisions on every case, overall, per gold label,
   per functionality and per target group, with 95% bootstrap intervals that resample *templates* (the cases
@@ -21,8 +20,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .metrics.bootstrap import multi_bootstrap
-from .metrics.regression import first_crossing
+from ..metrics.bootstrap import multi_bootstrap
+from ..metrics.regression import first_crossing
 
 GROUPINGS = ("all", "label_gold", "functionality", "target_ident")
 CASE_COLUMNS = ("text", "label", "label_gold", "functionality", "target_ident", "templ_id")

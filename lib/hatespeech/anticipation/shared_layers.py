@@ -1,0 +1,154 @@
+"""Scoring causal-decoder classifiers whose lower layers hold the same weights, computing those layers once.
+
+Why by hand: no library splices one model's cached hidden states into another's forward. The cpu profile
+trains only the top two blocks of the decoder in phase 1 and again in phase 2, so the four decoder models
+(phase 1 and 2, with and without the biLSTM) share the pretrained embeddings and lower 28 of 30 blocks;
+scoring them one after the other recomputes those 28 blocks four times. Here the first model's pass records
+the input of the first differing block for every token sequence (:meth:`LowerLayerCache.capture`), and the
+other models replay it (:meth:`LowerLayerCache.replay`): their shared blocks are swapped for stubs that hand
+back the recorded states, so only the differing blocks, the norm and the heads run. Exact: the replayed
+states are the very tensors the shared blocks computed (a test checks the scores against plain scoring).
+
+When the models share nothing (the gpu profile trains every layer), they are scored one by one as usual.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .inference import Anticipator
+
+
+def shared_lower_layers(models) -> int:
+    """How many leading transformer layers (embeddings included, else 0) hold equal weights in every model."""
+    reference, others = models[0], models[1:]
+    if not others or not reference.is_decoder:
+        return 0
+    embeddings = reference.backbone.get_input_embeddings().weight
+    for other in others:
+        if not other.is_decoder or not torch.equal(other.backbone.get_input_embeddings().weight, embeddings):
+            return 0
+    layers = [m._transformer_layers() for m in models]
+    shared = 0
+    for index in range(min(len(stack) for stack in layers)):
+        tensors = [dict(stack[index].state_dict()) for stack in layers]
+        if all(t.keys() == tensors[0].keys() for t in tensors) and all(
+            all(torch.equal(t[k], tensors[0][k]) for k in tensors[0]) for t in tensors[1:]
+        ):
+            shared += 1
+        else:
+            break
+    return shared
+
+
+class _Replay(nn.Module):
+    """Stands in for the first shared layer: returns the recorded states of this batch's rows."""
+
+    def __init__(self, cache: LowerLayerCache):
+        super().__init__()
+        self.cache = cache
+
+    def forward(self, hidden_states, *args, **kwargs):
+        out = torch.zeros_like(hidden_states)
+        for row, key in enumerate(self.cache.batch_keys):
+            if key not in self.cache.states:
+                raise KeyError(f"no recorded lower-layer states for a sequence of {len(key)} tokens")
+            states = self.cache.states[key]
+            out[row, : states.shape[0]] = states.to(out.dtype)
+        return out
+
+
+class _PassThrough(nn.Module):
+    def forward(self, hidden_states, *args, **kwargs):
+        return hidden_states
+
+
+class LowerLayerCache:
+    """Inputs of layer ``n_shared`` per token sequence (right-padded rows, keyed by their tokens)."""
+
+    def __init__(self, n_shared: int):
+        self.n_shared = n_shared
+        self.states: dict[tuple[int, ...], torch.Tensor] = {}
+        self.batch_keys: list[tuple[int, ...]] = []
+
+    def _keys_hook(self, module, args, kwargs):
+        input_ids, mask = kwargs["input_ids"], kwargs["attention_mask"]
+        self.batch_keys = [tuple(ids[m.bool()].tolist()) for ids, m in zip(input_ids, mask)]
+
+    @contextmanager
+    def capture(self, model):
+        """Record, while ``model`` scores as usual, the input of its layer ``n_shared`` for every row."""
+
+        def record(module, args):
+            hidden = args[0].detach()
+            for row, key in enumerate(self.batch_keys):
+                self.states[key] = hidden[row, : len(key)].clone()
+
+        handles = [
+            model.backbone.register_forward_pre_hook(self._keys_hook, with_kwargs=True),
+            model._transformer_layers()[self.n_shared].register_forward_pre_hook(record),
+        ]
+        try:
+            yield self
+        finally:
+            for handle in handles:
+                handle.remove()
+
+    @contextmanager
+    def replay(self, model):
+        """Score with ``model``'s first ``n_shared`` layers replaced by the recorded states."""
+        layers = model._transformer_layers()
+        saved = [layers[i] for i in range(self.n_shared)]
+        handle = model.backbone.register_forward_pre_hook(self._keys_hook, with_kwargs=True)
+        layers[0] = _Replay(self)
+        for i in range(1, self.n_shared):
+            layers[i] = _PassThrough()
+        try:
+            yield self
+        finally:
+            for i, layer in enumerate(saved):
+                layers[i] = layer
+            handle.remove()
+
+
+def score_decoder_family(
+    folders: dict[str, Path], texts: list[str], max_length: int, trajectories: set[str]
+) -> tuple[dict[str, tuple[np.ndarray, list[np.ndarray] | None, float]], int]:
+    """``({name: (scores at full length, per-word trajectories or None, seconds)}, layers shared)`` for saved
+    decoder classifiers (``trajectories``: the names that need them), computing the lower layers they have in
+    common once. The first model's seconds include that pass; loading is spread over all."""
+    start = time.perf_counter()
+    anticipators = {
+        name: Anticipator.from_pretrained(folder, max_length=max_length) for name, folder in folders.items()
+    }
+    # at least one layer must differ (else capture has no layer to record at): cap below the depth
+    depth = min(len(a.model._transformer_layers()) for a in anticipators.values()) if anticipators else 0
+    n_shared = min(shared_lower_layers([a.model for a in anticipators.values()]), max(depth - 1, 0))
+    seconds_loading = time.perf_counter() - start
+    cache = LowerLayerCache(n_shared) if n_shared else None
+    out = {}
+    for i, (name, anticipator) in enumerate(anticipators.items()):
+        start = time.perf_counter()
+        if cache is None:
+            context = _nothing()
+        else:
+            context = cache.capture(anticipator.model) if i == 0 else cache.replay(anticipator.model)
+        with context:
+            if name in trajectories:
+                per_word = anticipator.trajectories(texts, progress=name)
+                scores = np.array([t[-1] for t in per_word])
+            else:
+                per_word, scores = None, anticipator.score(texts, progress=name)
+        out[name] = (scores, per_word, time.perf_counter() - start + seconds_loading / len(anticipators))
+    return out, n_shared
+
+
+@contextmanager
+def _nothing():
+    yield None

@@ -1,0 +1,24 @@
+"""Functional tests (HateCheck, :mod:`hatespeech.data.hatecheck`): what every classifier of the study does
+with counter-speech, negation, identity mentions and spelling tricks, which held-out scores hide.
+
+* :mod:`.accuracy`: accuracy per functionality / target group with template-level intervals, and the alarm
+  view of per-word trajectories (scores taken as given);
+* :mod:`.run`: notebook 06 end to end (which score and threshold stand for "hateful" in each system);
+* :mod:`.results`: :class:`FunctionalResult`, ``functional.json``.
+"""
+
+from .accuracy import CASE_COLUMNS, GROUPINGS, alarm_profile, functional_accuracy
+from .results import FunctionalResult
+from .run import FunctionalRun, SystemScores, run_functional_tests, score_systems
+
+__all__ = [
+    "CASE_COLUMNS",
+    "GROUPINGS",
+    "FunctionalResult",
+    "FunctionalRun",
+    "SystemScores",
+    "alarm_profile",
+    "functional_accuracy",
+    "run_functional_tests",
+    "score_systems",
+]

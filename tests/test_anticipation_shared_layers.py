@@ -1,0 +1,76 @@
+"""hatespeech.anticipation.shared_layers: decoder classifiers that share lower layers are scored with those
+layers computed once, and the scores equal plain scoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hatespeech.anticipation.inference import Anticipator
+from hatespeech.anticipation.shared_layers import score_decoder_family, shared_lower_layers
+from hatespeech.models.prefix import tiny_prefix_classifier
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
+
+TEXTS = ["I hate women.", "I hate Muslims.", "Immigrants bring new ideas and energy", "You people"]
+
+
+@pytest.fixture(scope="module")
+def family(tmp_path_factory, offline_tokenizer):
+    """Three saved tiny decoders with the same embeddings and lower layer (one with a biLSTM) whose top layer
+    and head differ, and one that shares nothing."""
+    tokenizer = offline_tokenizer("offline:smollm2-135m")
+    torch.manual_seed(0)
+    base = tiny_prefix_classifier("decoder", tokenizer)
+    folders = {}
+    for name, variant in (("a", "decoder"), ("b", "decoder"), ("c", "decoder+bilstm"), ("other", "decoder")):
+        torch.manual_seed(len(folders) + 1)
+        model = tiny_prefix_classifier(variant, tokenizer)
+        with torch.no_grad():
+            if name == "other":  # its own embeddings: nothing shared
+                embeddings = model.backbone.get_input_embeddings().weight
+                embeddings.add_(0.05 * torch.randn_like(embeddings))
+            else:
+                model.backbone.load_state_dict(base.backbone.state_dict())
+                for param in model._transformer_layers()[-1].parameters():
+                    param.add_(0.05 * (len(folders) + 1) * torch.randn_like(param))
+        folder = tmp_path_factory.mktemp(name)
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        folders[name] = folder
+    return folders
+
+
+def test_shared_layers_are_counted(family):
+    models = [Anticipator.from_pretrained(family[n]).model for n in ("a", "b", "c")]
+    assert shared_lower_layers(models) == len(models[0]._transformer_layers()) - 1
+    assert shared_lower_layers(models + [Anticipator.from_pretrained(family["other"]).model]) == 0
+
+
+def test_family_scores_equal_plain_scoring(family):
+    folders = {n: family[n] for n in ("a", "b", "c")}
+    out, n_shared = score_decoder_family(folders, TEXTS, max_length=64, trajectories={"b", "c"})
+    assert n_shared >= 1
+    for name, (scores, trajectories, seconds) in out.items():
+        plain = Anticipator.from_pretrained(folders[name], max_length=64)
+        np.testing.assert_allclose(scores, plain.score(TEXTS), atol=1e-5)
+        if name == "a":
+            assert trajectories is None
+        else:
+            for got, expected in zip(trajectories, plain.trajectories(TEXTS)):
+                np.testing.assert_allclose(got, expected, atol=1e-5)
+        assert seconds > 0
+    assert not np.allclose(out["a"][0], out["b"][0])  # the differing top layer still counts
+    # after scoring, every model is whole again (the stubs are removed)
+    again = Anticipator.from_pretrained(folders["b"], max_length=64).score(TEXTS)
+    np.testing.assert_allclose(again, out["b"][0], atol=1e-5)
+
+
+def test_a_family_that_shares_nothing_is_scored_one_by_one(family):
+    folders = {n: family[n] for n in ("a", "other")}
+    out, n_shared = score_decoder_family(folders, TEXTS, max_length=64, trajectories=set())
+    assert n_shared == 0
+    for name, (scores, _, _) in out.items():
+        np.testing.assert_allclose(
+            scores, Anticipator.from_pretrained(folders[name], max_length=64).score(TEXTS), atol=1e-5
+        )
