@@ -17,7 +17,15 @@ from typing import Any
 
 from .. import paths
 from ..results import Result, ResultShapeError, metrics_folder
-from .sections import KNOWN_METRICS, Section, get_section, read_result, section_figures
+from .sections import (
+    FIGURE_NOTES,
+    KNOWN_METRICS,
+    SECTIONS,
+    Section,
+    get_section,
+    read_result,
+    section_figures,
+)
 from .tables import payload_tables, show_separators, table_html
 
 
@@ -127,15 +135,20 @@ def section_html(
     reports: Path | None = None,
     report_stamp: dict[str, Any] | None = None,
     heading: bool = False,
+    appendix: bool = True,
 ) -> str:
     """HTML of one section from its typed result: where its numbers come from, the findings, the key
-    tables, the figures, then every other field of the result (nothing measured is dropped).
+    tables, the figures (each with the sentence that says what to see), then, with ``appendix``, every
+    other field of the result (nothing measured is dropped; the report puts them in its appendix instead,
+    :func:`appendix_html`).
 
     When the result is absent: a line saying it was not run in this build; when its file lacks a field the
     result declares: a line naming it (the report still builds).
     """
     section = get_section(section)
-    parts = [f"<h2 class='hs-section'>{_html.escape(section.title)}</h2>"] if heading else []
+    parts = [f"<a id='sec-{section.key}'></a>"]
+    if heading:
+        parts.append(f"<h2 class='hs-section'>{_html.escape(section.title)}</h2>")
     figures = section_figures(section, reports)
     try:
         result = read_result(section, reports)
@@ -170,12 +183,41 @@ def section_html(
         parts.append("<ul>" + "".join(f"<li>{_html.escape(line)}</li>" for line in lines) + "</ul>")
     for title, frame in tables:
         parts.append(table_html(title, show_separators(frame)))
-    for figure in figures:
-        parts.append(figure_html(figure))
-    appendix = payload_tables(result.appendix())
+    for number, figure in enumerate(figures, 1):
+        note = FIGURE_NOTES.get(figure.stem)
+        label = f"Figure {section.key}-{number}. "
+        parts.append(figure_html(figure, label + (note or "")))
     if appendix:
-        parts.append("<h3>All other numbers of this section</h3>")
-        parts.extend(table_html(title, frame) for title, frame in appendix)
+        parts.append(_appendix_tables(result))
+    return "".join(parts)
+
+
+def _appendix_tables(result: Result) -> str:
+    tables = payload_tables(result.appendix())
+    if not tables:
+        return ""
+    return "<h3>All other numbers of this section</h3>" + "".join(
+        table_html(title, frame) for title, frame in tables
+    )
+
+
+def appendix_html(reports: Path | None = None) -> str:
+    """Every section's other numbers (the fields its findings and key tables do not show), each behind a
+    collapsible ``<details>`` in the HTML; the PDF prints them open (:func:`hatespeech.publish.export`)."""
+    parts = []
+    for section in SECTIONS:
+        try:
+            result = read_result(section, reports)
+        except ResultShapeError:
+            continue
+        if result is None:
+            continue
+        body = _appendix_tables(result)
+        if body:
+            parts.append(
+                f"<details><summary>{_html.escape(section.title)}: every other number</summary>"
+                f"{body}</details>"
+            )
     return "".join(parts)
 
 
@@ -241,5 +283,5 @@ def show(html_text: str) -> None:
     display(HTML(html_text))
 
 
-def show_section(key: str, report_stamp: dict[str, Any] | None = None) -> None:
-    show(section_html(key, report_stamp=report_stamp))
+def show_section(key: str, report_stamp: dict[str, Any] | None = None, appendix: bool = True) -> None:
+    show(section_html(key, report_stamp=report_stamp, appendix=appendix))

@@ -32,6 +32,52 @@ FIGURE_PREFIXES = {
     "benchmarks": ("bench_",),
 }
 
+# What to look at in each figure (by file stem); the image itself carries profile, data and hardware.
+FIGURE_NOTES = {
+    "data_label_distribution": "Share of hateful rows per corpus: the class balance every baseline faces.",
+    "data_length_hist": "Sentence lengths in words: most prefixes are short, which bounds how early a "
+    "model can know.",
+    "data_phase1_splits": "Phase-1 split sizes per source: evaluation rows never choose anything.",
+    "data_prefix_counts": "Phase-2 prefixes per sentence length: long sentences contribute many prefixes.",
+    "phase1_training_curves": "Train and selection-set loss per variant: the kept epoch is the best on "
+    "selection F1.",
+    "phase1_with_baselines": "Phase-1 accuracy and F1 with 95% intervals beside the majority and TF-IDF "
+    "baselines: overlapping intervals mean no clear difference.",
+    "phase1_by_length_fraction": "F1 by the share of the sentence seen: the models improve as more words "
+    "arrive, the early part is where anticipation is hardest.",
+    "phase1_by_source": "Accuracy per source corpus: where each model's errors come from.",
+    "phase2_mse": "Phase-2 test MSE with 95% intervals for every model and baseline: lower is better; "
+    "compare each model with the constant and TF-IDF rows.",
+    "phase2_training_curves": "Phase-2 loss per epoch on train and held-out train sentences.",
+    "phase2_calibration": "Mean target against mean prediction in ten bins: points on the diagonal are "
+    "calibrated.",
+    "phase2_example_trajectories": "P(hateful) word by word for the seed's two examples: watch where "
+    "'but' moves the curve.",
+    "phase2_test_trajectories": "Test sentences word by word, models against the two annotation passes.",
+    "phase2_earliness": "Share of a hateful sentence read before the first alarm, and false alarms on the "
+    "others: earlier is better only if false alarms stay low.",
+    "phase2_demo_static": "The demo model on the seed's example, one bar per word.",
+    "dualhead_per_label_f1": "Test F1 per label of both heads at validation-tuned thresholds: rare labels "
+    "are the weak ones.",
+    "dualhead_pr_head_n": "Precision-recall curves of the toxicity-type head, one per label.",
+    "dualhead_pr_head_i": "Precision-recall curves of the identity head, one per label.",
+    "dualhead_rare_confusion_n": "Confusion counts of the rarest toxicity-type labels.",
+    "dualhead_rare_confusion_i": "Confusion counts of the rarest identity labels.",
+    "dualhead_bias_subgroups": "Subgroup, BPSN and BNSP AUC per identity: low BPSN means non-toxic mentions "
+    "of the group are scored as toxic.",
+    "dualhead_shared_vs_separate": "Macro-F1 of the shared model against the two separate models, per head.",
+    "dualhead_training_loss": "Training loss of the joint model.",
+    "grid_focal_heatmap_val": "Validation identity macro-F1 per (gamma, alpha) cell; the outlined cell is "
+    "the pick.",
+    "grid_focal_heatmap_test": "Test identity macro-F1 of the same cells, for reading only: the pick was "
+    "made on validation.",
+    "functional_heatmap": "HateCheck accuracy per functionality and model: red rows above the line are "
+    "missed hate, red rows below are false alarms on counter-speech, negation or identity mentions.",
+    "functional_forgetting": "Accuracy on hateful and non-hateful HateCheck cases with 95% template "
+    "intervals: phase 1, after phase 2, and with rehearsal.",
+    "bench_latency": "Milliseconds per prefix for the four scoring paths at 10, 20 and 40 words (log scale).",
+}
+
 
 @dataclass(frozen=True)
 class Section:
