@@ -52,10 +52,17 @@ def test_model_card_seed_claims_and_method_are_generated(fake_reports):
 
 
 def test_appendix_folds_in_html_and_prints_open(fake_reports):
+    figures = fake_reports / "figures"
+    (figures / "phase1_with_baselines.png").write_bytes((figures / "phase1_example.png").read_bytes())
     appendix = report.appendix_html(fake_reports)
-    assert appendix.count("<details>") >= 4 and "every other number" in appendix
+    assert appendix.count("<details>") >= 4 and "the other tables, figures and numbers" in appendix
     body = report.section_html("phase1", reports=fake_reports, appendix=False)
     assert "All other numbers" not in body and "id='sec-phase1'" in body
-    assert "Figure phase1-1." in body  # numbered captions, with the note saying what to look at
+    # the body keeps the section's key figure, captioned with what to look at; the others go to the appendix,
+    # each keeping its number
+    assert "Figure phase1-2. Phase-1 accuracy and F1 with 95% intervals" in body
+    assert "Figure phase1-1." not in body and "Figure phase1-1." in appendix
+    whole = report.section_html("phase1", reports=fake_reports)  # the notebook view: everything in one place
+    assert body.count("<table") < whole.count("<table")  # the other key tables moved to the appendix
     printed = printable_html(appendix)
     assert "<details>" not in printed and printed.count("<details open>") == appendix.count("<details>")

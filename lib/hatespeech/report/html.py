@@ -181,14 +181,34 @@ def section_html(
         lines, tables = [], []
     if lines:
         parts.append("<ul>" + "".join(f"<li>{_html.escape(line)}</li>" for line in lines) + "</ul>")
-    for title, frame in tables:
-        parts.append(table_html(title, show_separators(frame)))
-    for number, figure in enumerate(figures, 1):
-        note = FIGURE_NOTES.get(figure.stem)
-        label = f"Figure {section.key}-{number}. "
-        parts.append(figure_html(figure, label + (note or "")))
-    if appendix:
+    if appendix:  # everything here, in order
+        parts.append(_tables_and_figures(section, tables, figures))
         parts.append(_appendix_tables(result))
+    else:  # the body: the key table(s) and figures; the rest goes to appendix_html
+        body_tables, _ = _split_tables(section, tables)
+        body_figures, _ = _split_figures(section, figures)
+        parts.append(_tables_and_figures(section, body_tables, body_figures, figures))
+    return "".join(parts)
+
+
+def _split_tables(section: Section, tables: list) -> tuple[list, list]:
+    return tables[: section.body_tables], tables[section.body_tables :]
+
+
+def _split_figures(section: Section, figures: list[Path]) -> tuple[list[Path], list[Path]]:
+    body = [f for f in figures if f.stem in section.body_figures]
+    return body, [f for f in figures if f not in body]
+
+
+def _tables_and_figures(section: Section, tables, figures, numbering: list[Path] | None = None) -> str:
+    """Tables, then figures captioned "Figure <section>-<n>." (numbered in ``numbering``, the section's
+    full list, so a figure keeps its number in the body and the appendix) with what to look at."""
+    numbering = numbering or figures
+    parts = [table_html(title, show_separators(frame)) for title, frame in tables]
+    for figure in figures:
+        note = FIGURE_NOTES.get(figure.stem)
+        label = f"Figure {section.key}-{numbering.index(figure) + 1}. "
+        parts.append(figure_html(figure, label + (note or "")))
     return "".join(parts)
 
 
@@ -202,21 +222,26 @@ def _appendix_tables(result: Result) -> str:
 
 
 def appendix_html(reports: Path | None = None) -> str:
-    """Every section's other numbers (the fields its findings and key tables do not show), each behind a
-    collapsible ``<details>`` in the HTML; the PDF prints them open (:func:`hatespeech.publish.export`)."""
+    """Per section, what the body leaves out: its other key tables and figures, then every other field of
+    its result, behind a collapsible ``<details>`` in the HTML (the PDF prints them open,
+    :func:`hatespeech.publish.export.printable_html`)."""
     parts = []
     for section in SECTIONS:
         try:
             result = read_result(section, reports)
-        except ResultShapeError:
-            continue
+            tables = result.tables() if result is not None else []
+        except (ResultShapeError, KeyError, TypeError, ValueError):
+            continue  # the body already says what is missing
         if result is None:
             continue
-        body = _appendix_tables(result)
+        figures = section_figures(section, reports)
+        _, rest_tables = _split_tables(section, tables)
+        _, rest_figures = _split_figures(section, figures)
+        body = _tables_and_figures(section, rest_tables, rest_figures, figures) + _appendix_tables(result)
         if body:
             parts.append(
-                f"<details><summary>{_html.escape(section.title)}: every other number</summary>"
-                f"{body}</details>"
+                f"<details><summary>{_html.escape(section.title)}: the other tables, figures and numbers"
+                f"</summary>{body}</details>"
             )
     return "".join(parts)
 

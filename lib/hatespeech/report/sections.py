@@ -90,6 +90,10 @@ class Section:
     title: str
     result: type[Result]
     intro: str = ""
+    # What the report's body shows (the first ``body_tables`` of Result.tables() and these figure stems);
+    # the rest goes to the appendix, so the body stays short enough to read.
+    body_tables: int = 1
+    body_figures: tuple[str, ...] = ()
 
     @property
     def metrics(self) -> str:
@@ -107,6 +111,7 @@ SECTIONS: tuple[Section, ...] = (
         DataResult,
         "Corpora as loaded and validated by hatespeech.data: raw and kept rows, rows filtered per reason, "
         "and the seeded splits every later notebook reuses.",
+        body_figures=("data_label_distribution",),
     ),
     Section(
         "phase1",
@@ -116,6 +121,7 @@ SECTIONS: tuple[Section, ...] = (
         "seen). Learning rate, epoch and threshold are chosen on a selection set carved from the train part; "
         "every number is measured on the evaluation split beside a majority and a TF-IDF baseline scored on "
         "the same prefixes, with 95% bootstrap intervals over evaluation sentences (Stormfront: posts).",
+        body_figures=("phase1_with_baselines", "phase1_by_length_fraction"),
     ),
     Section(
         "phase2",
@@ -125,6 +131,7 @@ SECTIONS: tuple[Section, ...] = (
         "every variant); test MSE with 95% intervals over test sentences beside a constant, a TF-IDF ridge "
         "and the phase-1 model alone (raw and prior-corrected); the epoch and the best variant are chosen on "
         "held-out train sentences; how early hateful sentences are flagged.",
+        body_figures=("phase2_mse", "phase2_example_trajectories", "phase2_earliness"),
     ),
     Section(
         "dualhead",
@@ -132,6 +139,7 @@ SECTIONS: tuple[Section, ...] = (
         DualHeadResult,
         "One shared encoder with two heads (pos-weighted BCE for toxicity types, focal loss for identity "
         "groups), labels masked where a source does not annotate them; thresholds tuned on validation.",
+        body_figures=("dualhead_shared_vs_separate", "dualhead_per_label_f1"),
     ),
     Section(
         "grid",
@@ -139,15 +147,17 @@ SECTIONS: tuple[Section, ...] = (
         GridResult,
         "Each (gamma, alpha) cell trained with its own focal loss; the pick is made on validation identity "
         "macro-F1 and reported on test.",
+        body_figures=("grid_focal_heatmap_val",),
     ),
     Section(
         "functional",
         "Functional tests: every classifier on HateCheck",
         FunctionalResult,
-        "HateCheck's 3,728 hand-checked cases (29 functionalities, 7 target groups; evaluation only, nothing "
-        "chosen on it), scored at full length by every model of the study at its own validation-chosen "
+        "HateCheck's hand-checked functional test cases (evaluation only, nothing chosen on them), scored "
+        "at full length by every model of the study at its own validation-chosen "
         "threshold; accuracy per functionality and group with 95% intervals resampling templates; what "
         "phase 2 forgets and what rehearsal gives back; when the phase-2 alarm fires.",
+        body_figures=("functional_heatmap", "functional_forgetting"),
     ),
     Section(
         "benchmarks",
@@ -155,6 +165,7 @@ SECTIONS: tuple[Section, ...] = (
         BenchmarkResult,
         "Scoring every word-prefix four ways in one run: naive per-prefix batches, sorted dynamic padding, "
         "decoder one pass, and decoder streaming with cached keys/values.",
+        body_figures=("bench_latency",),
     ),
 )
 # Files a section (or the build) reads; any other metrics file is listed under "Other metrics".
