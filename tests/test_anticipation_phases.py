@@ -187,3 +187,39 @@ def test_payload_has_no_nan(isolated):
     run = ant.run_phase2(profile)
     text = json.dumps(run.result().to_json(), allow_nan=False)  # raises on NaN
     assert '"calibration"' in text
+
+
+def test_gpu_code_paths_every_layer_trained_at_smoke_size(isolated, monkeypatch, tokenizers):
+    """The gpu / full profiles train every layer in both phases (no freezing): the same pipeline with tiny
+    models built as those profiles build them, so a change that breaks that path fails here, not on a GPU."""
+    from hatespeech.anticipation import training
+    from hatespeech.models.prefix import parse_variant, tiny_prefix_classifier
+
+    def build_all_trainable(variant, profile, pretrained=True):
+        settings = profile.anticipation
+        layers = (
+            settings.encoder_trainable_layers if "encoder" in variant else settings.decoder_trainable_layers
+        )
+        tokenizer = tokenizers[parse_variant(variant)[0]]
+        return tiny_prefix_classifier(variant, tokenizer, seed=3, trainable_layers=layers), tokenizer
+
+    monkeypatch.setattr(training, "build_prefix_classifier", build_all_trainable)
+    gpu = ant_gpu_overrides()
+    profile = tiny_profile(**{"anticipation.variants": ("encoder", "decoder+bilstm"), **gpu})
+    run1 = ant.run_phase1(profile)
+    run2 = ant.run_phase2(profile)
+    for stats in (*run1.stats.values(), *run2.stats.values()):
+        assert stats["trainable_parameters"] == stats["total_parameters"], stats["variant"]
+        assert stats["trainable_layers"] is None
+
+
+def ant_gpu_overrides():
+    """The layer settings of the gpu profile (every layer trainable in both phases)."""
+    from hatespeech.config import get_profile
+
+    gpu = get_profile("gpu").anticipation
+    return {
+        "anticipation.encoder_trainable_layers": gpu.encoder_trainable_layers,
+        "anticipation.decoder_trainable_layers": gpu.decoder_trainable_layers,
+        "anticipation.phase2_trainable_layers": gpu.phase2_trainable_layers,
+    }

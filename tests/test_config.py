@@ -55,3 +55,30 @@ def test_shown_paths_hide_the_machine(monkeypatch, tmp_path):
     assert paths.shown(tmp_path / "corpora" / "olid" / "a.tsv") == "corpora/olid/a.tsv"
     assert paths.shown(paths.REPO_ROOT / "lib" / "x.py") == "lib/x.py"
     assert paths.shown("/somewhere/else/model.bin") == "model.bin"
+
+
+def test_full_profile_is_the_gpu_scale_on_offline_models():
+    full, gpu = config.get_profile("full"), config.get_profile("gpu")
+    assert full.models == config.ModelConfig() and full.models.encoder.startswith("offline:")
+    assert full.anticipation == gpu.anticipation and full.dualhead == gpu.dualhead
+    assert full.anticipation.encoder_trainable_layers is None and full.dualhead.grid_mode == "finetune"
+
+
+def test_model_ids_can_point_at_local_copies(monkeypatch, tmp_path):
+    monkeypatch.setenv("HATESPEECH_ENCODER", str(tmp_path / "bert"))
+    profile = config.get_profile("gpu")
+    assert profile.models.encoder == str(tmp_path / "bert") and profile.models.decoder == "gpt2"
+
+
+def test_mixed_precision_only_on_cuda(monkeypatch):
+    from hatespeech import train
+
+    assert train.mixed_precision(use_cpu=True) is None
+    monkeypatch.setattr(train.torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(train.torch.cuda, "is_bf16_supported", lambda: False)
+    assert train.mixed_precision(use_cpu=False) == "fp16"
+    monkeypatch.setattr(train.torch.cuda, "is_bf16_supported", lambda: True)
+    assert train.mixed_precision(use_cpu=False) == "bf16"
+    assert train.mixed_precision(use_cpu=True) is None
+    args = train.training_arguments(train.TrainSettings(output_dir="x", use_cpu=True))
+    assert not args.bf16 and not args.fp16

@@ -38,3 +38,24 @@ def test_offline_decoder_is_dequantized_once_and_has_pad_token():
     assert tokenizer.pad_token == backbones.SMOLLM2_PAD_TOKEN and tokenizer.is_fast
     config = __import__("transformers").AutoConfig.from_pretrained(folder)
     assert backbones.is_decoder(config) and not hasattr(config, "quantization_config")
+
+
+def test_check_models_names_each_model_that_cannot_load(monkeypatch, tmp_path):
+    monkeypatch.setattr(backbones, "_hub_has", lambda repo_id: repo_id == "cached/model")
+    problems = backbones.check_models(
+        {
+            "encoder": "bert-base-uncased",  # a hub id: neither cached nor reachable here
+            "decoder": str(tmp_path),  # a folder without config.json
+            "other": "cached/model",
+            "offline": "offline:minilm-l6",
+        }
+    )
+    assert len(problems) == 2
+    assert problems[0].startswith("encoder model 'bert-base-uncased' is neither a local folder nor in")
+    assert problems[1].startswith("decoder model") and "no config.json" in problems[1]
+    assert backbones.check_models({"x": "offline:nope"}) == [
+        (
+            "x model 'offline:nope': unknown offline model 'offline:nope'; known: "
+            f"{sorted(backbones.OFFLINE_PACKAGES)}"
+        )
+    ]

@@ -323,6 +323,23 @@ def test_pdf_required_without_chromium_fails_before_running(tmp_path, previous_r
         publish.build("cpu", notebooks_dir=notebooks, reports_dir=previous_report, log=lambda _: None)
 
 
+def test_a_model_that_cannot_load_stops_the_build_before_any_notebook(tmp_path, previous_report, monkeypatch):
+    notebooks = tmp_path / "notebooks"
+    make_notebook(notebooks / "01_x.ipynb", "pass")
+    monkeypatch.setattr(builder, "run_notebook", lambda *a, **k: pytest.fail("must not run notebooks"))
+    monkeypatch.setattr(builder, "check_models", lambda ids: [f"encoder model {ids['encoder']!r}: missing"])
+    with pytest.raises(
+        publish.BuildError, match=r"(?s)cannot load its models:\n  - encoder model 'bert-base-un"
+    ):
+        publish.build(
+            "gpu", notebooks_dir=notebooks, reports_dir=previous_report, pdf="skip", log=lambda _: None
+        )
+    assert not list(previous_report.glob(".staging*"))  # nothing started
+    monkeypatch.setattr(builder, "find_chromium", lambda: None)
+    argv = ["--profile", "gpu", "--pdf", "skip", "--notebooks-dir", str(notebooks)]
+    assert publish.main([*argv, "--reports-dir", str(previous_report)]) == 1  # the CLI exits non-zero
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(publish.find_chromium() is None, reason="chromium not installed (scripts/setup_pdf.sh)")
 def test_report_notebook_builds_html_and_pdf(tmp_path):

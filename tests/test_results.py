@@ -68,3 +68,16 @@ def test_read_is_none_when_absent_or_not_run(metrics_dir):
     assert read.findings() == ["1 sources, 10 rows read, 9 kept; filtered on purpose: empty_text: 1."]
     assert read.tables()[0][1].loc["olid", "filtered"] == 1
     assert set(read.appendix()) == {"load_seconds"}  # what the findings and tables do not show
+
+
+def test_require_names_the_notebook_to_run_first(metrics_dir):
+    from hatespeech.results import UpstreamMissingError, require
+
+    with pytest.raises(
+        UpstreamMissingError, match=r"needs what notebooks/01_data.ipynb writes under profile 'cpu'"
+    ):
+        require("cpu", DataResult, by="notebook 02")
+    _data("smoke").write("smoke")
+    with pytest.raises(UpstreamMissingError, match=r"the one there was made with profile 'smoke'.*--only 01"):
+        require("cpu", DataResult, by="notebook 02")
+    assert require("smoke", DataResult)[0].sources == _data().sources

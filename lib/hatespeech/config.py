@@ -12,13 +12,17 @@ offline aliases resolved by :mod:`hatespeech.models.backbones`:
 
 Every field can be overridden in code (a notebook, a test, a benchmark) with
 :func:`get_profile(name, **overrides)` using dotted keys, e.g.
-``get_profile("cpu", **{"anticipation.phase1_epochs": 2})``; nothing is read from the environment.
+``get_profile("cpu", **{"anticipation.phase1_epochs": 2})``. One thing is read from the environment, so that a
+machine without the model hub can run any profile on local copies: ``HATESPEECH_ENCODER`` /
+``HATESPEECH_DECODER`` (a local model folder or a hub id) replace the profile's encoder / decoder ids.
+``./run_all.sh`` checks before the first notebook that every model resolves (:mod:`hatespeech.publish`).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +34,8 @@ from . import paths
 
 OFFLINE_ENCODER = "offline:minilm-l6"
 OFFLINE_DECODER = "offline:smollm2-135m"
+#: Environment variables that replace the profile's model ids (e.g. local copies of bert-base-uncased / gpt2).
+MODEL_OVERRIDE_ENV = {"encoder": "HATESPEECH_ENCODER", "decoder": "HATESPEECH_DECODER"}
 
 
 @dataclass
@@ -250,7 +256,16 @@ def _gpu() -> Profile:
     )
 
 
-PROFILES = {"smoke": _smoke, "cpu": _cpu, "gpu": _gpu}
+def _full() -> Profile:
+    """The gpu profile's scale (all data, every layer, the seeds' epochs) on the offline models: what a GPU
+    machine without a model hub can run."""
+    profile = _gpu()
+    profile.name = "full"
+    profile.models = ModelConfig()
+    return profile
+
+
+PROFILES = {"smoke": _smoke, "cpu": _cpu, "gpu": _gpu, "full": _full}
 
 
 def get_profile(name: str = "cpu", **overrides: Any) -> Profile:
@@ -258,6 +273,9 @@ def get_profile(name: str = "cpu", **overrides: Any) -> Profile:
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
     profile = PROFILES[name]()
+    for role, variable in MODEL_OVERRIDE_ENV.items():
+        if os.environ.get(variable):
+            setattr(profile.models, role, os.environ[variable])
     for key, value in overrides.items():
         target: Any = profile
         *parents, leaf = key.split(".")

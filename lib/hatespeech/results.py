@@ -323,3 +323,28 @@ class BenchmarkResult(Result):
             if isinstance(target, dict)
         }
         return [("speed targets (ratios measured in one run)", pd.DataFrame.from_dict(rows, orient="index"))]
+
+
+class UpstreamMissingError(RuntimeError):
+    """A notebook was run before the one whose result it reads (or under another profile)."""
+
+
+def require(profile, *needed: type[Result], by: str = "this notebook") -> list[Result]:
+    """The results ``by`` reads, written under ``profile``; else :class:`UpstreamMissingError` naming the
+    notebook to run first (notebooks call this in their first code cell, so an out-of-order run stops there
+    with this message rather than deep inside)."""
+    name = getattr(profile, "name", profile)
+    found = []
+    for cls in needed:
+        try:
+            result = cls.read()
+        except ResultShapeError as error:
+            raise UpstreamMissingError(f"{by} reads {cls.__name__}, but {error}") from None
+        if result is None or result.profile != name:
+            was = "" if result is None else f" (the one there was made with profile {result.profile!r})"
+            raise UpstreamMissingError(
+                f"{by} needs what {cls.NOTEBOOK} writes under profile {name!r}{was}: run that notebook "
+                f"first, e.g. ./run_all.sh --profile {name} --only {Path(cls.NOTEBOOK).name[:2]}"
+            )
+        found.append(result)
+    return found

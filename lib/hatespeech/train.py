@@ -34,6 +34,9 @@ class TrainSettings:
     eval_steps: int | None = None  # evaluate every N steps; None = once per epoch
     use_cpu: bool = False
     disable_tqdm: bool = False
+    # Mixed precision on CUDA, as the seeds trained: "bf16" where the GPU supports it, else "fp16";
+    # None (fp32) on CPU. :func:`mixed_precision` picks it.
+    precision: str | None = None
     # Learning rate of the freshly initialised modules (heads, LSTM); None = ``lr``. At an encoder's 5e-5 a
     # new linear head barely moves in a few hundred Adam steps while the encoder is fine-tuned.
     head_lr: float | None = None
@@ -71,7 +74,16 @@ def training_arguments(settings: TrainSettings, evaluate: bool = True) -> Traini
         dataloader_num_workers=0,
         use_cpu=settings.use_cpu,
         disable_tqdm=settings.disable_tqdm,
+        bf16=settings.precision == "bf16",
+        fp16=settings.precision == "fp16",
     )
+
+
+def mixed_precision(use_cpu: bool) -> str | None:
+    """ "bf16" on a CUDA device that supports it, "fp16" on other CUDA devices, None (fp32) on CPU."""
+    if use_cpu or not torch.cuda.is_available():
+        return None
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
 
 
 class LossFnTrainer(Trainer):

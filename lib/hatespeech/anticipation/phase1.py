@@ -13,6 +13,7 @@ import pandas as pd
 from ..config import Profile
 from ..data import build_phase1_corpus, leakage_check, load_prefix_probability, phase1_splits
 from ..models.prefix import parse_variant
+from ..results import require
 from . import evidence
 from .evaluation import evaluate_phase1
 from .results import Phase1Result
@@ -195,19 +196,9 @@ def _counts(frame: pd.DataFrame) -> dict[str, int]:
 
 # ======================================================================================== anticipation.json
 def load_phase1_result(profile: Profile) -> Phase1Result:
-    """The phase-1 result notebook 02 wrote for this profile (or a clear error saying to run it)."""
-    result = Phase1Result.read()
-    if result is None:
-        raise FileNotFoundError(
-            f"no phase-1 results in reports/metrics/{Phase1Result.FILE}: run notebooks/02_phase1.ipynb with "
-            f"profile={profile.name!r} first"
-        )
-    if result.profile != profile.name:
-        raise ValueError(
-            f"{Phase1Result.FILE} holds phase-1 results of profile {result.profile!r}, not "
-            f"{profile.name!r}: run notebooks/02_phase1.ipynb with profile={profile.name!r} first"
-        )
-    return result
+    """The phase-1 result notebook 02 wrote for this profile; else
+    :class:`hatespeech.results.UpstreamMissingError` saying to run notebook 02 first."""
+    return require(profile, Phase1Result, by="notebook 03")[0]
 
 
 def models_section(profile: Profile) -> dict[str, Any]:

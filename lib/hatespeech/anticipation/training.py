@@ -23,7 +23,7 @@ from ..metrics.regression import regression_metrics
 from ..models.prefix import PrefixClassifier, build_prefix_classifier, parse_variant
 from ..selection import EpochSelection
 from ..stamp import _json_default
-from ..train import TrainSettings, train
+from ..train import TrainSettings, mixed_precision, train
 from .evaluation import EVAL_SEED_OFFSET, predict_phase2, selection_prefixes, selection_score_fn
 from .examples import (
     ExampleDataset,
@@ -132,6 +132,7 @@ def _train_settings(
         logging_steps=max(1, steps // 25),
         eval_steps=max(1, math.ceil(steps / 4)),
         use_cpu=resolve_device(profile).type == "cpu",
+        precision=mixed_precision(resolve_device(profile).type == "cpu"),
     )
 
 

@@ -25,7 +25,7 @@ from ..data.dualhead import DualHeadSplits
 from ..losses import pos_weight_from_labels
 from ..models.backbones import resolve_model_dir
 from ..models.dualhead import DualHeadBert, from_encoder
-from ..train import TrainSettings, train
+from ..train import TrainSettings, mixed_precision, train
 from .batches import DualHeadCollator
 from .evaluation import Predictions, evaluate, predict
 
@@ -117,6 +117,7 @@ def fit(
         seed=profile.seed,
         logging_steps=max(1, len(train_rows) // cfg.batch_size // 10),
         use_cpu=resolve_device(profile).type == "cpu",
+        precision=mixed_precision(resolve_device(profile).type == "cpu"),
     )
     start, cpu_start = time.perf_counter(), time.process_time()
     model, history = train(

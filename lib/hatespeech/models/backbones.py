@@ -110,6 +110,45 @@ def resolve_model_dir(model_id: str) -> str:
     return model_id  # a hub id: from_pretrained will use the HF cache or the hub
 
 
+def _hub_has(repo_id: str) -> bool:
+    """Whether a hub id is in the local cache, or (unless HF_HUB_OFFLINE) answers on the hub."""
+    from huggingface_hub import HfApi, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+        return True
+    if os.environ.get("HF_HUB_OFFLINE"):
+        return False
+    try:
+        HfApi().model_info(repo_id, timeout=10)
+    except Exception:  # noqa: BLE001 -- any failure (no network, unknown id) means: cannot load it here
+        return False
+    return True
+
+
+def check_models(model_ids: dict[str, str]) -> list[str]:
+    """One message per model of ``{role: id}`` that cannot be loaded here (checked before a build runs)."""
+    problems = []
+    for role, model_id in model_ids.items():
+        try:
+            if model_id.startswith("offline:"):  # installed is enough (the decoder dequantizes on first use)
+                if model_id not in OFFLINE_PACKAGES:
+                    raise ModelNotAvailableError(
+                        f"unknown offline model {model_id!r}; known: {sorted(OFFLINE_PACKAGES)}"
+                    )
+                _package_dir(*OFFLINE_PACKAGES[model_id])
+                continue
+            source = resolve_model_dir(model_id)
+        except ModelNotAvailableError as error:
+            problems.append(f"{role} model {model_id!r}: {error}")
+            continue
+        if source == model_id and not _hub_has(model_id):
+            problems.append(
+                f"{role} model {model_id!r} is neither a local folder nor in the Hugging Face cache, and the "
+                "hub does not answer"
+            )
+    return problems
+
+
 def load_tokenizer(model_id: str):
     """A fast tokenizer with a pad token (decoders get one: SmolLM2's <|im_end|>, GPT-2's eos)."""
     source = resolve_model_dir(model_id)

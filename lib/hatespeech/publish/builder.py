@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .. import paths
-from ..config import PROFILES
+from ..config import MODEL_OVERRIDE_ENV, PROFILES, get_profile
+from ..models.backbones import check_models
 from .contract import check_metrics
 from .errors import BuildError, NotebookFailed
 from .execute import pick_kernel, run_notebook
@@ -112,6 +113,16 @@ def build(
         raise BuildError(
             "cannot make report.pdf: chromium not found (run scripts/setup_pdf.sh, i.e. "
             f"apt-get install chromium, or set {CHROMIUM_ENV}); or pass --pdf skip"
+        )
+
+    problems = check_models(dataclasses.asdict(get_profile(profile).models))
+    if problems:  # fail before any notebook runs, one line per model
+        overrides = " / ".join(MODEL_OVERRIDE_ENV.values())
+        raise BuildError(
+            f"profile {profile!r} cannot load its models:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+            + f"\nPoint {overrides} at local model folders (see README, Models), or use profile 'full' "
+            "(the gpu scale on the offline models)."
         )
 
     with build_lock(reports_dir):

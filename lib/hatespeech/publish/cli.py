@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .. import paths
-from ..config import default_profile_name
+from ..config import PROFILES, default_profile_name
 from .builder import build
 from .errors import BuildError
 from .selection import NOTEBOOKS_DIR
@@ -24,7 +24,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--profile",
-        choices=("smoke", "cpu", "gpu"),
+        choices=tuple(PROFILES),
         default=None,
         help="default: gpu when CUDA is available, else cpu",
     )
@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--pdf",
         choices=("auto", "require", "skip"),
         default="auto",
-        help="auto (default): the PDF is required for cpu/gpu, optional for smoke",
+        help="auto (default): the PDF is required for every profile but smoke",
     )
     parser.add_argument(
         "--no-check",

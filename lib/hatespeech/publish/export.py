@@ -106,9 +106,13 @@ def find_chromium() -> str | None:
 _RELATIVE_LINK = re.compile(r"""\shref=(["'])(?![a-z][a-z0-9+.-]*:|#)[^"']*\1""", re.IGNORECASE)
 
 
+_DETAILS = re.compile(r"<details(?![^>]*\bopen\b)", re.IGNORECASE)
+
+
 def printable_html(text: str) -> str:
-    """``text`` with its links to local files removed (the linked words stay); web links and anchors stay."""
-    return _RELATIVE_LINK.sub("", text)
+    """``text`` with its links to local files removed (the linked words stay; web links and anchors stay)
+    and every collapsible ``<details>`` open, so the printed appendix holds the numbers the HTML folds."""
+    return _DETAILS.sub("<details open", _RELATIVE_LINK.sub("", text))
 
 
 def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300.0) -> Path:

@@ -26,6 +26,7 @@ from ..stamp import (
     write_metrics,
 )
 from .html import (
+    appendix_html,
     figure_html,
     notebooks_html,
     other_metrics_html,
@@ -36,6 +37,16 @@ from .html import (
     title_html,
 )
 from .sections import FIGURE_PREFIXES, SECTIONS, Section, read_result, section_figures, section_status
+from .study import (
+    answers,
+    answers_html,
+    limitations_html,
+    method_html,
+    model_card_html,
+    reproduce_html,
+    seed_claims,
+    seed_claims_html,
+)
 from .tables import fit_table, payload_tables, table_html
 
 __all__ = [
@@ -43,20 +54,29 @@ __all__ = [
     "SECTIONS",
     "Section",
     "_json_default",
+    "answers",
+    "answers_html",
+    "appendix_html",
     "caption",
     "cpu_model",
     "data_checksums",
     "figure_html",
     "fit_table",
     "hardware",
+    "limitations_html",
+    "method_html",
+    "model_card_html",
     "notebooks_html",
     "other_metrics_html",
     "payload_tables",
     "read_metrics",
     "read_result",
+    "reproduce_html",
     "section_figures",
     "section_html",
     "section_status",
+    "seed_claims",
+    "seed_claims_html",
     "show",
     "show_section",
     "stamp",

@@ -17,7 +17,15 @@ from typing import Any
 
 from .. import paths
 from ..results import Result, ResultShapeError, metrics_folder
-from .sections import KNOWN_METRICS, Section, get_section, read_result, section_figures
+from .sections import (
+    FIGURE_NOTES,
+    KNOWN_METRICS,
+    SECTIONS,
+    Section,
+    get_section,
+    read_result,
+    section_figures,
+)
 from .tables import payload_tables, show_separators, table_html
 
 
@@ -127,15 +135,20 @@ def section_html(
     reports: Path | None = None,
     report_stamp: dict[str, Any] | None = None,
     heading: bool = False,
+    appendix: bool = True,
 ) -> str:
     """HTML of one section from its typed result: where its numbers come from, the findings, the key
-    tables, the figures, then every other field of the result (nothing measured is dropped).
+    tables, the figures (each with the sentence that says what to see), then, with ``appendix``, every
+    other field of the result (nothing measured is dropped; the report puts them in its appendix instead,
+    :func:`appendix_html`).
 
     When the result is absent: a line saying it was not run in this build; when its file lacks a field the
     result declares: a line naming it (the report still builds).
     """
     section = get_section(section)
-    parts = [f"<h2 class='hs-section'>{_html.escape(section.title)}</h2>"] if heading else []
+    parts = [f"<a id='sec-{section.key}'></a>"]
+    if heading:
+        parts.append(f"<h2 class='hs-section'>{_html.escape(section.title)}</h2>")
     figures = section_figures(section, reports)
     try:
         result = read_result(section, reports)
@@ -168,14 +181,68 @@ def section_html(
         lines, tables = [], []
     if lines:
         parts.append("<ul>" + "".join(f"<li>{_html.escape(line)}</li>" for line in lines) + "</ul>")
-    for title, frame in tables:
-        parts.append(table_html(title, show_separators(frame)))
+    if appendix:  # everything here, in order
+        parts.append(_tables_and_figures(section, tables, figures))
+        parts.append(_appendix_tables(result))
+    else:  # the body: the key table(s) and figures; the rest goes to appendix_html
+        body_tables, _ = _split_tables(section, tables)
+        body_figures, _ = _split_figures(section, figures)
+        parts.append(_tables_and_figures(section, body_tables, body_figures, figures))
+    return "".join(parts)
+
+
+def _split_tables(section: Section, tables: list) -> tuple[list, list]:
+    return tables[: section.body_tables], tables[section.body_tables :]
+
+
+def _split_figures(section: Section, figures: list[Path]) -> tuple[list[Path], list[Path]]:
+    body = [f for f in figures if f.stem in section.body_figures]
+    return body, [f for f in figures if f not in body]
+
+
+def _tables_and_figures(section: Section, tables, figures, numbering: list[Path] | None = None) -> str:
+    """Tables, then figures captioned "Figure <section>-<n>." (numbered in ``numbering``, the section's
+    full list, so a figure keeps its number in the body and the appendix) with what to look at."""
+    numbering = numbering or figures
+    parts = [table_html(title, show_separators(frame)) for title, frame in tables]
     for figure in figures:
-        parts.append(figure_html(figure))
-    appendix = payload_tables(result.appendix())
-    if appendix:
-        parts.append("<h3>All other numbers of this section</h3>")
-        parts.extend(table_html(title, frame) for title, frame in appendix)
+        note = FIGURE_NOTES.get(figure.stem)
+        label = f"Figure {section.key}-{numbering.index(figure) + 1}. "
+        parts.append(figure_html(figure, label + (note or "")))
+    return "".join(parts)
+
+
+def _appendix_tables(result: Result) -> str:
+    tables = payload_tables(result.appendix())
+    if not tables:
+        return ""
+    return "<h3>All other numbers of this section</h3>" + "".join(
+        table_html(title, frame) for title, frame in tables
+    )
+
+
+def appendix_html(reports: Path | None = None) -> str:
+    """Per section, what the body leaves out: its other key tables and figures, then every other field of
+    its result, behind a collapsible ``<details>`` in the HTML (the PDF prints them open,
+    :func:`hatespeech.publish.export.printable_html`)."""
+    parts = []
+    for section in SECTIONS:
+        try:
+            result = read_result(section, reports)
+            tables = result.tables() if result is not None else []
+        except (ResultShapeError, KeyError, TypeError, ValueError):
+            continue  # the body already says what is missing
+        if result is None:
+            continue
+        figures = section_figures(section, reports)
+        _, rest_tables = _split_tables(section, tables)
+        _, rest_figures = _split_figures(section, figures)
+        body = _tables_and_figures(section, rest_tables, rest_figures, figures) + _appendix_tables(result)
+        if body:
+            parts.append(
+                f"<details><summary>{_html.escape(section.title)}: the other tables, figures and numbers"
+                f"</summary>{body}</details>"
+            )
     return "".join(parts)
 
 
@@ -241,5 +308,5 @@ def show(html_text: str) -> None:
     display(HTML(html_text))
 
 
-def show_section(key: str, report_stamp: dict[str, Any] | None = None) -> None:
-    show(section_html(key, report_stamp=report_stamp))
+def show_section(key: str, report_stamp: dict[str, Any] | None = None, appendix: bool = True) -> None:
+    show(section_html(key, report_stamp=report_stamp, appendix=appendix))

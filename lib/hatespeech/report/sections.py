@@ -32,6 +32,52 @@ FIGURE_PREFIXES = {
     "benchmarks": ("bench_",),
 }
 
+# What to look at in each figure (by file stem); the image itself carries profile, data and hardware.
+FIGURE_NOTES = {
+    "data_label_distribution": "Share of hateful rows per corpus: the class balance every baseline faces.",
+    "data_length_hist": "Sentence lengths in words: most prefixes are short, which bounds how early a "
+    "model can know.",
+    "data_phase1_splits": "Phase-1 split sizes per source: evaluation rows never choose anything.",
+    "data_prefix_counts": "Phase-2 prefixes per sentence length: long sentences contribute many prefixes.",
+    "phase1_training_curves": "Train and selection-set loss per variant: the kept epoch is the best on "
+    "selection F1.",
+    "phase1_with_baselines": "Phase-1 accuracy and F1 with 95% intervals beside the majority and TF-IDF "
+    "baselines: overlapping intervals mean no clear difference.",
+    "phase1_by_length_fraction": "F1 by the share of the sentence seen: the models improve as more words "
+    "arrive, the early part is where anticipation is hardest.",
+    "phase1_by_source": "Accuracy per source corpus: where each model's errors come from.",
+    "phase2_mse": "Phase-2 test MSE with 95% intervals for every model and baseline: lower is better; "
+    "compare each model with the constant and TF-IDF rows.",
+    "phase2_training_curves": "Phase-2 loss per epoch on train and held-out train sentences.",
+    "phase2_calibration": "Mean target against mean prediction in ten bins: points on the diagonal are "
+    "calibrated.",
+    "phase2_example_trajectories": "P(hateful) word by word for the seed's two examples: watch where "
+    "'but' moves the curve.",
+    "phase2_test_trajectories": "Test sentences word by word, models against the two annotation passes.",
+    "phase2_earliness": "Share of a hateful sentence read before the first alarm, and false alarms on the "
+    "others: earlier is better only if false alarms stay low.",
+    "phase2_demo_static": "The demo model on the seed's example, one bar per word.",
+    "dualhead_per_label_f1": "Test F1 per label of both heads at validation-tuned thresholds: rare labels "
+    "are the weak ones.",
+    "dualhead_pr_head_n": "Precision-recall curves of the toxicity-type head, one per label.",
+    "dualhead_pr_head_i": "Precision-recall curves of the identity head, one per label.",
+    "dualhead_rare_confusion_n": "Confusion counts of the rarest toxicity-type labels.",
+    "dualhead_rare_confusion_i": "Confusion counts of the rarest identity labels.",
+    "dualhead_bias_subgroups": "Subgroup, BPSN and BNSP AUC per identity: low BPSN means non-toxic mentions "
+    "of the group are scored as toxic.",
+    "dualhead_shared_vs_separate": "Macro-F1 of the shared model against the two separate models, per head.",
+    "dualhead_training_loss": "Training loss of the joint model.",
+    "grid_focal_heatmap_val": "Validation identity macro-F1 per (gamma, alpha) cell; the outlined cell is "
+    "the pick.",
+    "grid_focal_heatmap_test": "Test identity macro-F1 of the same cells, for reading only: the pick was "
+    "made on validation.",
+    "functional_heatmap": "HateCheck accuracy per functionality and model: red rows above the line are "
+    "missed hate, red rows below are false alarms on counter-speech, negation or identity mentions.",
+    "functional_forgetting": "Accuracy on hateful and non-hateful HateCheck cases with 95% template "
+    "intervals: phase 1, after phase 2, and with rehearsal.",
+    "bench_latency": "Milliseconds per prefix for the four scoring paths at 10, 20 and 40 words (log scale).",
+}
+
 
 @dataclass(frozen=True)
 class Section:
@@ -44,6 +90,10 @@ class Section:
     title: str
     result: type[Result]
     intro: str = ""
+    # What the report's body shows (the first ``body_tables`` of Result.tables() and these figure stems);
+    # the rest goes to the appendix, so the body stays short enough to read.
+    body_tables: int = 1
+    body_figures: tuple[str, ...] = ()
 
     @property
     def metrics(self) -> str:
@@ -61,6 +111,7 @@ SECTIONS: tuple[Section, ...] = (
         DataResult,
         "Corpora as loaded and validated by hatespeech.data: raw and kept rows, rows filtered per reason, "
         "and the seeded splits every later notebook reuses.",
+        body_figures=("data_label_distribution",),
     ),
     Section(
         "phase1",
@@ -70,6 +121,7 @@ SECTIONS: tuple[Section, ...] = (
         "seen). Learning rate, epoch and threshold are chosen on a selection set carved from the train part; "
         "every number is measured on the evaluation split beside a majority and a TF-IDF baseline scored on "
         "the same prefixes, with 95% bootstrap intervals over evaluation sentences (Stormfront: posts).",
+        body_figures=("phase1_with_baselines", "phase1_by_length_fraction"),
     ),
     Section(
         "phase2",
@@ -79,6 +131,7 @@ SECTIONS: tuple[Section, ...] = (
         "every variant); test MSE with 95% intervals over test sentences beside a constant, a TF-IDF ridge "
         "and the phase-1 model alone (raw and prior-corrected); the epoch and the best variant are chosen on "
         "held-out train sentences; how early hateful sentences are flagged.",
+        body_figures=("phase2_mse", "phase2_example_trajectories", "phase2_earliness"),
     ),
     Section(
         "dualhead",
@@ -86,6 +139,7 @@ SECTIONS: tuple[Section, ...] = (
         DualHeadResult,
         "One shared encoder with two heads (pos-weighted BCE for toxicity types, focal loss for identity "
         "groups), labels masked where a source does not annotate them; thresholds tuned on validation.",
+        body_figures=("dualhead_shared_vs_separate", "dualhead_per_label_f1"),
     ),
     Section(
         "grid",
@@ -93,15 +147,17 @@ SECTIONS: tuple[Section, ...] = (
         GridResult,
         "Each (gamma, alpha) cell trained with its own focal loss; the pick is made on validation identity "
         "macro-F1 and reported on test.",
+        body_figures=("grid_focal_heatmap_val",),
     ),
     Section(
         "functional",
         "Functional tests: every classifier on HateCheck",
         FunctionalResult,
-        "HateCheck's 3,728 hand-checked cases (29 functionalities, 7 target groups; evaluation only, nothing "
-        "chosen on it), scored at full length by every model of the study at its own validation-chosen "
+        "HateCheck's hand-checked functional test cases (evaluation only, nothing chosen on them), scored "
+        "at full length by every model of the study at its own validation-chosen "
         "threshold; accuracy per functionality and group with 95% intervals resampling templates; what "
         "phase 2 forgets and what rehearsal gives back; when the phase-2 alarm fires.",
+        body_figures=("functional_heatmap", "functional_forgetting"),
     ),
     Section(
         "benchmarks",
@@ -109,6 +165,7 @@ SECTIONS: tuple[Section, ...] = (
         BenchmarkResult,
         "Scoring every word-prefix four ways in one run: naive per-prefix batches, sorted dynamic padding, "
         "decoder one pass, and decoder streaming with cached keys/values.",
+        body_figures=("bench_latency",),
     ),
 )
 # Files a section (or the build) reads; any other metrics file is listed under "Other metrics".

@@ -1,0 +1,499 @@
+"""The report as a study: the first page answering the study's questions, the scorer's model card, the
+limitations and how to reproduce, every number read from the typed results of the same build.
+
+Each answer names its evidence (the comparison and interval it rests on) and the section where the tables
+are; a question whose result did not run in this build says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+import html as _html
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..anticipation.results import Phase1Result, Phase2Result
+from ..dualhead.results import DualHeadResult, GridResult
+from ..functional.results import REMEDY_GAIN_TARGET, WATCHED_NON_HATEFUL, FunctionalResult
+from ..metrics.bootstrap import Interval, PairedDifference
+from ..results import BenchmarkResult, Result, ResultShapeError
+
+
+def _pd(d: dict) -> PairedDifference:
+    return PairedDifference.from_json(d)
+
+
+def _iv(d: dict, digits: int = 3) -> str:
+    return Interval.from_json(d).fmt(digits)
+
+
+# ================================================================================================ answers
+def anticipate(phase1: Phase1Result, phase2: Phase2Result | None) -> str:
+    ev = phase1.phase1_evidence
+    best = ev["best_variant"]
+    margin = _pd(ev["comparisons"][f"f1:{best}-tfidf_logistic"])
+    opening = (
+        "Yes, beyond a TF-IDF baseline."
+        if margin.difference.low > 0
+        else "Not beyond what a TF-IDF baseline already does."
+    )
+    text = (
+        f"{opening} The best phase-1 model ({best}, chosen on the selection set) reaches F1 "
+        f"{_iv(ev['intervals'][best]['f1'])} on evaluation prefixes against {margin.b.fmt(3)} for TF-IDF "
+        f"on the same prefixes: difference {margin.difference.fmt(3)}, {margin.verdict()}."
+    )
+    if phase2 is not None:
+        key = f"phase2:{phase2.best_phase2_variant}"
+        e = phase2.earliness["by_model"].get(key, {})
+        if e.get("detection_rate") is not None:
+            text += (
+                " How early: on the phase-2 test sentences the best phase-2 model "
+                f"({phase2.best_phase2_variant}) flags {e['detection_rate']:.0%} of the hateful ones, after "
+                "reading "
+                f"{e['share_seen_mean'] or 0:.0%} of the sentence on average, and raises a false alarm on "
+                f"{e['false_alarm_rate']:.0%} of the others ({e['n_hateful']} and {e['n_not_hateful']} "
+                "sentences)."
+            )
+    return text
+
+
+def best_variant(phase1: Phase1Result) -> str:
+    ev = phase1.phase1_evidence
+    best = ev["best_variant"]
+    others = []
+    for key, value in ev["comparisons"].items():
+        if key.startswith("f1:") and "tfidf" not in key and best in key.split(":", 1)[1].split("-"):
+            c = _pd(value)
+            other = c.name_b if c.name_a == best else c.name_a
+            others.append(f"vs {other} {c.difference.fmt(3)}, {c.verdict()}")
+    return (
+        f"{best} had the highest selection-set F1; against it on evaluation F1: " + "; ".join(others) + ". "
+        "The seed ranked GPT-2 (decoder) first and BERT last on its own data; here the decoders train on "
+        "fewer sentences and fewer layers (cpu budget), so the ranking is not a like-for-like test of the "
+        "seed's."
+    )
+
+
+def phase2_adds(phase2: Phase2Result) -> str:
+    ev = phase2.phase2_evidence
+    best = phase2.best_phase2_variant
+    comparisons = {k: _pd(v) for k, v in ev["comparisons"].items()}
+    parts = [f"Best phase-2 variant {best}: test MSE {_iv(ev['intervals'][f'phase2:{best}'], 4)}."]
+    for key, label in (
+        (f"mse:phase2:{best}-phase1_only_corrected:{best}", "phase-1 model alone (prior-corrected)"),
+        (f"mse:phase2:{best}-constant:train_mean", "constant"),
+        (f"mse:phase2:{best}-baseline:tfidf_ridge", "TF-IDF ridge"),
+    ):
+        if key in comparisons:
+            c = comparisons[key]
+            parts.append(f"Against the {label}: {c.difference.fmt(4)}, {c.verdict()}.")
+    return " ".join(parts)
+
+
+def shared_vs_separate(dualhead: DualHeadResult) -> str:
+    separate = dualhead.separate_models
+    if "skipped" in separate:
+        return f"Not measured: {separate['skipped']}."
+    t = dualhead.timings_seconds
+    cost = ""
+    n_candidates = len((dualhead.focal_lambda_choice or {}).get("candidates") or [1])
+    if t.get("joint_train") and t.get("separate_n_train") and t.get("separate_i_train"):
+        cost = (
+            f" Counting the lambda search ({n_candidates} joint models trained, the best kept on "
+            f"validation), the shared route took {t['joint_train']:.0f} s against "
+            f"{t['separate_n_train'] + t['separate_i_train']:.0f} s for the two separate models (not "
+            "selected)."
+        )
+    verdict = separate["verdict"]
+    return verdict[:1].upper() + verdict[1:] + ("" if verdict.endswith(".") else ".") + cost
+
+
+def focal(grid: GridResult) -> str:
+    pick = grid.grid_pick
+    vals = [c["val_macro_f1"] for c in grid.grid if c.get("val_macro_f1") is not None]
+    spread = (
+        f" Validation macro-F1 across the {len(vals)} cells spans {min(vals):.3f}-{max(vals):.3f}."
+        if vals
+        else ""
+    )
+    return (
+        f"gamma {pick['gamma']:g}, alpha {pick['alpha']:g}, picked on validation identity macro-F1 "
+        f"({pick['val_macro_f1']:.3f}; test {pick['test_macro_f1']:.3f})."
+        + spread
+        + f" Mode: {grid.grid_info.get('mode', '?')} (what each cell trained is in the grid section)."
+    )
+
+
+def speed(bench: BenchmarkResult) -> str:
+    t = bench.targets
+    parts = []
+    one = t.get("one_pass_vs_naive_throughput")
+    if one:
+        parts.append(
+            f"One pass scores every prefix of a {one['words']}-word sentence {one['ratio']:.0f}x faster than "
+            f"per-prefix batches (target {one['target']:g}x: {'met' if one['met'] else 'missed'})."
+        )
+    stream = t.get("stream_vs_rescore_latency")
+    if stream:
+        parts.append(
+            f"Streaming a typed word costs {stream['median_ratio']:.2f} of re-scoring the prefix at "
+            f"{stream['words']} words (target <= {stream['target']:g}: "
+            f"{'met' if stream['met'] else 'missed'})."
+        )
+    return " ".join(parts) or "No speed target measured."
+
+
+def functional(result: FunctionalResult) -> str:
+    best = result.best_system
+    if best not in result.systems:
+        return "The functional tests ran without the study's best phase-2 model."
+    hateful = result.row(best, "label_gold", "hateful")
+    other = result.row(best, "label_gold", "non-hateful")
+    weakest = ", ".join(r["value"] for r in result.weakest(best))
+    text = (
+        f"The anticipation scorer ({best}) gets {hateful['accuracy']:.2f} of HateCheck's hateful cases and "
+        f"{other['accuracy']:.2f} of the non-hateful ones right; weakest: {weakest}."
+    )
+    if result.remedy:
+        target = result.remedy["target"]
+        text += (
+            f" Rehearsal changes hateful-case accuracy by {target['gain']:+.2f} "
+            f"(target +{REMEDY_GAIN_TARGET}: "
+            f"{'met' if target['met'] else 'missed'})."
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    text: str
+    needs: tuple[type[Result], ...]
+    answer: Callable[..., str]
+    section: str  # where the evidence is
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        "anticipate",
+        "Can hate be anticipated from a prefix, and how early?",
+        (Phase1Result,),
+        lambda r: anticipate(r[Phase1Result], r.get(Phase2Result)),
+        "phase1",
+    ),
+    Question(
+        "variant",
+        "Which variant is best, and does the seed's ranking hold?",
+        (Phase1Result,),
+        lambda r: best_variant(r[Phase1Result]),
+        "phase1",
+    ),
+    Question(
+        "phase2",
+        "What does phase 2 add over phase 1?",
+        (Phase2Result,),
+        lambda r: phase2_adds(r[Phase2Result]),
+        "phase2",
+    ),
+    Question(
+        "shared",
+        "Does one shared encoder match two separate models, at what cost?",
+        (DualHeadResult,),
+        lambda r: shared_vs_separate(r[DualHeadResult]),
+        "dualhead",
+    ),
+    Question(
+        "focal",
+        "Which focal gamma and alpha, and how much does it matter?",
+        (GridResult,),
+        lambda r: focal(r[GridResult]),
+        "grid",
+    ),
+    Question(
+        "speed",
+        "How fast can a typed sentence be scored, one pass and streaming?",
+        (BenchmarkResult,),
+        lambda r: speed(r[BenchmarkResult]),
+        "benchmarks",
+    ),
+    Question(
+        "functional",
+        "What does it do with counter-speech, negation and spelling (HateCheck)?",
+        (FunctionalResult,),
+        lambda r: functional(r[FunctionalResult]),
+        "functional",
+    ),
+)
+
+
+def read_results(reports: Path | None = None) -> dict[type[Result], Result]:
+    """Every result of this build that reads back (absent or ill-shaped ones left out)."""
+    out = {}
+    for cls in (Phase1Result, Phase2Result, DualHeadResult, GridResult, BenchmarkResult, FunctionalResult):
+        try:
+            result = cls.read(reports)
+        except ResultShapeError:
+            result = None
+        if result is not None:
+            out[cls] = result
+    return out
+
+
+def answers(reports: Path | None = None) -> list[tuple[Question, str]]:
+    """(question, answer) pairs; an answer whose result is missing says which notebook would give it."""
+    results = read_results(reports)
+    out = []
+    for question in QUESTIONS:
+        missing = [cls for cls in question.needs if cls not in results]
+        if missing:
+            out.append((question, f"Not answered in this build: run {missing[0].NOTEBOOK}."))
+            continue
+        try:
+            out.append((question, question.answer(results)))
+        except (KeyError, TypeError, ValueError) as error:  # a file of an older shape
+            out.append((question, f"Not answered: its result lacks what the answer reads ({error})."))
+    return out
+
+
+def answers_html(reports: Path | None = None) -> str:
+    items = "".join(
+        f"<li><b>{_html.escape(q.text)}</b> {_html.escape(a)} "
+        f"<span class='hs-note'>(evidence: section <a href='#sec-{q.section}'>"
+        f"{_html.escape(q.section)}</a>)</span></li>"
+        for q, a in answers(reports)
+    )
+    return f"<ol class='hs-answers'>{items}</ol>"
+
+
+# ============================================================================================ model card
+def model_card_html(reports: Path | None = None) -> str:
+    """Intended use and limits of the anticipation scorer, model-card style, from this build's results."""
+    results = read_results(reports)
+    phase1, phase2, func = results.get(Phase1Result), results.get(Phase2Result), results.get(FunctionalResult)
+    rows = []
+    if phase2 is not None:
+        model = phase2.phase2.get(phase2.best_phase2_variant, {})
+        rows.append(
+            (
+                "Model",
+                (
+                    f"{phase2.best_phase2_variant} ({model.get('model_id', '?')}), the phase-2 variant "
+                    "with the lowest held-out MSE."
+                ),
+            )
+        )
+    if phase1 is not None:
+        sources = ((phase1.phase1_data or {}).get("report") or {}).get("sources") or {}
+        train = ", ".join(
+            f"{name} {s['rows']:,} ({s['positives']:,} hateful)" for name, s in sources.items() if "rows" in s
+        )
+        rows.append(
+            (
+                "Trained on",
+                (
+                    f"phase 1: hate / not-hate sentences ({train or 'see the data section'}); "
+                    "phase 2: every word-prefix of implicit-hate tweets with P(hateful | prefix) "
+                    "labels from two passes of one large language model (not human annotators)."
+                ),
+            )
+        )
+    rows.append(
+        (
+            "Intended use",
+            (
+                "research on how early hateful intent shows in a sentence; a signal that "
+                "asks a person to look, e.g. a 'think before you post' prompt to the writer."
+            ),
+        )
+    )
+    rows.append(
+        (
+            "Not for",
+            (
+                "deciding about people: removing posts, banning or ranking users, or any moderation "
+                "without a person reviewing it. It scores English text only."
+            ),
+        )
+    )
+    if func is not None and func.best_system in func.systems:
+        best = func.best_system
+        weakest = "; ".join(f"{r['value']} ({r['accuracy']:.2f})" for r in func.weakest(best))
+        alarms = [a for a in func.alarms if a["system"] == best]
+        watched = []
+        for name, functionalities in WATCHED_NON_HATEFUL.items():
+            part = [a for a in alarms if a["functionality"] in functionalities]
+            if part:
+                n = sum(a["n_cases"] for a in part)
+                watched.append(f"{name} {sum(a['fires'] * a['n_cases'] for a in part) / n:.0%}")
+        rows.append(
+            (
+                "Where it fails (HateCheck)",
+                (
+                    f"weakest functionalities: {weakest}. Its alarm fires at "
+                    f"some word on non-hateful {', '.join(watched)} of cases."
+                ),
+            )
+        )
+    rows.append(
+        (
+            "Known limits",
+            (
+                "small offline models on a cpu budget, one training seed and one split; "
+                "phase-2 labels from a language model; every interval covers evaluation "
+                "sampling only, not training noise."
+            ),
+        )
+    )
+    body = "".join(f"<tr><th>{_html.escape(k)}</th><td>{_html.escape(v)}</td></tr>" for k, v in rows)
+    return f"<table class='hs-card'>{body}</table>"
+
+
+LIMITATIONS = (
+    (
+        "Offline models: MiniLM-L6 and SmolLM2 (far smaller than the seeds' models) stand in for the seeds' "
+        "bert-base-uncased and GPT-2; the gpu profile uses the seeds' models where a model hub is reachable."
+    ),
+    (
+        "Phase-2 labels come from two passes of one large language model, not from people: agreement "
+        "between the passes is not a human ceiling."
+    ),
+    (
+        "No Jigsaw data offline: the dual-head study uses ToxiGen + OLID, so its bias score does not compare "
+        "with the published Jigsaw numbers."
+    ),
+    (
+        "cpu scale: sampled training sets, few epochs, the decoders' lower layers frozen; one seed and one "
+        "split, so intervals cover evaluation sampling, not training noise."
+    ),
+    "HateCheck is English, templated and short: it shows failure modes, not rates in the wild.",
+)
+
+
+def limitations_html() -> str:
+    return "<ul>" + "".join(f"<li>{_html.escape(line)}</li>" for line in LIMITATIONS) + "</ul>"
+
+
+def reproduce_html(report_stamp: dict | None = None) -> str:
+    """The two commands, the commit, and how long this build's notebooks took (from the stamp)."""
+    st = report_stamp or {}
+    commit = st.get("git_commit") or "?"
+    timings = st.get("notebook_wall_s") or {}
+    seconds = [v.get("seconds") if isinstance(v, dict) else v for v in timings.values()]
+    total = sum(x for x in seconds if isinstance(x, (int, float)))
+    took = f" (this build: {total / 60:.0f} min for {len(seconds)} notebooks)" if total else ""
+    return (
+        "<p>From a clone of the repository at commit <code>"
+        + _html.escape(str(commit)[:12])
+        + "</code>: <code>./run_all.sh --profile cpu</code> rebuilds every notebook, metric, figure and "
+        + f"this report{_html.escape(took)}; <code>./run_tests.sh</code> runs the tests. The stamp below "
+        "names the profile, hardware, package versions and the checksum of every data file used.</p>"
+    )
+
+
+# ================================================================================= method and seed claims
+def method_html(profile) -> str:
+    """One row per model and loss: the seed's choice beside ours (ours read from the profile)."""
+    a, d, m = profile.anticipation, profile.dualhead, profile.models
+    layers = {None: "all"}
+    lambdas = ", ".join(f"{x:g}" for x in (d.focal_lambda_candidates or (d.focal_lambda,)))
+    rows = [
+        (
+            "Anticipation backbones",
+            "bert-base-uncased, gpt2; every layer trained",
+            (
+                f"{m.encoder} (encoders), {m.decoder} (decoders); encoder layers trained: "
+                f"{layers.get(a.encoder_trainable_layers, a.encoder_trainable_layers)}, decoder: "
+                f"{layers.get(a.decoder_trainable_layers, a.decoder_trainable_layers)} (top)"
+            ),
+        ),
+        (
+            "Phase 1 loss",
+            "BCE on random prefixes, scaled by w_len = len(prefix) / len(sentence)",
+            (
+                "the same, with positives weighted by the class ratio; the decoders score every prefix of a "
+                f"sentence in one pass; up to {a.phase1_epochs} epoch(s), epoch, learning rate and threshold "
+                "chosen on a selection set"
+            ),
+        ),
+        (
+            "Phase 2 loss",
+            "weighted MSE, w = 0.8·C·y + 0.2·w_len",
+            (
+                f"the same (C = {a.phase2_C:g}), divided by a fixed normaliser so every variant optimises "
+                f"one objective; top {layers.get(a.phase2_trainable_layers, a.phase2_trainable_layers)} "
+                f"layer(s) trained, up to {a.phase2_epochs} epochs, epoch chosen on held-out sentences; "
+                f"rehearsal shares {', '.join(f'{x:g}' for x in a.phase2_rehearsal_shares) or 'none'} tried"
+            ),
+        ),
+        (
+            "Dual head",
+            "BERT, head_n pos-weighted BCE, head_i focal loss; Jigsaw data",
+            (
+                f"{m.encoder}; the same losses, joint loss BCE + lambda · focal with lambda chosen on "
+                f"validation among {lambdas}; "
+                "ToxiGen + OLID offline; unannotated labels masked"
+            ),
+        ),
+        (
+            "Focal grid",
+            "gamma x alpha swapped at test time only",
+            f"every cell trained ({d.grid_mode}); the pick made on validation",
+        ),
+    ]
+    body = "".join(
+        f"<tr><th>{_html.escape(k)}</th><td>{_html.escape(seed)}</td><td>{_html.escape(ours)}</td></tr>"
+        for k, seed, ours in rows
+    )
+    return (
+        f"<table class='hs-card'><tr><th></th><th>seed</th><th>this study (profile {profile.name})</th></tr>"
+        f"{body}</table>"
+    )
+
+
+def seed_claims(reports: Path | None = None) -> list[str]:
+    """One line per published seed claim: reproduced, not reproduced, or no clear difference."""
+    from ..references import SEED_PHASE1
+
+    results = read_results(reports)
+    lines = []
+    phase1 = results.get(Phase1Result)
+    if phase1 is not None:
+        intervals = phase1.phase1_evidence["intervals"]
+        for variant, seed in SEED_PHASE1.items():
+            if variant not in intervals:
+                continue
+            f1 = Interval.from_json(intervals[variant]["f1"])
+            where = (
+                "inside our interval"
+                if f1.contains(seed["f1"])
+                else ("above" if seed["f1"] > f1.high else "below") + " our interval"
+            )
+            lines.append(
+                f"Phase 1, {variant} ({seed['seed_model']}): seed F1 {seed['f1']:.2f}, ours {f1.fmt(2)}: the "
+                f"seed's number is {where} (other data and class balance: context, not a test)."
+            )
+    phase2 = results.get(Phase2Result)
+    if phase2 is not None:
+        comparisons = {k: _pd(v) for k, v in phase2.phase2_evidence["comparisons"].items()}
+        against = [c for k, c in comparisons.items() if k.startswith("mse:phase2:encoder-phase2:")]
+        wins = [c for c in against if c.verdict().startswith("phase2:encoder better")]
+        if against:
+            status = (
+                "reproduced"
+                if len(wins) == len(against)
+                else "not reproduced"
+                if any("better than phase2:encoder" in c.verdict() for c in against)
+                else "no clear difference"
+            )
+            lines.append(
+                f"Phase 2, plain BERT (our encoder) has the lowest test MSE: {status} "
+                f"({'; '.join(f'{c.name_b}: {c.verdict()}' for c in against)})."
+            )
+    return lines
+
+
+def seed_claims_html(reports: Path | None = None) -> str:
+    lines = seed_claims(reports)
+    if not lines:
+        return "<p class='hs-missing'>No seed claim could be checked in this build.</p>"
+    return "<ul>" + "".join(f"<li>{_html.escape(line)}</li>" for line in lines) + "</ul>"

@@ -1,0 +1,68 @@
+"""hatespeech.report.study: the first page's answers, the model card, the seed claims and the appendix,
+generated from the typed results (the synthetic metrics of tests/fixtures/report)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from hatespeech import report
+from hatespeech.config import get_profile
+from hatespeech.publish.export import printable_html
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "report"))
+import make_fake_metrics
+
+
+@pytest.fixture
+def fake_reports(tmp_path) -> Path:
+    make_fake_metrics.write(tmp_path, with_figures=True)
+    return tmp_path
+
+
+def test_every_question_is_answered_from_the_results(fake_reports):
+    answered = report.answers(fake_reports)
+    assert [q.key for q, _ in answered] == [q.key for q in report.study.QUESTIONS]
+    for question, answer in answered:
+        assert not answer.startswith("Not answered"), (question.key, answer)
+        assert any(ch.isdigit() for ch in answer), question.key  # every answer carries its number
+    text = {q.key: a for q, a in answered}
+    assert "[" in text["anticipate"] and "TF-IDF" in text["anticipate"]  # interval and baseline
+    assert "no clear difference" in text["phase2"] or "better than" in text["phase2"]
+    html = report.answers_html(fake_reports)
+    assert html.count("<li>") == len(report.study.QUESTIONS) and "href='#sec-phase1'" in html
+
+
+def test_a_missing_result_says_which_notebook_answers_it(fake_reports):
+    (fake_reports / "metrics" / "functional.json").unlink()
+    text = {q.key: a for q, a in report.answers(fake_reports)}
+    assert text["functional"] == "Not answered in this build: run notebooks/06_functional.ipynb."
+
+
+def test_model_card_seed_claims_and_method_are_generated(fake_reports):
+    card = report.model_card_html(fake_reports)
+    assert "Not for" in card and "without a person reviewing it" in card
+    assert "Where it fails (HateCheck)" in card and "counter-speech" in card
+    claims = report.seed_claims(fake_reports)
+    assert any(line.startswith("Phase 1, decoder (gpt2)") for line in claims)
+    assert any(line.startswith("Phase 2, plain BERT") for line in claims)
+    method = report.method_html(get_profile("cpu"))
+    assert "offline:minilm-l6" in method and "rehearsal shares 0.1, 0.3" in method
+
+
+def test_appendix_folds_in_html_and_prints_open(fake_reports):
+    figures = fake_reports / "figures"
+    (figures / "phase1_with_baselines.png").write_bytes((figures / "phase1_example.png").read_bytes())
+    appendix = report.appendix_html(fake_reports)
+    assert appendix.count("<details>") >= 4 and "the other tables, figures and numbers" in appendix
+    body = report.section_html("phase1", reports=fake_reports, appendix=False)
+    assert "All other numbers" not in body and "id='sec-phase1'" in body
+    # the body keeps the section's key figure, captioned with what to look at; the others go to the appendix,
+    # each keeping its number
+    assert "Figure phase1-2. Phase-1 accuracy and F1 with 95% intervals" in body
+    assert "Figure phase1-1." not in body and "Figure phase1-1." in appendix
+    whole = report.section_html("phase1", reports=fake_reports)  # the notebook view: everything in one place
+    assert body.count("<table") < whole.count("<table")  # the other key tables moved to the appendix
+    printed = printable_html(appendix)
+    assert "<details>" not in printed and printed.count("<details open>") == appendix.count("<details>")
