@@ -111,7 +111,7 @@ SECTIONS: tuple[Section, ...] = (
         DataResult,
         "Corpora as loaded and validated by hatespeech.data: raw and kept rows, rows filtered per reason, "
         "and the seeded splits every later notebook reuses.",
-        body_figures=("data_label_distribution",),
+        body_figures=(),
     ),
     Section(
         "phase1",
@@ -121,7 +121,7 @@ SECTIONS: tuple[Section, ...] = (
         "seen). Learning rate, epoch and threshold are chosen on a selection set carved from the train part; "
         "every number is measured on the evaluation split beside a majority and a TF-IDF baseline scored on "
         "the same prefixes, with 95% bootstrap intervals over evaluation sentences (Stormfront: posts).",
-        body_figures=("phase1_with_baselines", "phase1_by_length_fraction"),
+        body_figures=("phase1_with_baselines",),
     ),
     Section(
         "phase2",
@@ -131,7 +131,7 @@ SECTIONS: tuple[Section, ...] = (
         "every variant); test MSE with 95% intervals over test sentences beside a constant, a TF-IDF ridge "
         "and the phase-1 model alone (raw and prior-corrected); the epoch and the best variant are chosen on "
         "held-out train sentences; how early hateful sentences are flagged.",
-        body_figures=("phase2_mse", "phase2_example_trajectories", "phase2_earliness"),
+        body_figures=("phase2_example_trajectories", "phase2_earliness"),
     ),
     Section(
         "dualhead",
@@ -139,7 +139,7 @@ SECTIONS: tuple[Section, ...] = (
         DualHeadResult,
         "One shared encoder with two heads (pos-weighted BCE for toxicity types, focal loss for identity "
         "groups), labels masked where a source does not annotate them; thresholds tuned on validation.",
-        body_figures=("dualhead_shared_vs_separate", "dualhead_per_label_f1"),
+        body_figures=("dualhead_shared_vs_separate",),
     ),
     Section(
         "grid",
@@ -157,7 +157,7 @@ SECTIONS: tuple[Section, ...] = (
         "at full length by every model of the study at its own validation-chosen "
         "threshold; accuracy per functionality and group with 95% intervals resampling templates; what "
         "phase 2 forgets and what rehearsal gives back; when the phase-2 alarm fires.",
-        body_figures=("functional_heatmap", "functional_forgetting"),
+        body_figures=("functional_heatmap",),
     ),
     Section(
         "benchmarks",

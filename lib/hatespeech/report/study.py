@@ -385,7 +385,8 @@ def reproduce_html(report_stamp: dict | None = None) -> str:
         "<p>From a clone of the repository at commit <code>"
         + _html.escape(str(commit)[:12])
         + "</code>: <code>./run_all.sh --profile cpu</code> rebuilds every notebook, metric, figure and "
-        + f"this report{_html.escape(took)}; <code>./run_tests.sh</code> runs the tests. The stamp below "
+        + f"this report{_html.escape(took)}; <code>./run_tests.sh</code> runs the tests. The stamp (end of "
+        "the appendix) "
         "names the profile, hardware, package versions and the checksum of every data file used.</p>"
     )
 
