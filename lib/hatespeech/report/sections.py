@@ -111,6 +111,7 @@ SECTIONS: tuple[Section, ...] = (
         DataResult,
         "Corpora as loaded and validated by hatespeech.data: raw and kept rows, rows filtered per reason, "
         "and the seeded splits every later notebook reuses.",
+        body_tables=0,  # the corpora table is wide (two print pages): the appendix holds it
         body_figures=(),
     ),
     Section(
@@ -147,7 +148,7 @@ SECTIONS: tuple[Section, ...] = (
         GridResult,
         "Each (gamma, alpha) cell trained with its own focal loss; the pick is made on validation identity "
         "macro-F1 and reported on test.",
-        body_figures=("grid_focal_heatmap_val",),
+        body_figures=(),
     ),
     Section(
         "functional",
@@ -165,7 +166,7 @@ SECTIONS: tuple[Section, ...] = (
         BenchmarkResult,
         "Scoring every word-prefix four ways in one run: naive per-prefix batches, sorted dynamic padding, "
         "decoder one pass, and decoder streaming with cached keys/values.",
-        body_figures=("bench_latency",),
+        body_figures=(),
     ),
 )
 # Files a section (or the build) reads; any other metrics file is listed under "Other metrics".
