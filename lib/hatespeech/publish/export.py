@@ -41,6 +41,7 @@ REPORT_CSS = """
 .jp-RenderedHTMLCommon .hs-stamp td { white-space: normal; }
 .hs-note { color: #555; font-size: 0.9em; }
 .hs-missing { color: #8a4b00; font-style: italic; }
+ol.hs-answers li { margin-bottom: 0.3em; }
 figure.hs-figure { margin: 0.5em 0 1em 0; }
 figure.hs-figure figcaption { font-size: 0.8em; color: #555; }
 @media print {
@@ -58,6 +59,8 @@ figure.hs-figure figcaption { font-size: 0.8em; color: #555; }
   h1, h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
   pre { white-space: pre-wrap !important; word-break: break-all; }
   details > summary { list-style: none; }
+  ol.hs-answers { font-size: 8.6pt; line-height: 1.3; }  /* the six answers fit the first page */
+  figure.hs-figure img { max-height: 235mm; width: auto; }  /* a tall figure fits the page it starts on */
 }
 """
 

@@ -68,9 +68,8 @@ def best_variant(phase1: Phase1Result) -> str:
             others.append(f"vs {other} {c.difference.fmt(3)}, {c.verdict()}")
     return (
         f"{best} had the highest selection-set F1; against it on evaluation F1: " + "; ".join(others) + ". "
-        "The seed ranked GPT-2 (decoder) first and BERT last on its own data; here the decoders train on "
-        "fewer sentences and fewer layers (cpu budget), so the ranking is not a like-for-like test of the "
-        "seed's."
+        "The seed ranked GPT-2 first and BERT last; our decoders train fewer layers on fewer sentences, so "
+        "this is not a like-for-like test of that ranking."
     )
 
 
