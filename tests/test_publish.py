@@ -353,15 +353,23 @@ def test_report_notebook_builds_html_and_pdf(tmp_path):
     notebooks.mkdir()
     (notebooks / "07_report.ipynb").write_bytes((REPO_NOTEBOOKS / "07_report.ipynb").read_bytes())
 
-    # --only 06: the staging folder starts from the current report, which holds the synthetic metrics
+    # --only 07: the staging folder starts from the current report, which holds the synthetic metrics
     result = publish.build(
         "smoke", notebooks_dir=notebooks, reports_dir=reports, only="7", pdf="require", log=lambda _: None
     )
 
     html = (reports / "report.html").read_text()
     assert "report.show_section" not in html, "report.html must hide code"
-    assert "How this report was made" in html
-    for title in ("Data", "phase 1", "phase 2", "DualHeadBERT", "Focal-loss grid", "benchmarks"):
+    assert "The answers" in html and "How to reproduce" in html and "Appendix: every other number" in html
+    for title in (
+        "Data",
+        "phase 1",
+        "phase 2",
+        "Functional tests",
+        "DualHeadBERT",
+        "Focal-loss grid",
+        "benchmarks",
+    ):
         assert title in html
     assert "Not run in this build" not in html
     assert html.count("data:image/png;base64") >= 6, "figures must be inlined"
