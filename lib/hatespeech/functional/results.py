@@ -134,17 +134,22 @@ class FunctionalResult(Result):
             seen = (hateful["share_seen_mean"].fillna(0) * hateful["fires"] * hateful["n_cases"]).sum() / max(
                 (hateful["fires"] * hateful["n_cases"]).sum(), 1e-12
             )
-            watched = []
-            for name, functionalities in WATCHED_NON_HATEFUL.items():
-                rows = part[part["functionality"].isin(functionalities)]
-                if len(rows):
-                    rate = (rows["fires"] * rows["n_cases"]).sum() / rows["n_cases"].sum()
-                    watched.append(f"{name} {rate:.2f}")
+            watched = ", ".join(f"{name} {rate:.2f}" for name, rate in self.false_alarms(system).items())
             lines.append(
                 f"Alarm, {system}: fires on {fired:.2f} of hateful cases, after {seen:.2f} of the case on "
-                f"average; false alarm at any word on {', '.join(watched)}."
+                f"average; false alarm at any word on {watched}."
             )
         return lines
+
+    def false_alarms(self, system: str) -> dict[str, float]:
+        """Share of the cases of each :data:`WATCHED_NON_HATEFUL` group where ``system``'s alarm fires at
+        some word (case-weighted over the group's functionalities)."""
+        out = {}
+        for name, functionalities in WATCHED_NON_HATEFUL.items():
+            rows = [a for a in self.alarms if a["system"] == system and a["functionality"] in functionalities]
+            if rows:
+                out[name] = sum(a["fires"] * a["n_cases"] for a in rows) / sum(a["n_cases"] for a in rows)
+        return out
 
     # ------------------------------------------------------------------------------------------- tables
     def functionality_table(self) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult, GridResult
-from ..functional.results import REMEDY_GAIN_TARGET, WATCHED_NON_HATEFUL, FunctionalResult
+from ..functional.results import REMEDY_GAIN_TARGET, FunctionalResult
 from ..metrics.bootstrap import Interval, PairedDifference
 from ..results import BenchmarkResult, Result, ResultShapeError
 
@@ -317,13 +317,7 @@ def model_card_html(reports: Path | None = None) -> str:
     if func is not None and func.best_system in func.systems:
         best = func.best_system
         weakest = "; ".join(f"{r['value']} ({r['accuracy']:.2f})" for r in func.weakest(best))
-        alarms = [a for a in func.alarms if a["system"] == best]
-        watched = []
-        for name, functionalities in WATCHED_NON_HATEFUL.items():
-            part = [a for a in alarms if a["functionality"] in functionalities]
-            if part:
-                n = sum(a["n_cases"] for a in part)
-                watched.append(f"{name} {sum(a['fires'] * a['n_cases'] for a in part) / n:.0%}")
+        watched = [f"{name} {rate:.0%}" for name, rate in func.false_alarms(best).items()]
         rows.append(
             (
                 "Where it fails (HateCheck)",
