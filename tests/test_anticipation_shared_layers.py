@@ -1,5 +1,5 @@
-"""hatespeech.anticipation.shared_layers: decoder classifiers that share lower layers are scored with those
-layers computed once, and the scores equal plain scoring."""
+"""hatespeech.anticipation.shared_layers: classifiers (decoders, and encoders) that share lower layers are
+scored with those layers computed once, and the scores equal plain scoring."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 from hatespeech.anticipation.inference import Anticipator
-from hatespeech.anticipation.shared_layers import score_decoder_family, shared_lower_layers
+from hatespeech.anticipation.shared_layers import score_family, shared_lower_layers
 from hatespeech.models.prefix import tiny_prefix_classifier
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
@@ -15,15 +15,17 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 TEXTS = ["I hate women.", "I hate Muslims.", "Immigrants bring new ideas and energy", "You people"]
 
 
-@pytest.fixture(scope="module")
-def family(tmp_path_factory, offline_tokenizer):
-    """Three saved tiny decoders with the same embeddings and lower layer (one with a biLSTM) whose top layer
-    and head differ, and one that shares nothing."""
-    tokenizer = offline_tokenizer("offline:smollm2-135m")
+@pytest.fixture(scope="module", params=["decoder", "encoder"])
+def family(request, tmp_path_factory, offline_tokenizer):
+    """Three saved tiny models of one backbone with the same embeddings and lower layer (one with a biLSTM)
+    whose top layer and head differ, and one that shares nothing."""
+    backbone = request.param
+    tokenizer = offline_tokenizer("offline:smollm2-135m" if backbone == "decoder" else "offline:minilm-l6")
     torch.manual_seed(0)
-    base = tiny_prefix_classifier("decoder", tokenizer)
+    base = tiny_prefix_classifier(backbone, tokenizer)
     folders = {}
-    for name, variant in (("a", "decoder"), ("b", "decoder"), ("c", "decoder+bilstm"), ("other", "decoder")):
+    kinds = ((backbone, "a"), (backbone, "b"), (f"{backbone}+bilstm", "c"), (backbone, "other"))
+    for variant, name in kinds:
         torch.manual_seed(len(folders) + 1)
         model = tiny_prefix_classifier(variant, tokenizer)
         with torch.no_grad():
@@ -34,7 +36,7 @@ def family(tmp_path_factory, offline_tokenizer):
                 model.backbone.load_state_dict(base.backbone.state_dict())
                 for param in model._transformer_layers()[-1].parameters():
                     param.add_(0.05 * (len(folders) + 1) * torch.randn_like(param))
-        folder = tmp_path_factory.mktemp(name)
+        folder = tmp_path_factory.mktemp(f"{backbone}-{name}")
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
         folders[name] = folder
@@ -49,7 +51,7 @@ def test_shared_layers_are_counted(family):
 
 def test_family_scores_equal_plain_scoring(family):
     folders = {n: family[n] for n in ("a", "b", "c")}
-    out, n_shared = score_decoder_family(folders, TEXTS, max_length=64, trajectories={"b", "c"})
+    out, n_shared = score_family(folders, TEXTS, max_length=64, trajectories={"b", "c"})
     assert n_shared >= 1
     for name, (scores, trajectories, seconds) in out.items():
         plain = Anticipator.from_pretrained(folders[name], max_length=64)
@@ -68,7 +70,7 @@ def test_family_scores_equal_plain_scoring(family):
 
 def test_a_family_that_shares_nothing_is_scored_one_by_one(family):
     folders = {n: family[n] for n in ("a", "other")}
-    out, n_shared = score_decoder_family(folders, TEXTS, max_length=64, trajectories=set())
+    out, n_shared = score_family(folders, TEXTS, max_length=64, trajectories=set())
     assert n_shared == 0
     for name, (scores, _, _) in out.items():
         np.testing.assert_allclose(

@@ -136,7 +136,14 @@ def test_remedy_target_needs_the_gain_and_an_mse_inside_the_interval():
     def phase2(mse_with):
         interval = {"estimate": 0.030, "low": 0.025, "high": 0.035, "n_units": 50, "n_resamples": 10}
         return SimpleNamespace(
-            rehearsal={"variant": "encoder", "chosen_share": 0.1, "chosen_by": "validation"},
+            rehearsal={
+                "variant": "encoder",
+                "chosen_share": 0.1,
+                "chosen_by": "validation",
+                "shares": [0.1],
+                "candidates": {"0.1": {"criterion": 0.17}},
+                "without": {"criterion": 0.16},
+            },
             phase2_evidence={
                 "intervals": {
                     "phase2:encoder": interval,
@@ -150,6 +157,11 @@ def test_remedy_target_needs_the_gain_and_an_mse_inside_the_interval():
     worse_mse = remedy(run, phase2(0.040))["target"]
     assert worse_mse["gain_met"] and not worse_mse["mse_within_interval"] and not worse_mse["met"]
     assert remedy(run, None) == {}
+    # the report line says when only one share was tried, and when validation alone prefers no rehearsal
+    from hatespeech.functional.results import FunctionalResult
+
+    line = FunctionalResult.remedy_line(SimpleNamespace(remedy=remedy(run, phase2(0.031))))
+    assert "the one share this profile tries" in line and "lower without rehearsal (0.1600 vs 0.1700)" in line
 
 
 def test_template_sample_keeps_whole_templates_in_every_functionality():

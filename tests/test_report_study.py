@@ -34,6 +34,18 @@ def test_every_question_is_answered_from_the_results(fake_reports):
     assert html.count("<li>") == len(report.study.QUESTIONS) and "href='#sec-phase1'" in html
 
 
+def test_answers_and_sections_refer_to_their_figures_by_number(fake_reports):
+    figures = fake_reports / "figures"
+    (figures / "phase1_with_baselines.png").write_bytes((figures / "phase1_example.png").read_bytes())
+    # phase1_example.png sorts first, phase1_with_baselines second: the answer cites the report's number
+    html = report.answers_html(fake_reports)
+    assert "evidence: section <a href='#sec-phase1'>phase1</a>; Figure phase1-2" in html
+    assert "Figure functional-" not in html  # the build has no functional figure: nothing cited
+    body = report.section_html("phase1", reports=fake_reports, appendix=False)
+    expected = "Figures of this section: Figure phase1-1 (phase1_example, appendix); Figure phase1-2 (phase-1"
+    assert expected in body
+
+
 def test_a_missing_result_says_which_notebook_answers_it(fake_reports):
     (fake_reports / "metrics" / "functional.json").unlink()
     text = {q.key: a for q, a in report.answers(fake_reports)}
@@ -48,7 +60,7 @@ def test_model_card_seed_claims_and_method_are_generated(fake_reports):
     assert any(line.startswith("Phase 1, decoder (gpt2)") for line in claims)
     assert any(line.startswith("Phase 2, plain BERT") for line in claims)
     method = report.method_html(get_profile("cpu"))
-    assert "offline:minilm-l6" in method and "rehearsal shares 0.1, 0.3" in method
+    assert "offline:minilm-l6" in method and "rehearsal shares 0.3 tried" in method
 
 
 def test_appendix_folds_in_html_and_prints_open(fake_reports):

@@ -51,6 +51,37 @@ def test_save_figure_writes_png_with_caption(tmp_path, monkeypatch):
     assert "profile=smoke" in stamp.caption("smoke", "toy")
 
 
+def test_saved_figures_print_every_text_at_a_readable_size(tmp_path, monkeypatch):
+    """A wide figure with small ticks and a legend outside the axes: on the A4 page every text of it prints at
+    MIN_PRINT_PT or more; a small figure, which the page does not shrink, keeps its sizes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from hatespeech.plots import MIN_PRINT_PT, _texts, print_scale, save_figure
+
+    monkeypatch.setenv("HATESPEECH_REPORTS_DIR", str(tmp_path))
+    fig, ax = plt.subplots(figsize=(14, 4))
+    ax.plot([0, 1], label="a long legend entry")
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.tick_params(labelsize=6)
+    ax.set_title("title", fontsize=8)
+    fig.canvas.draw()
+    assert min(t.get_fontsize() for t in _texts(fig)) * print_scale(fig) < MIN_PRINT_PT  # unreadable as made
+    save_figure(fig, "data_wide", caption=stamp.caption("smoke", "toy"))
+    fig.canvas.draw()
+    scale = print_scale(fig)
+    assert scale < 0.6  # the page shrinks it
+    assert all(t.get_fontsize() * scale >= MIN_PRINT_PT - 1e-6 for t in _texts(fig))
+    plt.close(fig)
+
+    small, ax = plt.subplots(figsize=(3, 2))
+    ax.set_title("small", fontsize=9)
+    save_figure(small, "data_small")
+    assert ax.title.get_fontsize() == 9  # printed at >= 9 pt already: untouched
+    plt.close(small)
+
+
 def test_stamp_dirty_counts_code_changes_not_regenerated_reports(tmp_path, monkeypatch):
     import subprocess
 

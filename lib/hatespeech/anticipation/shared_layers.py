@@ -1,13 +1,19 @@
-"""Scoring causal-decoder classifiers whose lower layers hold the same weights, computing those layers once.
+"""Scoring classifiers whose lower layers hold the same weights, computing those layers once.
 
 Why by hand: no library splices one model's cached hidden states into another's forward. The cpu profile
 trains only the top two blocks of the decoder in phase 1 and again in phase 2, so the four decoder models
-(phase 1 and 2, with and without the biLSTM) share the pretrained embeddings and lower 28 of 30 blocks;
-scoring them one after the other recomputes those 28 blocks four times. Here the first model's pass records
-the input of the first differing block for every token sequence (:meth:`LowerLayerCache.capture`), and the
-other models replay it (:meth:`LowerLayerCache.replay`): their shared blocks are swapped for stubs that hand
-back the recorded states, so only the differing blocks, the norm and the heads run. Exact: the replayed
-states are the very tensors the shared blocks computed (a test checks the scores against plain scoring).
+(phase 1 and 2, with and without the biLSTM) share the pretrained embeddings and lower 28 of 30 blocks; and it
+trains only the top two encoder layers in phase 2, so a phase-2 encoder model (and its rehearsal twin) shares
+the lower four of six layers with the phase-1 model it started from. Scoring them one after the other
+recomputes those layers for every model. Here the first model's pass records the input of the first
+differing layer for every token sequence (:meth:`LowerLayerCache.capture`), and the other models replay it
+(:meth:`LowerLayerCache.replay`): their shared layers are swapped for stubs that hand back the recorded
+states, so only the differing layers and the heads run. Exact: the replayed states are the very tensors the
+shared layers computed (padding aside, which attention masks out; tests check against plain scoring).
+
+Sequences are keyed by their tokens, so the first model must see every sequence the others will: a model
+that needs per-word trajectories goes first (an encoder scores each prefix as its own sequence; a decoder's
+trajectories and full-length scores both read the whole sentence).
 
 When the models share nothing (the gpu profile trains every layer), they are scored one by one as usual.
 """
@@ -28,11 +34,14 @@ from .inference import Anticipator
 def shared_lower_layers(models) -> int:
     """How many leading transformer layers (embeddings included, else 0) hold equal weights in every model."""
     reference, others = models[0], models[1:]
-    if not others or not reference.is_decoder:
+    if not others:
         return 0
-    embeddings = reference.backbone.get_input_embeddings().weight
+    embeddings = _embedding_tensors(reference)
     for other in others:
-        if not other.is_decoder or not torch.equal(other.backbone.get_input_embeddings().weight, embeddings):
+        theirs = _embedding_tensors(other)
+        if other.is_decoder != reference.is_decoder or theirs.keys() != embeddings.keys():
+            return 0
+        if not all(torch.equal(theirs[k], embeddings[k]) for k in embeddings):
             return 0
     layers = [m._transformer_layers() for m in models]
     shared = 0
@@ -45,6 +54,12 @@ def shared_lower_layers(models) -> int:
         else:
             break
     return shared
+
+
+def _embedding_tensors(model) -> dict[str, torch.Tensor]:
+    """Word, position and token-type embeddings (and their norm): what runs below the first layer."""
+    state = model.backbone.state_dict()
+    return {k: v for k, v in state.items() if "embed" in k or k.split(".")[0] in ("wte", "wpe")}
 
 
 class _Replay(nn.Module):
@@ -117,16 +132,16 @@ class LowerLayerCache:
             handle.remove()
 
 
-def score_decoder_family(
+def score_family(
     folders: dict[str, Path], texts: list[str], max_length: int, trajectories: set[str]
 ) -> tuple[dict[str, tuple[np.ndarray, list[np.ndarray] | None, float]], int]:
     """``({name: (scores at full length, per-word trajectories or None, seconds)}, layers shared)`` for saved
-    decoder classifiers (``trajectories``: the names that need them), computing the lower layers they have in
-    common once. The first model's seconds include that pass; loading is spread over all."""
+    classifiers of one backbone (``trajectories``: the names that need them), computing the lower layers they
+    have in common once. The first model's seconds include that pass; loading is spread over all."""
     start = time.perf_counter()
-    anticipators = {
-        name: Anticipator.from_pretrained(folder, max_length=max_length) for name, folder in folders.items()
-    }
+    # the models with trajectories go first: their pass records every sequence the others read
+    order = sorted(folders, key=lambda name: name not in trajectories)
+    anticipators = {name: Anticipator.from_pretrained(folders[name], max_length=max_length) for name in order}
     # at least one layer must differ (else capture has no layer to record at): cap below the depth
     depth = min(len(a.model._transformer_layers()) for a in anticipators.values()) if anticipators else 0
     n_shared = min(shared_lower_layers([a.model for a in anticipators.values()]), max(depth - 1, 0))
@@ -146,7 +161,7 @@ def score_decoder_family(
             else:
                 per_word, scores = None, anticipator.score(texts, progress=name)
         out[name] = (scores, per_word, time.perf_counter() - start + seconds_loading / len(anticipators))
-    return out, n_shared
+    return {name: out[name] for name in folders}, n_shared
 
 
 @contextmanager

@@ -113,8 +113,20 @@ class FunctionalResult(Result):
             why.append(f"the hateful-case gain {target['gain']:+.2f} is below +{REMEDY_GAIN_TARGET}")
         if not target["mse_within_interval"]:
             why.append("the phase-2 test MSE left the interval of the model without rehearsal")
+        shares = r.get("shares_tried", [r["share"]])
+        how = (
+            f"share {r['share']:g} chosen on validation among {', '.join(f'{x:g}' for x in shares)}"
+            if len(shares) > 1
+            else f"share {r['share']:g}, the one share this profile tries"
+        )
+        criterion = r.get("criterion")
+        if criterion and criterion["without"] < criterion["with"]:
+            how += (
+                f"; the held-out criterion is lower without rehearsal ({criterion['without']:.4f} vs "
+                f"{criterion['with']:.4f}), so validation alone would not ask for it"
+            )
         return (
-            f"Rehearsal ({r['variant']}, share {r['share']} chosen on validation): HateCheck accuracy with "
+            f"Rehearsal ({r['variant']}, {how}): HateCheck accuracy with "
             f"minus without, hateful {h.difference.fmt(2)} ({h.verdict()}), non-hateful "
             f"{nh.difference.fmt(2)} ({nh.verdict()}); phase-2 test MSE {mse['with']['estimate']:.4f} "
             f"with vs {mse['without']['estimate']:.4f} "

@@ -24,10 +24,9 @@ from datasets import Dataset
 from transformers import AutoTokenizer
 
 from ..anticipation.evidence import load_tfidf_baseline
-from ..anticipation.inference import Anticipator
 from ..anticipation.phase2 import rehearsal_dir
 from ..anticipation.results import Phase2Result
-from ..anticipation.shared_layers import score_decoder_family
+from ..anticipation.shared_layers import score_family
 from ..anticipation.training import checkpoint_dir, load_checkpoint
 from ..config import Profile
 from ..data.hatecheck import load_cases
@@ -81,7 +80,7 @@ class FunctionalRun:
     remedy: dict[str, Any] = field(default_factory=dict)
     best_system: str = ""
     seconds: float = 0.0
-    shared_decoder_layers: int = 0  # lower decoder layers computed once for every decoder model
+    shared_layers: dict[str, int] = field(default_factory=dict)  # per model family: layers computed once
 
     def decisions(self, name: str) -> np.ndarray:
         system = self.systems[name]
@@ -112,7 +111,7 @@ class FunctionalRun:
                 "n_resamples": int(self.profile.anticipation.bootstrap_resamples),
                 "seed": int(self.profile.seed),
                 "unit": "template",
-                "shared_decoder_layers": self.shared_decoder_layers,
+                "shared_layers": self.shared_layers,
             },
             scoring_seconds=self.seconds,
         )
@@ -126,17 +125,6 @@ def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
 
 
 # ================================================================================================ scoring
-def _anticipator_scores(folder, texts, max_length: int, trajectories: bool, desc: str):
-    start = time.perf_counter()
-    anticipator = Anticipator.from_pretrained(folder, max_length=max_length)
-    if trajectories:
-        per_word = anticipator.trajectories(texts, progress=desc)
-        scores = np.array([t[-1] for t in per_word])
-    else:
-        per_word, scores = None, anticipator.score(texts, progress=desc)
-    return scores, per_word, time.perf_counter() - start
-
-
 def dualhead_scores(profile: Profile, texts: list[str]) -> tuple[np.ndarray, str, float, float]:
     """P(label) of notebook 04's joint model for the first of :data:`DUALHEAD_HATE_LABELS` it has; returns
     ``(scores, label, threshold, seconds)``, the threshold tuned on validation in notebook 04."""
@@ -161,9 +149,9 @@ def dualhead_scores(profile: Profile, texts: list[str]) -> tuple[np.ndarray, str
     return probs[:, names.index(label)], label, threshold, time.perf_counter() - start
 
 
-def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, SystemScores], int]:
-    """Every classifier of the study on every case (see the module docstring for thresholds), and how many
-    lower decoder layers the decoder models shared (computed once, :mod:`..anticipation.shared_layers`)."""
+def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, SystemScores], dict[str, int]]:
+    """Every classifier of the study on every case (see the module docstring for thresholds), and per family
+    of models how many lower layers they shared (computed once, :mod:`..anticipation.shared_layers`)."""
     settings = profile.anticipation
     texts = cases["text"].tolist()
     systems: dict[str, SystemScores] = {}
@@ -207,20 +195,23 @@ def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, Syst
             np.empty(0),
         )
     per_word = {name for name, system in systems.items() if system.kind != "phase1"}  # the alarm view
-    decoders = {name: folders[name] for name, system in systems.items() if "decoder" in system.variant}
+    # Families whose lower layers may be equal (computed once, :mod:`..anticipation.shared_layers`): the
+    # cpu profile's decoders all train only their top blocks; an encoder trains every layer in phase 1 and
+    # the top ones in phase 2, so each encoder variant's phase-1, phase-2 and rehearsal models are one family.
+    families: dict[str, dict[str, Any]] = {}
     for name, system in systems.items():
-        if name in decoders:
-            continue
-        system.scores, system.trajectories, system.seconds = _anticipator_scores(
-            folders[name], texts, settings.max_length, name in per_word, name
-        )
-    family, n_shared = score_decoder_family(decoders, texts, settings.max_length, per_word & set(decoders))
-    for name, (scores, trajectories, seconds) in family.items():
-        systems[name].scores, systems[name].trajectories, systems[name].seconds = (
-            scores,
-            trajectories,
-            seconds,
-        )
+        key = "decoder" if system.variant.startswith("decoder") else system.variant
+        families.setdefault(key, {})[name] = folders[name]
+    shared_layers = {}
+    for key, members in families.items():
+        trajectories = per_word & set(members)
+        family, shared_layers[key] = score_family(members, texts, settings.max_length, trajectories)
+        for name, (scores, trajectories, seconds) in family.items():
+            systems[name].scores, systems[name].trajectories, systems[name].seconds = (
+                scores,
+                trajectories,
+                seconds,
+            )
     scores, label, threshold, seconds = dualhead_scores(profile, texts)
     systems[f"dualhead:{label}"] = SystemScores(
         "dualhead",
@@ -244,7 +235,7 @@ def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, Syst
         None,
         time.perf_counter() - start,
     )
-    return systems, n_shared
+    return systems, shared_layers
 
 
 # ========================================================================================= the comparisons
@@ -298,6 +289,11 @@ def remedy(run: FunctionalRun, phase2: Phase2Result | None) -> dict[str, Any]:
         "variant": variant,
         "share": phase2.rehearsal["chosen_share"],
         "chosen_by": phase2.rehearsal["chosen_by"],
+        "shares_tried": phase2.rehearsal.get("shares", [phase2.rehearsal["chosen_share"]]),
+        "criterion": {
+            "with": phase2.rehearsal["candidates"][str(phase2.rehearsal["chosen_share"])]["criterion"],
+            "without": phase2.rehearsal["without"]["criterion"],
+        },
         "hateful": hateful.to_json(),
         "non_hateful": non_hateful.to_json(),
         "phase2_test_mse": {"with": mse_with, "without": mse_without},
@@ -333,7 +329,7 @@ def run_functional_tests(profile: Profile) -> FunctionalRun:
     start = time.perf_counter()
     cases = sample_templates(load_cases(), profile.data.hatecheck_max_templates, profile.seed)
     run = FunctionalRun(profile=profile, cases=cases)
-    run.systems, run.shared_decoder_layers = score_systems(profile, cases)
+    run.systems, run.shared_layers = score_systems(profile, cases)
     n = int(profile.anticipation.bootstrap_resamples)
     run.accuracy = functional_accuracy(
         cases,

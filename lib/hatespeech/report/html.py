@@ -181,6 +181,9 @@ def section_html(
         lines, tables = [], []
     if lines:
         parts.append("<ul>" + "".join(f"<li>{_html.escape(line)}</li>" for line in lines) + "</ul>")
+    parts.append(
+        figures_line(section, figures, tuple(f.stem for f in figures) if appendix else section.body_figures)
+    )
     if appendix:  # everything here, in order
         parts.append(_tables_and_figures(section, tables, figures))
         parts.append(_appendix_tables(result))
@@ -198,6 +201,26 @@ def _split_tables(section: Section, tables: list) -> tuple[list, list]:
 def _split_figures(section: Section, figures: list[Path]) -> tuple[list[Path], list[Path]]:
     body = [f for f in figures if f.stem in section.body_figures]
     return body, [f for f in figures if f not in body]
+
+
+def figure_label(section: Section | str, stem: str, reports: Path | None = None) -> str | None:
+    """ "Figure <section>-<n>" of a figure stem as the report numbers it (None when the build lacks it)."""
+    section = get_section(section)
+    stems = [f.stem for f in section_figures(section, reports)]
+    return f"Figure {section.key}-{stems.index(stem) + 1}" if stem in stems else None
+
+
+def figures_line(section: Section, figures: list[Path], body: tuple[str, ...]) -> str:
+    """One sentence that points at every figure of the section (body or appendix) and what it shows, so no
+    figure goes unreferenced."""
+    if not figures:
+        return ""
+    refs = []
+    for number, figure in enumerate(figures, 1):
+        where = "" if figure.stem in body else ", appendix"
+        what = (FIGURE_NOTES.get(figure.stem) or figure.stem).split(":")[0].rstrip(".")
+        refs.append(f"Figure {section.key}-{number} ({what[:1].lower() + what[1:]}{where})")
+    return "<p class='hs-note'>Figures of this section: " + _html.escape("; ".join(refs)) + ".</p>"
 
 
 def _tables_and_figures(section: Section, tables, figures, numbering: list[Path] | None = None) -> str:

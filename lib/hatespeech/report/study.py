@@ -17,6 +17,7 @@ from ..dualhead.results import DualHeadResult, GridResult
 from ..functional.results import REMEDY_GAIN_TARGET, FunctionalResult
 from ..metrics.bootstrap import Interval, PairedDifference
 from ..results import BenchmarkResult, Result, ResultShapeError
+from .html import figure_label
 
 
 def _pd(d: dict) -> PairedDifference:
@@ -170,6 +171,7 @@ class Question:
     needs: tuple[type[Result], ...]
     answer: Callable[..., str]
     section: str  # where the evidence is
+    figures: tuple[tuple[str, str], ...] = ()  # (section, figure stem) that carry the answer
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -179,6 +181,11 @@ QUESTIONS: tuple[Question, ...] = (
         (Phase1Result,),
         lambda r: anticipate(r[Phase1Result], r.get(Phase2Result)),
         "phase1",
+        (
+            ("phase1", "phase1_with_baselines"),
+            ("phase1", "phase1_by_length_fraction"),
+            ("phase2", "phase2_earliness"),
+        ),
     ),
     Question(
         "variant",
@@ -186,6 +193,7 @@ QUESTIONS: tuple[Question, ...] = (
         (Phase1Result,),
         lambda r: best_variant(r[Phase1Result]),
         "phase1",
+        (("phase1", "phase1_with_baselines"),),
     ),
     Question(
         "phase2",
@@ -193,6 +201,7 @@ QUESTIONS: tuple[Question, ...] = (
         (Phase2Result,),
         lambda r: phase2_adds(r[Phase2Result]),
         "phase2",
+        (("phase2", "phase2_mse"), ("phase2", "phase2_example_trajectories")),
     ),
     Question(
         "shared",
@@ -200,6 +209,7 @@ QUESTIONS: tuple[Question, ...] = (
         (DualHeadResult,),
         lambda r: shared_vs_separate(r[DualHeadResult]),
         "dualhead",
+        (("dualhead", "dualhead_shared_vs_separate"),),
     ),
     Question(
         "focal",
@@ -207,6 +217,7 @@ QUESTIONS: tuple[Question, ...] = (
         (GridResult,),
         lambda r: focal(r[GridResult]),
         "grid",
+        (("grid", "grid_focal_heatmap_val"), ("grid", "grid_focal_heatmap_test")),
     ),
     Question(
         "speed",
@@ -214,6 +225,7 @@ QUESTIONS: tuple[Question, ...] = (
         (BenchmarkResult,),
         lambda r: speed(r[BenchmarkResult]),
         "benchmarks",
+        (("benchmarks", "bench_latency"),),
     ),
     Question(
         "functional",
@@ -221,6 +233,7 @@ QUESTIONS: tuple[Question, ...] = (
         (FunctionalResult,),
         lambda r: functional(r[FunctionalResult]),
         "functional",
+        (("functional", "functional_heatmap"), ("functional", "functional_forgetting")),
     ),
 )
 
@@ -254,14 +267,23 @@ def answers(reports: Path | None = None) -> list[tuple[Question, str]]:
     return out
 
 
+def evidence_figures(question: Question, reports: Path | None = None) -> list[str]:
+    """The report's labels ("Figure phase1-2") of the figures an answer rests on that this build has."""
+    labels = (figure_label(section, stem, reports) for section, stem in question.figures)
+    return [label for label in labels if label]
+
+
 def answers_html(reports: Path | None = None) -> str:
-    items = "".join(
-        f"<li><b>{_html.escape(q.text)}</b> {_html.escape(a)} "
-        f"<span class='hs-note'>(evidence: section <a href='#sec-{q.section}'>"
-        f"{_html.escape(q.section)}</a>)</span></li>"
-        for q, a in answers(reports)
-    )
-    return f"<ol class='hs-answers'>{items}</ol>"
+    items = []
+    for q, a in answers(reports):
+        figures = evidence_figures(q, reports)
+        see = f"; {', '.join(figures)}" if figures else ""
+        items.append(
+            f"<li><b>{_html.escape(q.text)}</b> {_html.escape(a)} "
+            f"<span class='hs-note'>(evidence: section <a href='#sec-{q.section}'>"
+            f"{_html.escape(q.section)}</a>{_html.escape(see)})</span></li>"
+        )
+    return f"<ol class='hs-answers'>{''.join(items)}</ol>"
 
 
 # ============================================================================================ model card
