@@ -1,5 +1,5 @@
-"""hatespeech.dualhead.grid: focal-grid cells really train differently, in both modes; the grid's typed
-result."""
+"""hatespeech.dualhead.grid: focal-grid cells really train differently, in every mode (the cpu mode's cells
+change the encoder's top layers); the grid's typed result."""
 
 from __future__ import annotations
 
@@ -54,7 +54,13 @@ def test_focal_grid_trains_every_cell(profile, monkeypatch):
         grid_module, "cached_features", lambda *args, **kwargs: (features, "synthetic features", 0.0)
     )
     grid = dh.run_focal_grid(
-        profile, splits, datasets=None, tokenizer=None, gammas=(0.5, 2.0), alphas=(0.25, 1.0)
+        profile,
+        splits,
+        datasets=None,
+        tokenizer=None,
+        gammas=(0.5, 2.0),
+        alphas=(0.25, 1.0),
+        mode="cached_features",
     )
     assert len(grid.table) == 4 and grid.mode == "cached_features"
     assert set(map(tuple, grid.table[["gamma", "alpha"]].to_numpy())) == {
@@ -78,7 +84,8 @@ def test_focal_grid_trains_every_cell(profile, monkeypatch):
     toxigen_train = int((splits.frame("train")["source"] == "toxigen").sum())
     assert result.grid_info["n_train_rows_identity"] == toxigen_train
     assert result.grid_info["cells_differ"] == differences and result.grid_info["mode"] == "cached_features"
-    picked, differ = result.findings()
+    picked, differ, trained = result.findings()
+    assert trained.startswith("Each cell trained a fresh head_i only (a linear probe")
     assert picked.startswith(f"4 cells trained. Picked on validation: gamma {pick['gamma']:g}, alpha ")
     assert f"validation identity macro-F1 {pick['val_macro_f1']:.3f}" in picked
     assert differ.startswith("Every cell made different predictions: yes (")
@@ -102,3 +109,66 @@ def test_tiny_finetune_grid(profile, tmp_path, offline_tokenizer):
         profile, splits, datasets, tokenizer, gammas=(0.5,), alphas=(0.25, 1.0), mode="finetune"
     )
     assert grid.mode == "finetune" and len(grid.table) == 2 and grid.differences()["all_cells_differ"]
+
+
+def test_top_layers_on_cached_lower_states_equal_the_whole_encoder(tmp_path, offline_tokenizer):
+    """Lower-layer states computed once, fed to a model cut to its top layers, give the whole model's pooled
+    features (and its head outputs): the cpu grid's cells start exactly from the pretrained encoder."""
+    import torch
+    from hatespeech.dualhead import top_layers
+    from hatespeech.dualhead.batches import TOKEN_KEYS
+
+    tokenizer = offline_tokenizer("offline:minilm-l6")
+    profile = get_profile("smoke")
+    profile.models.encoder = str(tiny_bert(tmp_path / "tiny_bert", tokenizer, layers=3))
+    splits = synthetic_splits(n=100)
+    datasets = dh.tokenize_splits(splits, tokenizer, profile)
+    torch.manual_seed(0)
+    whole = dh.new_model(profile, splits, "both").eval()
+    rows = datasets["val"].select(range(min(8, len(datasets["val"]))))
+    states = top_layers.lower_states(whole, rows, tokenizer, n_lower=2, batch_size=3)
+    assert [s.shape[0] for s in states] == [len(ids) for ids in rows["input_ids"]]  # each row at its length
+    batch = dh.DualHeadCollator(tokenizer)(list(rows))
+    with torch.no_grad():
+        expected = whole(**{k: batch[k] for k in TOKEN_KEYS if k in batch})
+        top = top_layers.top_model(whole, 1).eval()
+        assert len(top.bert.encoder.layer) == 1
+        cached = top_layers.StatesCollator()([{"inputs_embeds": s} for s in states])
+        got = top(inputs_embeds=cached["inputs_embeds"], attention_mask=cached["attention_mask"])
+    torch.testing.assert_close(got.logits_n, expected.logits_n, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(got.logits_i, expected.logits_i, atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match="n_top must be between 1 and"):
+        top_layers.top_model(dh.new_model(profile, splits, "both"), 4)
+
+
+def test_top_layers_grid_cells_change_the_encoder(profile, tmp_path, offline_tokenizer, monkeypatch):
+    """The cpu grid: per cell the top layer and both heads train from the pretrained weights. head_n's loss is
+    the same in every cell, so head_n predictions that differ between cells show the encoder itself changed
+    with the focal settings (the linear-probe grid could not)."""
+    monkeypatch.setenv("HATESPEECH_REPORTS_DIR", str(tmp_path / "reports"))  # no notebook-04 lambda there
+    tokenizer = offline_tokenizer("offline:minilm-l6")
+    profile.models.encoder = str(tiny_bert(tmp_path / "tiny_bert", tokenizer, layers=2))
+    profile.dualhead.grid_epochs = 2.0
+    profile.dualhead.grid_trainable_layers = 1
+    profile.dualhead.grid_max_train_rows = 60
+    profile.dualhead.lr = 1e-3
+    splits = synthetic_splits(n=100)
+    datasets = dh.tokenize_splits(splits, tokenizer, profile)
+    grid = dh.run_focal_grid(profile, splits, datasets, tokenizer, gammas=(0.5, 3.0), alphas=(0.25,))
+    assert grid.mode == "top_layers" and len(grid.table) == 2 and grid.differences()["all_cells_differ"]
+    assert "the top 1 of 2 encoder layers and both heads" in grid.trained and "60 train rows" in grid.trained
+    assert grid.settings["rows"] == 60 and grid.settings["focal_lambda"] == profile.dualhead.focal_lambda
+    assert grid.table["val_macro_f1_n"].notna().all()
+    info = grid.result(profile, splits, notebook_seconds=1.0).grid_info
+    assert info["each_cell_trained"] == grid.trained and info["cell_settings"]["trainable"].startswith(
+        "top 1"
+    )
+    # head_n, trained with the same BCE in both cells, predicts differently: the top layer moved with the cell
+    from hatespeech.dualhead import top_layers
+
+    cached = top_layers.cache_splits(profile, splits, datasets, tokenizer, n_top=1, max_train_rows=60)
+    low, _ = top_layers.train_cell(profile, splits, cached, 0.5, 0.25, 1.0, "low")
+    high, _ = top_layers.train_cell(profile, splits, cached, 3.0, 0.25, 1.0, "high")
+    assert np.abs(low["test"][0] - high["test"][0]).max() > 1e-4
+    again, _ = top_layers.train_cell(profile, splits, cached, 0.5, 0.25, 1.0, "again")
+    np.testing.assert_allclose(again["test"][1], low["test"][1], atol=1e-5)  # a cell repeats exactly

@@ -191,6 +191,37 @@ def test_both_results_merge_into_one_file(result, settings, splits):
     assert GridResult.read().grid == grid.grid and DualHeadResult.read().bias == result.bias
 
 
+def test_findings_carry_the_intervals_when_measured(splits, run):
+    from hatespeech.dualhead.intervals import all_intervals
+
+    profile = get_profile(
+        "smoke", **{"dualhead.bootstrap_resamples": 50, "dualhead.bias_min_subgroup_size": 2}
+    )
+    choice = run["choice"]
+    test = {h: getattr(choice.preds["test"], f"probs_{h}") for h in ("n", "i")}
+    separate_test = {h: predictions(splits, "test", 0.6, 7, heads=h) for h in ("n", "i")}
+    separate_probs = {h: getattr(separate_test[h], f"probs_{h}") for h in ("n", "i")}
+    intervals = all_intervals(profile, splits, test, choice.reports, separate_probs, run["separate"])
+    result = dualhead_result(
+        profile,
+        splits,
+        choice.reports,
+        run["separate"],
+        run["trained"],
+        run["bias"],
+        run["rare"],
+        dict(TIMINGS),
+        choice,
+        intervals,
+    )
+    heads, separate, _, bias_line = result.findings()
+    assert heads.startswith("Macro-F1 on test (95% intervals over resampled test texts): toxicity-type head ")
+    assert heads.count("[") == 2
+    assert "shared minus separate" in separate and separate.count("[") == 2
+    assert "(95% interval, test texts resampled within each stratum" in bias_line
+    assert result.separate_models["paired_shared_minus_separate"]["head_n"]["difference"]["n_resamples"] == 50
+
+
 def test_dualhead_findings_are_plain_text_with_verdicts(result, run):
     reports, bias = run["choice"].reports, result.bias
     heads, separate, lam, bias_line = result.findings()
@@ -199,8 +230,10 @@ def test_dualhead_findings_are_plain_text_with_verdicts(result, run):
         f"{reports['i']['macro_f1']:.3f}."
     )
     assert separate.startswith(
-        f"Shared encoder vs separate models: head_n macro-F1 {reports['n']['macro_f1']:.3f}"
+        "Shared encoder vs separate models, test macro-F1 (one seed and one split, no interval: "
     )
+    assert f"head_n {reports['n']['macro_f1']:.3f} vs" in separate
+    assert "picked on validation among 2 joint models" in separate
     rows = {r["lambda"]: r["val_macro_f1_mean"] for r in result.focal_lambda_choice["table"]}
     assert lam == (
         f"Focal weight picked on validation: lambda 10 (mean validation macro-F1 of the two heads "

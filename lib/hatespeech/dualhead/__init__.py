@@ -27,6 +27,8 @@ Modules, each importing only those above it (type annotations aside):
 * :mod:`.training`: a new model, :func:`fit`, the focal weight lambda chosen on validation, saving;
 * :mod:`.results`: the typed results written to ``dualhead.json`` (:class:`DualHeadResult`,
   :class:`GridResult`), their findings and tables, and :func:`dualhead_result`;
+* :mod:`.intervals`: bootstrap intervals of both heads' macro-F1, the bias score, shared minus separate;
+* :mod:`.top_layers`: the cpu grid's cells (top encoder layers + both heads on cached lower-layer states);
 * :mod:`.grid`: the focal grid (:func:`run_focal_grid` -> :class:`GridRun` -> :meth:`GridRun.result`).
 
 The names below are re-exported for the notebooks and tests (``from hatespeech import dualhead as dh``);
@@ -46,6 +48,7 @@ from .grid import (
     run_focal_grid,
     train_feature_head,
 )
+from .intervals import all_intervals
 from .results import DualHeadResult, GridResult, dualhead_result, separate_json, training_json
 from .training import (
     LambdaChoice,
@@ -66,6 +69,7 @@ __all__ = [
     "LambdaChoice",
     "Predictions",
     "TrainedModel",
+    "all_intervals",
     "bias_of",
     "cached_features",
     "comparison_table",

@@ -1,6 +1,11 @@
 """The focal gamma x alpha grid of the identity head (notebook 05): every cell trained with its own focal
-loss, either a fresh head_i on cached pooled features of a frozen encoder or a whole model fine-tuned per
-cell.
+loss, in one of three modes (``profile.dualhead.grid_mode``):
+
+* ``top_layers`` (smoke / cpu): the top encoder layers and both heads from the pretrained weights, on
+  lower-layer states computed once (:mod:`.top_layers`), at notebook 04's lambda;
+* ``finetune`` (gpu / full): a whole DualHeadBert fine-tuned per cell, at notebook 04's lambda;
+* ``cached_features``: a linear probe, a fresh head_i on pooled features of a frozen encoder (cheapest; the
+  cells cannot change the encoder).
 
 :func:`run_focal_grid` returns a :class:`GridRun` (the cells in memory: per-cell scores and test
 probabilities); :meth:`GridRun.result` makes the :class:`~hatespeech.dualhead.results.GridResult` that
@@ -30,10 +35,14 @@ from ..losses import focal_loss_with_logits, labels_and_mask
 from ..metrics import classification as cls
 from ..models.backbones import resolve_model_dir
 from ..models.dualhead import DualHeadBert, from_encoder
+from ..results import ResultShapeError
 from ..train import TrainSettings, train
 from .evaluation import predict
-from .results import GridResult
+from .results import DualHeadResult, GridResult
+from .top_layers import cache_splits, train_cell
 from .training import experiment_dir, fit, uids_digest
+
+GRID_MODES = ("top_layers", "finetune", "cached_features")
 
 GRID_SELECTED_ON = "validation identity macro-F1 (val-tuned thresholds)"
 
@@ -48,6 +57,19 @@ class FeatureHead(nn.Module):
 
     def forward(self, features, **unused):
         return self.head_i(self.dropout(features))
+
+
+def notebook04_lambda(profile) -> tuple[float, str]:
+    """The focal weight lambda notebook 04 picked on validation for this profile, else the profile's
+    ``focal_lambda``; and a phrase that says which."""
+    try:
+        result = DualHeadResult.read()
+    except ResultShapeError:  # an older file: fall back, and say so
+        result = None
+    choice = (result.focal_lambda_choice or {}) if result is not None else {}
+    if result is not None and result.profile == profile.name and choice.get("picked") is not None:
+        return float(choice["picked"]), "picked on validation in notebook 04"
+    return float(profile.dualhead.focal_lambda), "the profile's focal_lambda (no notebook-04 choice found)"
 
 
 def _grid_checkpoint(profile, splits: DualHeadSplits) -> Path | None:
@@ -171,6 +193,8 @@ class GridRun:
     mode: str
     encoder: str
     encode_seconds: float
+    trained: str = ""  # what each cell trained, in words (layers, rows, epochs, rates, loss)
+    settings: dict[str, Any] | None = None  # the same as numbers
 
     def pick(self) -> pd.Series:
         """The cell with the best validation identity macro-F1 (ties: first in grid order)."""
@@ -222,9 +246,11 @@ class GridRun:
             grid_info={
                 "mode": self.mode,
                 "encoder": self.encoder,
+                "each_cell_trained": self.trained,
+                "cell_settings": self.settings or {},
                 "encode_seconds": self.encode_seconds,
                 "head_epochs": cfg.grid_epochs,
-                "head_lr": cfg.grid_lr,
+                "head_lr": cfg.grid_lr if self.mode == "cached_features" else cfg.head_lr,
                 "n_train_rows_identity": int((~pd.isna(splits.labels("train", "i"))).any(axis=1).sum()),
                 "cells_differ": self.differences(),
                 "notebook_seconds": notebook_seconds,
@@ -242,34 +268,84 @@ def run_focal_grid(
     mode: str | None = None,
 ) -> GridRun:
     """Train every (gamma, alpha) cell with its own focal loss and score identity macro-F1 (val-tuned
-    thresholds) on val and test.
+    thresholds) on val and test (and head_n's macro-F1 where the cell trains head_n too).
 
-    ``mode="cached_features"``: encode once with the frozen encoder (:func:`encoder_for_grid`), train a fresh
-    head_i per cell on the cached features. ``mode="finetune"``: fine-tune a whole DualHeadBert per cell
-    (``profile.dualhead.grid_epochs`` epochs), the focal settings being the only difference.
+    ``mode`` (default ``profile.dualhead.grid_mode``): see the module docstring. Every cell starts from the
+    same weights and seed, so its focal loss is the only difference.
     """
     cfg = profile.dualhead
     gammas = list(cfg.grid_gammas if gammas is None else gammas)
     alphas = list(cfg.grid_alphas if alphas is None else alphas)
     mode = mode or cfg.grid_mode
-    if mode not in ("cached_features", "finetune"):
-        raise ValueError(f"grid_mode must be 'cached_features' or 'finetune', not {mode!r}")
+    if mode not in GRID_MODES:
+        raise ValueError(f"grid_mode must be one of {GRID_MODES}, not {mode!r}")
     names = splits.label_names_i
     y = {s: splits.labels(s, "i") for s in SPLITS}
-    encode_seconds, encoder = 0.0, f"{profile.models.encoder} fine-tuned per cell"
+    y_n = {s: splits.labels(s, "n") for s in SPLITS}
+    encode_seconds, encoder = 0.0, f"pretrained {profile.models.encoder}"
+    focal_lambda, lambda_source = notebook04_lambda(profile)
+    n_train_rows = len(splits.frame("train"))
     if mode == "cached_features":
         features, encoder, encode_seconds = cached_features(profile, splits, datasets, tokenizer)
+        trained = (
+            f"a fresh head_i only (a linear probe on frozen pooled features of the {encoder}), "
+            f"{cfg.grid_epochs:g} epochs at lr {cfg.grid_lr:g} on the {n_train_rows} train rows; the encoder "
+            "and head_n do not change between cells"
+        )
+        settings = {"trainable": "head_i", "epochs": cfg.grid_epochs, "lr": cfg.grid_lr, "rows": n_train_rows}
+    elif mode == "top_layers":
+        cached = cache_splits(
+            profile, splits, datasets, tokenizer, cfg.grid_trainable_layers, cfg.grid_max_train_rows
+        )
+        encode_seconds = cached.seconds
+        n_total = cached.n_lower + cached.n_top
+        layer_lr, head_lr = cfg.grid_encoder_lr or cfg.lr, cfg.grid_head_lr or cfg.head_lr or cfg.lr
+        trained = (
+            f"the top {cached.n_top} of {n_total} encoder layers and both heads, from the pretrained weights "
+            f"(the lower {cached.n_lower} pretrained and frozen, their states computed once), "
+            f"{cfg.grid_epochs:g} epoch(s) on {cached.n_train()} train rows, lr {layer_lr:g} (heads "
+            f"{head_lr:g}), loss BCE(head_n) + lambda {focal_lambda:g} x focal(head_i; gamma, alpha) with "
+            f"lambda {lambda_source}"
+        )
+        settings = {
+            "trainable": f"top {cached.n_top} of {n_total} encoder layers + head_n + head_i",
+            "epochs": cfg.grid_epochs,
+            "lr": layer_lr,
+            "head_lr": head_lr,
+            "rows": cached.n_train(),
+            "focal_lambda": focal_lambda,
+        }
+    else:
+        trained = (
+            "every encoder layer and both heads, from the pretrained weights, "
+            f"{cfg.grid_epochs:g} epoch(s) on the {n_train_rows} train rows, lr {cfg.lr:g} "
+            f"(heads {cfg.head_lr or cfg.lr:g}), loss BCE(head_n) + lambda {focal_lambda:g} x "
+            f"focal(head_i; gamma, alpha) with lambda {lambda_source}"
+        )
+        settings = {
+            "trainable": "every encoder layer + head_n + head_i",
+            "epochs": cfg.grid_epochs,
+            "lr": cfg.lr,
+            "head_lr": cfg.head_lr,
+            "rows": n_train_rows,
+            "focal_lambda": focal_lambda,
+        }
     rows, test_probs = [], {}
     cells = [(g, a) for g in gammas for a in alphas]
     for gamma, alpha in tqdm(cells, desc="focal grid"):
         name = f"grid_g{gamma:g}_a{alpha:g}"
+        probs_n = None
         if mode == "cached_features":
             head, seconds = train_feature_head(
                 profile, features["train"], y["train"], gamma, alpha, name, features["val"], y["val"]
             )
             probs = {s: head_probs(head, features[s]) for s in ("val", "test")}
+        elif mode == "top_layers":
+            both, seconds = train_cell(profile, splits, cached, gamma, alpha, focal_lambda, name)
+            probs = {s: both[s][1] for s in ("val", "test")}
+            probs_n = {s: both[s][0] for s in ("val", "test")}
         else:
-            trained = fit(
+            trained_model = fit(
                 profile,
                 splits,
                 datasets,
@@ -279,21 +355,27 @@ def run_focal_grid(
                 alpha=alpha,
                 epochs=cfg.grid_epochs,
                 run_name=name,
+                focal_lambda=focal_lambda,
             )
-            seconds = trained.train_seconds
-            probs = {
-                s: predict(trained.model, datasets[s], tokenizer, profile).probs_i for s in ("val", "test")
+            seconds = trained_model.train_seconds
+            preds = {
+                s: predict(trained_model.model, datasets[s], tokenizer, profile) for s in ("val", "test")
             }
+            probs = {s: preds[s].probs_i for s in ("val", "test")}
+            probs_n = {s: preds[s].probs_n for s in ("val", "test")}
         report = cls.head_report(y["val"], probs["val"], y["test"], probs["test"], names)
-        rows.append(
-            {
-                "gamma": gamma,
-                "alpha": alpha,
-                "val_macro_f1": report["val_macro_f1"],
-                "test_macro_f1": report["macro_f1"],
-                "test_macro_f1_at_0.5": report["macro_f1_at_0.5"],
-                "train_seconds": seconds,
-            }
-        )
+        row = {
+            "gamma": gamma,
+            "alpha": alpha,
+            "val_macro_f1": report["val_macro_f1"],
+            "test_macro_f1": report["macro_f1"],
+            "test_macro_f1_at_0.5": report["macro_f1_at_0.5"],
+        }
+        if probs_n is not None:
+            report_n = cls.head_report(
+                y_n["val"], probs_n["val"], y_n["test"], probs_n["test"], splits.label_names_n
+            )
+            row.update(val_macro_f1_n=report_n["val_macro_f1"], test_macro_f1_n=report_n["macro_f1"])
+        rows.append({**row, "train_seconds": seconds})
         test_probs[(gamma, alpha)] = probs["test"]
-    return GridRun(pd.DataFrame(rows), test_probs, mode, encoder, encode_seconds)
+    return GridRun(pd.DataFrame(rows), test_probs, mode, encoder, encode_seconds, trained, settings)

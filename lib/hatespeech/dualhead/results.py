@@ -21,6 +21,7 @@ import pandas as pd
 from ..data.dualhead_labels import label_map_table
 from ..metrics import bias as bias_metrics
 from ..metrics import classification as cls
+from ..metrics.bootstrap import Interval, PairedDifference
 from ..references import PUBLISHED_BIAS
 from ..results import Result, _fmt
 
@@ -72,7 +73,18 @@ class DualHeadResult(Result):
         lines = []
         n, i = self.head_n["macro_f1"], self.head_i["macro_f1"]
         if n is not None or i is not None:
-            lines.append(f"Macro-F1 on test: toxicity-type head {_score(n)}, identity head {_score(i)}.")
+            shown = []
+            for name, head in (("toxicity-type head", self.head_n), ("identity head", self.head_i)):
+                interval = head.get("macro_f1_interval")
+                shown.append(
+                    f"{name} {Interval.from_json(interval).fmt(3)}"
+                    if interval
+                    else f"{name} {_score(head['macro_f1'])}"
+                )
+            note = (
+                " (95% intervals over resampled test texts)" if self.head_n.get("macro_f1_interval") else ""
+            )
+            lines.append(f"Macro-F1 on test{note}: {', '.join(shown)}.")
         if "skipped" in self.separate_models:
             lines.append(
                 f"The seed's two separate models were not trained: {self.separate_models['skipped']}."
@@ -104,9 +116,16 @@ class DualHeadResult(Result):
         final = self.bias["final_x100"]
         if final is not None:
             published = ", ".join(f"{name} {value}" for name, value in PUBLISHED_BIAS.items())
+            interval = self.bias.get("final_interval")
+            shown = _fmt(final)
+            if interval:
+                shown += (
+                    f" [{100 * interval['low']:.2f}, {100 * interval['high']:.2f}] (95% interval, "
+                    f"{interval['resampling']})"
+                )
             return (
                 "Jigsaw bias score (0.25 overall AUC + 0.75 mean of subgroup/BPSN/BNSP power means), as a "
-                f"percentage: {_fmt(final)}. Published: {published}. "
+                f"percentage: {shown}. Published: {published}. "
                 + (
                     "Same data family as the published numbers."
                     if self.bias["comparable_with_reference"]
@@ -205,32 +224,65 @@ def training_json(trained: TrainedModel) -> dict[str, Any]:
 
 
 def separate_json(
-    joint: dict[str, dict], separate: dict[str, dict], times: dict[str, float], n_train: dict[str, int]
+    joint: dict[str, dict],
+    separate: dict[str, dict],
+    times: dict[str, float],
+    n_train: dict[str, int],
+    paired: dict[str, dict] | None = None,
+    n_candidates: int = 1,
 ) -> dict:
-    """The ``separate_models`` field: both setups' macro-F1s, times, and a plain verdict."""
+    """The ``separate_models`` field: both setups' macro-F1s, what each cost, and a verdict.
+
+    ``times``: "joint" (the kept joint model), "joint_search" (every joint model the lambda search trained;
+    default: the kept one), "separate_n", "separate_i". ``paired``: shared minus separate test macro-F1 per
+    head on the same resampled texts (:func:`hatespeech.dualhead.intervals.shared_vs_separate`); without it
+    the verdict says the difference has no interval. ``n_candidates``: joint models the kept one was picked
+    from on validation (the separate models are not selected)."""
     delta_n = separate["n"]["macro_f1"] - joint["n"]["macro_f1"]
     delta_i = separate["i"]["macro_f1"] - joint["i"]["macro_f1"]
-    t_joint, t_sep = times["joint"], times["separate_n"] + times["separate_i"]
-    verdict = (
-        f"shared encoder vs separate models: head_n macro-F1 {joint['n']['macro_f1']:.3f} vs "
-        f"{separate['n']['macro_f1']:.3f}, head_i {joint['i']['macro_f1']:.3f} vs "
-        f"{separate['i']['macro_f1']:.3f}; training {t_joint:.0f}s vs {t_sep:.0f}s "
-        f"({t_sep / max(t_joint, 1e-9):.2f}x). One seed and one split, so differences of a few "
-        "points are within run-to-run noise."
+    t_search = times.get("joint_search", times["joint"])
+    t_sep = times["separate_n"] + times["separate_i"]
+    heads = []
+    for head in ("n", "i"):
+        shown = f"head_{head} {joint[head]['macro_f1']:.3f} vs {separate[head]['macro_f1']:.3f}"
+        if paired is not None:
+            diff = PairedDifference.from_json(paired[f"head_{head}"])
+            shown += f", shared minus separate {diff.difference.fmt(3)}: {diff.verdict()}"
+        heads.append(shown)
+    noise = (
+        "95% intervals over resampled test texts"
+        if paired is not None
+        else "one seed and one split, no interval: differences of a few points are within run-to-run noise"
     )
-    return {
+    selection = (
+        f"the shared model was picked on validation among {n_candidates} joint models (lambda search), the "
+        "separate models were not selected"
+        if n_candidates > 1
+        else "neither setup was selected among candidates"
+    )
+    verdict = (
+        f"shared encoder vs separate models, test macro-F1 ({noise}): {'; '.join(heads)}. Training cost: "
+        f"{t_search:.0f} s for the shared route ({n_candidates} joint model(s); the kept one "
+        f"{times['joint']:.0f} s) vs {t_sep:.0f} s for the two separate models; {selection}."
+    )
+    out = {
         "head_n": cls.head_json(separate["n"]),
         "head_i": cls.head_json(separate["i"]),
         "macro_f1_delta_separate_minus_shared": {"head_n": delta_n, "head_i": delta_i},
         "train_seconds": {
-            "shared": t_joint,
+            "shared": times["joint"],
+            "shared_with_lambda_search": t_search,
             "separate_n": times["separate_n"],
             "separate_i": times["separate_i"],
             "separate_total": t_sep,
         },
+        "shared_candidates": n_candidates,
         "n_train_rows": n_train,
         "verdict": verdict,
     }
+    if paired is not None:
+        out["paired_shared_minus_separate"] = paired
+    return out
 
 
 def rare_json(rare: dict[str, pd.DataFrame]) -> dict[str, Any]:
@@ -260,6 +312,10 @@ def model_json(profile, focal_lambda: float) -> dict[str, Any]:
     }
 
 
+def _with(key: str, value) -> dict[str, Any]:
+    return {} if value is None else {key: value}
+
+
 def dualhead_result(
     profile,
     splits: DualHeadSplits,
@@ -270,6 +326,7 @@ def dualhead_result(
     rare: dict[str, pd.DataFrame],
     timings: dict[str, float],
     lambda_choice: LambdaChoice | None = None,
+    intervals: dict[str, Any] | None = None,
 ) -> DualHeadResult:
     """The dual-head experiment's result (the grid is :class:`GridResult`): ``reports`` of
     :func:`~hatespeech.dualhead.evaluation.evaluate` for the joint model, ``separate`` the same for the two
@@ -277,23 +334,33 @@ def dualhead_result(
     :class:`~hatespeech.dualhead.training.TrainedModel` of each ("joint", "separate_n", "separate_i"),
     ``bias`` of :func:`~hatespeech.dualhead.evaluation.bias_of`, ``rare`` of
     :func:`~hatespeech.dualhead.evaluation.rare_label_confusion` per head, ``timings`` in seconds (its
-    ``notebook_total`` is also the notebook's wall time)."""
+    ``notebook_total`` is also the notebook's wall time; its ``joint_train`` the seconds of every joint model
+    of the lambda search), ``intervals`` of :func:`hatespeech.dualhead.intervals.all_intervals`."""
     mode = splits.table.mode
     if separate is None:
         separate_entry: dict[str, Any] = {"skipped": "profile.dualhead.train_separate_models is False"}
     else:
         times = {
             "joint": trained["joint"].train_seconds,
+            "joint_search": timings.get("joint_train", trained["joint"].train_seconds),
             "separate_n": trained["separate_n"].train_seconds,
             "separate_i": trained["separate_i"].train_seconds,
         }
-        separate_entry = separate_json(reports, separate, times, {k: v.n_train for k, v in trained.items()})
+        separate_entry = separate_json(
+            reports,
+            separate,
+            times,
+            {k: v.n_train for k, v in trained.items()},
+            paired=(intervals or {}).get("shared_minus_separate"),
+            n_candidates=len(lambda_choice.table) if lambda_choice is not None else 1,
+        )
+    intervals = intervals or {}
     focal_lambda = profile.dualhead.focal_lambda if lambda_choice is None else lambda_choice.focal_lambda
     return DualHeadResult(
         profile=profile.name,
         wall_seconds={"04_dualhead": timings["notebook_total"]} if "notebook_total" in timings else {},
-        head_n=cls.head_json(reports["n"]),
-        head_i=cls.head_json(reports["i"]),
+        head_n=cls.head_json(reports["n"]) | _with("macro_f1_interval", intervals.get("head_n")),
+        head_i=cls.head_json(reports["i"]) | _with("macro_f1_interval", intervals.get("head_i")),
         separate_models=separate_entry,
         bias=bias_metrics.bias_json(
             bias,
@@ -301,7 +368,8 @@ def dualhead_result(
             data=f"{splits.table.data}, test split, {bias['source']} rows only; "
             f"score = P({bias['toxicity_label']})",
         )
-        | {"toxicity_label": bias["toxicity_label"], "source": bias["source"]},
+        | {"toxicity_label": bias["toxicity_label"], "source": bias["source"]}
+        | _with("final_interval", intervals.get("bias")),
         rare_label_confusion=rare_json(rare),
         training={k: training_json(v) for k, v in trained.items()},
         timings_seconds=timings,
@@ -358,6 +426,8 @@ class GridResult(Result):
             f"Every cell made different predictions: {'yes' if differ['all_cells_differ'] else 'NO'} "
             f"({'; '.join(details)}). Mode {info['mode']}; encoder: {info['encoder']}."
         )
+        if info.get("each_cell_trained"):
+            lines.append(f"Each cell trained {info['each_cell_trained']}.")
         return lines
 
     def tables(self) -> list[tuple[str, pd.DataFrame]]:

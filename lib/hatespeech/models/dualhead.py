@@ -119,13 +119,22 @@ class DualHeadBert(BertPreTrainedModel):
         weights = self.config.pos_weight_n or [1.0] * self.config.num_labels_n
         return torch.tensor(weights, dtype=torch.float32, device=device)
 
-    def encode(self, input_ids=None, attention_mask=None, token_type_ids=None) -> torch.Tensor:
-        """Pooled sentence features (before dropout): what the heads see, and what the focal grid caches."""
-        out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+    def encode(
+        self, input_ids=None, attention_mask=None, token_type_ids=None, inputs_embeds=None
+    ) -> torch.Tensor:
+        """Pooled sentence features (before dropout): what the heads see, and what the focal grid caches.
+        ``inputs_embeds`` stands in for the embedding output (the grid's top-layer cells feed cached
+        lower-layer states there, :mod:`hatespeech.dualhead.top_layers`)."""
+        out = self.bert(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            inputs_embeds=inputs_embeds,
+        )
         if self.config.pooling == "cls":
             return out.pooler_output
         if attention_mask is None:
-            attention_mask = torch.ones(input_ids.shape, device=input_ids.device)
+            attention_mask = torch.ones(out.last_hidden_state.shape[:2], device=out.last_hidden_state.device)
         return mean_pool(out.last_hidden_state, attention_mask)
 
     def forward(
@@ -138,9 +147,10 @@ class DualHeadBert(BertPreTrainedModel):
         labels_i=None,
         mask_i=None,
         return_features: bool = False,
+        inputs_embeds=None,
         **unused,
     ) -> DualHeadOutput:
-        features = self.encode(input_ids, attention_mask, token_type_ids)
+        features = self.encode(input_ids, attention_mask, token_type_ids, inputs_embeds)
         dropped = self.dropout(features)
         logits_n = self.head_n(dropped) if self.head_n is not None else None
         logits_i = self.head_i(dropped) if self.head_i is not None else None

@@ -155,8 +155,16 @@ def shared_vs_separate(
     left.set(ylim=(0, 1), xlabel="", title="Test macro-F1")
     left.tick_params(axis="x", rotation=15, labelsize=8)
     left.legend(fontsize=8)
-    sns.barplot(comparison.reset_index(), x="setup", y="train seconds", ax=right)
-    right.set(xlabel="", title="Training time (s)")
+    # the shared route's cost counts every joint model of its lambda search when the table has it
+    seconds = (
+        "train seconds incl. selection" if "train seconds incl. selection" in comparison else "train seconds"
+    )
+    sns.barplot(comparison.reset_index(), x="setup", y=seconds, ax=right)
+    right.set(
+        xlabel="",
+        ylabel="seconds",
+        title="Training time incl. the lambda search" if seconds != "train seconds" else "Training time (s)",
+    )
     right.tick_params(axis="x", rotation=15, labelsize=8)
     _save(fig, name, caption)
     return fig
