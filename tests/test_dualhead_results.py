@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "dualhead"))
 from synthetic import predictions, synthetic_splits
 
 NOISE = {1.0: 0.7, 10.0: 0.55}  # focal weight lambda -> prediction noise: lambda 10 wins on validation
-TIMINGS = {"data_and_splits": 0.5, "joint_train": 5.0, "joint_predict": 0.2, "notebook_total": 9.0}
+TIMINGS = {"data_and_splits": 0.5, "joint_train": 15.0, "joint_predict": 0.2, "notebook_total": 9.0}
 DUALHEAD_KEYS = {
     "head_n",
     "head_i",
@@ -220,6 +220,10 @@ def test_findings_carry_the_intervals_when_measured(splits, run):
     assert "shared minus separate" in separate and separate.count("[") == 2
     assert "(95% interval, test texts resampled within each stratum" in bias_line
     assert result.separate_models["paired_shared_minus_separate"]["head_n"]["difference"]["n_resamples"] == 50
+    _, heads_table = result.tables()[0]
+    assert {"95% interval (test texts)", "shared minus separate", "verdict"} <= set(heads_table.columns)
+    _, training_table = result.tables()[1]
+    assert "shared encoder incl. the lambda search (2 joint models)" in training_table.index
 
 
 def test_dualhead_findings_are_plain_text_with_verdicts(result, run):
@@ -261,7 +265,7 @@ def test_dualhead_tables(result, run, splits):
     )
     assert heads.loc["head_n", "test macro-F1 (0.5)"] == result.head_n["macro_f1_at_0.5"]
     training_table = tables["training: shared encoder vs separate models"]
-    assert training_table["train seconds"].tolist() == [12.0, 4.0, 3.0]
+    assert training_table["train seconds"].tolist() == [12.0, 4.0, 3.0, 15.0]  # + the lambda search (3 + 12)
     lambdas = tables["focal weight lambda: one joint model per candidate (10 kept, on validation)"]
     assert lambdas.index.tolist() == [1.0, 10.0] and "val_macro_f1_mean" in lambdas.columns
     per_label = tables["head_n: test metrics per label (tuned threshold)"]

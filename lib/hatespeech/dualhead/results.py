@@ -154,8 +154,16 @@ class DualHeadResult(Result):
                 "test macro-F1 (0.5)": shared["macro_f1_at_0.5"],
                 "validation macro-F1": shared["val_macro_f1"],
             }
+            interval = shared.get("macro_f1_interval")
+            if interval:
+                heads[head]["95% interval (test texts)"] = Interval.from_json(interval).fmt(3)
             if separate is not None:
                 heads[head]["separate model: test macro-F1"] = separate[head]["macro_f1"]
+                paired = (separate.get("paired_shared_minus_separate") or {}).get(head)
+                if paired:
+                    diff = PairedDifference.from_json(paired)
+                    heads[head]["shared minus separate"] = diff.difference.fmt(3)
+                    heads[head]["verdict"] = diff.verdict()
         tables = [
             (
                 "macro-F1 per head: one shared encoder vs the seed's two separate models",
@@ -176,6 +184,12 @@ class DualHeadResult(Result):
                 },
                 index=list(setups),
             )
+            if "shared_with_lambda_search" in seconds:
+                candidates = separate.get("shared_candidates", 1)
+                frame.loc[f"shared encoder incl. the lambda search ({candidates} joint models)"] = [
+                    seconds["shared_with_lambda_search"],
+                    rows["joint"],
+                ]
             tables.append(("training: shared encoder vs separate models", frame))
         if self.focal_lambda_choice is not None:
             frame = pd.DataFrame(self.focal_lambda_choice["table"]).set_index("lambda")
