@@ -1,0 +1,147 @@
+"""P(the finished sentence is hateful | its first k words), estimated the direct way: sample how the sentence
+might go on with the profile's *pretrained* decoder, score each imagined ending at full length with a
+phase-1 classifier, and average. No prefix labels are needed, so it is a third method beside the phase-2
+models and a check on what their labels say.
+
+>>> estimator = ContinuationEstimator.from_profile(profile, scorer_dir)        # doctest: +SKIP
+>>> estimator.estimate("I am not sexist, but")                               # doctest: +SKIP
+Estimate(mean=0.61..., stderr=0.07..., ...)
+
+Choices, each with its why:
+
+* Nucleus sampling (``top_p``, ``temperature``) from the pretrained decoder, not the fine-tuned one: the
+  question is what a language model expects to follow, not what a classifier was trained to say.
+* A continuation stops at the first sentence end (``.``, ``!``, ``?``, a newline) or the end-of-text token,
+  else after ``max_new_tokens``; never at the true sentence's length, which no other method sees.
+* Seeded per prefix (``seed`` + a checksum of the prefix text): the same prefix gets the same samples
+  whatever else is scored with it, so runs repeat and results do not depend on order or batching.
+* The score of an ending is the classifier's raw probability at full length (no threshold): the estimate is
+  the Monte-Carlo mean over ``n_samples`` endings and its standard error is their standard deviation over
+  sqrt(n). The noise adds about stderr^2 to a squared error, which the study reports beside the MSE.
+* At k = n there is nothing to continue: the estimate is the classifier's score of the sentence itself.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .inference import Anticipator
+
+SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+@dataclass
+class ContinuationSettings:
+    """How endings are sampled; validated on creation."""
+
+    n_samples: int = 8
+    max_new_tokens: int = 20
+    top_p: float = 0.9
+    temperature: float = 1.0
+    seed: int = 42
+
+    def __post_init__(self):
+        if self.n_samples < 1:
+            raise ValueError(f"n_samples must be >= 1, got {self.n_samples}")
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+
+
+@dataclass
+class Estimate:
+    """The estimate for one prefix: mean classifier score over its sampled endings and its standard error."""
+
+    prefix: str
+    mean: float
+    stderr: float
+    scores: np.ndarray  # one per ending
+    endings: list[str] = field(default_factory=list)  # the sampled continuations ("" at k = n)
+
+
+def cut_at_sentence_end(text: str) -> str:
+    """``text`` up to and including its first sentence end (all of it when there is none)."""
+    match = SENTENCE_END.search(text)
+    return text if match is None else text[: match.end()].rstrip("\n")
+
+
+class ContinuationEstimator:
+    """Sample endings with ``generator`` (a causal LM and its ``tokenizer``), score them with ``scorer``."""
+
+    def __init__(
+        self, generator, tokenizer, scorer: Anticipator, settings: ContinuationSettings | None = None
+    ):
+        self.generator = generator.eval()
+        self.tokenizer = tokenizer
+        self.scorer = scorer
+        self.settings = settings or ContinuationSettings()
+        if self.tokenizer.pad_token_id is None:
+            raise ValueError("the generator's tokenizer needs a pad token (SmolLM2: <|im_end|>)")
+
+    @classmethod
+    def from_profile(cls, profile, scorer_dir, settings: ContinuationSettings | None = None):
+        """The profile's pretrained decoder as generator; the saved classifier in ``scorer_dir`` as scorer."""
+        from transformers import AutoModelForCausalLM
+
+        from ..models.backbones import load_tokenizer, resolve_model_dir
+
+        generator = AutoModelForCausalLM.from_pretrained(resolve_model_dir(profile.models.decoder))
+        scorer = Anticipator.from_pretrained(
+            scorer_dir, device="cpu", max_length=profile.anticipation.max_length
+        )
+        settings = settings or ContinuationSettings(seed=profile.seed)
+        return cls(generator, load_tokenizer(profile.models.decoder), scorer, settings)
+
+    def _seed(self, prefix: str) -> int:
+        return self.settings.seed + zlib.crc32(prefix.encode("utf-8"))
+
+    @torch.inference_mode()
+    def endings(self, prefix: str) -> list[str]:
+        """``n_samples`` sampled continuations of ``prefix``, each cut at its first sentence end."""
+        s = self.settings
+        encoded = self.tokenizer(prefix, return_tensors="pt")
+        torch.manual_seed(self._seed(prefix))
+        out = self.generator.generate(
+            **encoded,
+            do_sample=True,
+            top_p=s.top_p,
+            temperature=s.temperature,
+            max_new_tokens=s.max_new_tokens,
+            num_return_sequences=s.n_samples,
+            pad_token_id=self.tokenizer.pad_token_id,
+            eos_token_id=self.tokenizer.eos_token_id,
+        )
+        new_tokens = out[:, encoded["input_ids"].shape[1] :]
+        return [
+            cut_at_sentence_end(t) for t in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        ]
+
+    def estimate(self, prefix: str, complete: bool = False) -> Estimate:
+        """The estimate for one prefix; ``complete=True`` (k = n): the classifier's score of the text."""
+        if complete:
+            score = float(self.scorer.score([prefix])[0])
+            return Estimate(prefix, score, 0.0, np.array([score]), [""])
+        endings = self.endings(prefix)
+        scores = self.scorer.score([prefix + ending for ending in endings])
+        stderr = float(scores.std(ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else float("nan")
+        return Estimate(prefix, float(scores.mean()), stderr, scores, endings)
+
+    def estimate_many(self, prefixes, complete=None, progress: bool | str = False) -> list[Estimate]:
+        """:meth:`estimate` for every prefix (``complete``: one flag per prefix, default all False)."""
+        complete = [False] * len(prefixes) if complete is None else list(complete)
+        if len(complete) != len(prefixes):
+            raise ValueError(f"complete has {len(complete)} flags for {len(prefixes)} prefixes")
+        desc = progress if isinstance(progress, str) else "continuations"
+        return [
+            self.estimate(prefix, flag)
+            for prefix, flag in tqdm(list(zip(prefixes, complete)), desc=desc, disable=not progress)
+        ]

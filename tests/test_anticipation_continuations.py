@@ -1,0 +1,114 @@
+"""hatespeech.anticipation.continuations on a tiny random causal LM and a tiny classifier: seeded sampling
+repeats, k = n gives the classifier's score, the standard error shrinks with N, endings stop at a sentence
+end or the token cap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hatespeech.anticipation.continuations import (
+    SENTENCE_END,
+    ContinuationEstimator,
+    ContinuationSettings,
+    cut_at_sentence_end,
+)
+from hatespeech.anticipation.inference import Anticipator
+from hatespeech.models.prefix import tiny_prefix_classifier
+from transformers import LlamaConfig, LlamaForCausalLM
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
+
+PREFIX = "I am not sexist, but"
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory, offline_tokenizer):
+    tokenizer = offline_tokenizer("offline:smollm2-135m")
+    torch.manual_seed(0)
+    generator = LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=16,
+            intermediate_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            max_position_embeddings=256,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+    )
+    folder = tmp_path_factory.mktemp("scorer")
+    tiny_prefix_classifier("decoder", tokenizer).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return generator, tokenizer, Anticipator.from_pretrained(folder, device="cpu")
+
+
+def estimator(parts, **settings) -> ContinuationEstimator:
+    generator, tokenizer, scorer = parts
+    return ContinuationEstimator(generator, tokenizer, scorer, ContinuationSettings(**settings))
+
+
+def test_seeded_sampling_repeats_and_the_seed_matters(parts):
+    first = estimator(parts, n_samples=6, max_new_tokens=8).estimate(PREFIX)
+    again = estimator(parts, n_samples=6, max_new_tokens=8).estimate(PREFIX)
+    assert first.endings == again.endings and first.mean == again.mean
+    other = estimator(parts, n_samples=6, max_new_tokens=8, seed=7).estimate(PREFIX)
+    assert other.endings != first.endings
+    # per-prefix seeds: a prefix gets the same endings whatever is estimated with it
+    batch = estimator(parts, n_samples=6, max_new_tokens=8).estimate_many(["You people", PREFIX])
+    assert batch[1].endings == first.endings
+
+
+def test_complete_sentence_gets_the_classifier_score(parts):
+    _, _, scorer = parts
+    text = "I am not sexist, but women should not vote."
+    estimate = estimator(parts).estimate(text, complete=True)
+    assert estimate.mean == pytest.approx(float(scorer.score([text])[0])) and estimate.stderr == 0.0
+    flags = estimator(parts, n_samples=4, max_new_tokens=4).estimate_many([PREFIX, text], [False, True])
+    assert flags[1].mean == estimate.mean and len(flags[0].scores) == 4
+
+
+def test_the_standard_error_shrinks_with_more_samples(parts):
+    """Over a few fixed prefixes (one draw's spread is noisy when the scores are skewed), the mean standard
+    error at N = 32 is below that at N = 4, by about sqrt(8)."""
+    prefixes = [PREFIX, "You people", "Immigrants bring", "they should all"]
+    few = estimator(parts, n_samples=4, max_new_tokens=4).estimate_many(prefixes)
+    many = estimator(parts, n_samples=32, max_new_tokens=4).estimate_many(prefixes)
+    assert all(e.scores.std() > 0 for e in many)  # the endings do move the classifier
+    assert np.mean([e.stderr for e in many]) < np.mean([e.stderr for e in few])
+    assert many[0].stderr == pytest.approx(many[0].scores.std(ddof=1) / np.sqrt(32))
+
+
+def test_endings_stop_at_a_sentence_end_or_the_cap(parts, monkeypatch):
+    generator, _, _ = parts
+    generated = []
+    original = generator.generate
+
+    def spy(**kwargs):
+        out = original(**kwargs)
+        generated.append(out.shape[1] - kwargs["input_ids"].shape[1])
+        return out
+
+    monkeypatch.setattr(generator, "generate", spy)
+    estimate = estimator(parts, n_samples=16, max_new_tokens=5).estimate(PREFIX)
+    assert generated == [5] or generated[0] < 5  # never more new tokens than the cap
+    for ending in estimate.endings:
+        assert not SENTENCE_END.search(ending[:-1])  # at most one sentence end, at the very end
+    assert cut_at_sentence_end(" women should not vote. And then") == " women should not vote."
+    assert cut_at_sentence_end(" no end here") == " no end here"
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"n_samples": 0}, "n_samples must be >= 1"),
+        ({"top_p": 0.0}, "top_p must be in"),
+        ({"temperature": 0}, "temperature must be > 0"),
+        ({"max_new_tokens": 0}, "max_new_tokens must be >= 1"),
+    ],
+)
+def test_settings_are_validated(settings, message):
+    with pytest.raises(ValueError, match=message):
+        ContinuationSettings(**settings)
