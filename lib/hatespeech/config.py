@@ -236,8 +236,8 @@ def _cpu() -> Profile:
             max_train_samples=5000,
             max_eval_samples=2000,
             focal_lambda_candidates=(1.0, 10.0),
-            # The grid: per cell the top encoder layer + both heads, one epoch on 1,500 train rows (~17 s a
-            # cell on 2 cores, ~5.5 min for 16 cells with the lower layers' pass). The rates come from one
+            # The grid: per cell the top encoder layer + both heads, one epoch on 1,500 train rows (~14 s a
+            # cell on 2 cores; notebook 05 took 7m20s in the build of cba906f). The rates come from one
             # probe cell (gamma 2, alpha 0.25) on validation: at the joint model's 5e-5 / 1e-3 one epoch left
             # the identity head near chance (validation macro-F1 0.21), at 2e-4 / 5e-3 it reached 0.57.
             grid_trainable_layers=1,
