@@ -160,6 +160,7 @@ def test_top_layers_grid_cells_change_the_encoder(profile, tmp_path, offline_tok
     assert grid.settings["rows"] == 60 and grid.settings["focal_lambda"] == profile.dualhead.focal_lambda
     assert grid.table["val_macro_f1_n"].notna().all()
     info = grid.result(profile, splits, notebook_seconds=1.0).grid_info
+    assert info["head_lr"] == grid.settings["head_lr"] == 1e-3  # the rate the cells' heads trained at
     assert info["each_cell_trained"] == grid.trained and info["cell_settings"]["trainable"].startswith(
         "top 1"
     )

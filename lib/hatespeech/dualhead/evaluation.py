@@ -100,9 +100,12 @@ def rare_label_confusion(
     )
 
 
-def bias_of(splits: DualHeadSplits, preds: Predictions, min_subgroup_size: int = 10) -> dict:
-    """The Jigsaw bias metric on the test rows of the bias source (offline: ToxiGen, score = ``toxic``
-    probability, subgroups = the 13 target groups; Jigsaw: ``toxicity`` vs the 17 identities)."""
+def bias_inputs(
+    splits: DualHeadSplits, test_probs_n: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """(toxicity label, toxicity score, identity columns) of the test rows the bias metric reads: the bias
+    source's rows with a toxicity label (offline: ToxiGen, score = ``toxic`` probability, subgroups = the 13
+    target groups; Jigsaw: ``toxicity`` vs the 17 identities)."""
     toxicity_label, source = BIAS_TOXICITY[splits.table.mode]
     if toxicity_label not in splits.label_names_n:
         raise ValueError(
@@ -112,14 +115,16 @@ def bias_of(splits: DualHeadSplits, preds: Predictions, min_subgroup_size: int =
     test = splits.frame("test")
     rows = ((test["source"] == source) & test[toxicity_label].notna()).to_numpy()
     j = splits.label_names_n.index(toxicity_label)
+    identities = test.loc[rows, splits.label_names_i].reset_index(drop=True)
+    return test.loc[rows, toxicity_label].to_numpy(dtype=np.float64), test_probs_n[rows, j], identities
+
+
+def bias_of(splits: DualHeadSplits, preds: Predictions, min_subgroup_size: int = 10) -> dict:
+    """The Jigsaw bias metric on the test rows of the bias source (:func:`bias_inputs`)."""
     report = bias_metrics.bias_report(
-        test.loc[rows, toxicity_label].to_numpy(),
-        preds.probs_n[rows, j],
-        test.loc[rows, splits.label_names_i],
-        min_subgroup_size=min_subgroup_size,
+        *bias_inputs(splits, preds.probs_n), min_subgroup_size=min_subgroup_size
     )
-    report["toxicity_label"] = toxicity_label
-    report["source"] = source
+    report["toxicity_label"], report["source"] = BIAS_TOXICITY[splits.table.mode]
     return report
 
 
@@ -129,14 +134,10 @@ def comparison_table(
     """Shared encoder vs two separate models: macro-F1 per head (tuned and at 0.5) and training time, the
     shared route's with its lambda search (``times["joint_search"]``, default the kept model alone)."""
     rows = []
+    separate_seconds = times["separate_n"] + times["separate_i"]
     for setup, reports, seconds, with_search in (
         ("shared encoder (DualHeadBert)", joint, times["joint"], times.get("joint_search", times["joint"])),
-        (
-            "two separate models",
-            separate,
-            times["separate_n"] + times["separate_i"],
-            times["separate_n"] + times["separate_i"],
-        ),
+        ("two separate models", separate, separate_seconds, separate_seconds),
     ):
         rows.append(
             {

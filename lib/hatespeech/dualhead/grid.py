@@ -39,7 +39,7 @@ from ..results import ResultShapeError
 from ..train import TrainSettings, train
 from .evaluation import predict
 from .results import DualHeadResult, GridResult
-from .top_layers import cache_splits, train_cell
+from .top_layers import cache_splits, cell_rates, train_cell
 from .training import experiment_dir, fit, uids_digest
 
 GRID_MODES = ("top_layers", "finetune", "cached_features")
@@ -250,7 +250,7 @@ class GridRun:
                 "cell_settings": self.settings or {},
                 "encode_seconds": self.encode_seconds,
                 "head_epochs": cfg.grid_epochs,
-                "head_lr": cfg.grid_lr if self.mode == "cached_features" else cfg.head_lr,
+                "head_lr": (self.settings or {}).get("head_lr", cfg.grid_lr),
                 "n_train_rows_identity": int((~pd.isna(splits.labels("train", "i"))).any(axis=1).sum()),
                 "cells_differ": self.differences(),
                 "notebook_seconds": notebook_seconds,
@@ -287,49 +287,44 @@ def run_focal_grid(
     n_train_rows = len(splits.frame("train"))
     if mode == "cached_features":
         features, encoder, encode_seconds = cached_features(profile, splits, datasets, tokenizer)
+        settings = {
+            "trainable": "head_i",
+            "epochs": cfg.grid_epochs,
+            "head_lr": cfg.grid_lr,
+            "rows": n_train_rows,
+        }
         trained = (
             f"a fresh head_i only (a linear probe on frozen pooled features of the {encoder}), "
             f"{cfg.grid_epochs:g} epochs at lr {cfg.grid_lr:g} on the {n_train_rows} train rows; the encoder "
             "and head_n do not change between cells"
         )
-        settings = {"trainable": "head_i", "epochs": cfg.grid_epochs, "lr": cfg.grid_lr, "rows": n_train_rows}
-    elif mode == "top_layers":
-        cached = cache_splits(
-            profile, splits, datasets, tokenizer, cfg.grid_trainable_layers, cfg.grid_max_train_rows
-        )
-        encode_seconds = cached.seconds
-        n_total = cached.n_lower + cached.n_top
-        layer_lr, head_lr = cfg.grid_encoder_lr or cfg.lr, cfg.grid_head_lr or cfg.head_lr or cfg.lr
-        trained = (
-            f"the top {cached.n_top} of {n_total} encoder layers and both heads, from the pretrained weights "
-            f"(the lower {cached.n_lower} pretrained and frozen, their states computed once), "
-            f"{cfg.grid_epochs:g} epoch(s) on {cached.n_train()} train rows, lr {layer_lr:g} (heads "
-            f"{head_lr:g}), loss BCE(head_n) + lambda {focal_lambda:g} x focal(head_i; gamma, alpha) with "
-            f"lambda {lambda_source}"
-        )
+    else:
+        if mode == "top_layers":
+            cached = cache_splits(
+                profile, splits, datasets, tokenizer, cfg.grid_trainable_layers, cfg.grid_max_train_rows
+            )
+            encode_seconds, n_total = cached.seconds, cached.n_lower + cached.n_top
+            layers = f"top {cached.n_top} of {n_total} encoder layers"
+            named = f"the {layers}"
+            frozen = f" (the lower {cached.n_lower} pretrained and frozen, their states computed once)"
+            layer_lr, head_lr, rows = *cell_rates(cfg), cached.n_train()
+        else:  # finetune: the joint model's own training per cell
+            layers = named = "every encoder layer"
+            frozen = ""
+            layer_lr, head_lr, rows = cfg.lr, cfg.head_lr or cfg.lr, n_train_rows
         settings = {
-            "trainable": f"top {cached.n_top} of {n_total} encoder layers + head_n + head_i",
+            "trainable": f"{layers} + head_n + head_i",
             "epochs": cfg.grid_epochs,
             "lr": layer_lr,
             "head_lr": head_lr,
-            "rows": cached.n_train(),
+            "rows": rows,
             "focal_lambda": focal_lambda,
         }
-    else:
         trained = (
-            "every encoder layer and both heads, from the pretrained weights, "
-            f"{cfg.grid_epochs:g} epoch(s) on the {n_train_rows} train rows, lr {cfg.lr:g} "
-            f"(heads {cfg.head_lr or cfg.lr:g}), loss BCE(head_n) + lambda {focal_lambda:g} x "
-            f"focal(head_i; gamma, alpha) with lambda {lambda_source}"
+            f"{named} and both heads, from the pretrained weights{frozen}, {cfg.grid_epochs:g} epoch(s) on "
+            f"{rows} train rows, lr {layer_lr:g} (heads {head_lr:g}), loss BCE(head_n) + lambda "
+            f"{focal_lambda:g} x focal(head_i; gamma, alpha) with lambda {lambda_source}"
         )
-        settings = {
-            "trainable": "every encoder layer + head_n + head_i",
-            "epochs": cfg.grid_epochs,
-            "lr": cfg.lr,
-            "head_lr": cfg.head_lr,
-            "rows": n_train_rows,
-            "focal_lambda": focal_lambda,
-        }
     rows, test_probs = [], {}
     cells = [(g, a) for g in gammas for a in alphas]
     for gamma, alpha in tqdm(cells, desc="focal grid"):

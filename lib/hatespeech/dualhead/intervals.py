@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from ..data.dualhead import DualHeadSplits
-from ..data.dualhead_labels import BIAS_TOXICITY
 from ..metrics import bias as bias_metrics
-from ..metrics.bootstrap import _interval, multi_bootstrap, paired_bootstrap
+from ..metrics.bootstrap import _interval, bootstrap_interval, paired_bootstrap
+from .evaluation import bias_inputs
 
 BIAS_RESAMPLING = "test texts resampled within each stratum of identity memberships x toxic label"
 
@@ -49,6 +49,11 @@ def macro_f1_decisions(y_true: np.ndarray, decided: np.ndarray) -> float:
     return float(f1.mean())
 
 
+def _decided(splits: DualHeadSplits, head: str, probs: np.ndarray, report: dict) -> np.ndarray:
+    names = splits.label_names_n if head == "n" else splits.label_names_i
+    return decisions(probs, report["thresholds"], names)
+
+
 def head_intervals(
     splits: DualHeadSplits,
     test_probs: dict[str, np.ndarray],
@@ -57,20 +62,17 @@ def head_intervals(
     seed: int,
 ) -> dict[str, dict[str, Any]]:
     """``{"head_n": Interval JSON, "head_i": ...}``: test macro-F1 at the validation-tuned thresholds."""
-    out = {}
-    for head, probs in test_probs.items():
-        names = splits.label_names_n if head == "n" else splits.label_names_i
-        decided = decisions(probs, reports[head]["thresholds"], names)
-        interval = multi_bootstrap(
+    return {
+        f"head_{head}": bootstrap_interval(
             macro_f1_decisions,
             splits.labels("test", head),
-            {"model": decided},
+            _decided(splits, head, probs, reports[head]),
             n_resamples=n_resamples,
             seed=seed,
             unit="text",
-        )["model"]
-        out[f"head_{head}"] = interval.to_json()
-    return out
+        ).to_json()
+        for head, probs in test_probs.items()
+    }
 
 
 def shared_vs_separate(
@@ -83,21 +85,20 @@ def shared_vs_separate(
     seed: int,
 ) -> dict[str, dict[str, Any]]:
     """Per head, shared minus separate test macro-F1 on the same resampled texts (PairedDifference JSON)."""
-    out = {}
-    for head in ("n", "i"):
-        names = splits.label_names_n if head == "n" else splits.label_names_i
-        out[f"head_{head}"] = paired_bootstrap(
+    return {
+        f"head_{head}": paired_bootstrap(
             macro_f1_decisions,
             splits.labels("test", head),
-            decisions(joint_probs[head], joint_reports[head]["thresholds"], names),
-            decisions(separate_probs[head], separate_reports[head]["thresholds"], names),
+            _decided(splits, head, joint_probs[head], joint_reports[head]),
+            _decided(splits, head, separate_probs[head], separate_reports[head]),
             n_resamples=n_resamples,
             seed=seed,
             unit="text",
             name_a="shared encoder",
             name_b="separate models",
         ).to_json()
-    return out
+        for head in ("n", "i")
+    }
 
 
 def stratified_resamples(strata, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
@@ -110,33 +111,17 @@ def stratified_resamples(strata, n_resamples: int, seed: int) -> Iterator[np.nda
         yield np.concatenate([rng.choice(rows, size=len(rows), replace=True) for rows in members])
 
 
-def bias_inputs(
-    splits: DualHeadSplits, test_probs_n: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    """(toxicity label, toxicity score, identity columns) of the test rows the bias metric reads (as
-    :func:`hatespeech.dualhead.evaluation.bias_of`)."""
-    toxicity_label, source = BIAS_TOXICITY[splits.table.mode]
-    test = splits.frame("test")
-    rows = ((test["source"] == source) & test[toxicity_label].notna()).to_numpy()
-    j = splits.label_names_n.index(toxicity_label)
-    identities = test.loc[rows, splits.label_names_i].reset_index(drop=True)
-    return test.loc[rows, toxicity_label].to_numpy(dtype=np.float64), test_probs_n[rows, j], identities
-
-
 def bias_interval(
     splits: DualHeadSplits, test_probs_n: np.ndarray, min_subgroup_size: int, n_resamples: int, seed: int
 ) -> dict[str, Any]:
     """95% interval of the final bias score (0-1 scale), resampling within identity x label strata."""
     toxicity, score, identities = bias_inputs(splits, test_probs_n)
 
-    def final(idx=None) -> float:
-        if idx is None:
-            return bias_metrics.bias_report(toxicity, score, identities, min_subgroup_size=min_subgroup_size)[
-                "final"
-            ]
-        return bias_metrics.bias_report(
+    def final(idx: np.ndarray) -> float:
+        report = bias_metrics.bias_report(
             toxicity[idx], score[idx], identities.iloc[idx], min_subgroup_size=min_subgroup_size
-        )["final"]
+        )
+        return report["final"]
 
     members = np.nan_to_num(identities.to_numpy(dtype=np.float64)) >= 0.5
     strata = [row.tobytes() + bytes([int(t >= 0.5)]) for row, t in zip(members, toxicity)]
@@ -145,7 +130,9 @@ def bias_interval(
         dtype=np.float64,
         count=n_resamples,
     )
-    interval = _interval(final(), values, 0.95, len(score), n_resamples, "text").to_json()
+    interval = _interval(
+        final(np.arange(len(score))), values, 0.95, len(score), n_resamples, "text"
+    ).to_json()
     return {**interval, "resampling": BIAS_RESAMPLING}
 
 

@@ -43,6 +43,11 @@ class StatesIn(nn.Module):
         return inputs_embeds
 
 
+def cell_rates(cfg) -> tuple[float, float]:
+    """(encoder-layer lr, head lr) of a grid cell: the grid's own rates, else the joint model's."""
+    return cfg.grid_encoder_lr or cfg.lr, cfg.grid_head_lr or cfg.head_lr or cfg.lr
+
+
 def n_layers(model: DualHeadBert) -> int:
     return len(model.bert.encoder.layer)
 
@@ -169,12 +174,13 @@ def train_cell(
     seed_everything(profile.seed)
     model = top_model(new_model(profile, splits, "both", gamma, alpha, focal_lambda), cached.n_top)
     device = resolve_device(profile)
+    layer_lr, head_lr = cell_rates(cfg)
     settings = TrainSettings(
         output_dir=experiment_dir(profile) / "trainer" / run_name,
         epochs=cfg.grid_epochs,
         batch_size=cfg.batch_size,
-        lr=cfg.grid_encoder_lr or cfg.lr,
-        head_lr=cfg.grid_head_lr or cfg.head_lr,
+        lr=layer_lr,
+        head_lr=head_lr,
         seed=profile.seed,
         logging_steps=10**6,  # 16 cells: no per-step logs
         use_cpu=device.type == "cpu",

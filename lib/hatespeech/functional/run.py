@@ -204,8 +204,9 @@ def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, Syst
         families.setdefault(key, {})[name] = folders[name]
     shared_layers = {}
     for key, members in families.items():
-        trajectories = per_word & set(members)
-        family, shared_layers[key] = score_family(members, texts, settings.max_length, trajectories)
+        family, shared_layers[key] = score_family(
+            members, texts, settings.max_length, per_word & set(members)
+        )
         for name, (scores, trajectories, seconds) in family.items():
             systems[name].scores, systems[name].trajectories, systems[name].seconds = (
                 scores,
