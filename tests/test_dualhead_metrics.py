@@ -93,6 +93,16 @@ SCORE = np.array([0.9, 0.4, 0.6, 0.1, 0.8, 0.7, 0.3, 0.2])
 IDENT = pd.DataFrame({"A": [1, 1, 1, 1, 0, 0, 0, 0], "B": [0, 0, 0, 0, 1, 1, 1, 1]}, dtype=float)
 
 
+def test_rank_auc_equals_sklearn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    truth = rng.random(300) < 0.3
+    score = np.round(rng.random(300), 1)  # ten distinct values: many ties across the classes
+    assert bias._auc(truth, score) == pytest.approx(roc_auc_score(truth, score), abs=1e-12)
+    assert np.isnan(bias._auc(np.zeros(5, dtype=bool), score[:5]))
+
+
 def test_power_mean_hand_values():
     assert bias.power_mean([0.5, 0.5]) == pytest.approx(0.5)
     assert bias.power_mean([0.75, 1.0]) == pytest.approx(((0.75**-5 + 1) / 2) ** (-1 / 5))

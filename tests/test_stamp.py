@@ -82,6 +82,54 @@ def test_saved_figures_print_every_text_at_a_readable_size(tmp_path, monkeypatch
     plt.close(small)
 
 
+def test_saved_figures_print_at_most_max_ppi_at_the_same_printed_size(tmp_path, monkeypatch):
+    """A figure the page shrinks is saved with fewer pixels (<= MAX_PRINT_PPI on paper) but still wider than
+    the page frame at 96 px/in, so it prints at the same size; a small figure keeps DPI."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from hatespeech.plots import CSS_DPI, DPI, MAX_PRINT_PPI, PRINT_WIDTH_IN, print_scale, save_figure
+    from PIL import Image
+
+    monkeypatch.setenv("HATESPEECH_REPORTS_DIR", str(tmp_path))
+    wide, ax = plt.subplots(figsize=(16, 4))
+    ax.plot([0, 1])
+    path = save_figure(wide, "data_wide")
+    box = wide.get_tightbbox(wide.canvas.get_renderer())
+    printed_width_in = box.width * print_scale(wide)
+    with Image.open(path) as png:
+        width_px = png.width
+    assert width_px / printed_width_in <= MAX_PRINT_PPI * 1.02
+    assert width_px / CSS_DPI > PRINT_WIDTH_IN  # still scaled down to the frame: the printed size holds
+    plt.close(wide)
+
+    small, ax = plt.subplots(figsize=(3, 2))
+    path = save_figure(small, "data_small")
+    box = small.get_tightbbox(small.canvas.get_renderer())
+    with Image.open(path) as png:
+        assert png.width == pytest.approx((box.width + 2 * 0.1) * DPI, abs=3)  # savefig pads 0.1 in a side
+    plt.close(small)
+
+
+def test_save_figure_in_a_notebook_shows_the_saved_png_and_closes_the_figure(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from hatespeech import plots
+
+    shown = []
+    monkeypatch.setenv("HATESPEECH_REPORTS_DIR", str(tmp_path))
+    monkeypatch.setattr(matplotlib, "get_backend", lambda: "module://matplotlib_inline.backend_inline")
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1])
+    path = plots.save_figure(fig, "data_inline")
+    assert len(shown) == 1 and shown[0].data == path.read_bytes()  # the palette PNG, not a new render
+    assert not plt.fignum_exists(fig.number)  # closed: the backend does not render it again
+
+
 def test_stamp_dirty_counts_code_changes_not_regenerated_reports(tmp_path, monkeypatch):
     import subprocess
 

@@ -1,3 +1,4 @@
+import numpy as np
 import torch
 from hatespeech.losses import weighted_bce_with_logits
 from hatespeech.train import TrainSettings, train
@@ -96,3 +97,47 @@ def test_head_lr_gives_new_modules_their_own_group(tmp_path):
     assert {lr_of[id(p)] for p in model.head.parameters()} == {1e-2}
     assert {lr_of[id(p)] for p in model.backbone.parameters()} == {1e-5}
     assert sum(len(g["params"]) for g in optimizer.param_groups) == 4
+
+
+def test_datasets_with_lengths_train_in_length_grouped_batches(tmp_path):
+    """TrainSettings.group_by_length with an ExampleDataset of prefix texts (token counts in ``length``):
+    transformers' LengthGroupedSampler orders it, so batches carry far less padding than random ones."""
+    from hatespeech.anticipation.examples import ExampleDataset
+    from hatespeech.train import LossFnTrainer, TrainSettings, training_arguments
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    rng = np.random.default_rng(0)
+    lengths = rng.permutation(np.arange(1, 129)).tolist()
+    dataset = ExampleDataset([{"text": "w " * n, "label": 0.0, "w_len": 1.0, "length": n} for n in lengths])
+    assert dataset.lengths == lengths
+    assert ExampleDataset([{"text": "a", "label": 0.0, "w_len": 1.0}]).lengths is None
+
+    def padded(order, batch=4):
+        return sum(max(lengths[i] for i in order[k : k + batch]) * batch for k in range(0, len(order), batch))
+
+    def sampler(group):
+        settings = TrainSettings(output_dir=tmp_path, batch_size=4, use_cpu=True, group_by_length=group)
+        trainer = LossFnTrainer(
+            model=torch.nn.Linear(1, 1),
+            args=training_arguments(settings, evaluate=False),
+            train_dataset=dataset,
+            loss_fn=lambda model, inputs: (torch.zeros(()), None),
+        )
+        return trainer._get_train_sampler()
+
+    grouped = sampler(True)
+    assert isinstance(grouped, LengthGroupedSampler)
+    # a tokenized datasets.Dataset (the dual head's rows): the library infers lengths from input_ids
+    from datasets import Dataset
+
+    rows = Dataset.from_dict({"input_ids": [[1] * n for n in lengths]})
+    settings = TrainSettings(output_dir=tmp_path, batch_size=4, use_cpu=True, group_by_length=True)
+    trainer = LossFnTrainer(
+        model=torch.nn.Linear(1, 1),
+        args=training_arguments(settings, evaluate=False),
+        train_dataset=rows,
+        loss_fn=lambda model, inputs: (torch.zeros(()), None),
+    )
+    assert isinstance(trainer._get_train_sampler(), LengthGroupedSampler)
+    assert padded(list(grouped)) < 0.8 * padded(list(sampler(False)))
+    assert sorted(grouped) == list(range(len(lengths)))  # every example once

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import torch
 from transformers import Trainer, TrainingArguments
+from transformers.trainer_pt_utils import LengthGroupedSampler
 
 LossFn = Callable[[Any, dict[str, Any]], tuple[Any, Any]]
 
@@ -37,6 +38,11 @@ class TrainSettings:
     # Mixed precision on CUDA, as the seeds trained: "bf16" where the GPU supports it, else "fp16";
     # None (fp32) on CPU. :func:`mixed_precision` picks it.
     precision: str | None = None
+    # Batches of similar length (transformers' LengthGroupedSampler: shuffled megabatches of 50 batches, each
+    # sorted by length). A batch is padded to its longest item, and the word-prefixes of a sentence run from
+    # one word to all of them: random batches of phase-2 prefixes are half padding (measured on the cpu
+    # profile's train prefixes: 191k padded tokens per epoch at random, 96k grouped, 93k real).
+    group_by_length: bool = False
     # Learning rate of the freshly initialised modules (heads, LSTM); None = ``lr``. At an encoder's 5e-5 a
     # new linear head barely moves in a few hundred Adam steps while the encoder is fine-tuned.
     head_lr: float | None = None
@@ -76,6 +82,7 @@ def training_arguments(settings: TrainSettings, evaluate: bool = True) -> Traini
         disable_tqdm=settings.disable_tqdm,
         bf16=settings.precision == "bf16",
         fp16=settings.precision == "fp16",
+        train_sampling_strategy="group_by_length" if settings.group_by_length else "random",
     )
 
 
@@ -113,6 +120,26 @@ class LossFnTrainer(Trainer):
         for group in groups:
             optimizer.add_param_group(group)
         return optimizer
+
+    def _get_train_sampler(self, train_dataset=None):
+        # transformers infers lengths only from an ``input_ids`` field; prefix-text datasets carry their token
+        # counts as ``lengths`` instead (ExampleDataset), which the library's sampler takes as given.
+        dataset = self.train_dataset if train_dataset is None else train_dataset
+        lengths = getattr(dataset, "lengths", None)
+        if self.args.train_sampling_strategy != "group_by_length" or lengths is None:
+            return super()._get_train_sampler(train_dataset)
+        batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
+        return LengthGroupedSampler(batch, lengths=list(lengths))
+
+    def _get_eval_sampler(self, eval_dataset):
+        # The eval loss is a mean over the whole set: order does not matter, and the library would again
+        # infer lengths from ``input_ids``.
+        if eval_dataset is None or self.args.train_sampling_strategy != "group_by_length":
+            return super()._get_eval_sampler(eval_dataset)
+        lengths = getattr(eval_dataset, "lengths", None)
+        if lengths is None:
+            return super()._get_eval_sampler(eval_dataset)
+        return LengthGroupedSampler(self.args.eval_batch_size, lengths=list(lengths))
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         loss, outputs = self.loss_fn(model, inputs)

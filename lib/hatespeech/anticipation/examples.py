@@ -180,6 +180,12 @@ class ExampleDataset(torch.utils.data.Dataset):
         return self.examples[index]
 
     @property
+    def lengths(self) -> list[int] | None:
+        """Tokens per example (``length``, else ``input_ids``) for length-grouped batches, or None."""
+        lengths = [e.get("length", len(e["input_ids"]) if "input_ids" in e else None) for e in self.examples]
+        return None if any(n is None for n in lengths) else lengths
+
+    @property
     def n_prefixes(self) -> int:
         """Word-prefixes (loss terms) in one pass over the dataset."""
         return int(

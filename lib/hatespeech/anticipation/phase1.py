@@ -161,6 +161,8 @@ def run_phase1(profile: Profile, variants=None) -> Phase1Run:
             if len(candidates) > 1
             else "the sweep of the plain variant"
             if kind in chosen_lr
+            else f"the profile (one rate: {profile.anticipation.phase1_lr_source})"
+            if profile.anticipation.phase1_lr_source
             else "the profile (one rate)"
         )
         chosen_lr.setdefault(kind, stats["lr"])

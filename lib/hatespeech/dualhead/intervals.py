@@ -116,14 +116,16 @@ def bias_interval(
 ) -> dict[str, Any]:
     """95% interval of the final bias score (0-1 scale), resampling within identity x label strata."""
     toxicity, score, identities = bias_inputs(splits, test_probs_n)
+    # Arrays, not a frame per resample: pandas indexing cost more than the metric itself.
+    names, identity_values = list(identities.columns), identities.to_numpy(dtype=np.float64)
 
     def final(idx: np.ndarray) -> float:
         report = bias_metrics.bias_report(
-            toxicity[idx], score[idx], identities.iloc[idx], min_subgroup_size=min_subgroup_size
+            toxicity[idx], score[idx], identity_values[idx], names, min_subgroup_size=min_subgroup_size
         )
         return report["final"]
 
-    members = np.nan_to_num(identities.to_numpy(dtype=np.float64)) >= 0.5
+    members = np.nan_to_num(identity_values) >= 0.5
     strata = [row.tobytes() + bytes([int(t >= 0.5)]) for row, t in zip(members, toxicity)]
     values = np.fromiter(
         (final(idx) for idx in stratified_resamples(strata, n_resamples, seed)),

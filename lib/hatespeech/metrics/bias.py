@@ -13,7 +13,7 @@ For a toxicity score and identity subgroups (labels and identities binarised at 
 
 Hand-written because no installed library ships it: it follows the competition's published benchmark kernel
 (``compute_subgroup_auc``, ``compute_bpsn_auc``, ``compute_bnsp_auc``, ``power_mean``, ``get_final_metric``),
-with the AUCs from ``sklearn.metrics.roc_auc_score``.
+with the AUCs of ``sklearn.metrics.roc_auc_score`` (computed from ranks, see :func:`_auc`).
 
 Unannotated identities: the kernel binarises ``identity >= 0.5``, so a NaN identity counts as "not in the
 subgroup" (background). That is the default here (``unannotated="background"``); ``"exclude"`` leaves such
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
+from scipy.stats import rankdata
 
 # Published reference points (final metric x 100, Jigsaw Unintended Bias test set), with their sources there.
 from ..references import COMPETITION_BEST_FINAL_X100, DETOXIFY_UNBIASED_FINAL_X100
@@ -37,10 +37,16 @@ OVERALL_MODEL_WEIGHT = 0.25
 
 
 def _auc(truth: np.ndarray, score: np.ndarray) -> float:
+    """ROC-AUC as the Mann-Whitney statistic from average ranks: the same number as
+    ``sklearn.metrics.roc_auc_score`` (ties count one half; tested against it), without its input checks,
+    which cost more than the AUC itself here: a bootstrap of the bias score computes ~30 AUCs per resample."""
     truth = np.asarray(truth, dtype=bool)
-    if truth.size == 0 or truth.all() or not truth.any():
+    n_pos = int(truth.sum())
+    n_neg = truth.size - n_pos
+    if n_pos == 0 or n_neg == 0:
         return float("nan")
-    return float(roc_auc_score(truth, score))
+    ranks = rankdata(score)
+    return float((ranks[truth].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def power_mean(values: Sequence[float], p: float = POWER) -> float:

@@ -17,6 +17,9 @@ PRINT_WIDTH_IN = (210 - 22) / 25.4
 PRINT_HEIGHT_IN = 235 / 25.4
 #: The smallest text a figure may print at, in points (the report's tables print at 7.5 pt).
 MIN_PRINT_PT = 7.0
+#: The most pixels per printed inch a figure keeps: a wide figure shrunk onto the page would otherwise print
+#: at 300+ ppi, bytes that every copy of it (PNG, notebook, HTML, PDF) carries and no reader sees.
+MAX_PRINT_PPI = 200
 
 
 def print_scale(fig) -> float:
@@ -50,7 +53,8 @@ def fit_text_for_print(fig) -> float:
 
 
 def save_figure(fig, name: str, caption: str | None = None) -> Path:
-    """Save ``fig`` as reports/figures/<name>.png (tight, 150 dpi) and return the path.
+    """Save ``fig`` as reports/figures/<name>.png (tight, 150 dpi or less, :func:`save_dpi`) and return the
+    path.
 
     ``caption`` (e.g. the profile / data / hardware line from :func:`hatespeech.stamp.caption`) is written
     under the axes so the figure says what produced it even when it travels alone. Text too small for the
@@ -60,11 +64,37 @@ def save_figure(fig, name: str, caption: str | None = None) -> Path:
         fig.text(0.01, 0.005, caption, fontsize=7, color="0.35", ha="left", va="bottom")
     fit_text_for_print(fig)
     path = paths.figures_dir() / f"{name}.png"
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
+    buffer, dpi = io.BytesIO(), save_dpi(fig)
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
     buffer.seek(0)
     _write_compact_png(buffer, path)
+    _show_in_notebook(fig, path, dpi)
     return path
+
+
+def save_dpi(fig) -> float:
+    """:data:`DPI`, lowered for a figure the page shrinks so that it prints at :data:`MAX_PRINT_PPI` at most.
+    Its printed size does not change: the image stays wider (or taller) than the page frame at 96 px/in."""
+    return min(DPI, MAX_PRINT_PPI * print_scale(fig))
+
+
+def _show_in_notebook(fig, path: Path, dpi: float) -> None:
+    """In a notebook (inline backend), show the saved palette PNG and close ``fig``, instead of letting the
+    backend render it again as a full-colour PNG at cell end: the executed notebooks and their HTML pages,
+    part of the published report, then carry each figure at about a third of the bytes. Elsewhere (scripts,
+    tests) nothing happens and ``fig`` stays open for the caller."""
+    import matplotlib
+
+    if "inline" not in matplotlib.get_backend():
+        return
+    from IPython.display import Image, display  # inside: only a notebook displays
+    from matplotlib import pyplot as plt
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as png:
+        width = png.width
+    display(Image(filename=str(path), width=round(width * 100 / dpi)))  # the size the inline backend shows
+    plt.close(fig)
 
 
 def _write_compact_png(buffer, path: Path) -> None:

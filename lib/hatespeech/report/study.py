@@ -406,6 +406,7 @@ def method_html(profile) -> str:
     a, d, m = profile.anticipation, profile.dualhead, profile.models
     layers = {None: "all"}
     lambdas = ", ".join(f"{x:g}" for x in (d.focal_lambda_candidates or (d.focal_lambda,)))
+    swept = any(len(c or ()) > 1 for c in (a.phase1_encoder_lr_candidates, a.phase1_decoder_lr_candidates))
     rows = [
         (
             "Anticipation backbones",
@@ -421,8 +422,14 @@ def method_html(profile) -> str:
             "BCE on random prefixes, scaled by w_len = len(prefix) / len(sentence)",
             (
                 "the same, with positives weighted by the class ratio; the decoders score every prefix of a "
-                f"sentence in one pass; up to {a.phase1_epochs} epoch(s), epoch, learning rate and threshold "
-                "chosen on a selection set"
+                f"sentence in one pass; up to {a.phase1_epochs} epoch(s), epoch, "
+                + (
+                    "learning rate and threshold chosen on a selection set"
+                    if swept
+                    else f"threshold chosen on a selection set; learning rate from {a.phase1_lr_source}"
+                    if a.phase1_lr_source
+                    else "threshold chosen on a selection set; one configured learning rate"
+                )
             ),
         ),
         (
