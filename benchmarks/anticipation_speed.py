@@ -22,7 +22,8 @@ far (``decoder.score([prefix])``: re-scoring the whole prefix), (d) one streamin
 through the study's one scoring path, :class:`Anticipator`. Ratios are taken to (a) of the same backbone,
 within this run. Probabilities of (b), (c), (d) are checked against (a) (max abs difference). Peak memory
 is the peak resident set size above the baseline while a way runs (sampled from /proc every millisecond).
-Finally phase-1 decoder training speed: examples (word-prefixes with a loss) per second with the one-pass
+Then int8 and bf16 scoring beside fp32 (``benchmarks/quantized_scoring.py``, kept under ``quantized``), and
+finally phase-1 decoder training speed: examples (word-prefixes with a loss) per second with the one-pass
 loss vs one prefix per example.
 
 The backbones are the profile's pretrained ones with an untrained head: speed does not depend on training.
@@ -38,10 +39,12 @@ import argparse
 import os
 import resource
 import statistics
+import sys
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -82,7 +85,15 @@ class BenchSettings:
     train_steps: int = 3  # timed optimiser steps per training mode (after one warm-up step)
     seed: int = 42
     write: bool = True  # metrics JSON + figure
+    quantized: bool = True  # int8 / bf16 beside fp32 (benchmarks/quantized_scoring.py), in this run
     extra: dict = field(default_factory=dict)
+
+
+def _beside_this_script() -> None:
+    """Make the other benchmark modules importable however this one was loaded (script, tests)."""
+    folder = str(Path(__file__).resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
 
 
 # ------------------------------------------------------------------------------------------------ measuring
@@ -522,6 +533,19 @@ def run(
     stream.add_word(sentences[max(sentences)][0])
     floor["stream_state_mb_at_longest"] = stream.state_bytes / 2**20  # KV cache + token states kept
     train_sentences = [s for group in sentences.values() for s in group][: settings.train_sentences]
+    quantized = {}
+    if settings.quantized:
+        _beside_this_script()
+        from quantized_scoring import run as run_quantized
+
+        quantized = run_quantized(
+            settings.profile,
+            threads=settings.threads,
+            sentences=sentences,
+            decoder=decoder,
+            accuracy_inputs=settings.extra.get("quantized_accuracy_inputs"),
+            progress=progress,
+        )
     training = bench_training(decoder.model, decoder.tokenizer, train_sentences, steps=settings.train_steps)
     payload = {
         "settings": asdict(settings),
@@ -535,6 +559,7 @@ def run(
         "targets": targets(table),
         "training": training,
         "decoder_forward_floor": floor,
+        "quantized": quantized,
         "rss_follows_live_memory": memory_returned,
         "torch_threads": torch.get_num_threads(),
         "load_average_before_after": [list(load_before), list(os.getloadavg())],
@@ -620,6 +645,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (0 = torch's default)")
     parser.add_argument("--train-steps", type=int, default=3)
     parser.add_argument("--no-write", action="store_true", help="print only; no metrics JSON / figure")
+    parser.add_argument("--no-quantized", action="store_true", help="skip the int8 / bf16 rows")
     args = parser.parse_args(argv)
     settings = BenchSettings(
         profile=args.profile,
@@ -629,9 +655,15 @@ def main(argv: list[str] | None = None) -> dict:
         threads=args.threads or None,
         train_steps=args.train_steps,
         write=not args.no_write,
+        quantized=not args.no_quantized,
     )
     payload = run(settings)
     print_report(payload)
+    if payload["quantized"]:
+        _beside_this_script()
+        from quantized_scoring import print_report as print_quantized
+
+        print_quantized(payload["quantized"])
     return payload
 
 

@@ -48,7 +48,7 @@ def test_benchmark_measures_every_way_and_writes_outputs(bench, tiny_anticipator
     }
     try:
         payload = bench.run(
-            bench.BenchSettings(profile="smoke", train_steps=1, per_length=2),
+            bench.BenchSettings(profile="smoke", train_steps=1, per_length=2, quantized=False),
             encoder=tiny_anticipators[0],
             decoder=tiny_anticipators[1],
             sentences=sentences,

@@ -3,6 +3,7 @@
     python -m hatespeech anticipate --model DIR "I am not sexist, but"     # per-word p_hate table
     echo "I am not sexist, but" | python -m hatespeech anticipate --model DIR --stream
     python -m hatespeech score --model DIR --input in.csv --output out.csv [--text-column text]
+    python -m hatespeech anticipate --model DIR --quantize int8 --stream      # int8 CPU scoring
 
 Bad input (missing or unreadable file, missing column, empty text, a folder that is not a saved model) prints
 one line on stderr and exits with status 2.
@@ -26,13 +27,16 @@ def _bar(probability: float) -> str:
     return "#" * round(probability * BAR_WIDTH)
 
 
-def _load(model_dir: str, device: str | None):
+def _load(model_dir: str, device: str | None, quantize: str | None = None):
     from .anticipation.inference import Anticipator, NotAModelDirError  # heavy (torch): only once args parse
+    from .anticipation.quantize import QuantizationError
 
     try:
-        return Anticipator.from_pretrained(model_dir, device=device)
+        return Anticipator.from_pretrained(model_dir, device=device, quantize=quantize)
     except NotAModelDirError as exc:
         raise InputError(str(exc)) from exc
+    except QuantizationError as exc:
+        raise InputError(f"{model_dir}: cannot score with --quantize {quantize}: {exc}") from exc
 
 
 def _warn_truncated(
@@ -58,7 +62,7 @@ def cmd_anticipate(args: argparse.Namespace) -> int:
     text = " ".join(args.text)
     if not args.stream and not text.split():
         raise InputError("empty text: give at least one word")
-    anticipator = _load(args.model, args.device)
+    anticipator = _load(args.model, args.device, args.quantize)
     if args.stream:
         stream = anticipator.stream()
         print(f"# streaming with {anticipator.variant} ({args.model}); one line per word", flush=True)
@@ -130,7 +134,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise InputError(f"--batch-size must be >= 1, got {args.batch_size}")
     frame, texts = read_texts(args.input, args.text_column)
-    anticipator = _load(args.model, args.device)
+    anticipator = _load(args.model, args.device, args.quantize)
     try:
         frame[args.output_column] = anticipator.score(
             texts, batch_size=args.batch_size, progress=not args.quiet
@@ -162,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="read words from stdin and print the updated probability after each",
     )
     anticipate.add_argument("--device", default=None, help="cpu / cuda (default: cuda when available)")
+    anticipate.add_argument(
+        "--quantize",
+        choices=("int8", "bf16"),
+        default=None,
+        help="int8 weights for the backbone's linear layers (or bf16): faster CPU scoring with slightly "
+        "different probabilities; the report's speed section says for which variants (default: fp32)",
+    )
     anticipate.add_argument("text", nargs="*", help="the text (words are whitespace-separated)")
     anticipate.set_defaults(func=cmd_anticipate)
 
@@ -173,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--output-column", default="p_hate", help="name of the added column (default: p_hate)")
     score.add_argument("--batch-size", type=int, default=64)
     score.add_argument("--device", default=None, help="cpu / cuda (default: cuda when available)")
+    score.add_argument(
+        "--quantize",
+        choices=("int8", "bf16"),
+        default=None,
+        help="int8 weights for the backbone's linear layers (or bf16): faster CPU scoring with slightly "
+        "different probabilities; the report's speed section says for which variants (default: fp32)",
+    )
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.set_defaults(func=cmd_score)
     return parser

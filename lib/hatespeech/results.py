@@ -259,7 +259,7 @@ class BenchmarkResult(Result):
     FILE: ClassVar[str] = "benchmarks.json"
     NOTEBOOK: ClassVar[str] = "benchmarks/anticipation_speed.py"
     MARKER: ClassVar[str] = "targets"
-    CURATED: ClassVar[tuple[str, ...]] = ("targets", "decoder_forward_floor")
+    CURATED: ClassVar[tuple[str, ...]] = ("targets", "decoder_forward_floor", "quantized")
 
     settings: dict[str, Any]
     models: dict[str, str]  # {"encoder": backbone, "decoder": backbone}
@@ -268,6 +268,8 @@ class BenchmarkResult(Result):
     targets: dict[str, Any]  # anticipation_speed.targets(table)
     decoder_forward_floor: dict[str, Any]  # one-token vs all-token forward, weights MB
     training: dict[str, Any] = field(default_factory=dict)
+    # int8 / bf16 beside fp32 (benchmarks/quantized_scoring.py): speed rows, floors, accuracy, targets
+    quantized: dict[str, Any] = field(default_factory=dict)
     padded_width_naive: int | None = None
     rss_follows_live_memory: bool | None = None
     torch_threads: int | None = None
@@ -313,6 +315,38 @@ class BenchmarkResult(Result):
                 + (f" (max |difference| {max(diffs):.1e}, bound 1e-4)" if diffs else "")
                 + (": yes." if targets["equivalence_met"] else ": NO.")
             )
+        return lines + self._quantized_findings()
+
+    def _quantized_findings(self) -> list[str]:
+        """int8 / bf16: each speed target as met / missed, and for which variants the MSE change allows it."""
+        q = self.quantized
+        if not q:
+            return []
+        lines = []
+        for mode in [m for m in q.get("modes", []) if m != "fp32"]:
+            one = q["targets"].get(f"{mode}_stream_vs_fp32_one_pass")
+            stream = q["targets"].get(f"{mode}_stream_vs_fp32_stream")
+            if one and stream:
+                lines.append(
+                    f"{mode} streaming per word at {one['words']} words: {one['ratio']:.3f} x fp32 one-pass "
+                    f"re-scoring (target <= {one['target']:g}: {'met' if one['met'] else 'MISSED'}) and "
+                    f"{stream['ratio']:.3f} x fp32 streaming (target <= {stream['target']:g}: "
+                    f"{'met' if stream['met'] else 'MISSED'})."
+                )
+            accuracy = q.get("accuracy", {})
+            if accuracy.get("skipped"):
+                lines.append(f"{mode} accuracy not measured: {accuracy['skipped']}.")
+                continue
+            rows = [r for r in accuracy.get("rows", []) if r["mode"] == mode]
+            if rows:
+                offered = [r["variant"] for r in rows if r["offered"]]
+                changes = ", ".join(f"{r['variant']} {r['abs_mse_change']:.4f}" for r in rows)
+                lines.append(
+                    f"{mode} moves the phase-2 test MSE by {changes} (max |p change| "
+                    f"{max(r['max_abs_p_change'] for r in rows):.3f}); offered (change <= "
+                    f"{accuracy['tolerance']:g}) for: {', '.join(offered) if offered else 'no variant'}; "
+                    "every reported number stays fp32."
+                )
         return lines
 
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
@@ -322,7 +356,21 @@ class BenchmarkResult(Result):
             for name, target in self.targets.items()
             if isinstance(target, dict)
         }
-        return [("speed targets (ratios measured in one run)", pd.DataFrame.from_dict(rows, orient="index"))]
+        tables = [
+            ("speed targets (ratios measured in one run)", pd.DataFrame.from_dict(rows, orient="index"))
+        ]
+        q = self.quantized
+        if q.get("speed"):
+            floors = pd.DataFrame.from_dict(q["forward_floor"], orient="index")[
+                ["one_token_ms", "weights_mb"]
+            ]
+            speed = pd.DataFrame(q["speed"]).join(floors, on="mode")
+            tables.append(("decoder per-word latency by precision (ms, one run, 1 thread)", speed))
+        if q.get("accuracy", {}).get("rows"):
+            tables.append(
+                ("phase-2 test MSE by precision, every variant", pd.DataFrame(q["accuracy"]["rows"]))
+            )
+        return tables
 
 
 class UpstreamMissingError(RuntimeError):

@@ -123,19 +123,31 @@ class Anticipator:
         ]
         self.max_length = int(min(limits)) if limits else int(tokenizer.model_max_length)
         self.last_truncation = truncation_counts([])
+        self.quantization: dict | None = None  # set by from_pretrained(quantize=...)
 
     @classmethod
     def from_pretrained(
-        cls, model_dir: str | Path, device=None, max_length: int | None = None
+        cls, model_dir: str | Path, device=None, max_length: int | None = None, quantize: str | None = None
     ) -> Anticipator:
         """Load model + tokenizer from a ``save_pretrained`` folder onto ``device`` (default: cuda when
-        available); NotAModelDirError if it is not one."""
+        available); NotAModelDirError if it is not one. ``quantize="int8"`` (or ``"bf16"``) converts the model
+        for CPU scoring (:mod:`.quantize`; ``device`` then defaults to the CPU, and another device is an
+        error); what it converted is in ``quantization``."""
         folder = check_model_dir(model_dir)
         model = PrefixClassifier.from_pretrained(str(folder))
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        return cls(model, tokenizer, device=_resolve_device(device), max_length=max_length)
+        if quantize is None:
+            return cls(model, tokenizer, device=_resolve_device(device), max_length=max_length)
+        from .quantize import QuantizationError, quantize_model  # only a quantized scorer needs it
+
+        target = _resolve_device(device if device is not None else "cpu")
+        if target.type != "cpu":
+            raise QuantizationError(f"{quantize} scoring is for the CPU, not {target}: pass device='cpu'")
+        anticipator = cls(model, tokenizer, device=target, max_length=max_length)
+        anticipator.quantization = quantize_model(anticipator.model, quantize)
+        return anticipator
 
     @property
     def variant(self) -> str:

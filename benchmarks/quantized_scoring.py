@@ -1,0 +1,264 @@
+"""int8 and bf16 scoring against fp32, measured in one run: speed on the decoder, accuracy on every variant.
+
+    python benchmarks/quantized_scoring.py [--profile cpu] [--threads 1]   # print only
+    python benchmarks/anticipation_speed.py          # runs this too and writes it into benchmarks.json
+
+**Speed** (the profile's pretrained decoder, untrained head: speed does not depend on training; real
+sentences of 10, 20 and 40 words as in ``anticipation_speed``): per mode (fp32, int8, bf16), the per-word
+latency of re-scoring the whole prefix in one pass (``score([prefix])``) and of a streaming update
+(``stream().add_word``), the one-token forward floor, the weights the backbone reads and the peak RSS while a
+mode scores. The modes run interleaved per sentence so that load on the shared machine hits them alike.
+
+**Accuracy** (the trained phase-2 models of the profile, under ``artifacts/``): every test prefix of
+prefix_probability scored by each variant in each mode; MSE against the labels, |MSE(mode) - MSE(fp32)|, max
+|p(mode) - p(fp32)|, and whether the mode is *offered* for the variant (its MSE moves by <= 0.001). Without
+the phase-2 models (notebook 03 not run) the accuracy part says so and is skipped.
+
+Targets (issue 14): int8 streaming per word <= 0.2 x fp32 one-pass re-scoring at the longest length and
+<= 0.5 x fp32 streaming; |MSE change| <= 0.001 where offered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+from anticipation_speed import PeakRSS, _summary, _timer, pick_sentences, prefixes_of
+from hatespeech.anticipation.inference import Anticipator
+from hatespeech.anticipation.quantize import quantize_model
+from hatespeech.config import get_profile, seed_everything
+from hatespeech.models.prefix import VARIANTS, build_prefix_classifier
+
+MODES = ("fp32", "int8", "bf16")
+MSE_TOLERANCE = 0.001  # |MSE(mode) - MSE(fp32)| at which a mode is offered for a variant
+STREAM_VS_ONE_PASS_TARGET = 0.2
+STREAM_VS_FP32_STREAM_TARGET = 0.5
+
+
+def _convert(anticipator: Anticipator, mode: str) -> Anticipator:
+    if mode != "fp32":
+        anticipator.quantization = quantize_model(anticipator.model, mode)
+    return anticipator
+
+
+def decoders(base: Anticipator) -> dict[str, Anticipator]:
+    """``base``'s model once per mode (copies: the same weights in each, ``base`` untouched)."""
+    return {
+        mode: _convert(Anticipator(copy.deepcopy(base.model).eval(), base.tokenizer, device="cpu"), mode)
+        for mode in MODES
+    }
+
+
+def forward_floor(anticipator: Anticipator, sentence: str, repeats: int = 5) -> dict[str, float]:
+    """Median one-token and all-token backbone forward (the floor of a streaming update) and weights MB."""
+    ids = anticipator.tokenizer(sentence, return_tensors="pt")["input_ids"]
+    out: dict[str, float] = {"tokens": int(ids.shape[1])}
+    with torch.inference_mode():
+        for name, part in (("one_token_ms", ids[:, :1]), ("all_tokens_ms", ids)):
+            times: list[float] = []
+            anticipator.model.backbone(part)
+            for _ in range(repeats):
+                with _timer(times):
+                    anticipator.model.backbone(part)
+            out[name] = 1e3 * statistics.median(times)
+    q = anticipator.quantization
+    out["weights_mb"] = q["weights_mb"] if q else _fp32_mb(anticipator.model)
+    return out
+
+
+def _fp32_mb(model) -> float:
+    tensors = [*model.parameters(), *model.buffers()]
+    return sum(t.numel() * t.element_size() for t in tensors) / 2**20
+
+
+def bench_speed(models: dict[str, Anticipator], sentences: dict[int, list[str]], progress=True) -> list[dict]:
+    """One row per (words, mode): per-word latency of one-pass re-scoring and of streaming, peak RSS."""
+    from tqdm.auto import tqdm
+
+    warm = next(iter(sentences.values()))[0]
+    for anticipator in models.values():  # first calls pick kernels and allocate: keep them out of the timings
+        anticipator.trajectory(warm)
+        anticipator.stream().add_word(warm.split()[0])
+    acc = {
+        (length, mode): {"one_pass": [], "stream": [], "rss": []} for length in sentences for mode in models
+    }
+    jobs = [(length, s) for length, group in sentences.items() for s in group]
+    for length, sentence in tqdm(jobs, desc="quantized speed", disable=not progress):
+        for mode, anticipator in models.items():
+            slot = acc[length, mode]
+            with PeakRSS() as mem:
+                stream = anticipator.stream()
+                for word in sentence.split():
+                    with _timer(slot["stream"]):
+                        stream.add_word(word)
+                for prefix in prefixes_of(sentence):
+                    with _timer(slot["one_pass"]):
+                        anticipator.score([prefix])
+            slot["rss"].append(mem.peak_mb)
+    rows = []
+    for (length, mode), slot in acc.items():
+        rows.append(
+            {
+                "words": length,
+                "mode": mode,
+                "one_pass_median_ms": _summary(slot["one_pass"])["median_ms"],
+                "stream_median_ms": _summary(slot["stream"])["median_ms"],
+                "stream_p95_ms": _summary(slot["stream"])["p95_ms"],
+                "stream_last_word_ms": 1e3 * statistics.fmean(slot["stream"][length - 1 :: length]),
+                "peak_rss_mb": max(slot["rss"]),
+            }
+        )
+    return rows
+
+
+def bench_accuracy(profile, variants=VARIANTS, progress=True, folders=None, test=None) -> dict:
+    """Per variant and mode: test MSE, |MSE - MSE(fp32)|, max |p - p(fp32)|, offered (the MSE change within
+    :data:`MSE_TOLERANCE`). ``{"skipped": reason}`` without the profile's phase-2 models. ``folders``
+    (variant -> saved model) and ``test`` (phase-2 sentence rows) default to the profile's."""
+    from hatespeech.anticipation.evaluation import prefix_frame
+    from hatespeech.anticipation.phase2 import load_phase2_data
+    from hatespeech.anticipation.training import checkpoint_dir
+    from hatespeech.metrics.regression import regression_metrics
+    from hatespeech.paths import shown
+
+    folders = folders or {v: checkpoint_dir(profile, 2, v) for v in variants}
+    missing = [shown(f) for f in folders.values() if not (f / "config.json").exists()]
+    if missing:
+        return {"skipped": f"no phase-2 model in {', '.join(missing)}: run notebook 03 first"}
+    test = load_phase2_data(profile).test if test is None else test
+    rows = []
+    for variant, folder in folders.items():
+        probs = {}
+        for mode in MODES:
+            anticipator = Anticipator.from_pretrained(
+                folder,
+                device="cpu",
+                max_length=profile.anticipation.max_length,
+                quantize=None if mode == "fp32" else mode,
+            )
+            start = time.perf_counter()
+            bar = f"{variant}, {mode}" if progress else False
+            trajectories = anticipator.trajectories(test["sentence"].tolist(), progress=bar)
+            frame = prefix_frame(test, trajectories)
+            probs[mode] = frame["p_hate"].to_numpy()
+            mse = regression_metrics(frame["label"], frame["p_hate"])["mse"]
+            rows.append(
+                {
+                    "variant": variant,
+                    "mode": mode,
+                    "test_prefixes": len(frame),
+                    "mse": mse,
+                    "score_seconds": time.perf_counter() - start,
+                }
+            )
+        fp32 = next(r for r in rows if r["variant"] == variant and r["mode"] == "fp32")
+        for row in rows:
+            if row["variant"] == variant:
+                row["abs_mse_change"] = abs(row["mse"] - fp32["mse"])
+                row["max_abs_p_change"] = float(np.abs(probs[row["mode"]] - probs["fp32"]).max())
+                row["offered"] = row["mode"] == "fp32" or row["abs_mse_change"] <= MSE_TOLERANCE
+    return {"rows": rows, "tolerance": MSE_TOLERANCE, "test_sentences": len(test)}
+
+
+def targets(speed: pd.DataFrame, accuracy: dict) -> dict:
+    """The issue's targets as measured ratios (speed at the longest length) and which variants qualify."""
+
+    def get(mode, column):
+        hit = speed[(speed["words"] == longest) & (speed["mode"] == mode)]
+        return float(hit[column].iloc[0])
+
+    longest = int(speed["words"].max())
+    out = {}
+    for mode in MODES[1:]:
+        vs_one_pass = get(mode, "stream_median_ms") / get("fp32", "one_pass_median_ms")
+        vs_stream = get(mode, "stream_median_ms") / get("fp32", "stream_median_ms")
+        out[f"{mode}_stream_vs_fp32_one_pass"] = {
+            "words": longest,
+            "ratio": vs_one_pass,
+            "target": STREAM_VS_ONE_PASS_TARGET,
+            "met": vs_one_pass <= STREAM_VS_ONE_PASS_TARGET,
+        }
+        out[f"{mode}_stream_vs_fp32_stream"] = {
+            "words": longest,
+            "ratio": vs_stream,
+            "target": STREAM_VS_FP32_STREAM_TARGET,
+            "met": vs_stream <= STREAM_VS_FP32_STREAM_TARGET,
+        }
+    for mode in MODES[1:]:
+        rows = [r for r in accuracy.get("rows", []) if r["mode"] == mode]
+        if rows:
+            out[f"{mode}_offered_for"] = [r["variant"] for r in rows if r["offered"]]
+            out[f"{mode}_largest_mse_change"] = max(r["abs_mse_change"] for r in rows)
+    return out
+
+
+def run(
+    profile_name: str = "cpu",
+    lengths=(10, 20, 40),
+    per_length: int = 2,
+    threads: int | None = 1,
+    source: str = "implicit_hate",
+    sentences=None,
+    decoder: Anticipator | None = None,
+    accuracy_inputs: dict | None = None,
+    progress: bool = True,
+) -> dict:
+    """Speed and accuracy of every mode, measured in this run (the payload benchmarks.json keeps as
+    ``quantized``). ``decoder`` (default: the profile's pretrained one) is timed; ``accuracy_inputs`` are
+    :func:`bench_accuracy`'s ``folders`` / ``test`` (default: the profile's phase-2 models and test set)."""
+    started = time.perf_counter()
+    if threads:
+        torch.set_num_threads(threads)
+    profile = get_profile(profile_name)
+    seed_everything(profile.seed)
+    if sentences is None:
+        sentences = pick_sentences(lengths, per_length, source, profile.seed)
+    if decoder is None:
+        model, tokenizer = build_prefix_classifier("decoder", profile)
+        decoder = Anticipator(model, tokenizer, device="cpu")
+    models = decoders(decoder)
+    speed = pd.DataFrame(bench_speed(models, sentences, progress))
+    floors = {mode: forward_floor(a, sentences[max(sentences)][0]) for mode, a in models.items()}
+    del models
+    accuracy = bench_accuracy(profile, progress=progress, **(accuracy_inputs or {}))
+    return {
+        "modes": list(MODES),
+        "int8_method": "row-scaled int8 linear layers (hatespeech.anticipation.quantize), fbgemm kernels",
+        "speed": speed.to_dict(orient="records"),
+        "forward_floor": floors,
+        "accuracy": accuracy,
+        "targets": targets(speed, accuracy),
+        "torch_threads": torch.get_num_threads(),
+        "wall_s": time.perf_counter() - started,
+    }
+
+
+def print_report(payload: dict) -> None:
+    with pd.option_context("display.width", 200, "display.float_format", "{:.4g}".format):
+        print(pd.DataFrame(payload["speed"]).to_string(index=False))
+        print(pd.DataFrame(payload["forward_floor"]).T.to_string())
+        accuracy = payload["accuracy"]
+        print(accuracy.get("skipped") or pd.DataFrame(accuracy["rows"]).to_string(index=False))
+    for name, target in payload["targets"].items():
+        print(name, target)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--lengths", type=int, nargs="+", default=[10, 20, 40])
+    parser.add_argument("--per-length", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (0 = torch's default)")
+    args = parser.parse_args(argv)
+    payload = run(args.profile, tuple(args.lengths), args.per_length, args.threads or None)
+    print_report(payload)
+    return payload
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""benchmarks/quantized_scoring.py on tiny random models: every (length, mode) timed in one run, the targets
+as ratios, accuracy per variant and mode against fp32 with the offered verdict, and the report's findings."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hatespeech.anticipation.inference import Anticipator
+from hatespeech.models.prefix import tiny_prefix_classifier
+from hatespeech.results import BenchmarkResult
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
+
+
+@pytest.fixture(scope="module")
+def quantized():
+    sys.path.insert(0, str(BENCHMARKS))  # it imports its sibling anticipation_speed
+    spec = importlib.util.spec_from_file_location("quantized_scoring", BENCHMARKS / "quantized_scoring.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop(spec.name, None)
+    sys.path.remove(str(BENCHMARKS))
+
+
+def _test_rows(sentences: list[str]) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "sentence_id": range(len(sentences)),
+            "corpus_class": ["hate"] * len(sentences),
+            "sentence": sentences,
+            "n_words": [len(s.split()) for s in sentences],
+            "labels": [rng.random(len(s.split())) for s in sentences],
+            "label_a": [rng.random(len(s.split())) for s in sentences],
+            "label_b": [rng.random(len(s.split())) for s in sentences],
+        }
+    )
+
+
+def test_every_mode_is_timed_and_judged_against_fp32(quantized, offline_tokenizer, tmp_path):
+    tokenizers = {
+        "encoder": offline_tokenizer("offline:minilm-l6"),
+        "decoder": offline_tokenizer("offline:smollm2-135m"),
+    }
+    folders = {}
+    for variant in ("encoder", "decoder+bilstm"):
+        tokenizer = tokenizers[variant.split("+")[0]]
+        folders[variant] = tmp_path / variant.replace("+", "_")
+        tiny_prefix_classifier(variant, tokenizer).save_pretrained(folders[variant])
+        tokenizer.save_pretrained(folders[variant])
+    decoder = Anticipator(
+        tiny_prefix_classifier("decoder", tokenizers["decoder"]), tokenizers["decoder"], device="cpu"
+    )
+    sentences = {
+        4: ["I am not sexist,", "Immigrants bring new ideas"],
+        8: ["they should all go back where they came", "women don't belong in the 2024 workplace today!!"],
+    }
+    threads = torch.get_num_threads()
+    try:
+        payload = quantized.run(
+            "smoke",
+            sentences=sentences,
+            decoder=decoder,
+            accuracy_inputs={"folders": folders, "test": _test_rows(sentences[4] + sentences[8])},
+            progress=False,
+        )
+    finally:
+        torch.set_num_threads(threads)
+    speed = pd.DataFrame(payload["speed"])
+    assert set(zip(speed["words"], speed["mode"])) == {(n, m) for n in (4, 8) for m in quantized.MODES}
+    assert (speed[["one_pass_median_ms", "stream_median_ms"]] > 0).all().all()
+    assert set(payload["forward_floor"]) == set(quantized.MODES)
+    assert payload["forward_floor"]["int8"]["weights_mb"] < payload["forward_floor"]["fp32"]["weights_mb"]
+    targets = payload["targets"]
+    assert (
+        targets["int8_stream_vs_fp32_one_pass"]["words"] == 8
+        and targets["int8_stream_vs_fp32_stream"]["ratio"] > 0
+    )
+    rows = pd.DataFrame(payload["accuracy"]["rows"]).set_index(["variant", "mode"])
+    assert set(rows.index) == {(v, m) for v in folders for m in quantized.MODES}
+    assert (rows.xs("fp32", level="mode")["abs_mse_change"] == 0).all()
+    assert rows.xs("fp32", level="mode")["offered"].all()
+    int8 = rows.xs("int8", level="mode")
+    assert (int8["max_abs_p_change"] > 0).all()
+    assert (int8["offered"] == (int8["abs_mse_change"] <= quantized.MSE_TOLERANCE)).all()
+    assert targets["int8_offered_for"] == [v for v in folders if int8.loc[v, "offered"]]
+
+    result = BenchmarkResult(
+        profile="smoke",
+        settings={},
+        models={},
+        sentences={},
+        table=[],
+        targets={},
+        decoder_forward_floor={},
+        quantized=payload,
+    )
+    text = " ".join(result.findings())
+    assert "int8 streaming per word at 8 words" in text and "offered (change <= 0.001) for" in text
+    assert [title for title, _ in result.tables()][1:] == [
+        "decoder per-word latency by precision (ms, one run, 1 thread)",
+        "phase-2 test MSE by precision, every variant",
+    ]
+
+
+def test_accuracy_without_phase2_models_says_so(quantized, tmp_path):
+    from hatespeech.config import get_profile
+
+    out = quantized.bench_accuracy(get_profile("smoke"), folders={"decoder": tmp_path / "nothing"})
+    assert "no phase-2 model in" in out["skipped"] and "run notebook 03 first" in out["skipped"]
