@@ -59,6 +59,10 @@ def test_seeded_sampling_repeats_and_the_seed_matters(parts):
     # per-prefix seeds: a prefix gets the same endings whatever is estimated with it
     batch = estimator(parts, n_samples=6, max_new_tokens=8).estimate_many(["You people", PREFIX])
     assert batch[1].endings == first.endings
+    one_by_one = estimator(parts, n_samples=6, max_new_tokens=8).estimate_many(
+        ["You people", PREFIX], batch_prefixes=1
+    )
+    assert [e.endings for e in one_by_one] == [e.endings for e in batch]  # batch size changes nothing
 
 
 def test_complete_sentence_gets_the_classifier_score(parts):

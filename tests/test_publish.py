@@ -145,10 +145,10 @@ def test_success_replaces_report_and_runs_the_venv_python(tmp_path, previous_rep
 
 def test_partial_run_keeps_earlier_outputs_and_reads_them(tmp_path, previous_report):
     notebooks = tmp_path / "notebooks"
-    # numbers outside 01-06 so the metrics contract of the real notebooks does not apply
-    make_notebook(notebooks / "07_first.ipynb", "raise RuntimeError('07 must not run with --only 08')")
+    # numbers outside 01-07 so the metrics contract of the real notebooks does not apply
+    make_notebook(notebooks / "09_first.ipynb", "raise RuntimeError('09 must not run with --only 10')")
     make_notebook(
-        notebooks / "08_next.ipynb",
+        notebooks / "10_next.ipynb",
         "from hatespeech import report\n"
         "earlier = report.read_metrics('data')\n"
         "report.write_metrics('next', {'sources_seen': sorted(earlier['sources'])}, profile)",
@@ -159,7 +159,7 @@ def test_partial_run_keeps_earlier_outputs_and_reads_them(tmp_path, previous_rep
         "smoke",
         notebooks_dir=notebooks,
         reports_dir=previous_report,
-        only="8",
+        only="10",
         pdf="skip",
         log=lambda _: None,
     )
@@ -240,7 +240,7 @@ def test_second_build_into_the_same_folder_is_refused(tmp_path, previous_report)
 
 
 def test_select_notebooks(tmp_path):
-    names = ["01_data.ipynb", "02_phase1.ipynb", "03_phase2.ipynb", "07_report.ipynb"]
+    names = ["01_data.ipynb", "02_phase1.ipynb", "03_phase2.ipynb", "08_report.ipynb"]
     for name in names:
         (tmp_path / name).write_text("{}")
     (tmp_path / "scratch.ipynb").write_text("{}")
@@ -248,10 +248,10 @@ def test_select_notebooks(tmp_path):
     assert [p.name for p in found] == names
     pick = lambda **kw: [p.name for p in publish.select_notebooks(found, **kw)]
     assert pick() == names
-    assert pick(only="1,3") == ["01_data.ipynb", "03_phase2.ipynb", "07_report.ipynb"]
+    assert pick(only="1,3") == ["01_data.ipynb", "03_phase2.ipynb", "08_report.ipynb"]
     assert pick(only="01", include_report=False) == ["01_data.ipynb"]
     assert pick(start="02") == names[1:]
-    assert pick(only="7") == ["07_report.ipynb"]
+    assert pick(only="8") == ["08_report.ipynb"]
     with pytest.raises(publish.BuildError, match="--only 05"):
         pick(only="05")
     with pytest.raises(publish.BuildError, match="not a number"):
@@ -297,7 +297,7 @@ def test_full_build_preserves_gpu_metrics(tmp_path, previous_report, monkeypatch
     (previous_report / "metrics" / "gpu").mkdir()
     (previous_report / "metrics" / "gpu" / "dualhead.json").write_text('{"from": "gpu run"}')
     notebooks = tmp_path / "notebooks"
-    make_notebook(notebooks / "07_x.ipynb", "pass")
+    make_notebook(notebooks / "09_x.ipynb", "pass")  # a number no real notebook has
 
     def fake_run(notebook, output, profile, kernel, progress=False):
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -343,7 +343,7 @@ def test_a_model_that_cannot_load_stops_the_build_before_any_notebook(tmp_path, 
 @pytest.mark.slow
 @pytest.mark.skipif(publish.find_chromium() is None, reason="chromium not installed (scripts/setup_pdf.sh)")
 def test_report_notebook_builds_html_and_pdf(tmp_path):
-    """The real 07_report.ipynb over synthetic metrics: report.html (no code) and a PDF that opens."""
+    """The real 08_report.ipynb over synthetic metrics: report.html (no code) and a PDF that opens."""
     sys.path.insert(0, str(FIXTURES))
     import make_fake_metrics
 
@@ -351,11 +351,11 @@ def test_report_notebook_builds_html_and_pdf(tmp_path):
     make_fake_metrics.write(reports)
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
-    (notebooks / "07_report.ipynb").write_bytes((REPO_NOTEBOOKS / "07_report.ipynb").read_bytes())
+    (notebooks / "08_report.ipynb").write_bytes((REPO_NOTEBOOKS / "08_report.ipynb").read_bytes())
 
-    # --only 07: the staging folder starts from the current report, which holds the synthetic metrics
+    # --only 08: the staging folder starts from the current report, which holds the synthetic metrics
     result = publish.build(
-        "smoke", notebooks_dir=notebooks, reports_dir=reports, only="7", pdf="require", log=lambda _: None
+        "smoke", notebooks_dir=notebooks, reports_dir=reports, only="8", pdf="require", log=lambda _: None
     )
 
     html = (reports / "report.html").read_text()

@@ -17,7 +17,7 @@ import pytest
 from hatespeech import paths, publish
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-EXPECTED_NOTEBOOKS = ("01", "02", "03", "04", "05", "06", "07")
+EXPECTED_NOTEBOOKS = ("01", "02", "03", "04", "05", "06", "07", "08")
 
 
 @pytest.mark.slow

@@ -109,6 +109,14 @@ class AnticipationConfig:
     phase1_decoder_max_train_samples: int | None = None  # decoder variants; None = phase1_max_train_samples
     head_lr: float | None = 1e-3  # head + biLSTM learning rate (None = the phase's lr); new heads need more
     bootstrap_resamples: int = 1000  # resamples of sentences / Stormfront posts for every interval
+    # Anticipation by imagined endings (notebook 07): endings sampled per test prefix with the pretrained
+    # decoder and scored by the best phase-1 model (hatespeech.anticipation.continuation_study).
+    continuation_samples: int = 32
+    continuation_max_new_tokens: int = 16  # a cap, never the true length; most endings stop at . ! ?
+    continuation_top_p: float = 0.9
+    continuation_int8_generator: bool = False  # int8 linear layers in the generator (CPU only)
+    continuation_batch_prefixes: int = 4  # prefixes per generate call (x samples rows)
+    continuation_max_sentences: int | None = None  # test sentences scored (None = all: notebook 03's set)
 
 
 @dataclass
@@ -189,6 +197,9 @@ def _smoke() -> Profile:
             bootstrap_resamples=200,
             phase2_max_val_sentences=12,
             phase2_rehearsal_shares=(0.5,),
+            continuation_samples=2,
+            continuation_max_new_tokens=4,
+            continuation_max_sentences=3,
         ),
         dualhead=DualHeadConfig(
             max_length=32,
@@ -242,6 +253,10 @@ def _cpu() -> Profile:
             # 0.3, the share the held-out criterion picked over 0.1 when both were run (build of 8c30b9f,
             # criterion 0.1670 vs 0.1673); "without rehearsal" stays in the comparison. Other profiles: both.
             phase2_rehearsal_shares=(0.3,),
+            # 8 endings per test prefix from the int8 generator: ~6 min on 2 cores (issue 15's budget is 8);
+            # the gpu profile samples 32 in fp32.
+            continuation_samples=8,
+            continuation_int8_generator=True,
         ),
         dualhead=DualHeadConfig(
             max_train_samples=5000,

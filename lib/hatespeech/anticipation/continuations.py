@@ -13,8 +13,10 @@ Choices, each with its why:
   question is what a language model expects to follow, not what a classifier was trained to say.
 * A continuation stops at the first sentence end (``.``, ``!``, ``?``, a newline) or the end-of-text token,
   else after ``max_new_tokens``; never at the true sentence's length, which no other method sees.
-* Seeded per prefix (``seed`` + a checksum of the prefix text): the same prefix gets the same samples
-  whatever else is scored with it, so runs repeat and results do not depend on order or batching.
+* Seeded per prefix and sample (``seed`` + a checksum of the prefix text + the sample's index, one random
+  stream per row: :class:`SeededNucleusSampler`): the same prefix gets the same samples whatever else is
+  generated with it, so runs repeat and results do not depend on order or batching, while prefixes are
+  generated several at a time (batches are what make it affordable on a CPU).
 * The score of an ending is the classifier's raw probability at full length (no threshold): the estimate is
   the Monte-Carlo mean over ``n_samples`` endings and its standard error is their standard deviation over
   sqrt(n). The noise adds about stderr^2 to a squared error, which the study reports beside the MSE.
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
 from .inference import Anticipator
 
@@ -107,41 +110,94 @@ class ContinuationEstimator:
     @torch.inference_mode()
     def endings(self, prefix: str) -> list[str]:
         """``n_samples`` sampled continuations of ``prefix``, each cut at its first sentence end."""
+        return self._endings_of([prefix])[0]
+
+    def _endings_of(self, prefixes: list[str]) -> list[list[str]]:
+        """Endings of several prefixes in one ``generate`` call (left-padded prompts, ``n_samples`` rows
+        each). Row (prefix, i) draws from its own generator seeded by the prefix and i, so a prefix's
+        endings do not depend on what else is in the batch."""
         s = self.settings
-        encoded = self.tokenizer(prefix, return_tensors="pt")
-        torch.manual_seed(self._seed(prefix))
-        out = self.generator.generate(
-            **encoded,
-            do_sample=True,
-            top_p=s.top_p,
-            temperature=s.temperature,
+        side = self.tokenizer.padding_side
+        self.tokenizer.padding_side = "left"  # generation continues every prompt from its last real token
+        try:
+            encoded = self.tokenizer(prefixes, return_tensors="pt", padding=True)
+        finally:
+            self.tokenizer.padding_side = side
+        seeds = [self._seed(prefix) + i for prefix in prefixes for i in range(s.n_samples)]
+        config = GenerationConfig(
+            do_sample=False,  # the drawing is SeededNucleusSampler's; greedy takes its one-hot choice
             max_new_tokens=s.max_new_tokens,
-            num_return_sequences=s.n_samples,
             pad_token_id=self.tokenizer.pad_token_id,
             eos_token_id=self.tokenizer.eos_token_id,
         )
-        new_tokens = out[:, encoded["input_ids"].shape[1] :]
-        return [
-            cut_at_sentence_end(t) for t in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-        ]
+        out = self.generator.generate(
+            input_ids=encoded["input_ids"].repeat_interleave(s.n_samples, dim=0),
+            attention_mask=encoded["attention_mask"].repeat_interleave(s.n_samples, dim=0),
+            generation_config=config,
+            logits_processor=LogitsProcessorList([SeededNucleusSampler(seeds, s.top_p, s.temperature)]),
+        )
+        texts = self.tokenizer.batch_decode(out[:, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
+        cut = [cut_at_sentence_end(t) for t in texts]
+        return [cut[i * s.n_samples : (i + 1) * s.n_samples] for i in range(len(prefixes))]
+
+    def _estimate(self, prefix: str, endings: list[str]) -> Estimate:
+        scores = self.scorer.score([prefix + ending for ending in endings])
+        stderr = float(scores.std(ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else float("nan")
+        return Estimate(prefix, float(scores.mean()), stderr, scores, endings)
 
     def estimate(self, prefix: str, complete: bool = False) -> Estimate:
         """The estimate for one prefix; ``complete=True`` (k = n): the classifier's score of the text."""
         if complete:
             score = float(self.scorer.score([prefix])[0])
             return Estimate(prefix, score, 0.0, np.array([score]), [""])
-        endings = self.endings(prefix)
-        scores = self.scorer.score([prefix + ending for ending in endings])
-        stderr = float(scores.std(ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else float("nan")
-        return Estimate(prefix, float(scores.mean()), stderr, scores, endings)
+        with torch.inference_mode():
+            return self._estimate(prefix, self._endings_of([prefix])[0])
 
-    def estimate_many(self, prefixes, complete=None, progress: bool | str = False) -> list[Estimate]:
-        """:meth:`estimate` for every prefix (``complete``: one flag per prefix, default all False)."""
+    def estimate_many(
+        self, prefixes, complete=None, progress: bool | str = False, batch_prefixes: int = 4
+    ) -> list[Estimate]:
+        """:meth:`estimate` for every prefix (``complete``: one flag per prefix, default all False), the
+        prefixes to continue generated ``batch_prefixes`` at a time (same endings as one by one)."""
+        prefixes = list(prefixes)
         complete = [False] * len(prefixes) if complete is None else list(complete)
         if len(complete) != len(prefixes):
             raise ValueError(f"complete has {len(complete)} flags for {len(prefixes)} prefixes")
+        out: list[Estimate | None] = [None] * len(prefixes)
+        done = [i for i, flag in enumerate(complete) if flag]
+        if done:
+            scores = self.scorer.score([prefixes[i] for i in done])
+            for i, score in zip(done, scores):
+                out[i] = Estimate(prefixes[i], float(score), 0.0, np.array([float(score)]), [""])
+        # Similar lengths together: left padding is computed for nothing.
+        todo = sorted((i for i, flag in enumerate(complete) if not flag), key=lambda i: len(prefixes[i]))
+        batches = [todo[i : i + batch_prefixes] for i in range(0, len(todo), batch_prefixes)]
         desc = progress if isinstance(progress, str) else "continuations"
-        return [
-            self.estimate(prefix, flag)
-            for prefix, flag in tqdm(list(zip(prefixes, complete)), desc=desc, disable=not progress)
-        ]
+        with torch.inference_mode():
+            for batch in tqdm(batches, desc=desc, disable=not progress):
+                for i, endings in zip(batch, self._endings_of([prefixes[i] for i in batch])):
+                    out[i] = self._estimate(prefixes[i], endings)
+        return out
+
+
+class SeededNucleusSampler(LogitsProcessor):
+    """Nucleus sampling with one ``torch.Generator`` per row, as a logits processor: it draws each row's
+    token and returns scores that are 0 there and -inf elsewhere, so greedy decoding takes the draw.
+
+    Why by hand: ``generate(do_sample=True)`` draws the whole batch from one random stream, so a prefix's
+    endings would depend on the other prefixes batched with it (and on the batch size); batching prefixes
+    is what makes the estimator affordable on a CPU."""
+
+    def __init__(self, seeds: list[int], top_p: float, temperature: float):
+        self.generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
+        self.top_p, self.temperature = float(top_p), float(temperature)
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        probs = torch.softmax(scores.float() / self.temperature, dim=-1)
+        ranked, order = probs.sort(dim=-1, descending=True)
+        # keep the smallest set of top tokens whose mass reaches top_p (the first token always)
+        ranked = ranked * ((ranked.cumsum(dim=-1) - ranked) < self.top_p)
+        chosen = torch.full_like(scores, float("-inf"))
+        for row, generator in enumerate(self.generators):
+            pick = torch.multinomial(ranked[row], 1, generator=generator)
+            chosen[row, order[row, pick]] = 0.0
+        return chosen

@@ -234,9 +234,14 @@ def phase2_example_trajectories(
 
 
 def phase2_test_trajectories(
-    predictions: Mapping[str, pd.DataFrame], sentences: pd.DataFrame, caption: str | None = None
+    predictions: Mapping[str, pd.DataFrame],
+    sentences: pd.DataFrame,
+    caption: str | None = None,
+    name: str = "phase2_test_trajectories",
+    title: str = "Phase 2 trajectories on test sentences, beside both annotation passes",
 ):
-    """Test sentences: each model's trajectory beside the two annotation passes (A, B)."""
+    """Test sentences: each model's trajectory beside the two annotation passes (A, B). Notebook 07 draws
+    its three methods with it (``name="continuation_trajectories"``)."""
     n = len(sentences)
     fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 3.8), squeeze=False)
     for ax, row in zip(axes[0], sentences.to_dict("records")):
@@ -244,16 +249,16 @@ def phase2_test_trajectories(
         x = range(1, len(words) + 1)
         ax.plot(x, row["label_a"], color="k", ls="--", lw=1, label="annotation pass A")
         ax.plot(x, row["label_b"], color="0.5", ls=":", lw=1.2, label="annotation pass B")
-        for name, frame in predictions.items():
+        for system, frame in predictions.items():
             part = frame[frame["sentence_id"] == row["sentence_id"]].sort_values("k")
-            ax.plot(part["k"], part["p_hate"], marker="o", ms=2.5, label=name)
+            ax.plot(part["k"], part["p_hate"], marker="o", ms=2.5, label=system)
         _word_axis(ax, words)
         ax.set_title(f"{row['sentence_id']} ({row['corpus_class']})", fontsize=9)
     axes[0][0].set_ylabel("P(hateful | prefix)")
     axes[0][0].legend(fontsize=6)
-    fig.suptitle("Phase 2 trajectories on test sentences, beside both annotation passes", fontsize=10)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    save_figure(fig, "phase2_test_trajectories", caption)
+    save_figure(fig, name, caption)
     return fig
 
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..anticipation.continuation_study import ContinuationResult
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult, GridResult
 from ..functional.results import FunctionalResult
@@ -20,6 +21,7 @@ NOTEBOOK_RESULTS: tuple[type[Result], ...] = (
     DualHeadResult,
     GridResult,
     FunctionalResult,
+    ContinuationResult,
 )
 # Written by the scripts in benchmarks/, not by a notebook: checked when present.
 OPTIONAL_RESULTS: tuple[type[Result], ...] = (BenchmarkResult, DecoderCapacityResult)

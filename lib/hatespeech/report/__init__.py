@@ -1,4 +1,4 @@
-"""The report: ``notebooks/07_report.ipynb`` assembled from what notebooks 01-06 (and the benchmarks) wrote.
+"""The report: ``notebooks/08_report.ipynb`` assembled from what notebooks 01-07 (and the benchmarks) wrote.
 
 One :class:`Section` per experiment: the typed result it renders (:mod:`hatespeech.results`) and its figure
 prefixes (:data:`FIGURE_PREFIXES`). :func:`section_html` renders a source line, the result's findings and key

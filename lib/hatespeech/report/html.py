@@ -1,6 +1,6 @@
 """The report's HTML: the stamp table, the title line, each section (source line, summary, tables,
 figures inlined as base64), the metrics no section knows, the notebooks appendix, and ``show*`` for the
-report notebook (``notebooks/07_report.ipynb``), which stays thin: it calls these functions.
+report notebook (``notebooks/08_report.ipynb``), which stays thin: it calls these functions.
 
 A section whose metrics are absent says "not run in this build", so the report builds while experiments
 are missing. Publishing (papermill, HTML, PDF) lives in :mod:`hatespeech.publish`.

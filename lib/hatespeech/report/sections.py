@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
+from ..anticipation.continuation_study import ContinuationResult
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult, GridResult
 from ..functional.results import FunctionalResult
@@ -26,6 +27,7 @@ FIGURE_PREFIXES = {
     "data": ("data_",),
     "phase1": ("phase1_",),
     "phase2": ("phase2_",),
+    "continuations": ("continuation_",),
     "dualhead": ("dualhead_",),
     "grid": ("grid_",),
     "functional": ("functional_",),
@@ -46,6 +48,8 @@ FIGURE_NOTES = {
     "phase1_by_length_fraction": "F1 by the share of the sentence seen: the models improve as more words "
     "arrive, the early part is where anticipation is hardest.",
     "phase1_by_source": "Accuracy per source corpus: where each model's errors come from.",
+    "continuation_trajectories": "Test sentences word by word: imagined endings, the same classifier on the "
+    "prefix alone and the best phase-2 model, beside both annotation passes.",
     "phase2_mse": "Phase-2 test MSE with 95% intervals for every model and baseline: lower is better; "
     "compare each model with the constant and TF-IDF rows.",
     "phase2_training_curves": "Phase-2 loss per epoch on train and held-out train sentences.",
@@ -133,6 +137,16 @@ SECTIONS: tuple[Section, ...] = (
         "and the phase-1 model alone (raw and prior-corrected); the epoch and the best variant are chosen on "
         "held-out train sentences; how early hateful sentences are flagged.",
         body_figures=("phase2_example_trajectories", "phase2_earliness"),
+    ),
+    Section(
+        "continuations",
+        "Anticipation by imagined endings",
+        ContinuationResult,
+        "A third method that needs no prefix labels: the pretrained decoder samples how each test prefix "
+        "might end, the best phase-1 model scores every ending at full length, and the mean is the estimate; "
+        "test MSE with 95% intervals over test sentences, paired against the best phase-2 model, the same "
+        "classifier on the prefix alone and the constant.",
+        body_figures=("continuation_trajectories",),
     ),
     Section(
         "dualhead",

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..anticipation.continuation_study import ContinuationResult
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult, GridResult
 from ..functional.results import REMEDY_GAIN_TARGET, FunctionalResult
@@ -87,6 +88,30 @@ def phase2_adds(phase2: Phase2Result) -> str:
         if key in comparisons:
             c = comparisons[key]
             parts.append(f"Against the {label}: {c.difference.fmt(4)}, {c.verdict()}.")
+    return " ".join(parts)
+
+
+def imagined(result: ContinuationResult) -> str:
+    """The continuation estimator against the best phase-2 model and against its own scorer on the prefix."""
+    key = result.key
+    e = result.estimator
+    parts = [
+        (
+            f"Sampling {e['n_samples']} endings per prefix and scoring them with the phase-1 "
+            f"{e['scorer_variant']} model gives test MSE {_iv(result.intervals[key], 4)} with no prefix "
+            "label."
+        )
+    ]
+    for name, what in (
+        ("phase2:", "the best phase-2 model"),
+        ("phase1_prefix:", "the same classifier on the prefix alone"),
+    ):
+        for cmp in result.comparisons.values():
+            if cmp["name_b"].startswith(name):
+                c = _pd(cmp)
+                verdict = c.verdict().replace(key, "imagined endings").replace(c.name_b, what)
+                parts.append(f"Against {what} ({c.b.fmt(4)}): {c.difference.fmt(4)}, {verdict}.")
+    parts.append(f"It costs {1e3 * result.cost['seconds_per_prefix']:.0f} ms per prefix on this machine.")
     return " ".join(parts)
 
 
@@ -198,6 +223,14 @@ QUESTIONS: tuple[Question, ...] = (
         (("phase2", "phase2_mse"), ("phase2", "phase2_example_trajectories")),
     ),
     Question(
+        "imagined",
+        "Can a language model's imagined endings stand in for prefix labels?",
+        (ContinuationResult,),
+        lambda r: imagined(r[ContinuationResult]),
+        "continuations",
+        (("continuations", "continuation_trajectories"),),
+    ),
+    Question(
         "shared",
         "Does one shared encoder match two separate models, at what cost?",
         (DualHeadResult,),
@@ -235,7 +268,15 @@ QUESTIONS: tuple[Question, ...] = (
 def read_results(reports: Path | None = None) -> dict[type[Result], Result]:
     """Every result of this build that reads back (absent or ill-shaped ones left out)."""
     out = {}
-    for cls in (Phase1Result, Phase2Result, DualHeadResult, GridResult, BenchmarkResult, FunctionalResult):
+    for cls in (
+        Phase1Result,
+        Phase2Result,
+        ContinuationResult,
+        DualHeadResult,
+        GridResult,
+        BenchmarkResult,
+        FunctionalResult,
+    ):
         try:
             result = cls.read(reports)
         except ResultShapeError:

@@ -1,0 +1,326 @@
+"""Notebook 07: anticipation by imagined endings (:mod:`.continuations`) on the phase-2 test set, beside the
+trained models, with the same intervals as notebook 03.
+
+Systems, all on the same test prefixes (one row per word-prefix of every test sentence):
+
+* ``continuation:<v>`` - the estimator: the profile's pretrained decoder samples endings, the best phase-1
+  model ``v`` (chosen on the selection set in notebook 02) scores each finished text at full length, raw
+  probability; at k = n the sentence itself;
+* ``phase1_prefix:<v>`` - the same classifier on the prefix as it stands (raw): what imagining endings adds;
+* ``phase2:<best>`` - the best phase-2 model (chosen on held-out phase-2 data in notebook 03), re-scored
+  from its checkpoint so that the comparison is paired on the very same prefixes;
+* ``constant:train_mean`` - notebook 03's constant baseline.
+
+Notebook 03's other rows (every phase-2 variant, TF-IDF ridge, the prior-corrected phase-1 models) are
+quoted beside, from its metrics file, when the test set is the same (the profile scores every test
+sentence). Intervals resample test sentences with notebook 03's seed and resample count.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..config import Profile
+from ..metrics.bootstrap import Interval, PairedDifference, multi_bootstrap, paired_bootstrap
+from ..results import Result, _fmt
+from .continuations import ContinuationEstimator, ContinuationSettings, Estimate
+from .evaluation import earliness_of, phase2_scores, predict_phase2, prefix_frame
+from .phase2 import load_phase2_data, pick_test_sentences
+from .training import checkpoint_dir, load_checkpoint
+
+CONTENT_WARNING = (
+    "Model-generated text: the endings are what a small pretrained language model wrote after real prefixes, "
+    "unfiltered, and may be offensive."
+)
+
+
+def _mse(y, p) -> float:
+    return float(np.mean((np.asarray(y, float) - np.asarray(p, float)) ** 2))
+
+
+@dataclass
+class ContinuationRun:
+    """Everything notebook 07 computes; :meth:`result` is what it writes."""
+
+    profile: Profile
+    test: pd.DataFrame  # phase-2 test sentence rows scored here
+    scorer_variant: str  # best phase-1 variant (the scorer of the endings)
+    phase2_variant: str  # best phase-2 variant
+    estimates: list[Estimate]
+    predictions: dict[str, pd.DataFrame] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    generator: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"continuation:{self.scorer_variant}"
+
+
+def build_estimator(profile: Profile, scorer_variant: str) -> tuple[ContinuationEstimator, str]:
+    """The estimator of the profile: its pretrained decoder (int8 linear layers when
+    ``continuation_int8_generator``) and the phase-1 checkpoint of ``scorer_variant``."""
+    a = profile.anticipation
+    settings = ContinuationSettings(
+        n_samples=a.continuation_samples,
+        max_new_tokens=a.continuation_max_new_tokens,
+        top_p=a.continuation_top_p,
+        seed=profile.seed,
+    )
+    estimator = ContinuationEstimator.from_profile(
+        profile, checkpoint_dir(profile, 1, scorer_variant), settings
+    )
+    generator = f"{profile.models.decoder} (pretrained, fp32)"
+    if a.continuation_int8_generator:
+        from .quantize import quantize_int8
+
+        layers = quantize_int8(estimator.generator)
+        generator = f"{profile.models.decoder} (pretrained, int8 linear layers: {layers})"
+    return estimator, generator
+
+
+def run_continuations(
+    profile: Profile, phase1_best: str, phase2_best: str, constant: float
+) -> ContinuationRun:
+    """Estimate every test prefix, re-score the best phase-2 model and the scorer on the same prefixes."""
+    a = profile.anticipation
+    test = load_phase2_data(profile).test
+    if a.continuation_max_sentences is not None and a.continuation_max_sentences < len(test):
+        test = test.sample(n=a.continuation_max_sentences, random_state=profile.seed).sort_index()
+    test = test.reset_index(drop=True)
+    estimator, generator = build_estimator(profile, phase1_best)
+    prefixes, complete = [], []
+    for sentence, n in zip(test["sentence"], test["n_words"]):
+        words = str(sentence).split()
+        prefixes += [" ".join(words[:k]) for k in range(1, n + 1)]
+        complete += [k == n for k in range(1, n + 1)]
+    start = time.perf_counter()
+    estimates = estimator.estimate_many(
+        prefixes, complete, progress="continuations", batch_prefixes=a.continuation_batch_prefixes
+    )
+    run = ContinuationRun(profile, test, phase1_best, phase2_best, estimates, generator=generator)
+    run.seconds["estimator"] = time.perf_counter() - start
+    means = np.array([e.mean for e in estimates])
+    bounds = np.cumsum([0, *test["n_words"]])
+    run.predictions[run.key] = prefix_frame(
+        test, [means[bounds[i] : bounds[i + 1]] for i in range(len(test))]
+    )
+    start = time.perf_counter()
+    run.predictions[f"phase1_prefix:{phase1_best}"] = prefix_frame(
+        test, estimator.scorer.trajectories(test["sentence"].tolist())
+    )
+    model, tokenizer, _ = load_checkpoint(profile, 2, phase2_best)
+    run.predictions[f"phase2:{phase2_best}"] = predict_phase2(model, tokenizer, profile, test)
+    run.seconds["other_systems"] = time.perf_counter() - start
+    run.predictions["constant:train_mean"] = run.predictions[run.key].assign(p_hate=float(constant))
+    return run
+
+
+def evidence(run: ContinuationRun) -> dict[str, Any]:
+    """Per system: MSE / Pearson / ECE / earliness, MSE intervals over test sentences, the paired
+    comparisons the text states, and the Monte-Carlo noise term of the estimator."""
+    a = run.profile.anticipation
+    reference = run.predictions[run.key]
+    y = reference["label"].to_numpy(float)
+    kw = {
+        "groups": reference["sentence_id"].to_numpy(),
+        "n_resamples": int(a.bootstrap_resamples),
+        "seed": int(run.profile.seed),
+        "unit": "test sentence",
+    }
+    preds = {key: frame["p_hate"].to_numpy(float) for key, frame in run.predictions.items()}
+    intervals = multi_bootstrap(_mse, y, preds, **kw)
+    metrics = {}
+    for key, frame in run.predictions.items():
+        scores, _ = phase2_scores(frame)
+        metrics[key] = {**scores, "earliness": earliness_of(frame)}
+    comparisons = {
+        f"mse:{run.key}-{other}": paired_bootstrap(
+            _mse, y, preds[run.key], preds[other], higher_is_better=False, name_a=run.key, name_b=other, **kw
+        ).to_json()
+        for other in preds
+        if other != run.key
+    }
+    continued = [e for e in run.estimates if len(e.scores) > 1]
+    noise = float(np.mean([e.stderr**2 for e in continued])) if continued else 0.0
+    return {
+        "metrics": metrics,
+        "intervals": {key: value.to_json() for key, value in intervals.items()},
+        "comparisons": comparisons,
+        "mc_noise": {
+            "mean_stderr_squared": noise,
+            "share_of_mse": noise / metrics[run.key]["mse"] if metrics[run.key]["mse"] else None,
+            "note": "sampling noise adds about mean(stderr^2) = variance / N to the estimator's MSE; "
+            "N endings per prefix",
+        },
+    }
+
+
+def example_endings(run: ContinuationRun, n_prefixes: int = 4, n_endings: int = 3) -> list[dict[str, Any]]:
+    """A handful of prefixes (seeded pick) with a few of their sampled endings and scores."""
+    continued = [e for e in run.estimates if len(e.scores) > 1]
+    rng = np.random.default_rng(run.profile.seed)
+    picked = sorted(rng.choice(len(continued), size=min(n_prefixes, len(continued)), replace=False))
+    return [
+        {
+            "prefix": continued[i].prefix,
+            "estimate": continued[i].mean,
+            "stderr": continued[i].stderr,
+            "endings": [
+                {"ending": ending, "p_hate": float(score)}
+                for ending, score in list(zip(continued[i].endings, continued[i].scores))[:n_endings]
+            ],
+        }
+        for i in picked
+    ]
+
+
+def trajectory_sentences(run: ContinuationRun, n: int = 4) -> pd.DataFrame:
+    """A few test sentences for the trajectories figure (notebook 03's seeded pick)."""
+    return pick_test_sentences(run.test, n=n, seed=run.profile.seed)
+
+
+# ================================================================================================ result
+LABELS = {
+    "continuation": "imagined endings (continuation estimator)",
+    "phase1_prefix": "the same classifier on the prefix as it stands",
+    "phase2": "best phase-2 model",
+    "constant": "constant (phase-2 train mean)",
+}
+
+
+def label(key: str) -> str:
+    kind, _, variant = key.partition(":")
+    return f"{LABELS.get(kind, kind)}" + (f" ({variant})" if variant and kind != "constant" else "")
+
+
+@dataclass(kw_only=True)
+class ContinuationResult(Result):
+    """``continuations.json`` (notebook 07): P(hateful | prefix) from sampled endings, against the trained
+    models on the same phase-2 test prefixes."""
+
+    FILE: ClassVar[str] = "continuations.json"
+    NOTEBOOK: ClassVar[str] = "notebooks/07_continuations.ipynb"
+    MARKER: ClassVar[str] = "mc_noise"
+    CURATED: ClassVar[tuple[str, ...]] = ("intervals", "comparisons", "mc_noise", "cost", "examples")
+
+    estimator: dict[str, Any]  # settings, generator, scorer, what it is
+    test: dict[str, Any]  # sentences, prefixes, prefixes continued, whether every test sentence is in
+    metrics: dict[str, dict[str, Any]]  # system -> mse, mae, pearson, ece, n, earliness
+    intervals: dict[str, dict[str, Any]]  # system -> Interval json (test MSE, resampling test sentences)
+    comparisons: dict[str, dict[str, Any]]  # "mse:a-b" -> PairedDifference json
+    mc_noise: dict[str, Any]
+    cost: dict[str, Any]  # seconds: estimator, per prefix, per ending; the other systems
+    examples: list[dict[str, Any]]  # a few prefixes with sampled endings (model-generated, may offend)
+    notebook03: dict[str, dict[str, Any]] = field(default_factory=dict)  # its test-MSE intervals, same set
+
+    @property
+    def key(self) -> str:
+        return next(k for k in self.metrics if k.startswith("continuation:"))
+
+    def findings(self) -> list[str]:
+        est = Interval.from_json(self.intervals[self.key])
+        e = self.estimator
+        lines = [
+            (
+                f"Imagined endings ({e['n_samples']} per prefix from {e['generator']}, each scored at full "
+                f"length by the phase-1 {e['scorer_variant']} model) reach a test MSE of {est.fmt(4)} on "
+                f"{self.test['prefixes']:,} prefixes of {self.test['sentences']} test sentences, with no "
+                "prefix label used."
+            )
+        ]
+        for cmp in self.comparisons.values():
+            other = cmp["name_b"]
+            d = PairedDifference.from_json(cmp)
+            lines.append(
+                f"Against {label(other)}: MSE {d.b.fmt(4)}; difference {d.difference.fmt(4)} - "
+                f"{d.verdict().replace(self.key, 'imagined endings').replace(other, label(other))}."
+            )
+        noise = self.mc_noise
+        lines.append(
+            f"Monte-Carlo noise adds about {noise['mean_stderr_squared']:.4f} to the estimator's MSE "
+            f"({_fmt(100 * (noise['share_of_mse'] or 0), 1)}% of it): more endings per prefix would lower it "
+            "by at most that much."
+        )
+        c = self.cost
+        lines.append(
+            f"Cost: {c['estimator_seconds']:.0f} s for the estimator ({1e3 * c['seconds_per_prefix']:.0f} ms "
+            f"per prefix, {1e3 * c['seconds_per_ending']:.0f} ms per ending) against "
+            f"{c['other_seconds']:.0f} s for re-scoring the other systems on every prefix."
+        )
+        return lines
+
+    def tables(self) -> list[tuple[str, pd.DataFrame]]:
+        rows = {}
+        for key, iv in self.intervals.items():
+            m = self.metrics[key]
+            early = m.get("earliness") or {}
+            rows[label(key)] = {
+                "test MSE [95% CI]": Interval.from_json(iv).fmt(4),
+                "Pearson": m.get("pearson"),
+                "ECE": m.get("ece"),
+                "detection rate": early.get("detection_rate"),
+                "false-alarm rate": early.get("false_alarm_rate"),
+                "computed in": "notebook 07",
+            }
+        for key, iv in self.notebook03.items():
+            rows.setdefault(
+                f"{key} (notebook 03)",
+                {"test MSE [95% CI]": Interval.from_json(iv).fmt(4), "computed in": "notebook 03"},
+            )
+        examples = pd.DataFrame(
+            [
+                {"prefix": e["prefix"], "ending (model-generated)": x["ending"], "p_hate": x["p_hate"]}
+                for e in self.examples
+                for x in e["endings"]
+            ]
+        )
+        return [
+            ("test MSE of every system on the same prefixes", pd.DataFrame.from_dict(rows, orient="index")),
+            (f"example endings ({CONTENT_WARNING})", examples),
+        ]
+
+
+def continuation_result(run: ContinuationRun, notebook03_intervals: dict[str, Any] | None = None):
+    """The typed result of a run (its evidence computed here)."""
+    ev = evidence(run)
+    continued = [e for e in run.estimates if len(e.scores) > 1]
+    n_endings = sum(len(e.scores) for e in continued)
+    s = run.profile.anticipation
+    all_sentences = s.continuation_max_sentences is None
+    return ContinuationResult(
+        profile=run.profile.name,
+        estimator={
+            "n_samples": s.continuation_samples,
+            "max_new_tokens": s.continuation_max_new_tokens,
+            "top_p": s.continuation_top_p,
+            "generator": run.generator,
+            "scorer_variant": run.scorer_variant,
+            "scorer": "best phase-1 model (selection set, notebook 02), raw probability at full length",
+            "stops": "at the first . ! ? or newline, the end-of-text token, or max_new_tokens",
+            "content_warning": CONTENT_WARNING,
+        },
+        test={
+            "sentences": len(run.test),
+            "prefixes": len(run.estimates),
+            "prefixes_continued": len(continued),
+            "all_test_sentences": all_sentences,
+        },
+        metrics=ev["metrics"],
+        intervals=ev["intervals"],
+        comparisons=ev["comparisons"],
+        mc_noise=ev["mc_noise"],
+        cost={
+            "estimator_seconds": run.seconds["estimator"],
+            "seconds_per_prefix": run.seconds["estimator"] / max(1, len(continued)),
+            "seconds_per_ending": run.seconds["estimator"] / max(1, n_endings),
+            "other_seconds": run.seconds["other_systems"],
+            "endings": n_endings,
+        },
+        examples=example_endings(run),
+        notebook03=dict(notebook03_intervals or {}) if all_sentences else {},
+    )

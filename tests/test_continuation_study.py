@@ -1,0 +1,126 @@
+"""Notebook 07's logic (hatespeech.anticipation.continuation_study) on tiny random models and a fake test set:
+every system on the same prefixes, the intervals and paired comparisons, the Monte-Carlo noise term, the
+typed result's round trip, findings and tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hatespeech.anticipation import continuation_study as cs
+from hatespeech.anticipation.continuations import ContinuationEstimator, ContinuationSettings
+from hatespeech.anticipation.inference import Anticipator
+from hatespeech.config import get_profile
+from hatespeech.models.prefix import tiny_prefix_classifier
+from transformers import LlamaConfig, LlamaForCausalLM
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
+
+SENTENCES = [
+    "I am not sexist, but women should not vote",
+    "Immigrants bring new ideas and energy",
+    "they should all go back where they came from",
+    "You people are all the same",
+]
+
+
+def _test_rows() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = [len(s.split()) for s in SENTENCES]
+    return pd.DataFrame(
+        {
+            "sentence_id": [f"t{i}" for i in range(len(SENTENCES))],
+            "corpus_class": ["hate", "nohate", "hate", "hate"],
+            "sentence": SENTENCES,
+            "n_words": n,
+            "labels": [np.linspace(0.1, 0.9 if i != 1 else 0.1, k) for i, k in enumerate(n)],
+            "label_a": [rng.random(k) for k in n],
+            "label_b": [rng.random(k) for k in n],
+        }
+    )
+
+
+@pytest.fixture
+def run(offline_tokenizer, monkeypatch):
+    tokenizer = offline_tokenizer("offline:smollm2-135m")
+    torch.manual_seed(0)
+    generator = LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=16,
+            intermediate_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            max_position_embeddings=256,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+    )
+    scorer = Anticipator(tiny_prefix_classifier("decoder", tokenizer), tokenizer, device="cpu")
+    phase2_model = tiny_prefix_classifier("decoder+bilstm", tokenizer)
+    profile = get_profile(
+        "smoke", **{"anticipation.bootstrap_resamples": 50, "anticipation.continuation_max_sentences": None}
+    )
+
+    def build(profile, variant):
+        settings = ContinuationSettings(n_samples=3, max_new_tokens=4, seed=profile.seed)
+        return ContinuationEstimator(generator, tokenizer, scorer, settings), "tiny random generator"
+
+    monkeypatch.setattr(cs, "build_estimator", build)
+    monkeypatch.setattr(cs, "load_phase2_data", lambda profile: type("D", (), {"test": _test_rows()})())
+    monkeypatch.setattr(cs, "load_checkpoint", lambda profile, phase, variant: (phase2_model, tokenizer, {}))
+    return cs.run_continuations(profile, phase1_best="decoder", phase2_best="decoder+bilstm", constant=0.3)
+
+
+def test_every_system_scores_the_same_prefixes(run):
+    n_prefixes = sum(len(s.split()) for s in SENTENCES)
+    assert len(run.estimates) == n_prefixes
+    keys = {"continuation:decoder", "phase1_prefix:decoder", "phase2:decoder+bilstm", "constant:train_mean"}
+    assert set(run.predictions) == keys
+    frames = list(run.predictions.values())
+    for frame in frames:
+        assert frame[["sentence_id", "k"]].equals(frames[0][["sentence_id", "k"]])
+    # k = n: the estimate is the classifier's score of the sentence, the same as the prefix system's
+    full = frames[0]["k"] == frames[0]["n_words"]
+    assert np.allclose(
+        run.predictions["continuation:decoder"].loc[full, "p_hate"],
+        run.predictions["phase1_prefix:decoder"].loc[full, "p_hate"],
+        atol=1e-6,
+    )
+    assert (run.predictions["constant:train_mean"]["p_hate"] == 0.3).all()
+
+
+def test_result_holds_intervals_comparisons_noise_and_reads_back(run, tmp_path, monkeypatch):
+    result = cs.continuation_result(
+        run, {"baseline:tfidf_ridge": {"estimate": 0.05, "low": 0.04, "high": 0.06}}
+    )
+    key = "continuation:decoder"
+    assert result.key == key
+    assert set(result.intervals) == set(run.predictions)
+    assert {c["name_b"] for c in result.comparisons.values()} == set(run.predictions) - {key}
+    continued = [e for e in run.estimates if len(e.scores) > 1]
+    assert result.mc_noise["mean_stderr_squared"] == pytest.approx(np.mean([e.stderr**2 for e in continued]))
+    assert result.cost["endings"] == 3 * len(continued)
+    assert 0 < len(result.examples) <= 4 and all(len(e["endings"]) <= 3 for e in result.examples)
+    text = " ".join(result.findings())
+    assert "imagined endings" in text.lower() and "Monte-Carlo noise adds about" in text
+    assert "no clear difference" in text or "better than" in text
+    titles = [title for title, _ in result.tables()]
+    assert titles[0] == "test MSE of every system on the same prefixes" and "may be offensive" in titles[1]
+    table = result.tables()[0][1]
+    assert "baseline:tfidf_ridge (notebook 03)" in table.index  # quoted: the same test set
+
+    monkeypatch.setenv("HATESPEECH_REPORTS_DIR", str(tmp_path))
+    result.write(run.profile)
+    back = cs.ContinuationResult.read(tmp_path)
+    assert back.intervals == result.intervals and back.findings() == result.findings()
+
+
+def test_a_sampled_test_set_does_not_quote_notebook_03(run):
+    run.profile.anticipation.continuation_max_sentences = 2
+    result = cs.continuation_result(
+        run, {"baseline:tfidf_ridge": {"estimate": 0.05, "low": 0.04, "high": 0.06}}
+    )
+    assert result.notebook03 == {} and result.test["all_test_sentences"] is False
