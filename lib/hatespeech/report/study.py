@@ -159,6 +159,23 @@ def speed(bench: BenchmarkResult) -> str:
             f"{stream['words']} words (target <= {stream['target']:g}: "
             f"{'met' if stream['met'] else 'missed'})."
         )
+    q = bench.quantized.get("targets", {})
+    int8 = q.get("int8_stream_vs_fp32_one_pass")
+    if int8:
+        verdict = "met" if int8["met"] else "missed"
+        text = (
+            f"With int8 weights a streamed word costs {int8['ratio']:.2f} of fp32 re-scoring (target <= "
+            f"{int8['target']:g}: {verdict})"
+        )
+        offered = q.get("int8_offered_for")
+        if offered is None:
+            text += "; its accuracy cost was not measured."
+        else:
+            text += (
+                f"; it moves the phase-2 test MSE by up to {q['int8_largest_mse_change']:.4f}, within 0.001 "
+                f"for {', '.join(offered) if offered else 'no variant'}."
+            )
+        parts.append(text)
     return " ".join(parts) or "No speed target measured."
 
 
