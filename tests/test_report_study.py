@@ -30,6 +30,8 @@ def test_every_question_is_answered_from_the_results(fake_reports):
     text = {q.key: a for q, a in answered}
     assert "[" in text["anticipate"] and "TF-IDF" in text["anticipate"]  # interval and baseline
     assert "no clear difference" in text["phase2"] or "better than" in text["phase2"]
+    assert "int8" in text["speed"] and "within 0.001 for encoder" in text["speed"]
+    assert "imagined endings" in text["imagined"] and "ms per prefix" in text["imagined"]
     html = report.answers_html(fake_reports)
     assert html.count("<li>") == len(report.study.QUESTIONS) and "href='#sec-phase1'" in html
 
