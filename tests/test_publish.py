@@ -293,6 +293,28 @@ def test_swap_in_replaces_content_and_keeps_hidden_folders(tmp_path):
     assert [p.name for p in (reports / "metrics").iterdir()] == ["new.json"]
 
 
+def test_partial_build_drops_outputs_of_notebooks_that_no_longer_exist(tmp_path, previous_report):
+    """A renamed notebook (07_report -> 08_report): its executed copy, page and timing leave the report."""
+    (previous_report / "executed").mkdir()
+    (previous_report / "html").mkdir()
+    (previous_report / "executed" / "09_old.ipynb").write_text("{}")
+    (previous_report / "html" / "09_old.html").write_text("<html></html>")
+    (previous_report / "metrics" / "run_timings.json").write_text(
+        json.dumps({"09_old.ipynb": {"seconds": 1.0, "profile": "smoke"}})
+    )
+    notebooks = tmp_path / "notebooks"
+    make_notebook(notebooks / "10_next.ipynb", "pass")
+    logs: list[str] = []
+    publish.build(
+        "smoke", notebooks_dir=notebooks, reports_dir=previous_report, only="10", pdf="skip", log=logs.append
+    )
+    assert not (previous_report / "executed" / "09_old.ipynb").exists()
+    assert not (previous_report / "html" / "09_old.html").exists()
+    timings = json.loads((previous_report / "metrics" / "run_timings.json").read_text())
+    assert set(timings) == {"10_next.ipynb"}
+    assert any("no longer exist: 09_old.ipynb" in line for line in logs)
+
+
 def test_full_build_preserves_gpu_metrics(tmp_path, previous_report, monkeypatch):
     (previous_report / "metrics" / "gpu").mkdir()
     (previous_report / "metrics" / "gpu" / "dualhead.json").write_text('{"from": "gpu run"}')

@@ -27,6 +27,7 @@ from .staging import (
     keep_failed,
     new_staging,
     other_profiles,
+    prune_removed_notebooks,
     record_timing,
     swap_in,
 )
@@ -134,6 +135,9 @@ def build(
         )
         log(f"staging folder {staging}" + (" (started from the current report)" if partial else ""))
         if partial:
+            dropped = prune_removed_notebooks(staging, {p.name for p in notebooks})
+            if dropped:
+                log(f"dropped the outputs of notebooks that no longer exist: {', '.join(dropped)}")
             others = other_profiles(staging, profile, {p.name for p in chosen})
             if others:
                 log(

@@ -84,6 +84,26 @@ def new_staging(reports_dir: Path, copy_previous: bool) -> Path:
     return staging
 
 
+def prune_removed_notebooks(staging: Path, notebook_names: set[str]) -> list[str]:
+    """A partial build starts from the current report: drop what it holds of notebooks that no longer exist
+    (renamed or removed: their executed copy, HTML page and timing), so the report does not show them.
+    Returns the names dropped."""
+    dropped = set()
+    for sub, suffix in (("executed", ".ipynb"), ("html", ".html")):
+        for path in (staging / sub).glob(f"*{suffix}"):
+            if path.stem + ".ipynb" not in notebook_names:
+                path.unlink()
+                dropped.add(path.stem + ".ipynb")
+    timings_path = staging / "metrics" / TIMINGS_FILE
+    if timings_path.exists():
+        timings = json.loads(timings_path.read_text())
+        gone = [name for name in timings if name not in notebook_names]
+        if gone:
+            dropped.update(gone)
+            timings_path.write_text(json.dumps({k: v for k, v in timings.items() if k not in gone}, indent=2))
+    return sorted(dropped)
+
+
 def clean_stale_staging(reports_dir: Path) -> None:
     """Staging folders left by runs killed hard (under the lock, so none of them is in use)."""
     for entry in reports_dir.iterdir():
