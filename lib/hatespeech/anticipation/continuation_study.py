@@ -75,7 +75,7 @@ def build_estimator(profile: Profile, scorer_variant: str) -> tuple[Continuation
         profile, checkpoint_dir(profile, 1, scorer_variant), settings
     )
     generator = f"{profile.models.decoder} (pretrained, fp32)"
-    if a.continuation_int8_generator:
+    if a.continuation_int8_generator and next(estimator.generator.parameters()).device.type == "cpu":
         from .quantize import quantize_int8
 
         layers = quantize_int8(estimator.generator)

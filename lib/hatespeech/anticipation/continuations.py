@@ -95,11 +95,13 @@ class ContinuationEstimator:
         """The profile's pretrained decoder as generator; the saved classifier in ``scorer_dir`` as scorer."""
         from transformers import AutoModelForCausalLM
 
+        from ..config import resolve_device
         from ..models.backbones import load_tokenizer, resolve_model_dir
 
-        generator = AutoModelForCausalLM.from_pretrained(resolve_model_dir(profile.models.decoder))
+        device = resolve_device(profile)
+        generator = AutoModelForCausalLM.from_pretrained(resolve_model_dir(profile.models.decoder)).to(device)
         scorer = Anticipator.from_pretrained(
-            scorer_dir, device="cpu", max_length=profile.anticipation.max_length
+            scorer_dir, device=device, max_length=profile.anticipation.max_length
         )
         settings = settings or ContinuationSettings(seed=profile.seed)
         return cls(generator, load_tokenizer(profile.models.decoder), scorer, settings)
@@ -130,9 +132,10 @@ class ContinuationEstimator:
             pad_token_id=self.tokenizer.pad_token_id,
             eos_token_id=self.tokenizer.eos_token_id,
         )
+        device = next(self.generator.parameters()).device
         out = self.generator.generate(
-            input_ids=encoded["input_ids"].repeat_interleave(s.n_samples, dim=0),
-            attention_mask=encoded["attention_mask"].repeat_interleave(s.n_samples, dim=0),
+            input_ids=encoded["input_ids"].repeat_interleave(s.n_samples, dim=0).to(device),
+            attention_mask=encoded["attention_mask"].repeat_interleave(s.n_samples, dim=0).to(device),
             generation_config=config,
             logits_processor=LogitsProcessorList([SeededNucleusSampler(seeds, s.top_p, s.temperature)]),
         )
@@ -192,12 +195,13 @@ class SeededNucleusSampler(LogitsProcessor):
         self.top_p, self.temperature = float(top_p), float(temperature)
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        probs = torch.softmax(scores.float() / self.temperature, dim=-1)
+        # on the CPU, where the per-row generators live (a few MB per step from a GPU)
+        probs = torch.softmax(scores.float().cpu() / self.temperature, dim=-1)
         ranked, order = probs.sort(dim=-1, descending=True)
         # keep the smallest set of top tokens whose mass reaches top_p (the first token always)
         ranked = ranked * ((ranked.cumsum(dim=-1) - ranked) < self.top_p)
-        chosen = torch.full_like(scores, float("-inf"))
+        chosen = torch.full_like(probs, float("-inf"))
         for row, generator in enumerate(self.generators):
             pick = torch.multinomial(ranked[row], 1, generator=generator)
             chosen[row, order[row, pick]] = 0.0
-        return chosen
+        return chosen.to(scores.device)
