@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 from anticipation_speed import PeakRSS, _summary, _timer, pick_sentences, prefixes_of
+from anticipation_speed import forward_floor as speed_floor
 from hatespeech.anticipation.inference import Anticipator
 from hatespeech.anticipation.quantize import quantize_model
 from hatespeech.config import get_profile, seed_everything
@@ -55,25 +56,11 @@ def decoders(base: Anticipator) -> dict[str, Anticipator]:
 
 
 def forward_floor(anticipator: Anticipator, sentence: str, repeats: int = 5) -> dict[str, float]:
-    """Median one-token and all-token backbone forward (the floor of a streaming update) and weights MB."""
-    ids = anticipator.tokenizer(sentence, return_tensors="pt")["input_ids"]
-    out: dict[str, float] = {"tokens": int(ids.shape[1])}
-    with torch.inference_mode():
-        for name, part in (("one_token_ms", ids[:, :1]), ("all_tokens_ms", ids)):
-            times: list[float] = []
-            anticipator.model.backbone(part)
-            for _ in range(repeats):
-                with _timer(times):
-                    anticipator.model.backbone(part)
-            out[name] = 1e3 * statistics.median(times)
-    q = anticipator.quantization
-    out["weights_mb"] = q["weights_mb"] if q else _fp32_mb(anticipator.model)
+    """``anticipation_speed.forward_floor`` of this mode, with the bytes of weights it actually reads."""
+    out = speed_floor(anticipator, sentence, repeats)
+    if anticipator.quantization:
+        out["weights_mb"] = anticipator.quantization["weights_mb"]
     return out
-
-
-def _fp32_mb(model) -> float:
-    tensors = [*model.parameters(), *model.buffers()]
-    return sum(t.numel() * t.element_size() for t in tensors) / 2**20
 
 
 def bench_speed(models: dict[str, Anticipator], sentences: dict[int, list[str]], progress=True) -> list[dict]:

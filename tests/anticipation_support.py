@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hatespeech.config import get_profile
-from hatespeech.models.prefix import parse_variant, tiny_prefix_classifier
+from hatespeech.models.prefix import VARIANTS, parse_variant, tiny_prefix_classifier
 
 FIXTURE_DATA = Path(__file__).parent / "fixtures" / "data"
 SENTENCES = [
@@ -41,3 +41,40 @@ def tiny_profile(**overrides):
     }
     base.update(overrides)
     return get_profile("smoke", **base)
+
+
+def tiny_causal_lm(tokenizer, seed: int = 0):
+    """A tiny random Llama causal LM on a real tokenizer's vocabulary (stands in for the generator)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=16,
+            intermediate_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            max_position_embeddings=256,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+    )
+
+
+def save_tiny_models(tmp_path_factory, offline_tokenizer) -> dict:
+    """One saved tiny random prefix classifier (with its tokenizer) per variant: variant -> folder."""
+    tokenizers = {
+        "encoder": offline_tokenizer("offline:minilm-l6"),
+        "decoder": offline_tokenizer("offline:smollm2-135m"),
+    }
+    folders = {}
+    for variant in VARIANTS:
+        tokenizer = tokenizers[parse_variant(variant)[0]]
+        folder = tmp_path_factory.mktemp(variant.replace("+", "_"))
+        tiny_prefix_classifier(variant, tokenizer).save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        folders[variant] = folder
+    return folders

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+from anticipation_support import tiny_causal_lm
 from hatespeech.anticipation.continuations import (
     SENTENCE_END,
     ContinuationEstimator,
@@ -15,7 +15,6 @@ from hatespeech.anticipation.continuations import (
 )
 from hatespeech.anticipation.inference import Anticipator
 from hatespeech.models.prefix import tiny_prefix_classifier
-from transformers import LlamaConfig, LlamaForCausalLM
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
@@ -25,20 +24,7 @@ PREFIX = "I am not sexist, but"
 @pytest.fixture(scope="module")
 def parts(tmp_path_factory, offline_tokenizer):
     tokenizer = offline_tokenizer("offline:smollm2-135m")
-    torch.manual_seed(0)
-    generator = LlamaForCausalLM(
-        LlamaConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=16,
-            intermediate_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=1,
-            max_position_embeddings=256,
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-        )
-    )
+    generator = tiny_causal_lm(tokenizer)
     folder = tmp_path_factory.mktemp("scorer")
     tiny_prefix_classifier("decoder", tokenizer).save_pretrained(folder)
     tokenizer.save_pretrained(folder)

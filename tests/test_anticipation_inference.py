@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from anticipation_support import save_tiny_models
 from hatespeech.anticipation.examples import encode_sentences
 from hatespeech.anticipation.inference import Anticipator, NotAModelDirError, check_model_dir
-from hatespeech.models.prefix import VARIANTS, parse_variant, tiny_prefix_classifier
+from hatespeech.models.prefix import VARIANTS, parse_variant
 
 TOLERANCE = 1e-4
 # Shared causal passes vs each prefix its own sequence: exact up to float32 rounding. Measured max |dp| on
@@ -34,18 +35,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 @pytest.fixture(scope="module")
 def saved_models(tmp_path_factory, offline_tokenizer):
     """One saved tiny random model folder per variant."""
-    folders = {}
-    tokenizers = {
-        "encoder": offline_tokenizer("offline:minilm-l6"),
-        "decoder": offline_tokenizer("offline:smollm2-135m"),
-    }
-    for variant in VARIANTS:
-        tokenizer = tokenizers[parse_variant(variant)[0]]
-        folder = tmp_path_factory.mktemp(variant.replace("+", "_"))
-        tiny_prefix_classifier(variant, tokenizer).save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
-        folders[variant] = folder
-    return folders
+    return save_tiny_models(tmp_path_factory, offline_tokenizer)
 
 
 def _naive(anticipator, prefixes):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from anticipation_support import save_tiny_models
 from hatespeech.__main__ import EXIT_BAD_INPUT, main
 from hatespeech.anticipation.inference import Anticipator
 from hatespeech.anticipation.quantize import (
@@ -14,7 +15,7 @@ from hatespeech.anticipation.quantize import (
     RowScaledInt8Linear,
     quantize_model,
 )
-from hatespeech.models.prefix import VARIANTS, parse_variant, tiny_prefix_classifier
+from hatespeech.models.prefix import VARIANTS
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
@@ -30,18 +31,8 @@ STREAM_TOLERANCE = 1e-4  # streaming vs one pass, the same as fp32's
 
 @pytest.fixture(scope="module")
 def saved_models(tmp_path_factory, offline_tokenizer):
-    folders = {}
-    tokenizers = {
-        "encoder": offline_tokenizer("offline:minilm-l6"),
-        "decoder": offline_tokenizer("offline:smollm2-135m"),
-    }
-    for variant in VARIANTS:
-        tokenizer = tokenizers[parse_variant(variant)[0]]
-        folder = tmp_path_factory.mktemp(variant.replace("+", "_"))
-        tiny_prefix_classifier(variant, tokenizer).save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
-        folders[variant] = folder
-    return folders
+    """One saved tiny random model folder per variant."""
+    return save_tiny_models(tmp_path_factory, offline_tokenizer)
 
 
 def test_row_scaled_linear_is_close_and_each_row_independent_of_the_batch():

@@ -7,13 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
+from anticipation_support import tiny_causal_lm
 from hatespeech.anticipation import continuation_study as cs
 from hatespeech.anticipation.continuations import ContinuationEstimator, ContinuationSettings
 from hatespeech.anticipation.inference import Anticipator
 from hatespeech.config import get_profile
 from hatespeech.models.prefix import tiny_prefix_classifier
-from transformers import LlamaConfig, LlamaForCausalLM
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
@@ -44,20 +43,7 @@ def _test_rows() -> pd.DataFrame:
 @pytest.fixture
 def run(offline_tokenizer, monkeypatch):
     tokenizer = offline_tokenizer("offline:smollm2-135m")
-    torch.manual_seed(0)
-    generator = LlamaForCausalLM(
-        LlamaConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=16,
-            intermediate_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=1,
-            max_position_embeddings=256,
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-        )
-    )
+    generator = tiny_causal_lm(tokenizer)
     scorer = Anticipator(tiny_prefix_classifier("decoder", tokenizer), tokenizer, device="cpu")
     phase2_model = tiny_prefix_classifier("decoder+bilstm", tokenizer)
     profile = get_profile(

@@ -115,29 +115,23 @@ def test_datasets_with_lengths_train_in_length_grouped_batches(tmp_path):
     def padded(order, batch=4):
         return sum(max(lengths[i] for i in order[k : k + batch]) * batch for k in range(0, len(order), batch))
 
-    def sampler(group):
+    def sampler(rows, group=True):
         settings = TrainSettings(output_dir=tmp_path, batch_size=4, use_cpu=True, group_by_length=group)
         trainer = LossFnTrainer(
             model=torch.nn.Linear(1, 1),
             args=training_arguments(settings, evaluate=False),
-            train_dataset=dataset,
+            train_dataset=rows,
             loss_fn=lambda model, inputs: (torch.zeros(()), None),
         )
         return trainer._get_train_sampler()
 
-    grouped = sampler(True)
+    grouped = sampler(dataset)
     assert isinstance(grouped, LengthGroupedSampler)
+    assert padded(list(grouped)) < 0.8 * padded(list(sampler(dataset, group=False)))
     # a tokenized datasets.Dataset (the dual head's rows): the library infers lengths from input_ids
     from datasets import Dataset
 
-    rows = Dataset.from_dict({"input_ids": [[1] * n for n in lengths]})
-    settings = TrainSettings(output_dir=tmp_path, batch_size=4, use_cpu=True, group_by_length=True)
-    trainer = LossFnTrainer(
-        model=torch.nn.Linear(1, 1),
-        args=training_arguments(settings, evaluate=False),
-        train_dataset=rows,
-        loss_fn=lambda model, inputs: (torch.zeros(()), None),
+    assert isinstance(
+        sampler(Dataset.from_dict({"input_ids": [[1] * n for n in lengths]})), LengthGroupedSampler
     )
-    assert isinstance(trainer._get_train_sampler(), LengthGroupedSampler)
-    assert padded(list(grouped)) < 0.8 * padded(list(sampler(False)))
     assert sorted(grouped) == list(range(len(lengths)))  # every example once
