@@ -246,6 +246,11 @@ class ContinuationResult(Result):
             f"({_fmt(100 * (noise['share_of_mse'] or 0), 1)}% of it): more endings per prefix would lower it "
             "by at most that much."
         )
+        lines.append(
+            "Not tried in this build: endings as a label source (phase 2 trained on continuation estimates "
+            "of phase-1 train sentences instead of annotated labels), the optional part of the plan; at the "
+            "measured cost per prefix it would add more than the cpu budget for this notebook."
+        )
         c = self.cost
         lines.append(
             f"Cost: {c['estimator_seconds']:.0f} s for the estimator ({1e3 * c['seconds_per_prefix']:.0f} ms "
