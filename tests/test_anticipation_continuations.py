@@ -56,6 +56,7 @@ def test_complete_sentence_gets_the_classifier_score(parts):
     text = "I am not sexist, but women should not vote."
     estimate = estimator(parts).estimate(text, complete=True)
     assert estimate.mean == pytest.approx(float(scorer.score([text])[0])) and estimate.stderr == 0.0
+    assert estimate.complete and not estimator(parts, n_samples=2, max_new_tokens=2).estimate(PREFIX).complete
     flags = estimator(parts, n_samples=4, max_new_tokens=4).estimate_many([PREFIX, text], [False, True])
     assert flags[1].mean == estimate.mean and len(flags[0].scores) == 4
 

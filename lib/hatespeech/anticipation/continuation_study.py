@@ -30,6 +30,7 @@ from ..metrics.bootstrap import Interval, PairedDifference, multi_bootstrap, pai
 from ..results import Result, _fmt
 from .continuations import ContinuationEstimator, ContinuationSettings, Estimate
 from .evaluation import earliness_of, phase2_scores, predict_phase2, prefix_frame
+from .evidence import _mse
 from .phase2 import load_phase2_data, pick_test_sentences
 from .training import checkpoint_dir, load_checkpoint
 
@@ -37,10 +38,6 @@ CONTENT_WARNING = (
     "Model-generated text: the endings are what a small pretrained language model wrote after real prefixes, "
     "unfiltered, and may be offensive."
 )
-
-
-def _mse(y, p) -> float:
-    return float(np.mean((np.asarray(y, float) - np.asarray(p, float)) ** 2))
 
 
 @dataclass
@@ -59,6 +56,11 @@ class ContinuationRun:
     @property
     def key(self) -> str:
         return f"continuation:{self.scorer_variant}"
+
+    @property
+    def continued(self) -> list[Estimate]:
+        """The estimates of prefixes that were continued (k < n)."""
+        return [e for e in self.estimates if not e.complete]
 
 
 def build_estimator(profile: Profile, scorer_variant: str) -> tuple[ContinuationEstimator, str]:
@@ -145,7 +147,7 @@ def evidence(run: ContinuationRun) -> dict[str, Any]:
         for other in preds
         if other != run.key
     }
-    continued = [e for e in run.estimates if len(e.scores) > 1]
+    continued = run.continued
     noise = float(np.mean([e.stderr**2 for e in continued])) if continued else 0.0
     return {
         "metrics": metrics,
@@ -162,7 +164,7 @@ def evidence(run: ContinuationRun) -> dict[str, Any]:
 
 def example_endings(run: ContinuationRun, n_prefixes: int = 4, n_endings: int = 3) -> list[dict[str, Any]]:
     """A handful of prefixes (seeded pick) with a few of their sampled endings and scores."""
-    continued = [e for e in run.estimates if len(e.scores) > 1]
+    continued = run.continued
     rng = np.random.default_rng(run.profile.seed)
     picked = sorted(rng.choice(len(continued), size=min(n_prefixes, len(continued)), replace=False))
     return [
@@ -195,7 +197,7 @@ LABELS = {
 
 def label(key: str) -> str:
     kind, _, variant = key.partition(":")
-    return f"{LABELS.get(kind, kind)}" + (f" ({variant})" if variant and kind != "constant" else "")
+    return LABELS.get(kind, kind) + (f" ({variant})" if variant and kind != "constant" else "")
 
 
 @dataclass(kw_only=True)
@@ -293,7 +295,7 @@ class ContinuationResult(Result):
 def continuation_result(run: ContinuationRun, notebook03_intervals: dict[str, Any] | None = None):
     """The typed result of a run (its evidence computed here)."""
     ev = evidence(run)
-    continued = [e for e in run.estimates if len(e.scores) > 1]
+    continued = run.continued
     n_endings = sum(len(e.scores) for e in continued)
     s = run.profile.anticipation
     all_sentences = s.continuation_max_sentences is None

@@ -69,6 +69,11 @@ class Estimate:
     stderr: float
     scores: np.ndarray  # one per ending
     endings: list[str] = field(default_factory=list)  # the sampled continuations ("" at k = n)
+    complete: bool = False  # k = n: the classifier's score of the text itself, nothing sampled
+
+    @classmethod
+    def of_complete(cls, text: str, score: float) -> Estimate:
+        return cls(text, float(score), 0.0, np.array([float(score)]), [""], complete=True)
 
 
 def cut_at_sentence_end(text: str) -> str:
@@ -151,8 +156,7 @@ class ContinuationEstimator:
     def estimate(self, prefix: str, complete: bool = False) -> Estimate:
         """The estimate for one prefix; ``complete=True`` (k = n): the classifier's score of the text."""
         if complete:
-            score = float(self.scorer.score([prefix])[0])
-            return Estimate(prefix, score, 0.0, np.array([score]), [""])
+            return Estimate.of_complete(prefix, self.scorer.score([prefix])[0])
         with torch.inference_mode():
             return self._estimate(prefix, self._endings_of([prefix])[0])
 
@@ -170,7 +174,7 @@ class ContinuationEstimator:
         if done:
             scores = self.scorer.score([prefixes[i] for i in done])
             for i, score in zip(done, scores):
-                out[i] = Estimate(prefixes[i], float(score), 0.0, np.array([float(score)]), [""])
+                out[i] = Estimate.of_complete(prefixes[i], score)
         # Similar lengths together: left padding is computed for nothing.
         todo = sorted((i for i, flag in enumerate(complete) if not flag), key=lambda i: len(prefixes[i]))
         batches = [todo[i : i + batch_prefixes] for i in range(0, len(todo), batch_prefixes)]
