@@ -211,11 +211,13 @@ def run(
     models = decoders(decoder)
     speed = pd.DataFrame(bench_speed(models, sentences, progress))
     floors = {mode: forward_floor(a, sentences[max(sentences)][0]) for mode, a in models.items()}
+    activation_bits = models["int8"].quantization["activation_bits"]
     del models
     accuracy = bench_accuracy(profile, progress=progress, **(accuracy_inputs or {}))
     return {
         "modes": list(MODES),
         "int8_method": "row-scaled int8 linear layers (hatespeech.anticipation.quantize), fbgemm kernels",
+        "int8_activation_bits": activation_bits,  # 8 where the kernel adds full-range products exactly
         "speed": speed.to_dict(orient="records"),
         "forward_floor": floors,
         "accuracy": accuracy,

@@ -13,6 +13,7 @@ from hatespeech.anticipation.inference import Anticipator
 from hatespeech.anticipation.quantize import (
     QuantizationError,
     RowScaledInt8Linear,
+    full_range_is_exact,
     quantize_model,
 )
 from hatespeech.models.prefix import VARIANTS
@@ -23,7 +24,7 @@ TEXT = "I am not sexist, but women don't belong in the 2024 workplace!! #truth"
 OTHERS = ["Immigrants bring new ideas and energy", "You people"]
 # int8 / bf16 vs fp32 on the tiny random models (2 layers, hidden 32, logits spread over 3-17 units), every
 # prefix of three texts: the largest logit change as a share of the fp32 logits' range, measured int8
-# 0.013-0.074, bf16 0.008-0.022 over the four variants. Random tiny weights quantize worse than trained ones;
+# 0.013-0.074 (7-bit activations; 8-bit ones do better), bf16 0.008-0.022 over the four variants. Random tiny weights quantize worse than trained ones;
 # what the real models lose is measured on the phase-2 test set (benchmarks/anticipation_speed.py), not here.
 RELATIVE_LOGIT_TOLERANCE = {"int8": 0.1, "bf16": 0.04}
 STREAM_TOLERANCE = 1e-4  # streaming vs one pass, the same as fp32's
@@ -47,6 +48,31 @@ def test_row_scaled_linear_is_close_and_each_row_independent_of_the_batch():
     assert relative.max() < 0.03  # every row on its own scale, even the small ones
     assert torch.equal(alone, approx)  # a row's result does not depend on the other rows
     assert quantized(x.reshape(7, 1, 48)).shape == (7, 1, 24)
+
+
+def test_full_range_activations_are_used_only_where_the_kernel_adds_them_exactly(monkeypatch):
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(256, 64)
+    x = torch.randn(32, 256)
+    with torch.inference_mode():
+        exact = linear(x)
+        error = {
+            bits: (RowScaledInt8Linear.from_module(linear, reduce_range=bits == 7)(x) - exact).norm().item()
+            for bits in (7, 8)
+        }
+    if full_range_is_exact():
+        assert error[8] < 0.75 * error[7]  # one more bit: about half the activation rounding error
+        assert quantize_model(torch.nn.Sequential(torch.nn.Linear(8, 4)), "int8")["activation_bits"] == 8
+    # a kernel that saturates pairwise int16 sums (CPUs without VNNI) is caught and 7 bits are kept
+    saturating = lambda self, rows: torch.full((len(rows), self.out_features), 2.0 * 32767 / 127)
+    monkeypatch.setattr(RowScaledInt8Linear, "forward", saturating)
+    full_range_is_exact.cache_clear()
+    try:
+        assert full_range_is_exact() is False
+        converted = quantize_model(torch.nn.Sequential(torch.nn.Linear(8, 4)), "int8")
+        assert converted["activation_bits"] == 7 and converted["layers"] == 1
+    finally:
+        full_range_is_exact.cache_clear()
 
 
 @pytest.mark.parametrize("mode", ["int8", "bf16"])

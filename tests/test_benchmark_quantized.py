@@ -107,6 +107,9 @@ def test_every_mode_is_timed_and_judged_against_fp32(quantized, offline_tokenize
     )
     text = " ".join(result.findings())
     assert "int8 streaming per word at 8 words" in text and "offered (change <= 0.001) for" in text
+    assert payload["int8_activation_bits"] in (7, 8)
+    assert f"activations to {payload['int8_activation_bits']} bits on this CPU" in text
+    assert "int8 one-token decoder forward:" in text and " MB of weights instead of " in text
     assert [title for title, _ in result.tables()][1:] == [
         "decoder per-word latency by precision (ms, one run, 1 thread)",
         "phase-2 test MSE by precision, every variant",

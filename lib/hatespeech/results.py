@@ -333,6 +333,33 @@ class BenchmarkResult(Result):
                     f"{stream['ratio']:.3f} x fp32 streaming (target <= {stream['target']:g}: "
                     f"{'met' if stream['met'] else 'MISSED'})."
                 )
+            floors = q.get("forward_floor", {})
+            if mode in floors and "fp32" in floors:
+                mine, fp32 = floors[mode], floors["fp32"]
+                missed = any(t and not t["met"] for t in (one, stream))
+                lines.append(
+                    f"{mode} one-token decoder forward: {mine['one_token_ms']:.0f} ms against "
+                    f"{fp32['one_token_ms']:.0f} ms in fp32, reading {mine['weights_mb']:.0f} MB of "
+                    f"weights instead of {fp32['weights_mb']:.0f} MB"
+                    + (
+                        ": the model's work outside its linear layers and a fixed cost per layer call do "
+                        "not shrink with the weights, and they keep streaming above the targeted ratios."
+                        if missed
+                        else "."
+                    )
+                )
+            if mode == "int8" and q.get("int8_activation_bits"):
+                bits = q["int8_activation_bits"]
+                lines.append(
+                    f"int8 quantizes each token's activations to {bits} bits on this CPU ("
+                    + (
+                        "its int8 kernel adds full-range products exactly"
+                        if bits == 8
+                        else "its int8 kernel would saturate full-range products, so 7 bits, as fbgemm does "
+                        "by default"
+                    )
+                    + "): int8 results can differ slightly between CPUs."
+                )
             accuracy = q.get("accuracy", {})
             if accuracy.get("skipped"):
                 lines.append(f"{mode} accuracy not measured: {accuracy['skipped']}.")

@@ -167,6 +167,12 @@ def speed(bench: BenchmarkResult) -> str:
             f"With int8 weights a streamed word costs {int8['ratio']:.2f} of fp32 re-scoring (target <= "
             f"{int8['target']:g}: {verdict})"
         )
+        against_stream = q.get("int8_stream_vs_fp32_stream")
+        if against_stream:
+            text += (
+                f" and {against_stream['ratio']:.2f} of fp32 streaming (target <= "
+                f"{against_stream['target']:g}: {'met' if against_stream['met'] else 'missed'})"
+            )
         offered = q.get("int8_offered_for")
         if offered is None:
             text += "; its accuracy cost was not measured."
