@@ -7,7 +7,11 @@
 sentences of 10, 20 and 40 words as in ``anticipation_speed``): per mode (fp32, int8, bf16), the per-word
 latency of re-scoring the whole prefix in one pass (``score([prefix])``) and of a streaming update
 (``stream().add_word``), the one-token forward floor, the weights the backbone reads and the peak RSS while a
-mode scores. The modes run interleaved per sentence so that load on the shared machine hits them alike.
+mode scores. For int8 the floor is also split in two (:func:`int8_floor`): the model's work outside its linear
+layers and the int8 kernels alone; their sum is what a one-token forward would cost were everything around
+the kernels free, and its ratios to the fp32 rows say whether any int8 scorer on these kernels could meet
+the targets on this CPU. The modes run interleaved per sentence so that load on the shared machine hits them
+alike.
 
 **Accuracy** (the trained phase-2 models of the profile, under ``artifacts/``): every test prefix of
 prefix_probability scored by each variant in each mode; MSE against the labels, |MSE(mode) - MSE(fp32)|, max
@@ -60,6 +64,57 @@ def forward_floor(anticipator: Anticipator, sentence: str, repeats: int = 5) -> 
     out = speed_floor(anticipator, sentence, repeats)
     if anticipator.quantization:
         out["weights_mb"] = anticipator.quantization["weights_mb"]
+    return out
+
+
+class _NoLinear(torch.nn.Module):
+    """Stands in for a linear layer at no cost: zeros of the output's shape."""
+
+    def __init__(self, out_features: int):
+        super().__init__()
+        self.out_features = out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.new_zeros(*x.shape[:-1], self.out_features)
+
+
+def int8_floor(fp32: Anticipator, int8: Anticipator, sentence: str, repeats: int = 7) -> dict[str, float]:
+    """What a one-token int8 forward cannot get below in eager PyTorch, measured in two parts.
+
+    ``outside_linear_ms``: the fp32 backbone's one-token forward with every linear layer replaced by a free
+    stand-in (norms, rotary positions, attention, the cache: the same in every precision).
+    ``kernels_only_ms``: the int8 kernel alone (``linear_dynamic``), called on each layer's packed weights in
+    model order with a ready one-token input (so the weights stream through the caches as in a forward),
+    without the row scaling around it or the module call. Their sum, ``floor_ms``, is the one-token
+    forward's cost if everything around the kernels were free (slightly over: the stand-ins' own calls, a
+    few microseconds each, stay in it)."""
+    from hatespeech.anticipation.quantize import RowScaledInt8Linear, _linear_types
+
+    ids = fp32.tokenizer(sentence, return_tensors="pt")["input_ids"][:, :1]
+    stripped = copy.deepcopy(fp32.model.backbone).eval()
+    for name, child in list(stripped.named_modules()):
+        if isinstance(child, _linear_types()):
+            parent, _, attr = name.rpartition(".")
+            width = getattr(child, "out_features", None) or child.nf  # GPT-2's Conv1D calls it nf
+            setattr(stripped.get_submodule(parent) if parent else stripped, attr, _NoLinear(width))
+    layers = [m for m in int8.model.backbone.modules() if isinstance(m, RowScaledInt8Linear)]
+    inputs = [torch.cat([torch.rand(1, m.in_features) * 2 - 1, m._guard]) for m in layers]
+
+    def kernels():
+        for layer, x in zip(layers, inputs, strict=True):
+            torch.ops.quantized.linear_dynamic(x, layer._packed, layer.reduce_range)
+
+    out = {}
+    with torch.inference_mode():
+        for name, run in (("outside_linear_ms", lambda: stripped(ids)), ("kernels_only_ms", kernels)):
+            times: list[float] = []
+            run()
+            for _ in range(repeats):
+                with _timer(times):
+                    run()
+            out[name] = 1e3 * statistics.median(times)
+    out["floor_ms"] = out["outside_linear_ms"] + out["kernels_only_ms"]
+    out["kernel_calls"] = len(layers)
     return out
 
 
@@ -152,8 +207,9 @@ def bench_accuracy(profile, variants=VARIANTS, progress=True, folders=None, test
     return {"rows": rows, "tolerance": MSE_TOLERANCE, "test_sentences": len(test)}
 
 
-def targets(speed: pd.DataFrame, accuracy: dict) -> dict:
-    """The issue's targets as measured ratios (speed at the longest length) and which variants qualify."""
+def targets(speed: pd.DataFrame, accuracy: dict, floors: dict | None = None) -> dict:
+    """The issue's targets as measured ratios (speed at the longest length) and which variants qualify;
+    with ``floors`` (:func:`forward_floor` per mode), also the int8 floor's ratios to the same fp32 rows."""
 
     def get(mode, column):
         hit = speed[(speed["words"] == longest) & (speed["mode"] == mode)]
@@ -176,6 +232,10 @@ def targets(speed: pd.DataFrame, accuracy: dict) -> dict:
             "target": STREAM_VS_FP32_STREAM_TARGET,
             "met": vs_stream <= STREAM_VS_FP32_STREAM_TARGET,
         }
+    floor = floors.get("int8", {}).get("floor_ms") if floors else None
+    if floor is not None:  # the best a streamed word could do if everything around the int8 kernels were free
+        out["int8_floor_vs_fp32_one_pass"] = floor / get("fp32", "one_pass_median_ms")
+        out["int8_floor_vs_fp32_stream"] = floor / get("fp32", "stream_median_ms")
     for mode in MODES[1:]:
         rows = [r for r in accuracy.get("rows", []) if r["mode"] == mode]
         if rows:
@@ -210,7 +270,9 @@ def run(
         decoder = Anticipator(model, tokenizer, device="cpu")
     models = decoders(decoder)
     speed = pd.DataFrame(bench_speed(models, sentences, progress))
-    floors = {mode: forward_floor(a, sentences[max(sentences)][0]) for mode, a in models.items()}
+    longest = sentences[max(sentences)][0]
+    floors = {mode: forward_floor(a, longest) for mode, a in models.items()}
+    floors["int8"].update(int8_floor(models["fp32"], models["int8"], longest))
     activation_bits = models["int8"].quantization["activation_bits"]
     del models
     accuracy = bench_accuracy(profile, progress=progress, **(accuracy_inputs or {}))
@@ -221,7 +283,7 @@ def run(
         "speed": speed.to_dict(orient="records"),
         "forward_floor": floors,
         "accuracy": accuracy,
-        "targets": targets(speed, accuracy),
+        "targets": targets(speed, accuracy, floors),
         "torch_threads": torch.get_num_threads(),
         "wall_s": time.perf_counter() - started,
     }

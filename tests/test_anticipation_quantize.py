@@ -24,8 +24,9 @@ TEXT = "I am not sexist, but women don't belong in the 2024 workplace!! #truth"
 OTHERS = ["Immigrants bring new ideas and energy", "You people"]
 # int8 / bf16 vs fp32 on the tiny random models (2 layers, hidden 32, logits spread over 3-17 units), every
 # prefix of three texts: the largest logit change as a share of the fp32 logits' range, measured int8
-# 0.013-0.074 (7-bit activations; 8-bit ones do better), bf16 0.008-0.022 over the four variants. Random tiny weights quantize worse than trained ones;
-# what the real models lose is measured on the phase-2 test set (benchmarks/anticipation_speed.py), not here.
+# 0.013-0.074 (7-bit activations; 8-bit ones do better), bf16 0.008-0.022 over the four variants. Random tiny
+# weights quantize worse than trained ones; what the real models lose is measured on the phase-2 test set
+# (benchmarks/anticipation_speed.py), not here.
 RELATIVE_LOGIT_TOLERANCE = {"int8": 0.1, "bf16": 0.04}
 STREAM_TOLERANCE = 1e-4  # streaming vs one pass, the same as fp32's
 

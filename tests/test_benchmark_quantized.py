@@ -110,6 +110,15 @@ def test_every_mode_is_timed_and_judged_against_fp32(quantized, offline_tokenize
     assert payload["int8_activation_bits"] in (7, 8)
     assert f"activations to {payload['int8_activation_bits']} bits on this CPU" in text
     assert "int8 one-token decoder forward:" in text and " MB of weights instead of " in text
+    floor = payload["forward_floor"]["int8"]
+    linear_layers = [m for m in decoder.model.backbone.modules() if isinstance(m, torch.nn.Linear)]
+    assert floor["kernel_calls"] == len(linear_layers)
+    assert 0 < floor["kernels_only_ms"] and 0 < floor["outside_linear_ms"]
+    assert floor["floor_ms"] == floor["kernels_only_ms"] + floor["outside_linear_ms"]
+    assert targets["int8_floor_vs_fp32_stream"] == pytest.approx(
+        floor["floor_ms"] / speed.query("words == 8 and mode == 'fp32'")["stream_median_ms"].iloc[0]
+    )
+    assert "Were everything around the int8 kernels free, a one-token forward would still take" in text
     assert [title for title, _ in result.tables()][1:] == [
         "decoder per-word latency by precision (ms, one run, 1 thread)",
         "phase-2 test MSE by precision, every variant",

@@ -348,6 +348,27 @@ class BenchmarkResult(Result):
                         else "."
                     )
                 )
+            floor = floors.get(mode, {})
+            if floor.get("floor_ms") is not None and one and stream:
+                best_one = q["targets"]["int8_floor_vs_fp32_one_pass"]
+                best_stream = q["targets"]["int8_floor_vs_fp32_stream"]
+                unreachable = [
+                    f"<= {t['target']:g} x fp32 {what}"
+                    for t, best, what in ((one, best_one, "one-pass"), (stream, best_stream, "streaming"))
+                    if best > t["target"]
+                ]
+                lines.append(
+                    f"Were everything around the {mode} kernels free, a one-token forward would still take "
+                    f"{floor['floor_ms']:.0f} ms ({floor['outside_linear_ms']:.0f} ms outside the linear "
+                    f"layers + {floor['kernels_only_ms']:.0f} ms in {floor['kernel_calls']} kernel calls): "
+                    f"{best_one:.3f} x fp32 one-pass re-scoring and {best_stream:.3f} x fp32 streaming"
+                    + (
+                        f", so with these kernels and the model run op by op (eager PyTorch) {mode} cannot "
+                        "reach " + " or ".join(unreachable) + " on this CPU."
+                        if unreachable
+                        else "."
+                    )
+                )
             if mode == "int8" and q.get("int8_activation_bits"):
                 bits = q["int8_activation_bits"]
                 lines.append(
@@ -388,9 +409,9 @@ class BenchmarkResult(Result):
         ]
         q = self.quantized
         if q.get("speed"):
-            floors = pd.DataFrame.from_dict(q["forward_floor"], orient="index")[
-                ["one_token_ms", "weights_mb"]
-            ]
+            floors = pd.DataFrame.from_dict(q["forward_floor"], orient="index")
+            # floor_ms (int8): the one-token forward if everything around the kernels were free
+            floors = floors[[c for c in ("one_token_ms", "floor_ms", "weights_mb") if c in floors]]
             speed = pd.DataFrame(q["speed"]).join(floors, on="mode")
             tables.append(("decoder per-word latency by precision (ms, one run, 1 thread)", speed))
         if q.get("accuracy", {}).get("rows"):

@@ -34,6 +34,7 @@ machine) took 29 ms int8 against 45 ms fp32, of which ~7 ms is the model's work 
 of weights; the rest is fixed cost per call (fbgemm ~17 us beyond its arithmetic, the row scaling a few us)
 over 210 layers. Stacking the layers that read the same input (q/k/v, gate/up: 120 calls instead of 210)
 saved only ~3% (measured), not worth the bookkeeping it needs, so it is not done.
+``benchmarks/quantized_scoring.py`` measures that split in each run (``int8_floor``).
 
 ``torch.ao.quantization`` (which the fbgemm kernels come from) is deprecated upstream in favour of torchao;
 the kernels ship with torch 2.13, which the project pins, and :func:`quantize_model` raises a clear error
