@@ -47,7 +47,7 @@ STREAM_VS_FP32_STREAM_TARGET = 0.5
 
 def _convert(anticipator: Anticipator, mode: str) -> Anticipator:
     if mode != "fp32":
-        anticipator.quantization = quantize_model(anticipator.model, mode)
+        anticipator.quantization = quantize_model(anticipator.model, mode, anticipator.tokenizer)
     return anticipator
 
 
@@ -274,12 +274,14 @@ def run(
     floors = {mode: forward_floor(a, longest) for mode, a in models.items()}
     floors["int8"].update(int8_floor(models["fp32"], models["int8"], longest))
     activation_bits = models["int8"].quantization["activation_bits"]
+    smoothed_blocks = models["int8"].quantization["smoothed_blocks"]
     del models
     accuracy = bench_accuracy(profile, progress=progress, **(accuracy_inputs or {}))
     return {
         "modes": list(MODES),
         "int8_method": "row-scaled int8 linear layers (hatespeech.anticipation.quantize), fbgemm kernels",
         "int8_activation_bits": activation_bits,  # 8 where the kernel adds full-range products exactly
+        "int8_smoothed_blocks": smoothed_blocks,  # decoder blocks smoothed before int8 (SmoothQuant)
         "speed": speed.to_dict(orient="records"),
         "forward_floor": floors,
         "accuracy": accuracy,

@@ -4,6 +4,8 @@ batch make-up does not move a text's score; clear errors for what cannot be conv
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -14,7 +16,9 @@ from hatespeech.anticipation.quantize import (
     QuantizationError,
     RowScaledInt8Linear,
     full_range_is_exact,
+    quantize_int8,
     quantize_model,
+    smooth_activations,
 )
 from hatespeech.models.prefix import VARIANTS
 
@@ -76,6 +80,28 @@ def test_full_range_activations_are_used_only_where_the_kernel_adds_them_exactly
         full_range_is_exact.cache_clear()
 
 
+def test_smoothing_keeps_the_fp32_function_and_tames_an_outlier_channel(saved_models):
+    anticipator = Anticipator.from_pretrained(saved_models["decoder"], device="cpu")
+    backbone, tokenizer = anticipator.model.backbone, anticipator.tokenizer
+    with torch.no_grad():  # one input channel of every block 40x louder, as trained LLMs have
+        for block in backbone.layers:
+            block.input_layernorm.weight[3] *= 40.0
+            block.post_attention_layernorm.weight[5] *= 40.0
+    ids = tokenizer([TEXT], return_tensors="pt")
+    smoothed = copy.deepcopy(backbone)
+    assert smooth_activations(smoothed, tokenizer) == len(backbone.layers)
+    with torch.inference_mode():
+        reference = backbone(**ids).last_hidden_state
+        assert torch.allclose(smoothed(**ids).last_hidden_state, reference, rtol=1e-4, atol=1e-5)
+        errors = []
+        for model in (copy.deepcopy(backbone), smoothed):
+            quantize_int8(model, reduce_range=not full_range_is_exact())
+            errors.append((model(**ids).last_hidden_state - reference).norm().item())
+    assert errors[1] < 0.7 * errors[0]  # measured 0.44 of the unsmoothed error (fbgemm, 8-bit activations)
+    encoder = Anticipator.from_pretrained(saved_models["encoder"], device="cpu")
+    assert smooth_activations(encoder.model.backbone, encoder.tokenizer) == 0  # post-norm: left alone
+
+
 @pytest.mark.parametrize("mode", ["int8", "bf16"])
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_reduced_precision_agrees_with_fp32(variant, mode, saved_models):
@@ -90,6 +116,8 @@ def test_reduced_precision_agrees_with_fp32(variant, mode, saved_models):
     assert reduced.quantization["weights_mb"] < reduced.quantization["weights_mb_fp32"]
     if mode == "int8":
         assert reduced.quantization["layers"] > 0
+        blocks = len(reduced.model.backbone.layers) if variant.startswith("decoder") else 0
+        assert reduced.quantization["smoothed_blocks"] == blocks  # post-norm encoders: not smoothed
         assert any(isinstance(m, RowScaledInt8Linear) for m in reduced.model.backbone.modules())
 
 

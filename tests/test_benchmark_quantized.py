@@ -109,6 +109,8 @@ def test_every_mode_is_timed_and_judged_against_fp32(quantized, offline_tokenize
     assert "int8 streaming per word at 8 words" in text and "offered (change <= 0.001) for" in text
     assert payload["int8_activation_bits"] in (7, 8)
     assert f"activations to {payload['int8_activation_bits']} bits on this CPU" in text
+    assert payload["int8_smoothed_blocks"] == len(decoder.model.backbone.layers)
+    assert f"(SmoothQuant, {payload['int8_smoothed_blocks']} blocks" in text
     assert "int8 one-token decoder forward:" in text and " MB of weights instead of " in text
     floor = payload["forward_floor"]["int8"]
     linear_layers = [m for m in decoder.model.backbone.modules() if isinstance(m, torch.nn.Linear)]

@@ -380,6 +380,13 @@ class BenchmarkResult(Result):
                         "by default"
                     )
                     + "): int8 results can differ slightly between CPUs."
+                    + (
+                        " Before int8 the decoder's activation outliers are folded into its weights "
+                        f"(SmoothQuant, {q['int8_smoothed_blocks']} blocks, calibrated on a few fixed "
+                        "sentences; the fp32 function is unchanged); the encoder is quantized as it is."
+                        if q.get("int8_smoothed_blocks")
+                        else ""
+                    )
                 )
             accuracy = q.get("accuracy", {})
             if accuracy.get("skipped"):

@@ -146,7 +146,7 @@ class Anticipator:
         if target.type != "cpu":
             raise QuantizationError(f"{quantize} scoring is for the CPU, not {target}: pass device='cpu'")
         anticipator = cls(model, tokenizer, device=target, max_length=max_length)
-        anticipator.quantization = quantize_model(anticipator.model, quantize)
+        anticipator.quantization = quantize_model(anticipator.model, quantize, tokenizer)
         return anticipator
 
     @property

@@ -28,6 +28,18 @@ where it comes out exact. On SmolLM2 the mean hidden state's error relative to f
 (0.12-0.16 -> 0.07-0.10 on three sentences, measured on a 2-core Intel Xeon with AVX512-VNNI). So int8
 results can differ slightly between CPUs; ``quantize_model`` reports which range it used.
 
+**Smoothing before int8** (SmoothQuant, Xiao et al. 2023, for pre-norm Llama-style decoders such as
+SmolLM2): a few input channels of a layer carry activations far above the rest, and with one scale per
+token they leave the other channels few int8 levels. :func:`smooth_activations` divides each input channel
+by ``s_j = max|x_j|^0.5 / max|W_j|^0.5`` and multiplies the weights' column by it, folding the division into
+the RMSNorm before q/k/v and gate/up and into up_proj's rows before down_proj, so the fp32 model computes
+the same function and int8 sees flatter activations. ``max|x_j|`` comes from the fixed
+:data:`CALIBRATION_TEXTS` (written for this module, not drawn from any of the study's data). On SmolLM2 the
+mean hidden state's error relative to fp32 went from 0.07-0.10 to 0.03-0.04 (four sentences, 8-bit
+activations, measured on the Intel machine). Why by hand: torchao's SmoothQuant targets its own int8
+layouts, not this kernel. Encoders are left as they are: in a post-norm BERT the LayerNorm's output also
+feeds the residual path, so the division cannot be folded into it.
+
 **Where the time goes**, and why int8 stops short of 4x: a one-token SmolLM2 forward (1 thread, same Intel
 machine) took 29 ms int8 against 45 ms fp32, of which ~7 ms is the model's work outside its linear layers
 (norms, rotary positions, attention, cache: the same in every mode) and ~9 ms the int8 kernels reading 106 MB
@@ -53,6 +65,17 @@ import torch
 from torch import nn
 
 MODES = ("int8", "bf16")
+SMOOTHING_ALPHA = 0.5  # SmoothQuant's default split of the outliers between activations and weights
+# Calibration for smoothing: plain sentences of the registers the scorer sees (neutral, opinion, insult),
+# written for this module.
+CALIBRATION_TEXTS = (
+    "The weather was nice, so we walked to the park and talked about work.",
+    "I am not sure what you mean, but I think everyone should be treated the same.",
+    "Why do people keep saying that about immigrants and women on the internet?",
+    "Thanks for sharing! This is one of the best things I have read all week.",
+    "You are an idiot and nobody wants to hear your stupid opinion #done",
+    "lol my cousin said the game was rigged again, 3 times in a row!!",
+)
 
 
 class QuantizationError(ValueError):
@@ -150,11 +173,83 @@ def quantize_int8(module: nn.Module, reduce_range: bool = True) -> int:
     return len(targets)
 
 
-def quantize_model(model: nn.Module, mode: str) -> dict[str, float | int | str]:
+def _prenorm_blocks(backbone: nn.Module) -> list[nn.Module]:
+    """The backbone's Llama-style blocks (RMSNorm -> q/k/v, RMSNorm -> gate/up -> down), or none."""
+
+    def fits(block) -> bool:
+        attn, mlp = getattr(block, "self_attn", None), getattr(block, "mlp", None)
+        linear = [getattr(attn, n, None) for n in ("q_proj", "k_proj", "v_proj")]
+        linear += [getattr(mlp, n, None) for n in ("gate_proj", "up_proj", "down_proj")]
+        norms = [getattr(block, n, None) for n in ("input_layernorm", "post_attention_layernorm")]
+        return all(type(layer) is nn.Linear for layer in linear) and all(
+            torch.is_tensor(getattr(norm, "weight", None)) and getattr(norm, "bias", None) is None
+            for norm in norms
+        )
+
+    blocks = list(getattr(backbone, "layers", None) or [])
+    return blocks if blocks and all(fits(block) for block in blocks) else []
+
+
+def _smoothing_scales(peak: torch.Tensor, layers: list[nn.Linear], alpha: float) -> torch.Tensor:
+    weight_peak = torch.stack([layer.weight.abs().amax(dim=0) for layer in layers]).amax(dim=0)
+    return (peak.clamp_min(1e-5) ** alpha / weight_peak.clamp_min(1e-5) ** (1 - alpha)).clamp_min(1e-5)
+
+
+def smooth_activations(backbone: nn.Module, tokenizer, alpha: float = SMOOTHING_ALPHA) -> int:
+    """Move activation outliers into the weights (see the module docstring), in place, leaving the fp32
+    function unchanged; return how many blocks were smoothed (0 for a backbone that is not pre-norm
+    Llama-style). ``tokenizer`` encodes :data:`CALIBRATION_TEXTS`."""
+    blocks = _prenorm_blocks(backbone)
+    peaks: dict[tuple[int, str], torch.Tensor] = {}
+
+    def record(key):
+        def hook(module, args):
+            rows = args[0].detach().reshape(-1, args[0].shape[-1]).abs().amax(dim=0).float()
+            peaks[key] = torch.maximum(peaks[key], rows) if key in peaks else rows
+
+        return hook
+
+    if not blocks:
+        return 0
+    handles = []
+    for i, block in enumerate(blocks):
+        inputs = {"attn": block.self_attn.q_proj, "mlp": block.mlp.gate_proj, "down": block.mlp.down_proj}
+        handles += [layer.register_forward_pre_hook(record((i, key))) for key, layer in inputs.items()]
+    training = backbone.training
+    try:
+        backbone.eval()
+        with torch.inference_mode():
+            for text in CALIBRATION_TEXTS:
+                backbone(**tokenizer(text, return_tensors="pt"))
+    finally:
+        backbone.train(training)
+        for handle in handles:
+            handle.remove()
+    with torch.no_grad():
+        for i, block in enumerate(blocks):
+            attn, mlp = block.self_attn, block.mlp
+            for key, norm, layers in (
+                ("attn", block.input_layernorm, [attn.q_proj, attn.k_proj, attn.v_proj]),
+                ("mlp", block.post_attention_layernorm, [mlp.gate_proj, mlp.up_proj]),
+            ):
+                scales = _smoothing_scales(peaks[i, key], layers, alpha)
+                norm.weight.div_(scales)
+                for layer in layers:
+                    layer.weight.mul_(scales)
+            scales = _smoothing_scales(peaks[i, "down"], [mlp.down_proj], alpha)
+            mlp.up_proj.weight.div_(scales[:, None])  # down_proj's input is act(gate) * up, linear in up
+            if mlp.up_proj.bias is not None:
+                mlp.up_proj.bias.div_(scales)
+            mlp.down_proj.weight.mul_(scales)
+    return len(blocks)
+
+
+def quantize_model(model: nn.Module, mode: str, tokenizer=None) -> dict[str, float | int | str]:
     """Convert ``model`` (a PrefixClassifier; its ``backbone`` for int8) in place to ``mode`` ("int8" or
     "bf16") for CPU scoring and return what changed: ``mode``, ``layers`` (int8: linear layers converted),
     ``activation_bits`` (int8: 8 where
-    :func:`full_range_is_exact`, else 7), ``weights_mb`` before and after. Raises
+    :func:`full_range_is_exact`, else 7), ``smoothed_blocks`` (int8 with a ``tokenizer``: blocks
+    :func:`smooth_activations` smoothed first), ``weights_mb`` before and after. Raises
     :class:`QuantizationError` naming the reason."""
     if mode not in MODES:
         raise QuantizationError(f"unknown quantization {mode!r}; choose one of {', '.join(MODES)}")
@@ -176,10 +271,12 @@ def quantize_model(model: nn.Module, mode: str) -> dict[str, float | int | str]:
             "transformer backbone"
         )
     full_range = full_range_is_exact()
+    smoothed = smooth_activations(target, tokenizer) if tokenizer is not None else 0
     layers = quantize_int8(target, reduce_range=not full_range)
     return {
         "mode": mode,
         "layers": layers,
+        "smoothed_blocks": smoothed,
         "activation_bits": 8 if full_range else 7,
         "weights_mb_fp32": before,
         "weights_mb": _weights_mb(model),
