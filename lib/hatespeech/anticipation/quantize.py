@@ -40,13 +40,14 @@ activations, measured on the Intel machine). Why by hand: torchao's SmoothQuant 
 layouts, not this kernel. Encoders are left as they are: in a post-norm BERT the LayerNorm's output also
 feeds the residual path, so the division cannot be folded into it.
 
-**Where the time goes**, and why int8 stops short of 4x: a one-token SmolLM2 forward (1 thread, same Intel
-machine) took 29 ms int8 against 45 ms fp32, of which ~7 ms is the model's work outside its linear layers
-(norms, rotary positions, attention, cache: the same in every mode) and ~9 ms the int8 kernels reading 106 MB
-of weights; the rest is fixed cost per call (fbgemm ~17 us beyond its arithmetic, the row scaling a few us)
-over 210 layers. Stacking the layers that read the same input (q/k/v, gate/up: 120 calls instead of 210)
-saved only ~3% (measured), not worth the bookkeeping it needs, so it is not done.
-``benchmarks/quantized_scoring.py`` measures that split in each run (``int8_floor``).
+**Where the time goes**, and why int8 stops short of 4x: in the cpu report's speed run (1 thread, Intel
+Xeon) a one-token SmolLM2 forward took 33 ms int8 against 46 ms fp32. Of those 33 ms, 7 are the model's work
+outside its linear layers (norms, rotary positions, attention, cache: the same in every mode), 14 the int8
+kernels alone over 210 layers (about 17 us of each call is fixed cost beyond the arithmetic), and the rest
+the per-token scaling around each call and the two running slower interleaved than apart;
+``benchmarks/quantized_scoring.py`` measures this split in each run (``int8_floor``). Stacking the layers that
+read the same input (q/k/v, gate/up: 120 calls instead of 210) saved only ~3% of a forward (measured), not
+worth the bookkeeping it needs, so it is not done.
 
 ``torch.ao.quantization`` (which the fbgemm kernels come from) is deprecated upstream in favour of torchao;
 the kernels ship with torch 2.13, which the project pins, and :func:`quantize_model` raises a clear error
@@ -200,6 +201,8 @@ def smooth_activations(backbone: nn.Module, tokenizer, alpha: float = SMOOTHING_
     function unchanged; return how many blocks were smoothed (0 for a backbone that is not pre-norm
     Llama-style). ``tokenizer`` encodes :data:`CALIBRATION_TEXTS`."""
     blocks = _prenorm_blocks(backbone)
+    if not blocks:
+        return 0
     peaks: dict[tuple[int, str], torch.Tensor] = {}
 
     def record(key):
@@ -209,8 +212,6 @@ def smooth_activations(backbone: nn.Module, tokenizer, alpha: float = SMOOTHING_
 
         return hook
 
-    if not blocks:
-        return 0
     handles = []
     for i, block in enumerate(blocks):
         inputs = {"attn": block.self_attn.q_proj, "mlp": block.mlp.gate_proj, "down": block.mlp.down_proj}
@@ -247,10 +248,9 @@ def smooth_activations(backbone: nn.Module, tokenizer, alpha: float = SMOOTHING_
 def quantize_model(model: nn.Module, mode: str, tokenizer=None) -> dict[str, float | int | str]:
     """Convert ``model`` (a PrefixClassifier; its ``backbone`` for int8) in place to ``mode`` ("int8" or
     "bf16") for CPU scoring and return what changed: ``mode``, ``layers`` (int8: linear layers converted),
-    ``activation_bits`` (int8: 8 where
-    :func:`full_range_is_exact`, else 7), ``smoothed_blocks`` (int8 with a ``tokenizer``: blocks
-    :func:`smooth_activations` smoothed first), ``weights_mb`` before and after. Raises
-    :class:`QuantizationError` naming the reason."""
+    ``activation_bits`` (int8: 8 where :func:`full_range_is_exact`, else 7), ``smoothed_blocks`` (int8 with a
+    ``tokenizer``: blocks :func:`smooth_activations` smoothed first), ``weights_mb`` before and after.
+    Raises :class:`QuantizationError` naming the reason."""
     if mode not in MODES:
         raise QuantizationError(f"unknown quantization {mode!r}; choose one of {', '.join(MODES)}")
     devices = {p.device.type for p in model.parameters()}
