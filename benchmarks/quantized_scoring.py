@@ -88,15 +88,12 @@ def int8_floor(fp32: Anticipator, int8: Anticipator, sentence: str, repeats: int
     without the row scaling around it or the module call. Their sum, ``floor_ms``, is the one-token
     forward's cost if everything around the kernels were free (slightly over: the stand-ins' own calls, a
     few microseconds each, stay in it)."""
-    from hatespeech.anticipation.quantize import RowScaledInt8Linear, _linear_types
+    from hatespeech.anticipation.quantize import RowScaledInt8Linear, replace_linear_layers
 
     ids = fp32.tokenizer(sentence, return_tensors="pt")["input_ids"][:, :1]
     stripped = copy.deepcopy(fp32.model.backbone).eval()
-    for name, child in list(stripped.named_modules()):
-        if isinstance(child, _linear_types()):
-            parent, _, attr = name.rpartition(".")
-            width = getattr(child, "out_features", None) or child.nf  # GPT-2's Conv1D calls it nf
-            setattr(stripped.get_submodule(parent) if parent else stripped, attr, _NoLinear(width))
+    # GPT-2's Conv1D calls its output width nf
+    replace_linear_layers(stripped, lambda layer: _NoLinear(getattr(layer, "out_features", None) or layer.nf))
     layers = [m for m in int8.model.backbone.modules() if isinstance(m, RowScaledInt8Linear)]
     inputs = [torch.cat([torch.rand(1, m.in_features) * 2 - 1, m._guard]) for m in layers]
 

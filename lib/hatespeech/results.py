@@ -344,24 +344,7 @@ class BenchmarkResult(Result):
             if mine.get("floor_ms") is not None and one and stream:
                 lines.append(_floor_finding(mode, mine, one, stream, q["targets"]))
             if mode == "int8" and q.get("int8_activation_bits"):
-                bits = q["int8_activation_bits"]
-                lines.append(
-                    f"int8 quantizes each token's activations to {bits} bits on this CPU ("
-                    + (
-                        "its int8 kernel adds full-range products exactly"
-                        if bits == 8
-                        else "its int8 kernel would saturate full-range products, so 7 bits, as fbgemm does "
-                        "by default"
-                    )
-                    + "): int8 results can differ slightly between CPUs."
-                    + (
-                        " Before int8 the decoder's activation outliers are folded into its weights "
-                        f"(SmoothQuant, {q['int8_smoothed_blocks']} blocks, calibrated on a few fixed "
-                        "sentences; the fp32 function is unchanged); the encoder is quantized as it is."
-                        if q.get("int8_smoothed_blocks")
-                        else ""
-                    )
-                )
+                lines.append(_int8_method_finding(q["int8_activation_bits"], q.get("int8_smoothed_blocks")))
             accuracy = q.get("accuracy", {})
             if accuracy.get("skipped"):
                 lines.append(f"{mode} accuracy not measured: {accuracy['skipped']}.")
@@ -400,6 +383,23 @@ class BenchmarkResult(Result):
                 ("phase-2 test MSE by precision, every variant", pd.DataFrame(q["accuracy"]["rows"]))
             )
         return tables
+
+
+def _int8_method_finding(bits: int, smoothed_blocks: int | None) -> str:
+    """How int8 quantized on this CPU: activation width and whether the decoder was smoothed first."""
+    if bits == 8:
+        why = "its int8 kernel adds full-range products exactly"
+    else:
+        why = "its int8 kernel would saturate full-range products, so 7 bits, as fbgemm does by default"
+    text = f"int8 quantizes each token's activations to {bits} bits on this CPU ({why}): int8 results can "
+    text += "differ slightly between CPUs."
+    if smoothed_blocks:
+        text += (
+            " Before int8 the decoder's activation outliers are folded into its weights (SmoothQuant, "
+            f"{smoothed_blocks} blocks, calibrated on a few fixed sentences; the fp32 function is "
+            "unchanged); the encoder is quantized as it is."
+        )
+    return text
 
 
 def _floor_finding(mode: str, floor: dict, one: dict, stream: dict, targets: dict) -> str:

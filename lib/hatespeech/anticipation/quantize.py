@@ -163,15 +163,21 @@ def _linear_types() -> tuple[type, ...]:
     return (*types, Conv1D)
 
 
-def quantize_int8(module: nn.Module, reduce_range: bool = True) -> int:
-    """Replace every linear layer under ``module`` by :class:`RowScaledInt8Linear`; return how many."""
+def replace_linear_layers(module: nn.Module, make) -> int:
+    """Put ``make(layer)`` in the place of every linear layer (``nn.Linear``, GPT-2's ``Conv1D``) under
+    ``module``; return how many were replaced."""
     linear = _linear_types()
     targets = [(name, child) for name, child in module.named_modules() if isinstance(child, linear)]
     for name, child in targets:
         parent_name, _, attr = name.rpartition(".")
         parent = module.get_submodule(parent_name) if parent_name else module
-        setattr(parent, attr, RowScaledInt8Linear.from_module(child, reduce_range))
+        setattr(parent, attr, make(child))
     return len(targets)
+
+
+def quantize_int8(module: nn.Module, reduce_range: bool = True) -> int:
+    """Replace every linear layer under ``module`` by :class:`RowScaledInt8Linear`; return how many."""
+    return replace_linear_layers(module, lambda layer: RowScaledInt8Linear.from_module(layer, reduce_range))
 
 
 def _prenorm_blocks(backbone: nn.Module) -> list[nn.Module]:
