@@ -7,11 +7,10 @@
 sentences of 10, 20 and 40 words as in ``anticipation_speed``): per mode (fp32, int8, bf16), the per-word
 latency of re-scoring the whole prefix in one pass (``score([prefix])``) and of a streaming update
 (``stream().add_word``), the one-token forward floor, the weights the backbone reads and the peak RSS while a
-mode scores. For int8 the floor is also split in two (:func:`int8_floor`): the model's work outside its linear
-layers and the int8 kernels alone; their sum is what a one-token forward would cost were everything around
-the kernels free, and its ratios to the fp32 rows say whether any int8 scorer on these kernels could meet
-the targets on this CPU. The modes run interleaved per sentence so that load on the shared machine hits them
-alike.
+mode scores. int8 runs the backbone in ONNX Runtime (:mod:`hatespeech.anticipation.onnx_int8`), so part of
+its speed is the runtime's, not int8's: :func:`runtime_split` times the same exported graph with its fp32
+weights, which says how much of the gain each brings. The modes run interleaved per sentence so that load on
+the shared machine hits them alike.
 
 **Accuracy** (the trained phase-2 models of the profile, under ``artifacts/``): every test prefix of
 prefix_probability scored by each variant in each mode; MSE against the labels, |MSE(mode) - MSE(fp32)|, max
@@ -27,7 +26,10 @@ from __future__ import annotations
 import argparse
 import copy
 import statistics
+import tempfile
 import time
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -35,6 +37,7 @@ import torch
 from anticipation_speed import PeakRSS, _summary, _timer, pick_sentences, prefixes_of
 from anticipation_speed import forward_floor as speed_floor
 from hatespeech.anticipation.inference import Anticipator
+from hatespeech.anticipation.onnx_int8 import BLOCK_SIZE
 from hatespeech.anticipation.quantize import quantize_model
 from hatespeech.config import get_profile, seed_everything
 from hatespeech.models.prefix import VARIANTS, build_prefix_classifier
@@ -45,18 +48,16 @@ STREAM_VS_ONE_PASS_TARGET = 0.2
 STREAM_VS_FP32_STREAM_TARGET = 0.5
 
 
-def _convert(anticipator: Anticipator, mode: str) -> Anticipator:
-    if mode != "fp32":
-        anticipator.quantization = quantize_model(anticipator.model, mode, anticipator.tokenizer)
-    return anticipator
-
-
-def decoders(base: Anticipator) -> dict[str, Anticipator]:
-    """``base``'s model once per mode (copies: the same weights in each, ``base`` untouched)."""
-    return {
-        mode: _convert(Anticipator(copy.deepcopy(base.model).eval(), base.tokenizer, device="cpu"), mode)
-        for mode in MODES
-    }
+def decoders(base: Anticipator, export_dir: Path) -> dict[str, Anticipator]:
+    """``base``'s model once per mode (copies: the same weights in each, ``base`` untouched); int8 exports
+    into ``export_dir``, where :func:`runtime_split` finds the fp32 graph."""
+    models = {}
+    for mode in MODES:
+        anticipator = Anticipator(copy.deepcopy(base.model).eval(), base.tokenizer, device="cpu")
+        if mode != "fp32":
+            anticipator.quantization = quantize_model(anticipator.model, mode, export_dir)
+        models[mode] = anticipator
+    return models
 
 
 def forward_floor(anticipator: Anticipator, sentence: str, repeats: int = 5) -> dict[str, float]:
@@ -67,52 +68,23 @@ def forward_floor(anticipator: Anticipator, sentence: str, repeats: int = 5) -> 
     return out
 
 
-class _NoLinear(torch.nn.Module):
-    """Stands in for a linear layer at no cost: zeros of the output's shape."""
+def runtime_split(int8: Anticipator, export_dir: Path, sentence: str) -> dict[str, float | str]:
+    """The exported decoder graph run by ONNX Runtime with its fp32 weights (``backbone.onnx`` in
+    ``export_dir``, the graph int8 was quantized from): its one-token forward beside int8's and PyTorch fp32's
+    separates what the runtime brings from what int8 brings."""
+    from hatespeech.anticipation.onnx_int8 import OnnxBackbone, onnxruntime_version
 
-    def __init__(self, out_features: int):
-        super().__init__()
-        self.out_features = out_features
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.new_zeros(*x.shape[:-1], self.out_features)
-
-
-def int8_floor(fp32: Anticipator, int8: Anticipator, sentence: str, repeats: int = 7) -> dict[str, float]:
-    """What a one-token int8 forward cannot get below in eager PyTorch, measured in two parts.
-
-    ``outside_linear_ms``: the fp32 backbone's one-token forward with every linear layer replaced by a free
-    stand-in (norms, rotary positions, attention, the cache: the same in every precision).
-    ``kernels_only_ms``: the int8 kernel alone (``linear_dynamic``), called on each layer's packed weights in
-    model order with a ready one-token input (so the weights stream through the caches as in a forward),
-    without the row scaling around it or the module call. Their sum, ``floor_ms``, is the one-token
-    forward's cost if everything around the kernels were free (slightly over: the stand-ins' own calls, a
-    few microseconds each, stay in it)."""
-    from hatespeech.anticipation.quantize import RowScaledInt8Linear, replace_linear_layers
-
-    ids = fp32.tokenizer(sentence, return_tensors="pt")["input_ids"][:, :1]
-    stripped = copy.deepcopy(fp32.model.backbone).eval()
-    # GPT-2's Conv1D calls its output width nf
-    replace_linear_layers(stripped, lambda layer: _NoLinear(getattr(layer, "out_features", None) or layer.nf))
-    layers = [m for m in int8.model.backbone.modules() if isinstance(m, RowScaledInt8Linear)]
-    inputs = [torch.cat([torch.rand(1, m.in_features) * 2 - 1, m._guard]) for m in layers]
-
-    def kernels():
-        for layer, x in zip(layers, inputs, strict=True):
-            torch.ops.quantized.linear_dynamic(x, layer._packed, layer.reduce_range)
-
-    out = {}
-    with torch.inference_mode():
-        for name, run in (("outside_linear_ms", lambda: stripped(ids)), ("kernels_only_ms", kernels)):
-            times: list[float] = []
-            run()
-            for _ in range(repeats):
-                with _timer(times):
-                    run()
-            out[name] = 1e3 * statistics.median(times)
-    out["floor_ms"] = out["outside_linear_ms"] + out["kernels_only_ms"]
-    out["kernel_calls"] = len(layers)
-    return out
+    int8_graph = int8.model.backbone
+    fp32_graph = OnnxBackbone(export_dir / "backbone.onnx", int8_graph.layout, int8_graph.config)
+    # forward_floor reads only .tokenizer and .model.backbone
+    scorer = SimpleNamespace(tokenizer=int8.tokenizer, model=SimpleNamespace(backbone=fp32_graph))
+    floor = speed_floor(scorer, sentence, repeats=5)
+    return {
+        "runtime": f"onnxruntime {onnxruntime_version()}",
+        "fp32_graph_one_token_ms": floor["one_token_ms"],
+        "fp32_graph_all_tokens_ms": floor["all_tokens_ms"],
+        "int8_layers": int8.quantization["layers"],
+    }
 
 
 def bench_speed(models: dict[str, Anticipator], sentences: dict[int, list[str]], progress=True) -> list[dict]:
@@ -204,9 +176,8 @@ def bench_accuracy(profile, variants=VARIANTS, progress=True, folders=None, test
     return {"rows": rows, "tolerance": MSE_TOLERANCE, "test_sentences": len(test)}
 
 
-def targets(speed: pd.DataFrame, accuracy: dict, floors: dict | None = None) -> dict:
-    """The issue's targets as measured ratios (speed at the longest length) and which variants qualify;
-    with ``floors`` (:func:`forward_floor` per mode), also the int8 floor's ratios to the same fp32 rows."""
+def targets(speed: pd.DataFrame, accuracy: dict) -> dict:
+    """The issue's targets as measured ratios (speed at the longest length) and which variants qualify."""
 
     def get(mode, column):
         hit = speed[(speed["words"] == longest) & (speed["mode"] == mode)]
@@ -229,10 +200,6 @@ def targets(speed: pd.DataFrame, accuracy: dict, floors: dict | None = None) -> 
             "target": STREAM_VS_FP32_STREAM_TARGET,
             "met": vs_stream <= STREAM_VS_FP32_STREAM_TARGET,
         }
-    floor = floors.get("int8", {}).get("floor_ms") if floors else None
-    if floor is not None:  # the best a streamed word could do if everything around the int8 kernels were free
-        out["int8_floor_vs_fp32_one_pass"] = floor / get("fp32", "one_pass_median_ms")
-        out["int8_floor_vs_fp32_stream"] = floor / get("fp32", "stream_median_ms")
     for mode in MODES[1:]:
         rows = [r for r in accuracy.get("rows", []) if r["mode"] == mode]
         if rows:
@@ -265,24 +232,25 @@ def run(
     if decoder is None:
         model, tokenizer = build_prefix_classifier("decoder", profile)
         decoder = Anticipator(model, tokenizer, device="cpu")
-    models = decoders(decoder)
-    speed = pd.DataFrame(bench_speed(models, sentences, progress))
-    longest = sentences[max(sentences)][0]
-    floors = {mode: forward_floor(a, longest) for mode, a in models.items()}
-    floors["int8"].update(int8_floor(models["fp32"], models["int8"], longest))
-    activation_bits = models["int8"].quantization["activation_bits"]
-    smoothed_blocks = models["int8"].quantization["smoothed_blocks"]
-    del models
+    with tempfile.TemporaryDirectory(prefix="hatespeech-bench-onnx-") as export_dir:
+        models = decoders(decoder, Path(export_dir))
+        speed = pd.DataFrame(bench_speed(models, sentences, progress))
+        longest = sentences[max(sentences)][0]
+        floors = {mode: forward_floor(a, longest) for mode, a in models.items()}
+        split = runtime_split(models["int8"], Path(export_dir), longest)
+        del models
     accuracy = bench_accuracy(profile, progress=progress, **(accuracy_inputs or {}))
     return {
         "modes": list(MODES),
-        "int8_method": "row-scaled int8 linear layers (hatespeech.anticipation.quantize), fbgemm kernels",
-        "int8_activation_bits": activation_bits,  # 8 where the kernel adds full-range products exactly
-        "int8_smoothed_blocks": smoothed_blocks,  # decoder blocks smoothed before int8 (SmoothQuant)
+        "int8_method": (
+            f"backbone exported to ONNX, {split['int8_layers']} weight matrices int8 (MatMulNBits, blocks of "
+            f"{BLOCK_SIZE} input channels, int8 activations per token), run by {split['runtime']}"
+        ),
+        "int8_runtime_split": split,
         "speed": speed.to_dict(orient="records"),
         "forward_floor": floors,
         "accuracy": accuracy,
-        "targets": targets(speed, accuracy, floors),
+        "targets": targets(speed, accuracy),
         "torch_threads": torch.get_num_threads(),
         "wall_s": time.perf_counter() - started,
     }

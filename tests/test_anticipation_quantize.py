@@ -1,25 +1,21 @@
-"""Reduced-precision scoring (``Anticipator.from_pretrained(quantize=...)``, CLI ``--quantize``): int8 and
-bf16 agree with fp32 within a stated tolerance on tiny random models; under int8 streaming equals one pass and
-batch make-up does not move a text's score; clear errors for what cannot be converted."""
+"""Reduced-precision scoring (``Anticipator.from_pretrained(quantize=...)``, CLI ``--quantize``): int8 (ONNX
+Runtime) and bf16 agree with fp32 within a stated tolerance on tiny random models; under int8 streaming equals
+one pass and batch make-up does not move a text's score; the exported model is cached and rebuilt when the
+weights change; clear errors for what cannot be converted. Also PyTorch's eager int8 layer, which the
+continuation sampler uses."""
 
 from __future__ import annotations
 
-import copy
+import shutil
 
 import numpy as np
 import pytest
 import torch
 from anticipation_support import save_tiny_models
 from hatespeech.__main__ import EXIT_BAD_INPUT, main
+from hatespeech.anticipation import onnx_int8
 from hatespeech.anticipation.inference import Anticipator
-from hatespeech.anticipation.quantize import (
-    QuantizationError,
-    RowScaledInt8Linear,
-    full_range_is_exact,
-    quantize_int8,
-    quantize_model,
-    smooth_activations,
-)
+from hatespeech.anticipation.quantize import QuantizationError, RowScaledInt8Linear, quantize_model
 from hatespeech.models.prefix import VARIANTS
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
@@ -28,7 +24,7 @@ TEXT = "I am not sexist, but women don't belong in the 2024 workplace!! #truth"
 OTHERS = ["Immigrants bring new ideas and energy", "You people"]
 # int8 / bf16 vs fp32 on the tiny random models (2 layers, hidden 32, logits spread over 3-17 units), every
 # prefix of three texts: the largest logit change as a share of the fp32 logits' range, measured int8
-# 0.013-0.074 (7-bit activations; 8-bit ones do better), bf16 0.008-0.022 over the four variants. Random tiny
+# 0.016-0.049 (ONNX Runtime int8), bf16 0.008-0.022 over the four variants. Random tiny
 # weights quantize worse than trained ones; what the real models lose is measured on the phase-2 test set
 # (benchmarks/anticipation_speed.py), not here.
 RELATIVE_LOGIT_TOLERANCE = {"int8": 0.1, "bf16": 0.04}
@@ -55,53 +51,6 @@ def test_row_scaled_linear_is_close_and_each_row_independent_of_the_batch():
     assert quantized(x.reshape(7, 1, 48)).shape == (7, 1, 24)
 
 
-def test_full_range_activations_are_used_only_where_the_kernel_adds_them_exactly(monkeypatch):
-    torch.manual_seed(0)
-    linear = torch.nn.Linear(256, 64)
-    x = torch.randn(32, 256)
-    with torch.inference_mode():
-        exact = linear(x)
-        error = {
-            bits: (RowScaledInt8Linear.from_module(linear, reduce_range=bits == 7)(x) - exact).norm().item()
-            for bits in (7, 8)
-        }
-    if full_range_is_exact():
-        assert error[8] < 0.75 * error[7]  # one more bit: about half the activation rounding error
-        assert quantize_model(torch.nn.Sequential(torch.nn.Linear(8, 4)), "int8")["activation_bits"] == 8
-    # a kernel that saturates pairwise int16 sums (CPUs without VNNI) is caught and 7 bits are kept
-    saturating = lambda self, rows: torch.full((len(rows), self.out_features), 2.0 * 32767 / 127)
-    monkeypatch.setattr(RowScaledInt8Linear, "forward", saturating)
-    full_range_is_exact.cache_clear()
-    try:
-        assert full_range_is_exact() is False
-        converted = quantize_model(torch.nn.Sequential(torch.nn.Linear(8, 4)), "int8")
-        assert converted["activation_bits"] == 7 and converted["layers"] == 1
-    finally:
-        full_range_is_exact.cache_clear()
-
-
-def test_smoothing_keeps_the_fp32_function_and_tames_an_outlier_channel(saved_models):
-    anticipator = Anticipator.from_pretrained(saved_models["decoder"], device="cpu")
-    backbone, tokenizer = anticipator.model.backbone, anticipator.tokenizer
-    with torch.no_grad():  # one input channel of every block 40x louder, as trained LLMs have
-        for block in backbone.layers:
-            block.input_layernorm.weight[3] *= 40.0
-            block.post_attention_layernorm.weight[5] *= 40.0
-    ids = tokenizer([TEXT], return_tensors="pt")
-    smoothed = copy.deepcopy(backbone)
-    assert smooth_activations(smoothed, tokenizer) == len(backbone.layers)
-    with torch.inference_mode():
-        reference = backbone(**ids).last_hidden_state
-        assert torch.allclose(smoothed(**ids).last_hidden_state, reference, rtol=1e-4, atol=1e-5)
-        errors = []
-        for model in (copy.deepcopy(backbone), smoothed):
-            quantize_int8(model, reduce_range=not full_range_is_exact())
-            errors.append((model(**ids).last_hidden_state - reference).norm().item())
-    assert errors[1] < 0.7 * errors[0]  # measured 0.44 of the unsmoothed error (fbgemm, 8-bit activations)
-    encoder = Anticipator.from_pretrained(saved_models["encoder"], device="cpu")
-    assert smooth_activations(encoder.model.backbone, encoder.tokenizer) == 0  # post-norm: left alone
-
-
 @pytest.mark.parametrize("mode", ["int8", "bf16"])
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_reduced_precision_agrees_with_fp32(variant, mode, saved_models):
@@ -113,12 +62,11 @@ def test_reduced_precision_agrees_with_fp32(variant, mode, saved_models):
     gap = np.abs(logit(got) - logit(reference)).max() / np.ptp(logit(reference))
     assert 0 < gap <= RELATIVE_LOGIT_TOLERANCE[mode]  # > 0: the conversion did happen
     assert reduced.quantization["mode"] == mode
-    assert reduced.quantization["weights_mb"] < reduced.quantization["weights_mb_fp32"]
-    if mode == "int8":
-        assert reduced.quantization["layers"] > 0
-        blocks = len(reduced.model.backbone.layers) if variant.startswith("decoder") else 0
-        assert reduced.quantization["smoothed_blocks"] == blocks  # post-norm encoders: not smoothed
-        assert any(isinstance(m, RowScaledInt8Linear) for m in reduced.model.backbone.modules())
+    if mode == "bf16":
+        assert reduced.quantization["weights_mb"] < reduced.quantization["weights_mb_fp32"]
+    else:  # the tiny models' bytes are their embedding table and graph; the benchmark sizes SmolLM2's
+        assert reduced.quantization["layers"] >= 2 * 4  # two blocks of q/k/v/o-or-dense and the MLP at least
+        assert isinstance(reduced.model.backbone, onnx_int8.OnnxBackbone)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -132,13 +80,30 @@ def test_int8_streaming_equals_one_pass_and_batches_do_not_matter(variant, saved
     assert np.abs(together - one_pass).max() <= STREAM_TOLERANCE
 
 
-def test_what_cannot_be_converted_says_why(saved_models):
-    with pytest.raises(QuantizationError, match="no nn.Linear or Conv1D layer"):
-        quantize_model(torch.nn.Sequential(torch.nn.Embedding(10, 4)), "int8")
+def test_the_exported_model_is_cached_and_rebuilt_for_other_weights(saved_models, tmp_path):
+    folder = tmp_path / "decoder"
+    shutil.copytree(saved_models["decoder"], folder, ignore=shutil.ignore_patterns("onnx-int8"))
+    first = Anticipator.from_pretrained(folder, quantize="int8")
+    again = Anticipator.from_pretrained(folder, quantize="int8")
+    assert not first.quantization["cached"] and again.quantization["cached"]
+    assert (folder / "onnx-int8" / "int8.onnx").exists()
+    assert np.array_equal(first.trajectories([TEXT])[0], again.trajectories([TEXT])[0])
+    changed = Anticipator.from_pretrained(folder, device="cpu")
+    with torch.no_grad():
+        next(changed.model.backbone.parameters()).add_(0.5)
+    assert not quantize_model(changed.model, "int8", folder / "onnx-int8")["cached"]
+
+
+def test_what_cannot_be_converted_says_why(saved_models, monkeypatch):
+    with pytest.raises(QuantizationError, match="has none"):
+        quantize_model(torch.nn.Sequential(torch.nn.Linear(4, 4)), "int8")
     with pytest.raises(QuantizationError, match="unknown quantization 'int4'"):
         quantize_model(torch.nn.Linear(2, 2), "int4")
     with pytest.raises(QuantizationError, match="for the CPU"):
         Anticipator.from_pretrained(saved_models["decoder"], device="meta", quantize="int8")
+    monkeypatch.setattr(onnx_int8, "onnxruntime_version", lambda: None)
+    with pytest.raises(QuantizationError, match="ONNX Runtime, which is not installed"):
+        Anticipator.from_pretrained(saved_models["decoder"], quantize="int8")
 
 
 def test_cli_quantize_flag(saved_models, capsys):
@@ -152,3 +117,26 @@ def test_cli_quantize_flag(saved_models, capsys):
     assert "invalid choice" in capsys.readouterr().err
     code = main(["anticipate", "--model", folder, "--quantize", "int8", "--device", "meta", "I am"])
     assert code == EXIT_BAD_INPUT and "cannot score with --quantize int8" in capsys.readouterr().err
+
+
+def test_gpt2_conv1d_layers_are_quantized_and_its_stream_equals_one_pass(tmp_path):
+    from transformers import GPT2Config, GPT2Model
+
+    torch.manual_seed(0)
+    config = GPT2Config(n_embd=32, n_layer=2, n_head=4, vocab_size=500, n_positions=64, eos_token_id=0)
+    backbone = GPT2Model(config).eval()
+    stand_in, built = onnx_int8.int8_backbone(backbone, decoder=True, cache_dir=tmp_path)
+    assert (
+        built["int8_layers"] == 2 * 4
+    )  # c_attn, c_proj, c_fc, mlp.c_proj per block: Conv1D exported as MatMul
+    ids = torch.randint(0, 500, (1, 9))
+    with torch.inference_mode():
+        one_pass = stand_in(ids).last_hidden_state
+        cache, steps = None, []
+        for t in range(ids.shape[1]):
+            out = stand_in(ids[:, t : t + 1], past_key_values=cache, use_cache=True)
+            cache, steps = out.past_key_values, [*steps, out.last_hidden_state]
+        assert torch.allclose(torch.cat(steps, dim=1), one_pass, atol=1e-5)
+        relative = (one_pass - backbone(input_ids=ids).last_hidden_state).norm() / one_pass.norm()
+    assert 0 < relative < 0.05  # int8, not a copy of fp32
+    assert cache.get_seq_length() == ids.shape[1]

@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--quantize",
         choices=("int8", "bf16"),
         default=None,
-        help="int8 weights for the backbone's linear layers (or bf16): faster CPU scoring with slightly "
+        help="int8 backbone run by ONNX Runtime (or bf16): faster CPU scoring with slightly "
         "different probabilities; the report's speed section says for which variants (default: fp32)",
     )
     anticipate.add_argument("text", nargs="*", help="the text (words are whitespace-separated)")
@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--quantize",
         choices=("int8", "bf16"),
         default=None,
-        help="int8 weights for the backbone's linear layers (or bf16): faster CPU scoring with slightly "
+        help="int8 backbone run by ONNX Runtime (or bf16): faster CPU scoring with slightly "
         "different probabilities; the report's speed section says for which variants (default: fp32)",
     )
     score.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -341,10 +341,8 @@ class BenchmarkResult(Result):
                     f"{fp32['one_token_ms']:.0f} ms in fp32, reading {mine['weights_mb']:.0f} MB of "
                     f"weights instead of {fp32['weights_mb']:.0f} MB."
                 )
-            if mine.get("floor_ms") is not None and one and stream:
-                lines.append(_floor_finding(mode, mine, one, stream, q["targets"]))
-            if mode == "int8" and q.get("int8_activation_bits"):
-                lines.append(_int8_method_finding(q["int8_activation_bits"], q.get("int8_smoothed_blocks")))
+            if mode == "int8" and q.get("int8_runtime_split") and mine and fp32:
+                lines.append(_runtime_finding(q["int8_runtime_split"], mine, fp32))
             accuracy = q.get("accuracy", {})
             if accuracy.get("skipped"):
                 lines.append(f"{mode} accuracy not measured: {accuracy['skipped']}.")
@@ -374,8 +372,7 @@ class BenchmarkResult(Result):
         q = self.quantized
         if q.get("speed"):
             floors = pd.DataFrame.from_dict(q["forward_floor"], orient="index")
-            # floor_ms (int8): the one-token forward if everything around the kernels were free
-            floors = floors[[c for c in ("one_token_ms", "floor_ms", "weights_mb") if c in floors]]
+            floors = floors[[c for c in ("one_token_ms", "weights_mb") if c in floors]]
             speed = pd.DataFrame(q["speed"]).join(floors, on="mode")
             tables.append(("decoder per-word latency by precision (ms, one run, 1 thread)", speed))
         if q.get("accuracy", {}).get("rows"):
@@ -385,50 +382,15 @@ class BenchmarkResult(Result):
         return tables
 
 
-def _int8_method_finding(bits: int, smoothed_blocks: int | None) -> str:
-    """How int8 quantized on this CPU: activation width and whether the decoder was smoothed first."""
-    if bits == 8:
-        why = "its int8 kernel adds full-range products exactly"
-    else:
-        why = "its int8 kernel would saturate full-range products, so 7 bits, as fbgemm does by default"
-    text = f"int8 quantizes each token's activations to {bits} bits on this CPU ({why}): int8 results can "
-    text += "differ slightly between CPUs."
-    if smoothed_blocks:
-        text += (
-            " Before int8 the decoder's activation outliers are folded into its weights (SmoothQuant, "
-            f"{smoothed_blocks} blocks, calibrated on a few fixed sentences; the fp32 function is "
-            "unchanged); the encoder is quantized as it is."
-        )
-    return text
-
-
-def _floor_finding(mode: str, floor: dict, one: dict, stream: dict, targets: dict) -> str:
-    """The one-token forward were everything around the kernels free (benchmarks/quantized_scoring.py's
-    ``int8_floor``), against the two streaming targets: whether the kernels themselves rule a target out."""
-    best_one, best_stream = targets[f"{mode}_floor_vs_fp32_one_pass"], targets[f"{mode}_floor_vs_fp32_stream"]
-    pairs = ((one, best_one, "one-pass"), (stream, best_stream, "streaming"))
-    unreachable = [f"<= {t['target']:g} x fp32 {what}" for t, best, what in pairs if best > t["target"]]
-    if unreachable:
-        why = (
-            f", so with these kernels and the model run op by op (eager PyTorch) {mode} cannot reach "
-            + " or ".join(unreachable)
-            + " on this CPU."
-        )
-    elif not (one["met"] and stream["met"]):
-        why = (
-            ", inside both targets: what keeps the measured streaming above them is the rest of the "
-            f"one-token forward ({floor['one_token_ms'] - floor['floor_ms']:.0f} ms more: the per-token "
-            f"scaling around each of the {floor['kernel_calls']} kernel calls, and the kernels and the rest "
-            "of the model running slower interleaved than apart) and the streaming step's own work "
-            "(tokenizing, the cache, the head)."
-        )
-    else:
-        why = "."
+def _runtime_finding(split: dict, int8: dict, fp32: dict) -> str:
+    """int8 runs in ONNX Runtime: how much of its one-token speed-up over PyTorch fp32 is the runtime's (the
+    same exported graph with fp32 weights) and how much int8's."""
+    graph, torch_ms, int8_ms = split["fp32_graph_one_token_ms"], fp32["one_token_ms"], int8["one_token_ms"]
     return (
-        f"Were everything around the {mode} kernels free, a one-token forward would take "
-        f"{floor['floor_ms']:.0f} ms ({floor['outside_linear_ms']:.0f} ms outside the linear layers + "
-        f"{floor['kernels_only_ms']:.0f} ms in {floor['kernel_calls']} kernel calls): {best_one:.3f} x fp32 "
-        f"one-pass re-scoring and {best_stream:.3f} x fp32 streaming" + why
+        f"int8 runs the exported backbone in {split['runtime']}, so not all of its gain is int8's: the same "
+        f"graph with its fp32 weights takes {graph:.0f} ms a one-token forward against {torch_ms:.0f} ms in "
+        f"PyTorch (the runtime: {torch_ms / graph:.1f}x) and {int8_ms:.0f} ms with int8 weights (int8: a "
+        f"further {graph / int8_ms:.1f}x)."
     )
 
 

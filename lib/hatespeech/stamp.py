@@ -54,7 +54,7 @@ def hardware() -> dict[str, Any]:
 
 def versions() -> dict[str, str]:
     out = {"python": sys.version.split()[0]}
-    for name in ("torch", "transformers", "datasets", "sklearn", "pandas", "numpy"):
+    for name in ("torch", "transformers", "datasets", "sklearn", "pandas", "numpy", "onnxruntime"):
         try:
             module = __import__(name)
             out[name] = getattr(module, "__version__", "?")

@@ -132,7 +132,8 @@ class Anticipator:
         """Load model + tokenizer from a ``save_pretrained`` folder onto ``device`` (default: cuda when
         available); NotAModelDirError if it is not one. ``quantize="int8"`` (or ``"bf16"``) converts the model
         for CPU scoring (:mod:`.quantize`; ``device`` then defaults to the CPU, and another device is an
-        error); what it converted is in ``quantization``."""
+        error); what it converted is in ``quantization``. int8 caches its exported backbone in the model
+        dir's ``onnx-int8/`` folder (a temporary one where the dir is read-only)."""
         folder = check_model_dir(model_dir)
         model = PrefixClassifier.from_pretrained(str(folder))
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
@@ -146,7 +147,8 @@ class Anticipator:
         if target.type != "cpu":
             raise QuantizationError(f"{quantize} scoring is for the CPU, not {target}: pass device='cpu'")
         anticipator = cls(model, tokenizer, device=target, max_length=max_length)
-        anticipator.quantization = quantize_model(anticipator.model, quantize, tokenizer)
+        # int8 keeps its exported backbone beside the model, so the next load skips the export
+        anticipator.quantization = quantize_model(anticipator.model, quantize, folder / "onnx-int8")
         return anticipator
 
     @property

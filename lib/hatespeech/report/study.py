@@ -164,7 +164,8 @@ def speed(bench: BenchmarkResult) -> str:
     if int8:
         verdict = "met" if int8["met"] else "missed"
         text = (
-            f"With int8 weights a streamed word costs {int8['ratio']:.2f} of fp32 re-scoring (target <= "
+            f"With the int8 scorer (ONNX Runtime) a streamed word costs {int8['ratio']:.2f} of fp32 "
+            f"re-scoring (target <= "
             f"{int8['target']:g}: {verdict})"
         )
         against_stream = q.get("int8_stream_vs_fp32_stream")
