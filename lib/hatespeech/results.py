@@ -388,9 +388,9 @@ def _runtime_finding(split: dict, int8: dict, fp32: dict) -> str:
     graph, torch_ms, int8_ms = split["fp32_graph_one_token_ms"], fp32["one_token_ms"], int8["one_token_ms"]
     return (
         f"int8 runs the exported backbone in {split['runtime']}, so not all of its gain is int8's: the same "
-        f"graph with its fp32 weights takes {graph:.0f} ms a one-token forward against {torch_ms:.0f} ms in "
-        f"PyTorch (the runtime: {torch_ms / graph:.1f}x) and {int8_ms:.0f} ms with int8 weights (int8: a "
-        f"further {graph / int8_ms:.1f}x)."
+        f"graph with its fp32 weights runs a one-token forward in {graph:.0f} ms against {torch_ms:.0f} ms "
+        f"in PyTorch (the runtime: {torch_ms / graph:.1f}x), and in {int8_ms:.0f} ms with int8 weights "
+        f"(int8: a further {graph / int8_ms:.1f}x)."
     )
 
 
