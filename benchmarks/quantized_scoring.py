@@ -55,7 +55,9 @@ def decoders(base: Anticipator, export_dir: Path) -> dict[str, Anticipator]:
     for mode in MODES:
         anticipator = Anticipator(copy.deepcopy(base.model).eval(), base.tokenizer, device="cpu")
         if mode != "fp32":
-            anticipator.quantization = quantize_model(anticipator.model, mode, export_dir)
+            anticipator.quantization = quantize_model(
+                anticipator.model, mode, export_dir, keep_fp32_graph=True
+            )
         models[mode] = anticipator
     return models
 

@@ -87,6 +87,7 @@ def test_the_exported_model_is_cached_and_rebuilt_for_other_weights(saved_models
     again = Anticipator.from_pretrained(folder, quantize="int8")
     assert not first.quantization["cached"] and again.quantization["cached"]
     assert (folder / "onnx-int8" / "int8.onnx").exists()
+    assert not list((folder / "onnx-int8").glob("backbone.onnx*"))  # the fp32 export is not kept
     assert np.array_equal(first.trajectories([TEXT])[0], again.trajectories([TEXT])[0])
     changed = Anticipator.from_pretrained(folder, device="cpu")
     with torch.no_grad():

@@ -16,7 +16,9 @@ float64 from the logit.
 :class:`RowScaledInt8Linear` (fbgemm's dynamic int8 kernel behind each ``nn.Linear``, every row on its own
 scale) is PyTorch's eager int8: the scorer used it before ONNX Runtime (it missed the speed targets, see
 :mod:`.onnx_int8`); the continuation sampler (:mod:`.continuation_study`) still uses it for the generator,
-which samples through ``generate`` and is not exported.
+which samples through ``generate`` and is not exported. Its kernels come from ``torch.ao.quantization``,
+deprecated upstream in favour of torchao: they ship with the pinned torch 2.13, and a later torch may drop
+them, which would leave only the sampler's optional int8 generator to port.
 """
 
 from __future__ import annotations
@@ -118,11 +120,14 @@ def quantize_int8(module: nn.Module, reduce_range: bool = True) -> int:
     return replace_linear_layers(module, lambda layer: RowScaledInt8Linear.from_module(layer, reduce_range))
 
 
-def quantize_model(model: nn.Module, mode: str, cache_dir: str | Path | None = None) -> dict:
+def quantize_model(
+    model: nn.Module, mode: str, cache_dir: str | Path | None = None, keep_fp32_graph: bool = False
+) -> dict:
     """Convert ``model`` (a PrefixClassifier) in place to ``mode`` ("int8" or "bf16") for CPU scoring and
     return what changed: ``mode``, ``weights_mb`` before (``weights_mb_fp32``) and after; for int8 also
     ``layers`` (weight matrices in int8), ``runtime``, ``cached`` (the exported model came from
-    ``cache_dir``) and ``build_seconds``. Raises :class:`QuantizationError` naming the reason."""
+    ``cache_dir``) and ``build_seconds``; ``keep_fp32_graph`` keeps the fp32 export beside the int8 one.
+    Raises :class:`QuantizationError` naming the reason."""
     if mode not in MODES:
         raise QuantizationError(f"unknown quantization {mode!r}; choose one of {', '.join(MODES)}")
     devices = {p.device.type for p in model.parameters()}
@@ -147,7 +152,7 @@ def quantize_model(model: nn.Module, mode: str, cache_dir: str | Path | None = N
         raise QuantizationError(
             "int8 scoring runs in ONNX Runtime, which is not installed: pip install -r requirements.txt"
         )
-    stand_in, built = onnx_int8.int8_backbone(backbone, model.is_decoder, cache_dir)
+    stand_in, built = onnx_int8.int8_backbone(backbone, model.is_decoder, cache_dir, keep_fp32_graph)
     if not built["int8_layers"]:
         raise QuantizationError(
             f"{type(backbone).__name__}: no weight matrix of the exported graph could be quantized to int8"
