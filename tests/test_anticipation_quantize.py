@@ -80,7 +80,7 @@ def test_int8_streaming_equals_one_pass_and_batches_do_not_matter(variant, saved
     assert np.abs(together - one_pass).max() <= STREAM_TOLERANCE
 
 
-def test_the_exported_model_is_cached_and_rebuilt_for_other_weights(saved_models, tmp_path):
+def test_the_exported_model_is_cached_and_rebuilt_for_other_weights(saved_models, tmp_path, monkeypatch):
     folder = tmp_path / "decoder"
     shutil.copytree(saved_models["decoder"], folder, ignore=shutil.ignore_patterns("onnx-int8"))
     first = Anticipator.from_pretrained(folder, quantize="int8")
@@ -93,6 +93,14 @@ def test_the_exported_model_is_cached_and_rebuilt_for_other_weights(saved_models
     with torch.no_grad():
         next(changed.model.backbone.parameters()).add_(0.5)
     assert not quantize_model(changed.model, "int8", folder / "onnx-int8")["cached"]
+    # a rebuild that stops half-way leaves no metadata behind that would pass for the previous build
+    stopped = Anticipator.from_pretrained(folder, device="cpu")
+    monkeypatch.setattr(onnx_int8, "quantize_weights", lambda *args: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        quantize_model(stopped.model, "int8", folder / "onnx-int8")
+    assert not (folder / "onnx-int8" / "meta.json").exists()
+    with pytest.raises(ValueError, match="exported without token_type_ids"):
+        again.model.backbone(torch.ones(1, 3, dtype=torch.long), token_type_ids=torch.ones(1, 3))
 
 
 def test_what_cannot_be_converted_says_why(saved_models, monkeypatch):

@@ -210,6 +210,7 @@ def build(backbone: nn.Module, folder: Path, decoder: bool, keep_fp32_graph: boo
         wanted = ["int8.onnx", "backbone.onnx"] if keep_fp32_graph else ["int8.onnx"]
         if meta.get("fingerprint") == key and all((folder / name).exists() for name in wanted):
             return {**meta, "cached": True}
+    meta_file.unlink(missing_ok=True)  # a build that stops half-way must not pass for the old one
     start = time.perf_counter()
     layout = export_backbone(backbone, folder / "backbone.onnx", decoder)
     layers = quantize_weights(folder / "backbone.onnx", folder / "int8.onnx")
@@ -258,6 +259,8 @@ class OnnxBackbone(nn.Module):
     def forward(
         self, input_ids, attention_mask=None, token_type_ids=None, past_key_values=None, use_cache=False
     ):
+        if token_type_ids is not None and bool(token_type_ids.any()):
+            raise ValueError("the int8 backbone was exported without token_type_ids: it reads segment 0 only")
         ids = input_ids.cpu().numpy().astype(np.int64)
         if self.layout["kind"] == "encoder":
             mask = (
