@@ -74,7 +74,7 @@ def runtime_split(int8: Anticipator, export_dir: Path, sentence: str) -> dict[st
     """The exported decoder graph run by ONNX Runtime with its fp32 weights (``backbone.onnx`` in
     ``export_dir``, the graph int8 was quantized from): its one-token forward beside int8's and PyTorch fp32's
     separates what the runtime brings from what int8 brings."""
-    from hatespeech.anticipation.onnx_int8 import OnnxBackbone, onnxruntime_version
+    from hatespeech.anticipation.onnx_int8 import OnnxBackbone
 
     int8_graph = int8.model.backbone
     fp32_graph = OnnxBackbone(export_dir / "backbone.onnx", int8_graph.layout, int8_graph.config)
@@ -82,7 +82,7 @@ def runtime_split(int8: Anticipator, export_dir: Path, sentence: str) -> dict[st
     scorer = SimpleNamespace(tokenizer=int8.tokenizer, model=SimpleNamespace(backbone=fp32_graph))
     floor = speed_floor(scorer, sentence, repeats=5)
     return {
-        "runtime": f"onnxruntime {onnxruntime_version()}",
+        "runtime": int8.quantization["runtime"],
         "fp32_graph_one_token_ms": floor["one_token_ms"],
         "fp32_graph_all_tokens_ms": floor["all_tokens_ms"],
         "int8_layers": int8.quantization["layers"],

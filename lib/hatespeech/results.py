@@ -371,8 +371,9 @@ class BenchmarkResult(Result):
         ]
         q = self.quantized
         if q.get("speed"):
-            floors = pd.DataFrame.from_dict(q["forward_floor"], orient="index")
-            floors = floors[[c for c in ("one_token_ms", "weights_mb") if c in floors]]
+            floors = pd.DataFrame.from_dict(q["forward_floor"], orient="index")[
+                ["one_token_ms", "weights_mb"]
+            ]
             speed = pd.DataFrame(q["speed"]).join(floors, on="mode")
             tables.append(("decoder per-word latency by precision (ms, one run, 1 thread)", speed))
         if q.get("accuracy", {}).get("rows"):

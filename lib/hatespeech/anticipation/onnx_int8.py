@@ -104,10 +104,23 @@ def _cache_shape(backbone: nn.Module) -> dict[str, int]:
     return {"layers": len(cache.layers), "kv_heads": int(heads), "head_dim": int(width)}
 
 
+@contextlib.contextmanager
+def _logger_level(name: str, level: int):
+    """The named logger at ``level`` for the block (both libraries below log more than a scorer wants)."""
+    logger = logging.getLogger(name)
+    before = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
 def export_backbone(backbone: nn.Module, path: Path, decoder: bool) -> dict:
     """``torch.onnx.export`` of ``backbone`` (fp32, batch and lengths dynamic) to ``path``; its layout."""
     from torch.export import Dim
 
+    backbone = _as_linear(backbone)
     dynamic = {0: Dim.DYNAMIC, 1: Dim.DYNAMIC}
     ids = torch.randint(5, 100, (2, 3))  # batch 2, lengths 3 and past 2: no size PyTorch special-cases
     if decoder:
@@ -134,11 +147,10 @@ def export_backbone(backbone: nn.Module, path: Path, decoder: bool) -> dict:
         shapes = {"input_ids": dynamic, "attention_mask": dynamic}
     training = backbone.training
     backbone.eval()
-    onnx_log = logging.getLogger("torch.onnx")  # warns that optional torchvision ops are absent
-    level = onnx_log.level
-    onnx_log.setLevel(logging.ERROR)
-    try:  # the exporter also narrates every stage on stdout: keep it quiet
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+    # torch.onnx warns that optional torchvision ops are absent and narrates every stage on stdout
+    quiet = _logger_level("torch.onnx", logging.ERROR)
+    try:
+        with quiet, warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 module, args, str(path), dynamo=True, input_names=names, output_names=outputs,
@@ -146,7 +158,6 @@ def export_backbone(backbone: nn.Module, path: Path, decoder: bool) -> dict:
             )  # fmt: skip
     finally:
         backbone.train(training)
-        onnx_log.setLevel(level)
     return layout
 
 
@@ -167,15 +178,10 @@ def quantize_weights(source: Path, target: Path) -> int:
     config = DefaultWeightOnlyQuantConfig(
         block_size=BLOCK_SIZE, is_symmetric=True, accuracy_level=ACCURACY_LEVEL, bits=8
     )
-    quiet = logging.getLogger("onnxruntime.quantization")  # it logs every node it leaves alone
-    level = quiet.level
-    quiet.setLevel(logging.WARNING)
-    try:
+    with _logger_level("onnxruntime.quantization", logging.WARNING):  # it logs every node it leaves alone
         quantizer = MatMulNBitsQuantizer(onnx.load(str(source)), algo_config=config)
         quantizer.process()
         quantizer.model.save_model_to_file(str(target), use_external_data_format=True)
-    finally:
-        quiet.setLevel(level)
     return sum(node.op_type == "MatMulNBits" for node in quantizer.model.model.graph.node)
 
 
@@ -323,14 +329,13 @@ def int8_backbone(
     """The int8 ONNX Runtime stand-in for ``backbone`` and what was built (``int8_layers``, ``cached``,
     ``build_seconds``). Without ``cache_dir`` (or where it cannot be written) it builds in a temporary
     folder; ``keep_fp32_graph`` keeps the fp32 export there too (see :func:`build`)."""
-    source = _as_linear(backbone)
     if cache_dir is not None:
         try:
-            meta = build(source, Path(cache_dir), decoder, keep_fp32_graph)
+            meta = build(backbone, Path(cache_dir), decoder, keep_fp32_graph)
             return OnnxBackbone(Path(cache_dir) / "int8.onnx", meta["layout"], backbone.config), meta
         except OSError:  # a read-only model folder: build where we may write
             pass
     with tempfile.TemporaryDirectory(prefix="hatespeech-onnx-") as scratch:
-        meta = build(source, Path(scratch), decoder, keep_fp32_graph)
+        meta = build(backbone, Path(scratch), decoder, keep_fp32_graph)
         # the session reads the weights into memory, so the folder may go
         return OnnxBackbone(Path(scratch) / "int8.onnx", meta["layout"], backbone.config), meta

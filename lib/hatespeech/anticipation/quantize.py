@@ -49,10 +49,10 @@ def _int8_engine() -> str:
 
 class RowScaledInt8Linear(nn.Module):
     """``y = x W^T + b`` with W in int8 (symmetric, one scale per output channel) and each row of ``x``
-    quantized on its own scale (see the module docstring). ``weight`` is ``[out, in]`` as in ``nn.Linear``;
-    ``reduce_range`` quantizes activations to 7 bits (fbgemm's safe default) instead of 8."""
+    quantized on its own scale (see the module docstring), to 7 bits (fbgemm's ``reduce_range``, safe on
+    CPUs without VNNI). ``weight`` is ``[out, in]`` as in ``nn.Linear``."""
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, reduce_range: bool = True):
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None):
         super().__init__()
         weight = weight.detach().float().cpu()
         scales = (weight.abs().amax(dim=1) / 127.0).clamp_min(1e-12).double()
@@ -62,7 +62,6 @@ class RowScaledInt8Linear(nn.Module):
             qweight = torch.quantize_per_channel(weight, scales, zero_points, axis=0, dtype=torch.qint8)
             self._packed = torch.ops.quantized.linear_prepack(qweight, None)
         self.in_features, self.out_features = weight.shape[1], weight.shape[0]
-        self.reduce_range = reduce_range
         self.bias = None if bias is None else nn.Parameter(bias.detach().float().cpu(), requires_grad=False)
         guard = torch.zeros(1, self.in_features)
         guard[0, 0], guard[0, -1] = 1.0, -1.0  # pins the kernel's activation range to [-1, 1]
@@ -70,11 +69,11 @@ class RowScaledInt8Linear(nn.Module):
         self.weight_bytes = weight.numel()  # int8: one byte per weight (plus a scale per output channel)
 
     @classmethod
-    def from_module(cls, module: nn.Module, reduce_range: bool = True) -> RowScaledInt8Linear:
+    def from_module(cls, module: nn.Module) -> RowScaledInt8Linear:
         if isinstance(module, nn.Linear):
-            return cls(module.weight, module.bias, reduce_range)
+            return cls(module.weight, module.bias)
         # transformers' Conv1D (GPT-2) stores the weight as [in, out]
-        return cls(module.weight.t(), module.bias, reduce_range)
+        return cls(module.weight.t(), module.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shape = x.shape
@@ -83,14 +82,13 @@ class RowScaledInt8Linear(nn.Module):
             rows = rows.float()
         scale = rows.abs().amax(dim=1, keepdim=True).clamp_min_(1e-12)
         scaled = torch.cat([rows / scale, self._guard])
-        out = torch.ops.quantized.linear_dynamic(scaled, self._packed, self.reduce_range)[:-1]
+        out = torch.ops.quantized.linear_dynamic(scaled, self._packed, True)[:-1]  # True: reduce_range
         out = out * scale if self.bias is None else torch.addcmul(self.bias, out, scale)
         return out.reshape(*shape[:-1], self.out_features).to(x.dtype)
 
     def extra_repr(self) -> str:
-        bits = 7 if self.reduce_range else 8
         shape = f"in_features={self.in_features}, out_features={self.out_features}"
-        return f"{shape}, int8 weights, row-scaled {bits}-bit activations"
+        return f"{shape}, int8 weights, row-scaled 7-bit activations"
 
 
 def _linear_types() -> tuple[type, ...]:
@@ -114,10 +112,10 @@ def replace_linear_layers(module: nn.Module, make) -> int:
     return len(targets)
 
 
-def quantize_int8(module: nn.Module, reduce_range: bool = True) -> int:
+def quantize_int8(module: nn.Module) -> int:
     """Replace every linear layer under ``module`` by :class:`RowScaledInt8Linear`; return how many."""
     torch.backends.quantized.engine = _int8_engine()
-    return replace_linear_layers(module, lambda layer: RowScaledInt8Linear.from_module(layer, reduce_range))
+    return replace_linear_layers(module, RowScaledInt8Linear.from_module)
 
 
 def quantize_model(
@@ -148,7 +146,8 @@ def quantize_model(
             f"int8 scoring converts a prefix classifier's transformer backbone; {type(model).__name__} "
             "has none"
         )
-    if onnx_int8.onnxruntime_version() is None:
+    version = onnx_int8.onnxruntime_version()
+    if version is None:
         raise QuantizationError(
             "int8 scoring runs in ONNX Runtime, which is not installed: pip install -r requirements.txt"
         )
@@ -161,7 +160,7 @@ def quantize_model(
     return {
         "mode": mode,
         "layers": built["int8_layers"],
-        "runtime": f"onnxruntime {onnx_int8.onnxruntime_version()}",
+        "runtime": f"onnxruntime {version}",
         "cached": built["cached"],
         "build_seconds": built["build_seconds"],
         "weights_mb_fp32": before,
