@@ -263,3 +263,26 @@ def test_split_default_path_under_artifacts(tmp_path, monkeypatch):
     result = phase1_splits(prof, data_dir=FIXTURES)
     assert result.path == tmp_path / "smoke" / "splits" / "phase1.json" and result.path.exists()
     assert result.report["sources"]["implicit_hate"]["removed"]["phase2_tweet_id"] == 2
+
+
+def test_reserved_tweet_ids_are_dropped_counted_and_validated(tmp_path):
+    import shutil
+
+    from hatespeech.data import reserved_tweet_ids
+
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES, data)
+    assert reserved_tweet_ids(data) == set()  # release 1 has no file: nothing reserved
+    reserved = data / "prefix_probability" / "reserved_tweet_ids.txt"
+    kept = set(build_phase1_corpus(profile(), data_dir=data)[0]["id"])
+    implicit_id = next(i for i in ("1002", "1003", "1005") if i in kept)
+    assert "SAP_1" in kept
+    reserved.write_text(f"# reserved for an external check\n{implicit_id}\n\nSAP_1  # a SAP id\n")
+    assert reserved_tweet_ids(data) == {implicit_id, "SAP_1"}
+    df, report = build_phase1_corpus(profile(), data_dir=data)
+    assert not {implicit_id, "SAP_1"} & set(df["id"])
+    assert report["sources"]["implicit_hate"]["removed"]["reserved_tweet_id"] == 2
+    assert report["reserved_tweet_ids"] == 2
+    reserved.write_text("123 456\n")
+    with pytest.raises(DataValidationError, match=r"reserved_tweet_ids.txt.*row 1"):
+        reserved_tweet_ids(data)

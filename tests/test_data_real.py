@@ -11,7 +11,13 @@ import time
 import pytest
 from hatespeech import paths
 from hatespeech.config import get_profile
-from hatespeech.data import build_phase1_corpus, leakage_check, load_prefix_probability, load_source
+from hatespeech.data import (
+    build_phase1_corpus,
+    leakage_check,
+    load_prefix_probability,
+    load_source,
+    reserved_tweet_ids,
+)
 from hatespeech.data.text import clean_implicit_hate
 
 pytestmark = pytest.mark.data
@@ -41,7 +47,7 @@ RAW_ROWS = {  # SOURCES.md
     "ethos_binary": 998,
     "ethos_multilabel": 433,
     "hatexplain": 15383 + 1922 + 1924,
-    "prefix_probability": 7610 + 716,
+    "prefix_probability": 7610 + 3959,  # release 2: 250 test sentences
     "hatecheck": 3728,
 }
 
@@ -79,7 +85,7 @@ def test_split_sizes_and_label_distributions(loaded):
     s, _ = loaded
     assert s["olid"].rows_raw_by_split == {"train": 13240, "test": 860}
     assert s["hatexplain"].rows_raw_by_split == {"train": 15383, "val": 1922, "test": 1924}
-    assert s["prefix_probability"].rows_raw_by_split == {"train": 7610, "test": 716}
+    assert s["prefix_probability"].rows_raw_by_split == {"train": 7610, "test": 3959}
     assert s["stormfront"].filtered == {"label_relation": 168, "label_idk_skip": 73}
     assert s["stormfront"].df["label"].value_counts().to_dict() == {"noHate": 9507, "hate": 1196}
     assert s["implicit_hate"].df["class"].value_counts().to_dict() == {
@@ -109,7 +115,7 @@ def test_split_sizes_and_label_distributions(loaded):
         "hatespeech": 4748 + 593 + 594,
         "offensive": 4384 + 548 + 548,
     }
-    assert s["prefix_probability"].df["sentence_id"].nunique() == 530
+    assert s["prefix_probability"].df["sentence_id"].nunique() == 730
 
 
 def test_davidson_and_olid_cleaning_on_real_text(loaded):
@@ -139,14 +145,17 @@ def test_phase1_corpus_has_no_phase2_overlap(profile_name):
     df, report = build_phase1_corpus(get_profile(profile_name))
     phase2 = load_prefix_probability("all")
     checked = leakage_check(df, phase2)
-    assert checked["rows_checked"] == len(df) and checked["phase2_sentences"] == 530
+    assert checked["rows_checked"] == len(df) and checked["phase2_sentences"] == 730
     removed = report["sources"]["implicit_hate"]["removed"]
-    assert removed.get("phase2_tweet_id", 0) + removed.get("phase2_text", 0) >= 530
+    assert removed.get("phase2_tweet_id", 0) + removed.get("phase2_text", 0) >= 730
     if profile_name == "smoke":
         assert df.groupby("source").size().max() <= get_profile("smoke").data.phase1_max_rows_per_source
     else:  # full data: every source's labelled rows minus exclusions, phase-2 rows and duplicates
         assert report["sources"]["davidson"]["removed"]["label_excluded:class=1"] == 19190
         assert report["sources"]["implicit_hate"]["rows"] + sum(removed.values()) == 21480
-        assert removed["phase2_tweet_id"] == 530 and removed.get("phase2_near_duplicate", 0) > 0
+        assert removed["phase2_tweet_id"] == 730 and removed.get("phase2_near_duplicate", 0) > 0
+        # release 2: implicit-hate tweets reserved for an external check are in no split
+        assert removed["reserved_tweet_id"] == len(reserved_tweet_ids()) > 0
+        assert not df["id"].astype(str).isin(reserved_tweet_ids()).any()
         # HateCheck is evaluation only: "i hate black people" is both an implicit-hate post and a case
         assert removed["hatecheck_case"] == 1 and report["hatecheck_check"]["hatecheck_cases"] == 3728

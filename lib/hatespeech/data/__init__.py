@@ -19,7 +19,7 @@ Public API (see each module's docstring for the cleaning of each source):
 
 from .base import LoadedSource
 from .phase1 import PHASE1_MAPPINGS, build_phase1_corpus, leakage_check, phase1_splits
-from .prefix_probability import load_prefix_probability
+from .prefix_probability import load_prefix_probability, reserved_tweet_ids
 from .prefixes import Prefix, random_prefix, word_end_token_positions, word_prefixes
 from .registry import SHARED_SOURCES, SOURCES, load_source, load_sources
 from .schema import DataLeakageError, DataValidationError, FilterLog
@@ -43,6 +43,7 @@ __all__ = [
     "load_sources",
     "phase1_splits",
     "random_prefix",
+    "reserved_tweet_ids",
     "save_manifest",
     "stratified_split",
     "word_end_token_positions",

@@ -23,6 +23,8 @@ Then, in this order, each counted per source and reason in the report:
    evaluated on them, so they must not be seen in phase 1); ``phase2_near_duplicate``: rows whose normalised
    text contains a phase-2 sentence, or is contained in one and has at least :data:`NEAR_DUPLICATE_MIN_WORDS`
    words (on the real data: the same headline tweeted again with a few words more or less, ~20 rows);
+   ``reserved_tweet_id``: implicit-hate tweets reserved for an external check
+   (:func:`hatespeech.data.prefix_probability.reserved_tweet_ids`), kept out of every split;
 2. ``duplicate_text``: exact duplicates of the normalised text (within and across sources; the first
    occurrence in source order is kept) so that a sentence cannot sit in both train and val;
 3. ``not_sampled``: rows beyond ``profile.data.phase1_max_rows_per_source`` (seeded, stratified by label).
@@ -43,7 +45,7 @@ from sklearn.model_selection import train_test_split
 
 from .. import paths
 from .hatecheck import evaluation_only_check, hatecheck_overlap, load_cases
-from .prefix_probability import load_prefix_probability
+from .prefix_probability import load_prefix_probability, reserved_tweet_ids
 from .registry import load_source
 from .schema import DataLeakageError, DataValidationError, FilterLog, show_values
 from .splits import apply_manifest, fingerprint, load_or_create_manifest, stratified_split
@@ -211,6 +213,7 @@ def build_phase1_corpus(
     seed = int(profile.seed)
     prefix_df = _prefix_frame(prefix_df, data_dir)
     ids, texts = phase2_keys(prefix_df)
+    reserved = reserved_tweet_ids(data_dir)
     cases = load_cases(data_dir)  # HateCheck is evaluation only: its cases never train
     seen: set[str] = set()
     frames, report_sources = [], {}
@@ -219,6 +222,7 @@ def build_phase1_corpus(
         log = FilterLog()
         df = map_phase1_labels(name, loaded.df, log)
         df = log.drop(df, df["id"].isin(ids), "phase2_tweet_id")
+        df = log.drop(df, df["id"].astype(str).isin(reserved).to_numpy(), "reserved_tweet_id")
         df = log.drop(df, hatecheck_overlap(df, cases).to_numpy(), "hatecheck_case")
         keys = df["text"].map(normalise_for_matching)
         df = log.drop(df, keys.isin(texts).to_numpy(), "phase2_text")
@@ -256,6 +260,7 @@ def build_phase1_corpus(
         "rows": len(corpus),
         "positives": int(corpus["label"].sum()),
         "leakage_check": check,
+        "reserved_tweet_ids": len(reserved),
         "hatecheck_check": evaluation_only_check(corpus, cases, "phase-1 corpus"),
     }
     return corpus, report

@@ -1,8 +1,10 @@
 """The phase-2 set ``prefix_probability/{train,test}.csv`` (made for this project; see its README.md).
 
-Every word-prefix of 530 implicit-hate tweets (480 train / 50 test sentences, 7,610 / 716 prefixes), labelled
-with P(finished sentence is hateful | prefix) by two annotation passes (``label_a``, ``label_b``; both by a
-large language model) and their mean ``label`` (the target).
+Every word-prefix of 730 implicit-hate tweets (release 2: 480 train / 250 test sentences, 7,610 / 3,959
+prefixes; the first 716 test rows are release 1's 50 test sentences), labelled with P(finished sentence is
+hateful | prefix) by two annotation passes (``label_a``, ``label_b``; both by a large language model) and
+their mean ``label`` (the target). ``reserved_tweet_ids.txt`` beside them lists further implicit-hate tweets
+kept for an external check (:func:`reserved_tweet_ids`): no split of this study may hold them.
 
 Validation (no cleaning: the file is already clean)
 ---------------------------------------------------
@@ -132,6 +134,37 @@ def load_prefix_probability(split: str = "train", data_dir: str | Path | None = 
     if split == "all":
         return pd.concat([read_split(data_dir, s)[0].assign(split=s) for s in SPLITS], ignore_index=True)
     return read_split(data_dir, split)[0]
+
+
+RESERVED_FILE = "reserved_tweet_ids.txt"
+
+
+def reserved_tweet_ids(data_dir: str | Path | None = None) -> set[str]:
+    """Implicit-hate tweet ids reserved for an external check (``prefix_probability/reserved_tweet_ids.txt``,
+    one id a line, ``#`` comments): every phase-1 split drops them (counted as ``reserved_tweet_id``).
+
+    A data dir without the file (release 1) reserves nothing; a line holding more than one token raises
+    :class:`DataValidationError` naming the file, line and value.
+    """
+    data_dir = Path(data_dir) if data_dir is not None else paths.data_dir()
+    path = data_dir / FOLDER / RESERVED_FILE
+    if not path.exists():
+        return set()
+    ids = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        value = line.split("#", 1)[0].strip()
+        if not value:
+            continue
+        if len(value.split()) != 1:  # ids are the corpus's ID column: digits or SAP_<n>, never spaced
+            raise DataValidationError(
+                "a reserved tweet id must be one token (row = line number)",
+                file=path,
+                column="tweet id",
+                rows=[number],
+                values=[value],
+            )
+        ids.add(value)
+    return ids
 
 
 def load(data_dir: Path) -> LoadedSource:
