@@ -84,7 +84,7 @@ def run_mode(
             data_collator=ant.WordPrefixCollator(tokenizer.pad_token_id),
         )
         seconds = time.perf_counter() - start
-    draw = ant.selection_prefixes(data.selection, profile)
+    draw = ant.selection_sentences(data.selection, profile)
     f1, details = ant.selection_score_fn(tokenizer, draw, settings.max_length)(model)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     row = {

@@ -30,7 +30,6 @@ def tiny_profile(**overrides):
         "anticipation.max_length": 32,
         "anticipation.phase1_max_train_samples": None,
         "anticipation.phase1_max_eval_samples": None,
-        "anticipation.phase1_prefix_eval_sentences": None,
         "anticipation.phase1_batch_size": 4,
         "anticipation.phase2_batch_size": 4,
         "anticipation.phase2_max_train_sentences": 6,

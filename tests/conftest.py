@@ -89,6 +89,8 @@ def isolated(monkeypatch, tmp_path, tokenizers):
         model = tiny_prefix_classifier(
             variant, tokenizers[parse_variant(variant)[0]], seed=3, trainable_layers=1
         )
+        if model.is_decoder:  # as the cpu profile's decoders: the lower block frozen (and memoised)
+            model.freeze_lower_layers(1)
         return model, tokenizers[parse_variant(variant)[0]]
 
     monkeypatch.setattr(training, "build_prefix_classifier", tiny_build)  # where train_phase1/2 look it up

@@ -8,7 +8,7 @@ import pytest
 from anticipation_support import FIXTURE_DATA, SENTENCES, tiny, tiny_profile  # noqa: F401
 from hatespeech import anticipation as ant
 from hatespeech.anticipation import evaluation
-from hatespeech.anticipation.examples import random_prefix_draw
+from hatespeech.anticipation.every_prefix import every_prefix_metrics
 from hatespeech.anticipation.inference import Anticipator
 from hatespeech.baselines import best_f1_threshold
 from hatespeech.models.prefix import parse_variant
@@ -23,18 +23,19 @@ def test_selection_scoring_goes_through_the_anticipator_and_keeps_train_mode(var
     tok = tokenizers[parse_variant(variant)[0]]
     model = tiny(variant, tokenizers)
     frame = pd.DataFrame({"text": SENTENCES * 4, "label": [1, 0, 1] * 4, "source": ["a", "b"] * 6})
-    draw = random_prefix_draw(frame, None, seed=0, draw_seed=1)
     anticipator = Anticipator(model, tok, max_length=8)
-    expected = anticipator.score(draw["prefix"].tolist())
+    expected = anticipator.trajectories(frame["text"].tolist())
     assert anticipator.last_truncated > 0  # some prefixes exceed 8 tokens: scored on the words that fit
     model.train()
-    got = evaluation.score_draw(model, tok, draw, max_length=8, desc="selection")
-    assert model.training and got.dtype == np.float64
-    assert np.abs(got - expected).max() <= 1e-5
-    f1, details = ant.selection_score_fn(tok, draw, max_length=8)(model)
+    rows = evaluation.score_every_prefix(model, tok, frame, max_length=8, desc="selection")
+    assert model.training and rows["p_hate"].dtype == np.float64
+    assert np.abs(rows["p_hate"].to_numpy() - np.concatenate(expected)).max() <= 1e-5
+    assert len(rows) == frame["text"].str.split().str.len().sum()  # every prefix of every sentence
+    f1, details = ant.selection_score_fn(tok, frame, max_length=8)(model)
     assert model.training
-    assert details["threshold"] == best_f1_threshold(draw["label"].to_numpy(int), got)
-    assert f1 == ant.binary_metrics(draw["label"], got, details["threshold"])["f1"]
+    # the threshold maximises the sentence-weighted F1 over every selection prefix
+    assert details["threshold"] == best_f1_threshold(rows["label"], rows["p_hate"], rows["weight"])
+    assert f1 == pytest.approx(every_prefix_metrics(rows, details["threshold"])["f1"])
 
 
 def test_binary_metrics_and_grouping():

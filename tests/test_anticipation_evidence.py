@@ -8,18 +8,9 @@ import pandas as pd
 import pytest
 from hatespeech.anticipation import Phase1Result, Phase1Run, Phase2Result, Phase2Run
 from hatespeech.anticipation import evidence as ev
+from hatespeech.anticipation.every_prefix import every_prefix_metrics, prefix_rows
 from hatespeech.anticipation.results import comparison_table, unique_comparisons
 from hatespeech.config import get_profile
-from sklearn.metrics import f1_score
-
-
-def test_fast_f1_and_accuracy_equal_sklearn():
-    rng = np.random.default_rng(0)
-    for _ in range(50):
-        y, pred = rng.integers(0, 2, 40), rng.integers(0, 2, 40)
-        assert ev._f1(y, pred) == pytest.approx(f1_score(y, pred, zero_division=0))
-        assert ev._accuracy(y, pred) == pytest.approx(np.mean(y == pred))
-    assert ev._f1([0, 0], [0, 0]) == 0.0 and ev._f1([1, 0], [0, 0]) == 0.0
 
 
 def test_prior_correction_undoes_the_class_weight():
@@ -29,30 +20,35 @@ def test_prior_correction_undoes_the_class_weight():
 
 
 def _phase1_run(n=300, seed=0):
+    """``n`` evaluation sentences of 1-3 words (every prefix a row, each sentence weighing 1), in posts of
+    three sentences; the encoder is perfect, the decoder random, TF-IDF right on 85% of the sentences."""
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < 0.3).astype(int)
-    frame = pd.DataFrame(
-        {"label": y, "prefix": [f"p{i}" for i in range(n)], "group": np.arange(n) // 3, "source": "olid"}
+    sentences = pd.DataFrame(
+        {"text": [" ".join(["w"] * (1 + i % 3)) for i in range(n)], "label": y, "group": np.arange(n) // 3}
     )
-    noisy = np.where(rng.random(n) < 0.15, 1 - y, y)
+    rows = prefix_rows(sentences.assign(source="olid"), [np.zeros(1 + i % 3) for i in range(n)])
+    noisy = np.where(rng.random(n) < 0.15, 1 - y, y)[rows["sentence"]]
+    y_rows = rows["label"].to_numpy()
     probs = {
-        "encoder": y.astype(float),
-        "decoder": rng.random(n),
-        "majority": np.zeros(n),
+        "encoder": y_rows.astype(float),
+        "decoder": rng.random(n)[rows["sentence"]],
+        "majority": np.zeros(len(rows)),
         "tfidf_logistic": noisy.astype(float),
     }
     run = Phase1Run(profile=get_profile("smoke", **{"anticipation.bootstrap_resamples": 300}))
     for name, p in probs.items():
-        run.predictions[name] = frame.assign(p_hate=p)
-        accuracy = float(np.mean((p >= 0.5) == y))
+        frame = rows.assign(p_hate=p)
+        run.predictions[name] = frame
+        metrics = every_prefix_metrics(frame, 0.5)
         if name in ("encoder", "decoder"):
-            run.metrics[name] = {"accuracy": accuracy, "f1": ev._f1(y, p >= 0.5)}
+            run.metrics[name] = metrics
             run.stats[name] = {
                 "threshold": 0.5,
                 "selection": {"kept": {"score": 0.9 if name == "encoder" else 0.2}},
             }
         else:
-            run.baselines[name] = {"threshold": 0.5, "accuracy": accuracy}
+            run.baselines[name] = {**metrics, "threshold": 0.5}
     return run
 
 
@@ -79,14 +75,19 @@ def test_phase1_evidence_verdicts_and_targets_on_a_known_case():
     assert comparisons["f1:encoder-tfidf_logistic"]["verdict"] == "encoder better than tfidf_logistic"
     assert comparisons["accuracy:encoder-majority"]["verdict"] == "encoder better than majority"
     assert comparisons["accuracy:decoder-majority"]["verdict"] == "majority better than decoder"
-    # best vs TF-IDF, two variants vs majority, best vs the other variant (which is also the seed's ranking)
-    assert e["n_comparisons"] == len(comparisons) == 4
+    assert comparisons["accuracy_at_0.5:encoder-majority"]["verdict"] == "encoder better than majority"
+    # best vs TF-IDF, two variants vs majority (at the threshold and at 0.5), best vs the other variant
+    # (which is also the seed's ranking)
+    assert e["n_comparisons"] == len(comparisons) == 6
+    assert e["n_sentences"] == 300 and e["n_prefixes"] == 600 and e["primary_comparison"].startswith("f1:")
+    assert set(e["intervals"]["encoder"]) >= {"accuracy", "f1", "precision", "recall", "f1_at_0.5"}
+    assert e["targets"]["decoders_at_least_tfidf"]["by_variant"] == {"decoder": False}
     assert e["targets"]["f1_margin_over_tfidf"]["met"] is True
     assert e["targets"]["accuracy_above_majority"]["by_variant"] == {"encoder": True, "decoder": False}
     assert e["targets"]["accuracy_above_majority"]["met"] is False
     lines = _phase1_result(e).findings()
     assert any("Target (+0.05 with the interval above 0): met" in line for line in lines)
-    assert any("4 paired comparisons" in line for line in lines)
+    assert any("6 paired comparisons" in line for line in lines)
     again = _phase1_run()
     ev.phase1_evidence(again)
     assert again.evidence == e  # seeded: a rerun gives the same intervals
@@ -106,7 +107,7 @@ def test_phase1_evidence_says_no_clear_difference_for_equal_systems():
 
 def test_phase1_evidence_refuses_systems_scored_on_other_prefixes():
     run = _phase1_run()
-    run.predictions["decoder"] = run.predictions["decoder"].assign(prefix="other")
+    run.predictions["decoder"] = run.predictions["decoder"].assign(k=1)
     with pytest.raises(ValueError, match="same evaluation prefixes"):
         ev.phase1_evidence(run)
 

@@ -90,7 +90,18 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
         pytest.approx(run1.stats["encoder"]["pos_weight"])
         == (1 - run1.stats["encoder"]["train_positive_share"]) / run1.stats["encoder"]["train_positive_share"]
     )
-    assert set(run1.table("by_length_fraction")["variant"]) == {"encoder", "decoder", "decoder+bilstm"}
+    # the decile figure shows the baselines beside the variants
+    assert set(run1.table("by_length_fraction")["variant"]) == {
+        "encoder",
+        "decoder",
+        "decoder+bilstm",
+        "majority",
+        "tfidf_logistic",
+    }
+    # every prefix of every evaluation sentence, each sentence weighing 1
+    every = run1.predictions["encoder"]
+    assert len(every) > every["sentence"].nunique() == run1.metrics["encoder"]["eval_sentences"]
+    assert every.groupby("sentence")["weight"].sum().round(9).eq(1).all()
     assert {"loss", "eval_loss"} <= set(run1.history().columns)
     result1 = run1.result()
     assert {"accuracy", "f1", "by_source", "by_length_fraction", "training"} <= set(result1.phase1["decoder"])
@@ -116,11 +127,21 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
     }
     assert f"f1:{run1.best_variant()}-tfidf_logistic" in evidence["comparisons"]
     assert evidence["n_comparisons"] == len(evidence["comparisons"])
-    assert {"f1_margin_over_tfidf", "accuracy_above_majority"} == set(evidence["targets"])
+    assert {"f1_margin_over_tfidf", "accuracy_above_majority", "decoders_at_least_tfidf"} == set(
+        evidence["targets"]
+    )
+
+    # the seed's length weight: the best variant again without w_len, the main run as the with-w_len arm
+    wlen = result1.wlen_ablation
+    assert wlen["variant"] == run1.best_variant() and set(wlen["arms"]) == {"w_len", "unweighted"}
+    assert wlen["arms"]["w_len"]["selection_f1"] == run1.stats[wlen["variant"]]["selection"]["kept"]["score"]
+    assert wlen["kept_by_selection"] in {"w_len", "unweighted"} and "length weight" in " ".join(
+        result1.findings()
+    )
 
     run2 = ant.run_phase2(profile)
     table = run2.mse_table()
-    assert set(table["kind"]) == {
+    assert set(table["kind"]) - {"loss_weight"} == {
         "constant",
         "phase1_only",
         "phase2",
@@ -145,7 +166,8 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
     assert evidence["best_variant"] == out["best_phase2_variant"] and evidence["unit"] == "test sentence"
     assert evidence["n_units"] == len(run2.data.test)
     best = f"phase2:{out['best_phase2_variant']}"
-    assert {f"mse:{best}-constant:train_mean", f"mse:{best}-baseline:tfidf_ridge"} <= set(
+    best_model = out["best_model"]
+    assert {f"mse:{best_model}-constant:train_mean", f"mse:{best_model}-baseline:tfidf_ridge"} <= set(
         evidence["comparisons"]
     )
     for variant in ("encoder", "decoder", "decoder+bilstm"):  # the held-out sentences chose the epoch kept
@@ -168,6 +190,27 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
     assert f"mse:rehearsal:{rehearsal['variant']}-{best}" in evidence["comparisons"]
     assert (ant.rehearsal_dir(profile, rehearsal["variant"]) / "config.json").exists()
     assert "Rehearsal for" in " ".join(result2.findings())
+    # the best model comes from the whole pool (with and without phase 1), chosen on held-out sentences
+    assert set(out["best_pool"]) == {
+        "phase2:encoder",
+        "phase2:decoder",
+        "phase2:decoder+bilstm",
+        "no_phase1:encoder",
+    }
+    assert out["best_model"] == min(out["best_pool"], key=out["best_pool"].get) == evidence["best_model"]
+    assert evidence["primary_comparison"] == f"mse:{out['best_model']}-baseline:tfidf_ridge"
+    # the seed's label weight: each candidate's held-out MSE, the test scored only for the chosen one
+    weights = out["loss_weights"]
+    assert (
+        set(weights["candidates"]) == {"C=1", "unweighted"}
+        and weights["variant"] == out["best_phase2_variant"]
+    )
+    assert (weights["chosen"] == "C=1") == ("loss_weight" not in set(table["kind"]))
+    # training noise: the best model at an extra seed
+    assert out["best_model"] in out["seeds"] and len(out["seeds"][out["best_model"]]["runs"]) == 2
+    # the decoders' frozen lower block ran once per sentence: decoder+bilstm replayed what decoder computed
+    memo = run1.stats["decoder+bilstm"]["frozen_layer_memo"]
+    assert memo["rows_replayed"] > 0 and run1.stats["encoder"]["frozen_layer_memo"] is None
 
 
 def test_phase2_without_phase1_checkpoints_says_run_notebook_02(isolated):

@@ -76,3 +76,63 @@ def test_a_family_that_shares_nothing_is_scored_one_by_one(family):
         np.testing.assert_allclose(
             scores, Anticipator.from_pretrained(folders[name], max_length=64).score(TEXTS), atol=1e-5
         )
+
+
+@pytest.mark.parametrize("variant", ["decoder", "decoder+bilstm"])
+def test_frozen_layer_memo_gives_the_plain_logits_and_gradients(variant, tokenizers):
+    """Training through the memo (first pass computes and records, later passes replay) gives the same
+    logits and the same gradients of the trained top layers and head as the plain model."""
+    from hatespeech.anticipation.examples import WordPrefixCollator, encode_sentences, word_prefix_examples
+    from hatespeech.anticipation.shared_layers import FrozenLayerMemo
+    from hatespeech.anticipation.training import prefix_logits
+
+    tokenizer = tokenizers["decoder"]
+    model = tiny_prefix_classifier(variant, tokenizer, layers=3)
+    model.freeze_lower_layers(1)
+    model.dropout.p = 0.0  # the head's dropout would draw differently in the two passes
+    encoded = encode_sentences(tokenizer, TEXTS, 32)
+    rows = word_prefix_examples(encoded, [np.ones(e.n_words) for e in encoded])
+    batch = WordPrefixCollator(tokenizer.pad_token_id)(rows)
+
+    def logits_and_grads():
+        model.zero_grad()
+        logits, _, _ = prefix_logits(model, batch)
+        logits.sum().backward()
+        grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+        return logits.detach(), grads
+
+    model.train()
+    plain_logits, plain_grads = logits_and_grads()
+    memo = FrozenLayerMemo(FrozenLayerMemo.frozen_layers(model))
+    assert memo.n_frozen == 2  # of three layers, the top one trains
+    with memo.attach(model):
+        first = logits_and_grads()  # computes and records
+        assert memo.misses == len(TEXTS) and memo.hits == 0 and len(memo.states) == len(TEXTS)
+        second = logits_and_grads()  # replays
+        assert memo.hits == len(TEXTS)
+    for logits, grads in (first, second):
+        torch.testing.assert_close(logits, plain_logits, atol=1e-5, rtol=1e-5)
+        assert grads.keys() == plain_grads.keys() and grads
+        for name in grads:
+            torch.testing.assert_close(grads[name], plain_grads[name], atol=1e-5, rtol=1e-4)
+    # the real layers are back, and a model whose frozen layers differ is refused
+    assert all(p.requires_grad is False for p in model._transformer_layers()[0].parameters())
+    other = tiny_prefix_classifier(variant, tokenizer, layers=3, seed=1)
+    other.freeze_lower_layers(1)
+    with pytest.raises(ValueError, match="differ"), memo.attach(other):
+        pass
+
+
+def test_frozen_layer_memo_bounds_its_memory(tokenizers):
+    from hatespeech.anticipation.shared_layers import FrozenLayerMemo
+
+    tokenizer = tokenizers["decoder"]
+    model = tiny_prefix_classifier("decoder", tokenizer, layers=2)
+    model.freeze_lower_layers(1)
+    memo = FrozenLayerMemo(1, max_bytes=32 * 4 * 6)  # room for 6 token states of width 32
+    with memo.attach(model):
+        scores = Anticipator(model, tokenizer).score(TEXTS)
+        again = Anticipator(model, tokenizer).score(TEXTS)
+    assert memo.bytes <= memo.max_bytes and len(memo.states) < len(TEXTS)
+    np.testing.assert_allclose(scores, again, atol=1e-6)
+    np.testing.assert_allclose(scores, Anticipator(model, tokenizer).score(TEXTS), atol=1e-5)

@@ -262,8 +262,9 @@ class TfidfRidge:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def best_f1_threshold(labels, probabilities) -> float:
-    """The threshold t maximising F1 of ``probabilities >= t`` against ``labels``.
+def best_f1_threshold(labels, probabilities, sample_weight=None) -> float:
+    """The threshold t maximising F1 of ``probabilities >= t`` against ``labels`` (weighted F1 when
+    ``sample_weight`` is given, e.g. 1 / n_words so that each sentence weighs 1 over its prefixes).
 
     Choose it on a *selection* (validation) split, never on the split whose F1 is reported: a threshold
     tuned on the reported examples inflates their F1. Ties go to the lowest such threshold. The result is
@@ -280,7 +281,8 @@ def best_f1_threshold(labels, probabilities) -> float:
             raise ValueError(f"probability at row {i} is not a number in [0, 1]: {p!r}")
     if not y.any():
         raise ValueError("labels have no positive (1): F1 is undefined, no threshold can be chosen")
-    precision, recall, thresholds = precision_recall_curve(y, probabilities)
+    weight = _check_weight(sample_weight, len(probabilities))
+    precision, recall, thresholds = precision_recall_curve(y, probabilities, sample_weight=weight)
     # thresholds ascend; precision/recall carry one extra final point (recall 0) with no threshold.
     precision, recall = precision[:-1], recall[:-1]
     denominator = precision + recall

@@ -93,6 +93,13 @@ class AnticipationConfig:
     phase2_batch_size: int = 16
     phase2_lr: float = 3e-5
     phase2_C: float = 1.0  # w = 0.8 * C * y + 0.2 * w_len
+    # The seed's label weight tested on the best phase-2 variant (None = unweighted MSE): each is one phase-2
+    # run, chosen by plain MSE on the held-out train sentences (a tie with phase2_C keeps phase2_C); empty =
+    # no ablation. The test split scores only the chosen setting and the default.
+    phase2_C_candidates: tuple[float | None, ...] = (0.5, 1.0, 2.0, None)
+    # Extra training seeds for the best phase-2 model and the no-phase-1 model (their test-MSE spread is
+    # shown beside the intervals; nothing is chosen from them). Empty = one seed (profile.seed).
+    phase2_extra_seeds: tuple[int, ...] = (1, 2)
     phase2_max_train_sentences: int | None = None
     phase2_max_val_sentences: int | None = (
         None  # held-out train sentences scored after every epoch (None = all)
@@ -100,14 +107,23 @@ class AnticipationConfig:
     # Backbone layers trained in phase 2 (from the top; None = all). 480 sentences are few: the cpu profile
     # adapts the top layers of the phase-1 model rather than all of it.
     phase2_trainable_layers: int | None = None
-    phase1_prefix_eval_sentences: int | None = None  # val sentences scored at every prefix (None = all eval)
     phase2_ablation_variants: tuple[str, ...] | None = None  # phase 2 from the bare backbone; None = all
     # The forgetting remedy (rehearsal), for the best phase-2 variant only: phase-1 full sentences mixed into
     # phase-2 training, as a share of the phase-2 train prefixes; each share is one run, and held-out phase-2
     # MSE + phase-1 selection Brier picks one (never HateCheck, never test). Empty = no remedy.
     phase2_rehearsal_shares: tuple[float, ...] = (0.1, 0.3)
     phase1_decoder_max_train_samples: int | None = None  # decoder variants; None = phase1_max_train_samples
+    # The seed's length weight tested on the best phase-1 variant: trained again without w_len (and, when this
+    # is set, with it too, both on this many train sentences, so the pair costs less than the main run; None =
+    # the main run is the with-w_len arm). False / 0 = no ablation.
+    phase1_wlen_ablation: bool = True
+    phase1_wlen_ablation_sentences: int | None = None
     head_lr: float | None = 1e-3  # head + biLSTM learning rate (None = the phase's lr); new heads need more
+    # A decoder whose lower blocks are frozen computes them once per token sequence and replays them in later
+    # epochs, selection scoring and the other decoder variant (anticipation.shared_layers.FrozenLayerMemo);
+    # the memory it may hold, in MiB (0 = off). Exact for SmolLM2 (no dropout); nothing is memoised for
+    # models that train every layer (gpu, full).
+    frozen_layer_memo_mb: int = 3072
     bootstrap_resamples: int = 1000  # resamples of sentences / Stormfront posts for every interval
     # Anticipation by imagined endings (notebook 07): endings sampled per test prefix with the pretrained
     # decoder and scored by the best phase-1 model (hatespeech.anticipation.continuation_study).
@@ -190,13 +206,14 @@ def _smoke() -> Profile:
             phase2_epochs=1,
             phase2_batch_size=8,
             phase2_max_train_sentences=12,
-            phase1_prefix_eval_sentences=24,
             phase2_ablation_variants=("encoder",),
             phase1_max_selection_samples=24,
             phase1_encoder_lr_candidates=(5e-5, 1e-4),
             bootstrap_resamples=200,
             phase2_max_val_sentences=12,
             phase2_rehearsal_shares=(0.5,),
+            phase2_C_candidates=(1.0, None),
+            phase2_extra_seeds=(1,),
             continuation_samples=2,
             continuation_max_new_tokens=4,
             continuation_max_sentences=3,
@@ -225,16 +242,21 @@ def _cpu() -> Profile:
             # blocks: benchmarks/decoder_capacity.py gave the three modes (every layer, LoRA, top two) the
             # same training time on 2 cores and the top two reached the highest selection F1, on ~3.5x the
             # sentences (reports/metrics/decoder_capacity.json): on a cpu budget, sentences buy more than
-            # depth. Sizes are set so that the whole cpu report fits 75 min on 2 cores.
+            # depth. Its frozen lower blocks run once per sentence (frozen_layer_memo_mb), so its epochs
+            # after the first, its selection scoring and decoder+bilstm cost only the top blocks.
+            # Sizes are set so that the whole cpu report fits 75 min on 2 cores (60 on the Intel Xeon of
+            # the committed build): the encoders see every train sentence once (a second epoch over all of
+            # them did not fit beside the every-prefix evaluation), the decoders 2,000 sentences twice.
+            # Evaluation: every prefix of 1,000 evaluation sentences (the cap the budget forces; the split
+            # has ~2,400); selection: every prefix of 300 selection sentences after each epoch.
             encoder_trainable_layers=None,
             decoder_trainable_layers=2,
-            phase1_max_train_samples=2500,
-            phase1_decoder_max_train_samples=1000,
+            phase1_max_train_samples=None,
+            phase1_decoder_max_train_samples=2000,
             phase1_max_eval_samples=1000,
-            phase1_max_selection_samples=600,
-            phase1_prefix_eval_sentences=150,
-            phase1_epochs=2,
-            phase1_decoder_epochs=1,
+            phase1_max_selection_samples=300,
+            phase1_epochs=1,
+            phase1_decoder_epochs=2,
             phase1_lr=1e-4,
             # One rate per backbone in the cpu budget (the encoder sweep cost ~6 min on 2 cores). Encoder:
             # 1e-4 won the sweep over 3e-5 on the selection set in the build of cba906f (best-epoch F1 0.560
@@ -246,7 +268,9 @@ def _cpu() -> Profile:
                 "an earlier cpu build's selection-set sweep (encoder: 1e-4 over 3e-5, F1 0.560 vs 0.534) and "
                 "the decoder capacity benchmark"
             ),
-            phase2_ablation_variants=("encoder",),
+            # No phase 1 for both encoder variants: they join the best-model pool (the decoders' would cost
+            # ~2 min each on 2 cores).
+            phase2_ablation_variants=("encoder", "encoder+bilstm"),
             phase2_lr=1e-4,
             phase2_trainable_layers=2,
             # One rehearsal share in the cpu budget (each share is a full phase-2 run, ~5-7 min on 2 cores):
@@ -259,6 +283,9 @@ def _cpu() -> Profile:
             continuation_samples=4,
             continuation_batch_prefixes=8,
             continuation_int8_generator=True,
+            # A seeded subset of whole test sentences, fixed before scoring: 50 of release 2's 250 fit the
+            # continuations' 8 minutes (the 50 of release 1 took 5 min).
+            continuation_max_sentences=50,
         ),
         dualhead=DualHeadConfig(
             max_train_samples=5000,

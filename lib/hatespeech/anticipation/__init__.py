@@ -63,8 +63,8 @@ from .evaluation import (
     grouped_binary_metrics,
     phase2_scores,
     predict_phase2,
-    selection_prefixes,
     selection_score_fn,
+    selection_sentences,
 )
 from .examples import (
     EncodedSentence,
@@ -168,8 +168,8 @@ __all__ = [
     "run_rehearsal",
     "sample_sentences",
     "save_checkpoint",
-    "selection_prefixes",
     "selection_score_fn",
+    "selection_sentences",
     "settings_section",
     "train_phase1",
     "train_phase2",

@@ -5,7 +5,6 @@ evaluation, and the phase-2 predictions, scores and earliness. Every p_hate come
 
 from __future__ import annotations
 
-import itertools
 import time
 from typing import Any
 
@@ -13,50 +12,55 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
-from ..baselines import best_f1_threshold
 from ..config import Profile
 from ..metrics.regression import calibration_table, earliness, expected_calibration_error, regression_metrics
+from .every_prefix import (
+    decile_bin,
+    every_prefix_metrics,
+    grouped_every_prefix,
+    prefix_rows,
+    tuned_threshold,
+)
 from .examples import random_prefix_draw, sample_sentences
 from .inference import Anticipator
 
-LENGTH_FRACTION_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 EVAL_SEED_OFFSET = 1_000  # the evaluation prefix draw must not repeat the training draw
 THRESHOLD = 0.5
 
 
 # =================================================================================== phase 1: selection set
-def selection_prefixes(selection: pd.DataFrame, profile: Profile) -> pd.DataFrame:
-    """The fixed draw scored after every epoch: one random prefix per selection sentence (same for all)."""
-    n = profile.anticipation.phase1_max_selection_samples
-    return random_prefix_draw(
-        selection, n, seed=profile.seed + 4, draw_seed=[profile.seed, 2 * EVAL_SEED_OFFSET]
-    )
+def selection_sentences(selection: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    """The fixed sample of selection sentences scored at every prefix after every epoch (same for all)."""
+    return sample_sentences(selection, profile.anticipation.phase1_max_selection_samples, profile.seed + 4)
 
 
-def score_draw(model, tokenizer, draw: pd.DataFrame, max_length: int, desc: str) -> np.ndarray:
-    """p_hate of each row's prefix (``draw`` from :func:`random_prefix_draw`), scored as a text by
-    :meth:`Anticipator.score` (causal decoders share one pass among prefixes of one sentence)."""
-    return Anticipator(model, tokenizer, max_length=max_length).score(draw["prefix"].tolist(), progress=desc)
+def score_every_prefix(model, tokenizer, sentences: pd.DataFrame, max_length: int, desc: str) -> pd.DataFrame:
+    """Every word-prefix of ``sentences`` scored (:func:`hatespeech.anticipation.every_prefix.prefix_rows`):
+    decoders in one causal pass per sentence, encoders with every prefix its own sequence, in batches."""
+    anticipator = Anticipator(model, tokenizer, max_length=max_length)
+    return prefix_rows(sentences, anticipator.trajectories(sentences["text"].tolist(), progress=desc))
 
 
-def selection_score_fn(tokenizer, draw: pd.DataFrame, max_length: int):
-    """``score_fn(model) -> (F1 at the selection-tuned threshold, details)`` for :class:`EpochSelection`."""
-    labels = draw["label"].to_numpy(int)
+def selection_score_fn(tokenizer, sentences: pd.DataFrame, max_length: int):
+    """``score_fn(model) -> (sentence-weighted F1 over every selection prefix at the threshold tuned on
+    them, details)`` for :class:`EpochSelection`: the epoch, the learning rate and the threshold are all
+    chosen the way the evaluation split is measured."""
 
     def score(model):
-        probs = score_draw(model, tokenizer, draw, max_length, desc="selection set")
-        if not labels.any():  # only on toy data: no F1 to tune, so keep 0.5 and rank epochs by accuracy
-            return binary_metrics(labels, probs)["accuracy"], {
+        rows = score_every_prefix(model, tokenizer, sentences, max_length, desc="selection set")
+        if not rows["label"].any():  # only on toy data: no F1 to tune, so keep 0.5 and rank by accuracy
+            metrics = every_prefix_metrics(rows, THRESHOLD)
+            return metrics["accuracy"], {
                 "threshold": THRESHOLD,
                 "f1_at_0.5": 0.0,
                 "note": "no hateful selection sentence",
             }
-        threshold = best_f1_threshold(labels, probs)
-        tuned = binary_metrics(labels, probs, threshold)
-        return tuned["f1"], {
+        threshold = tuned_threshold(rows)
+        metrics = every_prefix_metrics(rows, threshold)
+        return metrics["f1"], {
             "threshold": threshold,
-            "f1_at_0.5": binary_metrics(labels, probs)["f1"],
-            "accuracy": tuned["accuracy"],
+            "f1_at_0.5": metrics["at_0.5"]["f1"],
+            "accuracy": metrics["accuracy"],
         }
 
     return score
@@ -94,84 +98,81 @@ def grouped_binary_metrics(
     return pd.DataFrame(rows)
 
 
-def length_fraction_bin(w_len) -> pd.Categorical:
-    """Bins of the share of the sentence seen, labelled "0-20%" (0 < w_len <= .2), "20-40%", ... "80-100%"."""
-    edges = LENGTH_FRACTION_BINS
-    labels = [f"{round(100 * lo)}-{round(100 * hi)}%" for lo, hi in itertools.pairwise(edges)]
-    return pd.cut(np.asarray(w_len, dtype=float), edges, labels=labels, include_lowest=True)
-
-
 # ====================================================================================== phase 1: evaluation
 def evaluation_prefixes(val_frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
-    """The evaluation sample and its one random prefix per sentence: the same draw for every variant and
-    baseline (seeded by the profile)."""
+    """The evaluation sentences (``phase1_max_eval_samples`` of them, seeded; all when None) with one random
+    prefix each (``k``, ``prefix``: the secondary one-random-prefix view): the same for every system."""
     return random_prefix_draw(
         val_frame,
         profile.anticipation.phase1_max_eval_samples,
         profile.seed + 2,
         [profile.seed, EVAL_SEED_OFFSET],
+    ).reset_index(drop=True)
+
+
+def with_prefix_text(rows: pd.DataFrame, sentences: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (:func:`prefix_rows`) with the ``prefix`` text of each row (its first k words), for the
+    text baselines."""
+    words = sentences["text"].str.split().tolist()
+    prefix = [" ".join(words[s][:k]) for s, k in zip(rows["sentence"], rows["k"])]
+    return rows.assign(prefix=prefix)
+
+
+def phase1_scores(rows: pd.DataFrame, sentences: pd.DataFrame, threshold: float) -> dict[str, Any]:
+    """Everything reported of one system from its every-prefix scores ``rows`` of the evaluation
+    ``sentences`` (:func:`evaluation_prefixes`), at ``threshold`` (chosen on the selection set):
+
+    * the headline: sentence-weighted accuracy / F1 / precision / recall over every prefix, at the threshold
+      and at 0.5, the unweighted figures beside them (:func:`every_prefix_metrics`);
+    * ``random_prefix``: the one-random-prefix draw (secondary; read off the same scores);
+    * ``full_sentence`` (k = n_words), ``by_source`` and ``by_length_fraction`` (deciles of the share seen),
+      both sentence-weighted; ``by_w_len``: the random draw per decile.
+    """
+    metrics = every_prefix_metrics(rows, threshold)
+    drawn = rows.merge(sentences[["k"]].rename_axis("sentence").reset_index(), on=["sentence", "k"])
+    drawn = drawn.sort_values("sentence").reset_index(drop=True)
+    full = rows[rows["k"] == rows["n_words"]]
+    metrics.update(
+        {
+            "evaluation": (
+                "every word-prefix of every evaluation sentence, each sentence weighing 1 split evenly "
+                "over its prefixes"
+            ),
+            "eval_sentences": len(sentences),
+            "random_prefix": {
+                **binary_metrics(drawn["label"], drawn["p_hate"], threshold),
+                "at_0.5": binary_metrics(drawn["label"], drawn["p_hate"]),
+                "evaluation": "one random word-prefix per evaluation sentence (same draw for every system)",
+            },
+            "full_sentence": binary_metrics(full["label"], full["p_hate"], threshold),
+        }
     )
+    drawn["w_len_bin"] = decile_bin(drawn["w_len"])
+    return {
+        "metrics": metrics,
+        "by_source": grouped_every_prefix(rows, "source", threshold) if "source" in rows else pd.DataFrame(),
+        "by_w_len": grouped_binary_metrics(drawn, "w_len_bin", threshold=threshold),
+        "by_length_fraction": grouped_every_prefix(
+            rows.assign(length_fraction=decile_bin(rows["w_len"])), "length_fraction", threshold
+        ),
+    }
 
 
 def evaluate_phase1(
     model, tokenizer, profile: Profile, val_frame: pd.DataFrame, threshold: float = THRESHOLD
 ) -> dict[str, Any]:
-    """Evaluation-split metrics of one phase-1 model, at ``threshold`` (chosen on the selection set) and at
-    0.5.
-
-    * random prefixes (:func:`evaluation_prefixes`): accuracy / F1 overall, ``by_source``, ``by_w_len``;
-    * every prefix of ``phase1_prefix_eval_sentences`` evaluation sentences: ``by_length_fraction`` and the
-      full-sentence metrics (k = n_words).
-    Returns ``{"metrics": {...}, "by_source", "by_w_len", "by_length_fraction": DataFrames, "predictions",
-    "seconds"}``; ``predictions`` (one row per evaluation sentence, with ``group`` and ``p_hate``) feed the
-    bootstrap intervals.
-    """
-    settings = profile.anticipation
+    """Every prefix of the evaluation sentences scored by one phase-1 model (:func:`phase1_scores`).
+    Returns ``{"metrics", "by_source", "by_w_len", "by_length_fraction", "predictions", "seconds"}``;
+    ``predictions`` (one row per prefix, with ``sentence``, ``group`` and ``p_hate``) feed the intervals."""
     start = time.perf_counter()
-    random_eval = evaluation_prefixes(val_frame, profile).reset_index(drop=True)
-    max_length = settings.max_length
-    all_frame = sample_sentences(random_eval, settings.phase1_prefix_eval_sentences, profile.seed + 3)
-    anticipator = Anticipator(model, tokenizer, max_length=max_length)
-    random_eval["p_hate"] = anticipator.score(
-        random_eval["prefix"].tolist(), progress="phase-1 eval: random prefixes"
+    sentences = evaluation_prefixes(val_frame, profile)
+    rows = score_every_prefix(
+        model, tokenizer, sentences, profile.anticipation.max_length, desc="phase-1 eval: every prefix"
     )
-    trajectories = anticipator.trajectories(all_frame["text"].tolist(), progress="phase-1 eval: every prefix")
-    random_eval["w_len_bin"] = length_fraction_bin(random_eval["w_len"])
-    rows = []
-    for (_, row), probs in zip(all_frame.iterrows(), trajectories):
-        n = len(probs)
-        for k in range(1, n + 1):
-            rows.append(
-                {
-                    "source": row["source"],
-                    "label": row["label"],
-                    "k": k,
-                    "n_words": n,
-                    "w_len": k / n,
-                    "p_hate": float(probs[k - 1]),
-                }
-            )
-    every = pd.DataFrame(rows)
-    every["length_fraction"] = length_fraction_bin(every["w_len"])
-    full = every[every["k"] == every["n_words"]]
-    metrics = binary_metrics(random_eval["label"], random_eval["p_hate"], threshold)
-    metrics.update(
-        {
-            "evaluation": "one random word-prefix per evaluation sentence (same draw for every variant)",
-            "at_0.5": binary_metrics(random_eval["label"], random_eval["p_hate"]),
-            "eval_sentences": len(random_eval),
-            "full_sentence": binary_metrics(full["label"], full["p_hate"], threshold),
-            "every_prefix": binary_metrics(every["label"], every["p_hate"], threshold),
-            "every_prefix_sentences": len(all_frame),
-            "every_prefix_prefixes": len(every),
-        }
-    )
+    rows = with_prefix_text(rows, sentences)
     return {
-        "metrics": metrics,
-        "by_source": grouped_binary_metrics(random_eval, "source", threshold=threshold),
-        "by_w_len": grouped_binary_metrics(random_eval, "w_len_bin", threshold=threshold),
-        "by_length_fraction": grouped_binary_metrics(every, "length_fraction", threshold=threshold),
-        "predictions": random_eval,
+        **phase1_scores(rows, sentences, threshold),
+        "predictions": rows,
         "seconds": time.perf_counter() - start,
     }
 

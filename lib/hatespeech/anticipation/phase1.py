@@ -5,6 +5,7 @@ as context, and the helpers notebook 03 uses to read phase 1 back."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from ..results import require
 from . import evidence
 from .evaluation import evaluate_phase1
 from .results import Phase1Result
+from .shared_layers import MemoPool
 from .training import checkpoint_dir, phase1_lr_candidates, save_checkpoint, train_phase1
 
 
@@ -71,6 +73,7 @@ class Phase1Run:
     evidence: dict[str, Any] = field(default_factory=dict)  # intervals and paired comparisons
     data_report: dict[str, Any] = field(default_factory=dict)
     data_counts: dict[str, Any] = field(default_factory=dict)
+    wlen_ablation: dict[str, Any] = field(default_factory=dict)  # run_wlen_ablation
 
     def table(self, name: str) -> pd.DataFrame:
         """One long frame (with ``variant``) of ``by_source`` / ``by_w_len`` / ``by_length_fraction``."""
@@ -107,6 +110,7 @@ class Phase1Run:
             phase1_data={"report": self.data_report, "counts": self.data_counts},
             models=models_section(self.profile),
             settings=settings_section(self.profile),
+            wlen_ablation=self.wlen_ablation,
         )
 
 
@@ -140,6 +144,11 @@ def run_phase1(profile: Profile, variants=None) -> Phase1Run:
         },
     )
     chosen_lr: dict[str, float] = {}
+    memos = (
+        MemoPool(profile.anticipation.frozen_layer_memo_mb)
+        if profile.anticipation.frozen_layer_memo_mb
+        else None
+    )
     for variant in variants:
         kind, _ = parse_variant(variant)
         candidates = (chosen_lr[kind],) if kind in chosen_lr else phase1_lr_candidates(profile, variant)
@@ -147,7 +156,7 @@ def run_phase1(profile: Profile, variants=None) -> Phase1Run:
         sweep_seconds = 0.0
         for lr in candidates:
             print(f"[phase 1] {variant}: training at lr {lr:g}")
-            model, tokenizer, history, stats = train_phase1(variant, profile, data, lr=lr)
+            model, tokenizer, history, stats = train_phase1(variant, profile, data, lr=lr, memos=memos)
             sweep_seconds += stats["train_seconds"]
             run.sweep.extend({"variant": variant, "lr": lr, **row} for row in stats["selection"]["epochs"])
             if best is None or stats["selection"]["kept"]["score"] > best[3]["selection"]["kept"]["score"]:
@@ -174,7 +183,8 @@ def run_phase1(profile: Profile, variants=None) -> Phase1Run:
             f"[phase 1] {variant}: evaluating (lr {stats['lr']:g}, epoch {stats['epochs']}, "
             f"threshold {stats['threshold']:.3f})"
         )
-        result = evaluate_phase1(model, tokenizer, profile, data.val, threshold=stats["threshold"])
+        with memos.context(model) if memos is not None else nullcontext():
+            result = evaluate_phase1(model, tokenizer, profile, data.val, threshold=stats["threshold"])
         stats["eval_seconds"] = result["seconds"]
         save_checkpoint(model, tokenizer, checkpoint_dir(profile, 1, variant), stats)
         run.metrics[variant] = {"model_id": stats["model_id"], **result["metrics"]}
@@ -187,7 +197,64 @@ def run_phase1(profile: Profile, variants=None) -> Phase1Run:
     print("[phase 1] baselines and bootstrap intervals")
     evidence.phase1_baselines(run, data)
     evidence.phase1_evidence(run)
+    if profile.anticipation.phase1_wlen_ablation:
+        run_wlen_ablation(run, data, memos)
     return run
+
+
+def run_wlen_ablation(run: Phase1Run, data: Phase1Data, memos: MemoPool | None = None) -> dict[str, Any]:
+    """The seed's length weight w_len tested on the best variant: trained again with every prefix weighing 1
+    (and with w_len, on ``phase1_wlen_ablation_sentences`` sentences when that is set; else the main run is
+    that arm), at the variant's kept learning rate. The selection set says which weighting it would keep
+    (higher F1; a tie keeps w_len); both arms are reported on every evaluation prefix with the paired interval
+    of their F1 difference (at each arm's selection threshold)."""
+    profile = run.profile
+    variant = run.best_variant()
+    limit = profile.anticipation.phase1_wlen_ablation_sentences
+    arms: dict[str, dict[str, Any]] = {}
+    for name, use_w_len in (("w_len", True), ("unweighted", False)):
+        if use_w_len and limit is None:
+            stats, rows = run.stats[variant], run.predictions[variant]
+        else:
+            print(f"[phase 1] {variant}: loss-weight ablation, {name}")
+            model, tokenizer, _, stats = train_phase1(
+                variant,
+                profile,
+                data,
+                lr=run.stats[variant]["lr"],
+                memos=memos,
+                use_w_len=use_w_len,
+                max_sentences=limit if limit is not None else "profile",
+            )
+            with memos.context(model) if memos is not None else nullcontext():
+                rows = evaluate_phase1(model, tokenizer, profile, data.val, stats["threshold"])["predictions"]
+            del model
+        arms[name] = {
+            "selection_f1": float(stats["selection"]["kept"]["score"]),
+            "threshold": float(stats["threshold"]),
+            "epochs": int(stats["epochs"]),
+            "train_sentences": int(stats["train_sentences"]),
+            "train_seconds": float(stats["train_seconds"]),
+            "rows": rows,
+        }
+    keep = "unweighted" if arms["unweighted"]["selection_f1"] > arms["w_len"]["selection_f1"] else "w_len"
+    difference = evidence.paired_every_prefix(
+        profile,
+        (arms["unweighted"]["rows"], arms["unweighted"]["threshold"]),
+        (arms["w_len"]["rows"], arms["w_len"]["threshold"]),
+        f"{variant} unweighted",
+        f"{variant} with w_len",
+    )
+    run.wlen_ablation = {
+        "variant": variant,
+        "description": "phase 1 of the best variant with the seed's w_len loss weight and with every prefix "
+        "weighing 1, same sentences, learning rate and epochs",
+        "arms": {name: {k: v for k, v in arm.items() if k != "rows"} for name, arm in arms.items()},
+        "kept_by_selection": keep,
+        "chosen_by": "selection-set F1 (a tie keeps w_len)",
+        "unweighted_minus_w_len_f1": difference.to_json(),
+    }
+    return run.wlen_ablation
 
 
 def _counts(frame: pd.DataFrame) -> dict[str, int]:

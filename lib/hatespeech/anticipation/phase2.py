@@ -5,6 +5,7 @@ the bootstrap evidence) and what it returns (:class:`Phase2Run`)."""
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from .evaluation import (
 from .examples import sample_sentences
 from .inference import Anticipator
 from .results import Phase2Result
+from .shared_layers import MemoPool
 from .training import (
     Rehearsal,
     brier_at_full_length,
@@ -42,6 +44,7 @@ EXAMPLE_SENTENCES = (
     "I am not sexist, but women should not be allowed to vote",
 )
 PHASE2_VAL_FRACTION = 0.1  # train sentences held out for phase-2 curves and the demo-model choice
+POOL_KINDS = ("phase2", "no_phase1")  # the best-model pool: with and without phase 1
 
 
 # ===================================================================================================== data
@@ -164,15 +167,25 @@ class Phase2Run:
     phase1_pos_weight: dict[str, float] = field(default_factory=dict)  # variant -> phase-1 class weight
     evidence: dict[str, Any] = field(default_factory=dict)  # intervals and paired comparisons
     rehearsal: dict[str, Any] = field(default_factory=dict)  # the forgetting remedy (run_rehearsal)
+    loss_weights: dict[str, Any] = field(default_factory=dict)  # run_loss_weight_ablation
+    seeds: dict[str, Any] = field(default_factory=dict)  # run_extra_seeds
+    memos: MemoPool | None = None  # the decoders' frozen-layer memos, shared by every run of this phase
 
     @staticmethod
     def key(kind: str, variant: str) -> str:
         return f"{kind}:{variant}"
 
     def best_variant(self) -> str:
-        """The phase-2 variant with the lowest held-out validation MSE (the test split chooses nothing)."""
+        """The phase-2 variant (from its phase-1 checkpoint) with the lowest held-out validation MSE (the
+        test split chooses nothing): the one rehearsal, the loss-weight ablation and the demo use."""
         candidates = {k.split(":", 1)[1]: v for k, v in self.val_mse.items() if k.startswith("phase2:")}
         return min(candidates, key=candidates.get)
+
+    def best_model(self) -> str:
+        """The key (``phase2:<variant>`` or ``no_phase1:<variant>``) with the lowest held-out MSE among every
+        candidate: the four phase-2 variants and the models trained without phase 1."""
+        pool = {k: v for k, v in self.val_mse.items() if k.split(":", 1)[0] in POOL_KINDS}
+        return min(pool, key=pool.get)
 
     def mse_table(self) -> pd.DataFrame:
         """Test MSE / MAE / Pearson / ECE of every model and baseline (``kind``, ``variant`` columns)."""
@@ -200,7 +213,7 @@ class Phase2Run:
 
     def result(self) -> Phase2Result:
         """What notebook 03 writes and the report reads (:class:`Phase2Result`)."""
-        phase2, ablation, phase1_only, corrected, other, rehearsal = {}, {}, {}, {}, {}, {}
+        phase2, ablation, phase1_only, corrected, other, rehearsal, weighted = {}, {}, {}, {}, {}, {}, {}
         for key, metrics in self.metrics.items():
             kind, variant = key.split(":", 1)
             calibration = self.calibration[key].astype(object)
@@ -221,6 +234,7 @@ class Phase2Run:
                 "phase1_only_corrected": corrected,
                 "baseline": other,
                 "rehearsal": rehearsal,
+                "loss_weight": weighted,
             }.get(kind)
             if target is not None:
                 target[variant] = body
@@ -262,6 +276,12 @@ class Phase2Run:
             rehearsal={**self.rehearsal, "model": rehearsal.get(self.rehearsal["variant"])}
             if self.rehearsal
             else {},
+            best_model=self.best_model(),
+            best_pool={k: v for k, v in self.val_mse.items() if k.split(":", 1)[0] in POOL_KINDS},
+            loss_weights={**self.loss_weights, "model": weighted.get(self.loss_weights["variant"])}
+            if self.loss_weights
+            else {},
+            seeds=self.seeds,
         )
 
 
@@ -282,6 +302,8 @@ def run_phase2(profile: Profile, variants=None, ablation_variants=None) -> Phase
         )
     data = load_phase2_data(profile)
     run = Phase2Run(profile=profile, data=data)
+    if settings.frozen_layer_memo_mb:
+        run.memos = MemoPool(settings.frozen_layer_memo_mb)
     run.constant = float(data.train_prefixes["label"].mean())
     constant = _constant_predictions(data, run.constant)
     run.predictions["constant:train_mean"] = constant
@@ -293,7 +315,9 @@ def run_phase2(profile: Profile, variants=None, ablation_variants=None) -> Phase
         _score_into(run, "phase1_only", variant, model, tokenizer)
         del model
         print(f"[phase 2] {variant}: fine-tuning from the phase-1 checkpoint")
-        model, tokenizer, history, stats = train_phase2(variant, profile, data, init="phase1")
+        model, tokenizer, history, stats = train_phase2(
+            variant, profile, data, init="phase1", memos=run.memos
+        )
         key = run.key("phase2", variant)
         run.histories[key], run.stats[key] = history, stats
         _score_into(run, "phase2", variant, model, tokenizer)
@@ -304,13 +328,19 @@ def run_phase2(profile: Profile, variants=None, ablation_variants=None) -> Phase
         del model
     for variant in ablation_variants:
         print(f"[phase 2] {variant}: ablation, phase 2 from the pretrained backbone (no phase 1)")
-        model, tokenizer, history, stats = train_phase2(variant, profile, data, init="pretrained")
+        model, tokenizer, history, stats = train_phase2(
+            variant, profile, data, init="pretrained", memos=run.memos
+        )
         key = run.key("no_phase1", variant)
         run.histories[key], run.stats[key] = history, stats
         _score_into(run, "no_phase1", variant, model, tokenizer)
         del model
     if settings.phase2_rehearsal_shares:
         run_rehearsal(run)
+    if len(settings.phase2_C_candidates) > 1:
+        run_loss_weight_ablation(run)
+    if settings.phase2_extra_seeds:
+        run_extra_seeds(run)
     print("[phase 2] baselines and bootstrap intervals")
     evidence.phase2_baselines(run)
     evidence.phase2_evidence(run)
@@ -344,7 +374,12 @@ def run_rehearsal(run: Phase2Run, phase1_data=None) -> dict[str, Any]:
         )
         print(f"[phase 2] {variant}: rehearsal, {len(sentences)} phase-1 sentences (share {share})")
         model, tokenizer, history, stats = train_phase2(
-            variant, profile, run.data, init="phase1", rehearsal=Rehearsal(share, sentences, selection)
+            variant,
+            profile,
+            run.data,
+            init="phase1",
+            rehearsal=Rehearsal(share, sentences, selection),
+            memos=run.memos,
         )
         best_epoch = stats["selection"]["kept"]
         candidates[str(share)] = {
@@ -387,6 +422,111 @@ def run_rehearsal(run: Phase2Run, phase1_data=None) -> dict[str, Any]:
     return run.rehearsal
 
 
+def _weight_name(C: float | None) -> str:
+    return "unweighted" if C is None else f"C={C:g}"
+
+
+def run_loss_weight_ablation(run: Phase2Run) -> dict[str, Any]:
+    """The seed's label weight tested on the best phase-2 variant: phase 2 again from its phase-1 checkpoint
+    with each ``phase2_C_candidates`` (``None``: unweighted MSE). Each run's kept epoch has a plain MSE on the
+    held-out train sentences; the lowest wins unless its paired bootstrap difference to the default C (over
+    held-out sentences) holds 0, in which case the default is kept (48 sentences are few). The test split
+    scores only the chosen setting (``loss_weight:<variant>``) beside the default ``phase2:<variant>``."""
+    profile, settings = run.profile, run.profile.anticipation
+    variant = run.best_variant()
+    default = settings.phase2_C
+    default_model, tokenizer, _ = load_checkpoint(profile, 2, variant)
+    held_out = {_weight_name(default): predict_phase2(default_model, tokenizer, profile, run.data.val)}
+    del default_model
+    candidates = {_weight_name(default): {"C": default, "val_mse": run.val_mse[run.key("phase2", variant)]}}
+    models = {}
+    for C in settings.phase2_C_candidates:
+        name = _weight_name(C)
+        if name in candidates:
+            continue
+        print(f"[phase 2] {variant}: loss-weight ablation, {name}")
+        model, tokenizer, history, stats = train_phase2(
+            variant, profile, run.data, init="phase1", C=C, memos=run.memos
+        )
+        held_out[name] = predict_phase2(model, tokenizer, profile, run.data.val)
+        candidates[name] = {
+            "C": C,
+            "val_mse": float(stats["selection"]["kept"]["score"]),
+            "epochs": int(stats["selection"]["kept"]["epoch"]),
+            "train_seconds": stats["train_seconds"],
+        }
+        models[name] = (model, tokenizer, history, stats)
+    lowest = min(candidates, key=lambda name: candidates[name]["val_mse"])
+    reference = held_out[_weight_name(default)]
+    difference = evidence.held_out_difference(run.profile, held_out[lowest], reference, lowest, "default")
+    tie = difference.difference.contains(0.0)
+    chosen = _weight_name(default) if tie else lowest
+    run.loss_weights = {
+        "variant": variant,
+        "description": "phase 2 from the phase-1 checkpoint of the best phase-2 variant with each label "
+        "weight C of w = 0.8·C·y + 0.2·w_len, and with the unweighted MSE",
+        "default": _weight_name(default),
+        "candidates": candidates,
+        "lowest_held_out": lowest,
+        "lowest_minus_default_held_out": difference.to_json(),
+        "chosen": chosen,
+        "chosen_by": "plain MSE on the held-out train sentences; when the paired interval of the lowest "
+        "minus the default holds 0, the default is kept",
+    }
+    if chosen != _weight_name(default):
+        model, tokenizer, history, stats = models[chosen]
+        key = run.key("loss_weight", variant)
+        run.histories[key], run.stats[key] = history, stats
+        _score_into(run, "loss_weight", variant, model, tokenizer)
+    return run.loss_weights
+
+
+def run_extra_seeds(run: Phase2Run) -> dict[str, Any]:
+    """Training noise beside the sampling intervals: the best model of the pool and the no-phase-1 model of
+    the best phase-2 variant (when the profile trains it) again at each ``phase2_extra_seeds``; their test
+    MSE spread is reported, nothing is chosen from it."""
+    profile, settings = run.profile, run.profile.anticipation
+    keys = [run.best_model()]
+    no_phase1 = run.key("no_phase1", run.best_variant())
+    if no_phase1 in run.val_mse and no_phase1 not in keys:
+        keys.append(no_phase1)
+    out = {}
+    for key in keys:
+        kind, variant = key.split(":", 1)
+        init = "phase1" if kind == "phase2" else "pretrained"
+        rows = [
+            {
+                "seed": profile.seed,
+                "val_mse": run.val_mse[key],
+                "test_mse": run.metrics[key]["mse"],
+            }
+        ]
+        for seed in settings.phase2_extra_seeds:
+            print(f"[phase 2] {key}: training seed {seed}")
+            model, tokenizer, _, stats = train_phase2(
+                variant, profile, run.data, init=init, seed=seed, memos=run.memos
+            )
+            predictions = predict_phase2(model, tokenizer, profile, run.data.test)
+            rows.append(
+                {
+                    "seed": int(seed),
+                    "val_mse": float(stats["selection"]["kept"]["score"]),
+                    "test_mse": float(regression_metrics(predictions["label"], predictions["p_hate"])["mse"]),
+                }
+            )
+            del model
+        test = np.array([r["test_mse"] for r in rows])
+        out[key] = {
+            "runs": rows,
+            "test_mse_mean": float(test.mean()),
+            "test_mse_sd": float(test.std(ddof=1)) if len(test) > 1 else 0.0,
+            "test_mse_min": float(test.min()),
+            "test_mse_max": float(test.max()),
+        }
+    run.seeds = out
+    return out
+
+
 def _constant_predictions(data: Phase2Data, value: float) -> pd.DataFrame:
     trajectories = [np.full(n, value) for n in data.test["n_words"]]
     return prefix_frame(data.test, trajectories)
@@ -394,7 +534,8 @@ def _constant_predictions(data: Phase2Data, value: float) -> pd.DataFrame:
 
 def _score_into(run: Phase2Run, kind: str, variant: str, model, tokenizer) -> None:
     key = run.key(kind, variant)
-    predictions = predict_phase2(model, tokenizer, run.profile, run.data.test)
+    with run.memos.context(model) if run.memos is not None else nullcontext():
+        predictions = predict_phase2(model, tokenizer, run.profile, run.data.test)
     run.predictions[key] = predictions
     run.metrics[key], run.calibration[key] = phase2_scores(predictions)
     run.metrics[key]["model_id"] = model.config.backbone_name

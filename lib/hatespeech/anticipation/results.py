@@ -58,11 +58,16 @@ def _iv(d: dict[str, Any] | None, digits: int = 3) -> str:
     return Interval.from_json(d).fmt(digits) if d else "–"
 
 
-def _seed_line(evidence: dict[str, Any]) -> str:
+def _seed_line(evidence: dict[str, Any], seeds: dict[str, Any] | None = None) -> str:
+    if seeds:
+        return (
+            f"Each reported number comes from the run at seed {evidence['seed']}: the intervals cover the "
+            f"sampling of test sentences; the retrained runs of {', '.join(seeds)} above show the training "
+            "noise beside them."
+        )
     return (
         f"Every number comes from one training run (seed {evidence['seed']}): the intervals cover the "
-        "sampling of evaluation sentences, not training noise. Repeating the best variant over 3 seeds did "
-        "not fit the cpu budget."
+        "sampling of evaluation sentences, not training noise."
     )
 
 
@@ -96,6 +101,8 @@ class Phase1Result(Result):
     seed_reference: dict[str, Any] = field(
         default_factory=lambda: {"phase1": SEED_PHASE1, "phase2": SEED_PHASE2_CLAIM}
     )
+    # The seed's w_len loss weight tested on the best variant (phase1.run_wlen_ablation); {} when not run.
+    wlen_ablation: dict[str, Any] = field(default_factory=dict)
 
     @property
     def best_variant(self) -> str:
@@ -109,32 +116,68 @@ class Phase1Result(Result):
         iv = {k: {m: Interval.from_json(x) for m, x in v.items()} for k, v in ev["intervals"].items()}
         comp = {k: PairedDifference.from_json(v) for k, v in unique_comparisons(ev["comparisons"]).items()}
         tf = comp[f"f1:{best}-tfidf_logistic"]
+        where = (
+            f"every prefix of {ev['n_sentences']} evaluation sentences ({ev['n_prefixes']} prefixes, each "
+            "sentence weighing 1)"
+            if "n_sentences" in ev
+            else "the evaluation split"
+        )
         lines = [
             (
-                f"Best variant on the selection set: {best}. On the evaluation split it reaches F1 "
-                f"{iv[best]['f1'].fmt()} and accuracy {iv[best]['accuracy'].fmt()}; TF-IDF + logistic "
-                f"regression on the same prefixes: F1 {iv['tfidf_logistic']['f1'].fmt()}; always 'not "
-                f"hateful': accuracy {iv['majority']['accuracy'].fmt()}."
+                f"Best variant on the selection set: {best}. On {where} it reaches F1 "
+                f"{iv[best]['f1'].fmt()} and accuracy {iv[best]['accuracy'].fmt()} at its selection-set "
+                f"threshold; TF-IDF + logistic regression on the same prefixes: F1 "
+                f"{iv['tfidf_logistic']['f1'].fmt()}; always 'not hateful': accuracy "
+                f"{iv['majority']['accuracy'].fmt()}."
             ),
             (
-                f"{best} minus TF-IDF, F1: {tf.difference.fmt()} -> {tf.verdict()}. Target "
-                f"(+{PHASE1_F1_MARGIN} with the interval above 0): "
+                f"Primary comparison, {best} minus TF-IDF, F1: {tf.difference.fmt()} -> {tf.verdict()}. "
+                f"Target (+{PHASE1_F1_MARGIN} with the interval above 0): "
                 f"{'met' if ev['targets']['f1_margin_over_tfidf']['met'] else 'missed'}."
             ),
         ]
+        floor = ev["targets"].get("decoders_at_least_tfidf")
+        if floor and floor["by_variant"]:
+            below = [v for v, ok in floor["by_variant"].items() if not ok]
+            lines.append(
+                "Floor (each decoder variant's F1 at least TF-IDF's): "
+                + ("met." if not below else f"missed by {', '.join(below)}.")
+            )
         for key, c in comp.items():
             if key.startswith("accuracy:"):
-                lines.append(f"{c.name_a} accuracy minus majority: {c.difference.fmt()} -> {c.verdict()}.")
+                lines.append(
+                    f"{c.name_a} accuracy minus majority, at its selection threshold: {c.difference.fmt()} "
+                    f"-> {c.verdict()}."
+                )
+            elif key.startswith("accuracy_at_0.5:"):
+                lines.append(
+                    f"{c.name_a} accuracy minus majority, at 0.5: {c.difference.fmt()} -> {c.verdict()}."
+                )
         for key, c in comp.items():
             if key.startswith("f1:") and not key.endswith("tfidf_logistic"):
                 lines.append(f"F1, {c.name_a} minus {c.name_b}: {c.difference.fmt()} -> {c.verdict()}.")
         lines.append(
             f"{len(comp)} paired comparisons are drawn on the same {ev['n_units']} evaluation units "
             f"({ev['n_resamples']} resamples each, 95% percentile intervals, no correction for "
-            "multiplicity): read single borderline verdicts with care."
+            "multiplicity): the first is the primary comparison, the others are exploratory."
         )
+        if self.wlen_ablation:
+            lines.append(self.wlen_line())
         lines.append(_seed_line(ev))
         return lines
+
+    def wlen_line(self) -> str:
+        """What the seed's length weight did on the best variant (selection F1 chose, evaluation F1 shown)."""
+        w = self.wlen_ablation
+        arms = w["arms"]
+        c = PairedDifference.from_json(w["unweighted_minus_w_len_f1"])
+        return (
+            f"The seed's length weight on {w['variant']} ({arms['w_len']['train_sentences']} train sentences "
+            f"per arm): selection F1 {arms['w_len']['selection_f1']:.3f} with w_len, "
+            f"{arms['unweighted']['selection_f1']:.3f} without; the selection set keeps "
+            f"{w['kept_by_selection']}. Evaluation F1, without minus with: {c.difference.fmt()} -> "
+            f"{c.verdict()}."
+        )
 
     def context(self, reports: Path | None = None) -> list[str]:
         """The seed's numbers as context, and why the decoders train what they train."""
@@ -152,13 +195,18 @@ class Phase1Result(Result):
         rows = {}
         for name, m in {**phase1, **baselines}.items():
             training = m.get("training", {})  # baselines have no training stats
+            iv = intervals.get(name, {})
             rows[name] = {
                 "kind": "model" if name in phase1 else "baseline",
-                "accuracy [95% CI]": _iv(intervals.get(name, {}).get("accuracy")),
-                "F1 [95% CI]": _iv(intervals.get(name, {}).get("f1")),
+                "accuracy [95% CI]": _iv(iv.get("accuracy")),
+                "F1 [95% CI]": _iv(iv.get("f1")),
+                "precision [95% CI]": _iv(iv.get("precision")),
+                "recall [95% CI]": _iv(iv.get("recall")),
                 "threshold (selection)": m.get("threshold"),
-                "F1 at 0.5": (m.get("at_0.5") or {}).get("f1"),
-                "accuracy at 0.5": (m.get("at_0.5") or {}).get("accuracy"),
+                "accuracy at 0.5 [95% CI]": _iv(iv.get("accuracy_at_0.5")),
+                "F1 at 0.5 [95% CI]": _iv(iv.get("f1_at_0.5")),
+                "F1, unweighted": (m.get("unweighted") or {}).get("f1"),
+                "F1, one random prefix": (m.get("random_prefix") or {}).get("f1"),
                 "full-sentence F1": (m.get("full_sentence") or {}).get("f1"),
                 "selection F1": (training.get("selection") or {}).get("kept", {}).get("score"),
                 "lr": training.get("lr"),
@@ -169,8 +217,8 @@ class Phase1Result(Result):
         tables = [
             (
                 (
-                    "phase 1: every variant and baseline on the same evaluation prefixes (95% bootstrap "
-                    f"intervals over {ev['n_units']} {ev['unit']})"
+                    "phase 1: every variant and baseline on every prefix of the same evaluation sentences, "
+                    f"each sentence weighing 1 (95% bootstrap intervals over {ev['n_units']} {ev['unit']})"
                 ),
                 pd.DataFrame.from_dict(rows, orient="index"),
             ),
@@ -273,6 +321,14 @@ class Phase2Result(Result):
     # The forgetting remedy (phase2.run_rehearsal): variant, shares, candidates, chosen_share, without,
     # model (its test metrics, as a phase2 entry); {} when the profile runs none.
     rehearsal: dict[str, Any] = field(default_factory=dict)
+    # The best model among every candidate (phase-2 variants and no-phase-1 models) by held-out MSE, and
+    # that pool: key -> held-out MSE. "" / {} in results written before the pool existed.
+    best_model: str = ""
+    best_pool: dict[str, float] = field(default_factory=dict)
+    # The label-weight ablation (phase2.run_loss_weight_ablation) and the extra training seeds
+    # (phase2.run_extra_seeds); {} when the profile runs none.
+    loss_weights: dict[str, Any] = field(default_factory=dict)
+    seeds: dict[str, Any] = field(default_factory=dict)
 
     def findings(self) -> list[str]:
         """Plain sentences for notebook 03 and the report, generated from the bootstrap evidence."""
@@ -280,22 +336,44 @@ class Phase2Result(Result):
         iv = {k: Interval.from_json(v) for k, v in ev["intervals"].items()}
         comp = {k: PairedDifference.from_json(v) for k, v in unique_comparisons(ev["comparisons"]).items()}
         best = ev["best_variant"]
+        best_model = ev.get("best_model", f"phase2:{best}")
+        pool = ", ".join(f"{k} {v:.4f}" for k, v in sorted(self.best_pool.items(), key=lambda kv: kv[1]))
         lines = [
             (
-                f"Best phase-2 variant on the held-out train sentences: {best}; test MSE "
-                f"{iv['phase2:' + best].fmt(4)}. Target (<= {PHASE2_MSE_TARGET}): "
+                f"Best model on the held-out train sentences, among {len(self.best_pool) or 1} candidates "
+                f"({pool or best_model}): {best_model}; test MSE {iv[best_model].fmt(4)} over "
+                f"{ev['n_units']} test sentences. Target (<= {PHASE2_MSE_TARGET}): "
                 f"{'met' if ev['targets']['best_mse']['met'] else 'missed'}."
             )
         ]
+        phase1_adds = ev.get("phase1_adds")
+        if phase1_adds:
+            c = PairedDifference.from_json(phase1_adds)
+            says = (
+                "phase 1 adds nothing to phase-2 MSE here"
+                if best_model.startswith("no_phase1:")
+                else "phase 1 is kept"
+            )
+            lines.append(
+                f"What phase 1 adds ({c.name_a} minus {c.name_b}, test MSE): {c.difference.fmt(4)} -> "
+                f"{c.verdict()}; the held-out choice says {says}."
+            )
         for c in comp.values():
             lines.append(f"MSE, {c.name_a} minus {c.name_b}: {c.difference.fmt(4)} -> {c.verdict()}.")
         if self.rehearsal:
             lines.append(self.rehearsal_line())
+        if self.loss_weights:
+            lines.append(self.loss_weight_line())
+        for key, s in self.seeds.items():
+            lines.append(
+                f"Training noise, {key} over {len(s['runs'])} seeds: test MSE {s['test_mse_mean']:.4f} "
+                f"(sd {s['test_mse_sd']:.4f}, range {s['test_mse_min']:.4f}-{s['test_mse_max']:.4f})."
+            )
         lines.append(
             f"{len(comp)} paired comparisons on the same {ev['n_units']} test sentences ({ev['n_resamples']} "
             "resamples each, no correction for multiplicity). " + ev["note"]
         )
-        lines.append(_seed_line(ev))
+        lines.append(_seed_line(ev, self.seeds))
         agreement = self.annotator_agreement["test"]
         lines.append(
             f"The two annotation passes differ by MSE {agreement['mse']:.3f} on the test prefixes; both are "
@@ -315,6 +393,23 @@ class Phase2Result(Result):
             f"{without['criterion']:.4f})."
         )
 
+    def loss_weight_line(self) -> str:
+        """What the seed's label weight C did on the held-out sentences, and on test for the chosen one."""
+        lw = self.loss_weights
+        held = ", ".join(f"{name} {c['val_mse']:.4f}" for name, c in lw["candidates"].items())
+        diff = PairedDifference.from_json(lw["lowest_minus_default_held_out"])
+        line = (
+            f"Loss weights on {lw['variant']} (held-out MSE: {held}): lowest {lw['lowest_held_out']}, "
+            f"minus the default {diff.difference.fmt(4)} on held-out sentences; kept: {lw['chosen']}."
+        )
+        test = self.phase2_evidence["comparisons"].get(
+            f"mse:loss_weight:{lw['variant']}-phase2:{lw['variant']}"
+        )
+        if test:
+            c = PairedDifference.from_json(test)
+            line += f" On test, {lw['chosen']} minus the default: {c.difference.fmt(4)} -> {c.verdict()}."
+        return line
+
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
         """Test MSE of every model and baseline with its interval, and the paired comparisons."""
         ev = self.phase2_evidence
@@ -329,6 +424,8 @@ class Phase2Result(Result):
                 m = self.baselines[variant]
             elif kind == "rehearsal":
                 m = self.rehearsal["model"]
+            elif kind == "loss_weight":
+                m = self.loss_weights["model"]
             else:
                 m = self.baselines[_PHASE2_BASELINE_ENTRY[kind]][variant]
             training = m.get("training", {})  # baselines have no training stats

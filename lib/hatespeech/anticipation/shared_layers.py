@@ -16,12 +16,21 @@ that needs per-word trajectories goes first (an encoder scores each prefix as it
 trajectories and full-length scores both read the whole sentence).
 
 When the models share nothing (the gpu profile trains every layer), they are scored one by one as usual.
+
+:class:`FrozenLayerMemo` does the same while *training*: a model whose lower layers are frozen (the cpu
+profile's decoders train their top two blocks) computes those layers once per token sequence and replays their
+output in every later epoch, in the selection scoring after each epoch and in the other variant of the same
+backbone, so an epoch costs only the trained top blocks and the head. Exact for backbones without dropout in
+the frozen layers (SmolLM2 has none; they run in eval mode, as when scoring); tests check logits and gradients
+against the plain model.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -167,3 +176,145 @@ def score_family(
 @contextmanager
 def _nothing():
     yield None
+
+
+class _Memo(nn.Module):
+    """Stands in for the first frozen layer: each row's output of all frozen layers, replayed when every row
+    of the batch has been seen, else computed by the real layers (in eval mode) and recorded."""
+
+    def __init__(self, memo: FrozenLayerMemo, layers: list[nn.Module]):
+        super().__init__()
+        self.memo = memo
+        self.real = layers  # a plain list: the frozen layers stay out of this module's parameters
+
+    def forward(self, hidden_states, *args, **kwargs):
+        memo = self.memo
+        keys = memo.batch_keys
+        if keys and all(key in memo.states for key in keys):
+            memo.hits += len(keys)
+            out = torch.zeros_like(hidden_states)
+            for row, key in enumerate(keys):
+                states = memo.states[key]
+                out[row, : states.shape[0]] = states.to(out.dtype)
+            return out
+        modes = [layer.training for layer in self.real]
+        with torch.no_grad():
+            for layer in self.real:
+                layer.eval()  # no dropout: the recorded states must be the ones every later pass replays
+            for layer in self.real:
+                hidden_states = layer(hidden_states, *args, **kwargs)
+            for layer, mode in zip(self.real, modes):
+                layer.train(mode)
+        memo.misses += len(keys)
+        for row, key in enumerate(keys):
+            if key not in memo.states and memo.bytes + len(key) * memo.row_bytes <= memo.max_bytes:
+                memo.states[key] = hidden_states[row, : len(key)].detach().clone()
+                memo.bytes += len(key) * memo.row_bytes
+        return hidden_states.detach()
+
+
+class FrozenLayerMemo:
+    """The output of a model's frozen lower layers per token sequence, kept across epochs and variants.
+
+    ``attach(model)`` (a context) swaps the first ``n_frozen`` transformer layers for a :class:`_Memo` (and
+    pass-throughs) that replays recorded states or computes and records them; memory is bounded by
+    ``max_bytes`` (sequences beyond it are computed every time, never dropped). A memo serves every model
+    whose embeddings and first ``n_frozen`` layers hold the same weights (checked on attach): the two decoder
+    variants of one backbone share it.
+    """
+
+    def __init__(self, n_frozen: int, max_bytes: int = 2 << 30):
+        if n_frozen < 1:
+            raise ValueError(f"n_frozen must be >= 1, got {n_frozen}")
+        self.n_frozen = n_frozen
+        self.max_bytes = int(max_bytes)
+        self.states: dict[tuple[int, ...], torch.Tensor] = {}
+        self.batch_keys: list[tuple[int, ...]] = []
+        self.bytes = 0
+        self.row_bytes = 0
+        self.hits = 0
+        self.misses = 0
+        self._reference: dict[str, torch.Tensor] | None = None
+
+    @staticmethod
+    def frozen_layers(model) -> int:
+        """How many leading transformer layers of ``model`` are frozen (with its embeddings), else 0."""
+        if any(p.requires_grad for p in model.backbone.get_input_embeddings().parameters()):
+            return 0
+        n = 0
+        for layer in model._transformer_layers():
+            if any(p.requires_grad for p in layer.parameters()):
+                break
+            n += 1
+        return n
+
+    def _fingerprint(self, model) -> dict[str, torch.Tensor]:
+        layers = model._transformer_layers()
+        tensors = {f"embed.{k}": v for k, v in _embedding_tensors(model).items()}
+        for i in range(self.n_frozen):
+            tensors.update({f"{i}.{k}": v for k, v in layers[i].state_dict().items()})
+        return tensors
+
+    def _keys_hook(self, module, args, kwargs):
+        input_ids, mask = kwargs["input_ids"], kwargs["attention_mask"]
+        self.batch_keys = [tuple(ids[m.bool()].tolist()) for ids, m in zip(input_ids, mask)]
+
+    def stats(self) -> dict[str, int | float]:
+        return {
+            "frozen_layers_memoised": self.n_frozen,
+            "sequences": len(self.states),
+            "megabytes": self.bytes / 2**20,
+            "rows_replayed": self.hits,
+            "rows_computed": self.misses,
+        }
+
+    @contextmanager
+    def attach(self, model):
+        """Train or score ``model`` with its frozen lower layers memoised (ValueError when they differ from
+        the memo's or are not frozen)."""
+        if self.frozen_layers(model) < self.n_frozen:
+            raise ValueError(
+                f"the model freezes {self.frozen_layers(model)} lower layers; the memo needs {self.n_frozen}"
+            )
+        fingerprint = self._fingerprint(model)
+        if self._reference is None:
+            self._reference = {k: v.detach().clone() for k, v in fingerprint.items()}
+        elif fingerprint.keys() != self._reference.keys() or not all(
+            torch.equal(fingerprint[k], self._reference[k]) for k in fingerprint
+        ):
+            raise ValueError("the model's frozen layers differ from the ones this memo recorded")
+        self.row_bytes = model.backbone.config.hidden_size * 4
+        layers = model._transformer_layers()
+        saved = [layers[i] for i in range(self.n_frozen)]
+        handle = model.backbone.register_forward_pre_hook(self._keys_hook, with_kwargs=True)
+        layers[0] = _Memo(self, saved)
+        for i in range(1, self.n_frozen):
+            layers[i] = _PassThrough()
+        try:
+            yield self
+        finally:
+            for i, layer in enumerate(saved):
+                layers[i] = layer
+            handle.remove()
+
+
+@dataclass
+class MemoPool:
+    """The frozen-layer memos of one run, one per set of frozen weights: the two decoder variants of a phase
+    (same pretrained lower blocks) share one. ``context(model)`` is a no-op for encoders (their frozen layers
+    have dropout, and phase 1 draws fresh prefixes every epoch) and for models that train every layer."""
+
+    max_megabytes: int = 2048
+    memos: dict[tuple[int, str], FrozenLayerMemo] = field(default_factory=dict)
+
+    def context(self, model):
+        if not model.is_decoder:
+            return nullcontext(None)
+        n = FrozenLayerMemo.frozen_layers(model)
+        if n == 0:
+            return nullcontext(None)
+        first = next(model._transformer_layers()[0].parameters()).detach().cpu()
+        key = (n, hashlib.sha1(first.numpy().tobytes()).hexdigest())
+        if key not in self.memos:
+            self.memos[key] = FrozenLayerMemo(n, max_bytes=int(self.max_megabytes) << 20)
+        return self.memos[key].attach(model)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from ..models.prefix import PrefixClassifier, build_prefix_classifier, parse_var
 from ..selection import EpochSelection
 from ..stamp import _json_default
 from ..train import TrainSettings, mixed_precision, train
-from .evaluation import EVAL_SEED_OFFSET, predict_phase2, selection_prefixes, selection_score_fn
+from .evaluation import EVAL_SEED_OFFSET, predict_phase2, selection_score_fn, selection_sentences
 from .examples import (
     ExampleDataset,
     PrefixCollator,
@@ -36,6 +37,7 @@ from .examples import (
     truncation_counts,
     word_prefix_examples,
 )
+from .shared_layers import MemoPool
 
 if TYPE_CHECKING:  # annotations only: phase1 and phase2 import this module
     from .phase1 import Phase1Data
@@ -65,35 +67,41 @@ def prefix_logits(model, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor,
     return logits, inputs["labels"], inputs["w_len"]
 
 
-def phase1_loss_fn(pos_weight: float | torch.Tensor | None):
-    """Weighted BCE: each prefix weighted by its w_len, positives by ``pos_weight`` (class imbalance)."""
+def phase1_loss_fn(pos_weight: float | torch.Tensor | None, use_w_len: bool = True):
+    """Weighted BCE: each prefix weighted by its w_len (the seed's; ``use_w_len=False``: every prefix 1, the
+    ablation), positives by ``pos_weight`` (class imbalance)."""
 
     def loss_fn(model, inputs):
         logits, labels, w_len = prefix_logits(model, inputs)
-        return weighted_bce_with_logits(logits, labels, w_len, pos_weight), logits
+        weights = w_len if use_w_len else torch.ones_like(w_len)
+        return weighted_bce_with_logits(logits, labels, weights, pos_weight), logits
 
     return loss_fn
 
 
-def phase2_loss_fn(C: float, normaliser: float):
+def phase2_loss_fn(C: float | None, normaliser: float):
     """The seed's phase-2 loss: squared error of sigmoid(logit) against the probability target, weighted by
-    ``w = 0.8·C·y + 0.2·w_len`` and divided by a fixed ``normaliser`` (:func:`phase2_normaliser`: the mean w
-    of the train prefixes x the nominal prefixes per batch) instead of the batch's own sum of w. Each prefix
-    then pulls with the same force whatever else is in its batch, so the encoders' batches of 16 mixed
-    prefixes and the decoders' batches of one whole sentence optimise the same objective."""
+    ``w = 0.8·C·y + 0.2·w_len`` (``C=None``: unweighted, w = 1, the loss-weight ablation) and divided by a
+    fixed ``normaliser`` (:func:`phase2_normaliser`: the mean w of the train prefixes x the nominal prefixes
+    per batch) instead of the batch's own sum of w. Each prefix then pulls with the same force whatever else
+    is in its batch, so the encoders' batches of 16 mixed prefixes and the decoders' batches of one whole
+    sentence optimise the same objective."""
 
     def loss_fn(model, inputs):
         logits, labels, w_len = prefix_logits(model, inputs)
         predictions = torch.sigmoid(logits)
-        weights = phase2_weights(labels, w_len, C)
+        weights = torch.ones_like(labels) if C is None else phase2_weights(labels, w_len, C)
         return weighted_mse(predictions, labels, weights, normaliser=normaliser), predictions
 
     return loss_fn
 
 
-def phase2_normaliser(targets, w_len, C: float, prefixes_per_batch: int) -> float:
+def phase2_normaliser(targets, w_len, C: float | None, prefixes_per_batch: int) -> float:
     """Mean phase-2 weight of the train prefixes x the nominal prefixes per batch: with it, a batch of
-    ``prefixes_per_batch`` typical prefixes has the scale of the seed's weighted mean, for every variant."""
+    ``prefixes_per_batch`` typical prefixes has the scale of the seed's weighted mean, for every variant
+    (``C=None``, unweighted: the plain mean)."""
+    if C is None:
+        return float(prefixes_per_batch)
     weights = phase2_weights(
         torch.as_tensor(np.asarray(targets, dtype=np.float32)),
         torch.as_tensor(np.asarray(w_len, dtype=np.float32)),
@@ -126,6 +134,7 @@ def _train_settings(
     dataset,
     min_rows: int = 1,
     group_by_length: bool = False,
+    seed: int | None = None,
 ):
     batch_size = min(len(dataset), rows_per_batch(dataset, batch_size, min_rows))
     steps = max(1, math.ceil(len(dataset) / batch_size) * max(1, math.ceil(epochs)))
@@ -135,7 +144,7 @@ def _train_settings(
         batch_size=batch_size,
         lr=lr,
         head_lr=profile.anticipation.head_lr,
-        seed=profile.seed,
+        seed=profile.seed if seed is None else seed,
         logging_steps=max(1, steps // 25),
         eval_steps=max(1, math.ceil(steps / 4)),
         use_cpu=resolve_device(profile).type == "cpu",
@@ -169,7 +178,15 @@ def phase1_lr_candidates(profile: Profile, variant: str) -> tuple[float, ...]:
 
 
 # ================================================================================================== phase 1
-def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | None = None):
+def train_phase1(
+    variant: str,
+    profile: Profile,
+    data: Phase1Data,
+    lr: float | None = None,
+    memos: MemoPool | None = None,
+    use_w_len: bool = True,
+    max_sentences: int | None | str = "profile",
+):
     """Train one variant on phase-1 prefixes at one learning rate for up to :func:`phase1_epochs` epochs,
     keeping the epoch with the best selection-set F1 (threshold tuned on the selection set too).
 
@@ -186,6 +203,8 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
     limit = settings.phase1_max_train_samples
     if model.is_decoder and settings.phase1_decoder_max_train_samples is not None:
         limit = settings.phase1_decoder_max_train_samples  # a 135M decoder costs ~6x MiniLM per sequence
+    if max_sentences != "profile":  # the w_len ablation's own size
+        limit = max_sentences
     sentences = phase1_train_sentences(data, limit, profile.seed)
     # The curves need a steady estimate, not the whole selection split: a quarter of the train size, capped.
     n_curve = min(CURVE_EVAL_SENTENCES, max(16, len(sentences) // 4), len(data.selection))
@@ -214,13 +233,20 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
         profile, output, epochs, settings.phase1_batch_size, lr, train_set, min_rows=PHASE1_MIN_ROWS_PER_BATCH
     )
     selector = EpochSelection(
-        selection_score_fn(tokenizer, selection_prefixes(data.selection, profile), settings.max_length),
+        selection_score_fn(tokenizer, selection_sentences(data.selection, profile), settings.max_length),
         higher_is_better=True,
         dataset=train_set,
         max_epochs=epochs,
     )
     model, history, kept, run_stats = _fit(
-        model, train_set, phase1_loss_fn(pos_weight), train_settings, eval_set, collator, selector
+        model,
+        train_set,
+        phase1_loss_fn(pos_weight, use_w_len),
+        train_settings,
+        eval_set,
+        collator,
+        selector,
+        memos,
     )
     stats = {
         "variant": variant,
@@ -245,6 +271,7 @@ def train_phase1(variant: str, profile: Profile, data: Phase1Data, lr: float | N
         },
         "threshold": float(kept["threshold"]),
         "pos_weight": pos_weight,
+        "loss_weighting": "w_len = k / n_words" if use_w_len else "none (every prefix 1)",
         "train_positive_share": float(labels.mean()),
         "max_length": settings.max_length,
         "batch_size_prefixes": settings.phase1_batch_size,
@@ -355,14 +382,21 @@ def train_phase2(
     data: Phase2Data,
     init: str = "phase1",
     rehearsal: Rehearsal | None = None,
+    C: float | None | str = "profile",
+    seed: int | None = None,
+    memos: MemoPool | None = None,
 ):
     """Fine-tune on prefix_probability from the phase-1 checkpoint (``init="phase1"``) or from the bare
     pretrained backbone (``init="pretrained"``, the ablation), for up to ``phase2_epochs`` epochs, keeping the
     epoch with the lowest MSE on the held-out train sentences (the test split chooses nothing); with
     ``rehearsal`` (:class:`Rehearsal`), phase-1 sentences join the train set and the kept epoch minimises
-    held-out MSE + phase-1 selection Brier. Returns ``(model, tokenizer, history, stats)``."""
+    held-out MSE + phase-1 selection Brier. ``C``: the label weight of the loss (``"profile"``: the
+    profile's ``phase2_C``; ``None``: unweighted MSE); ``seed``: the training seed (default the profile's).
+    Returns ``(model, tokenizer, history, stats)``."""
     settings = profile.anticipation
-    seed_everything(profile.seed)
+    C = settings.phase2_C if C == "profile" else C
+    seed = profile.seed if seed is None else int(seed)
+    seed_everything(seed)
     if init == "phase1":
         model, tokenizer, _ = load_checkpoint(profile, 1, variant)
     elif init == "pretrained":
@@ -406,10 +440,11 @@ def train_phase2(
         settings.phase2_lr,
         train_set,
         group_by_length=rehearsal is None,
+        seed=seed,
     )
     train_prefixes = data.train_prefixes
     normaliser = phase2_normaliser(
-        train_prefixes["label"], train_prefixes["w_len"], settings.phase2_C, settings.phase2_batch_size
+        train_prefixes["label"], train_prefixes["w_len"], C, settings.phase2_batch_size
     )
 
     def held_out_mse(candidate):
@@ -424,11 +459,12 @@ def train_phase2(
     model, history, kept, run_stats = _fit(
         model,
         train_set,
-        phase2_loss_fn(settings.phase2_C, normaliser),
+        phase2_loss_fn(C, normaliser),
         train_settings,
         eval_set,
         collator,
         selector,
+        memos,
     )
     stats = {
         "variant": variant,
@@ -450,7 +486,9 @@ def train_phase2(
             if rehearsal is None
             else "MSE on held-out train sentences + Brier score on the phase-1 selection sentences",
         },
-        "C": settings.phase2_C,
+        "C": C,
+        "loss_weighting": "unweighted MSE" if C is None else "w = 0.8·C·y + 0.2·w_len",
+        "seed": seed,
         "lr": settings.phase2_lr,
         "batch_size_prefixes": settings.phase2_batch_size,
     }
@@ -465,20 +503,22 @@ def train_phase2(
     return model, tokenizer, history, stats
 
 
-def _fit(model, train_set, loss_fn, train_settings, eval_set, collator, selector: EpochSelection):
+def _fit(model, train_set, loss_fn, train_settings, eval_set, collator, selector: EpochSelection, memos=None):
     """The run both phases share: train with the epoch selector, restore the kept epoch, and the stats
-    both phases report. Returns ``(model, history, kept, stats)``."""
+    both phases report. Returns ``(model, history, kept, stats)``. With ``memos`` (:class:`MemoPool`), a
+    decoder's frozen lower layers run once per token sequence."""
     start, cpu_start = time.perf_counter(), time.process_time()
-    model, history = train(
-        model,
-        train_set,
-        loss_fn,
-        train_settings,
-        eval_dataset=eval_set,
-        data_collator=collator,
-        callbacks=[selector],
-    )
-    kept = selector.restore(model)
+    with memos.context(model) if memos is not None else nullcontext(None) as memo:
+        model, history = train(
+            model,
+            train_set,
+            loss_fn,
+            train_settings,
+            eval_dataset=eval_set,
+            data_collator=collator,
+            callbacks=[selector],
+        )
+        kept = selector.restore(model)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     epochs = selector.max_epochs
     prefixes_seen = round(train_set.n_prefixes * epochs)
@@ -499,6 +539,7 @@ def _fit(model, train_set, loss_fn, train_settings, eval_set, collator, selector
             "head_lr": train_settings.head_lr,
             "train_seconds": seconds,
             "train_cpu_seconds": cpu_seconds,
+            "frozen_layer_memo": memo.stats() if memo is not None else None,
             "train_prefixes_per_second": prefixes_seen / seconds if seconds else None,
         },
     )

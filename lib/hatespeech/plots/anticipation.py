@@ -77,19 +77,19 @@ def phase1_training_curves(history: pd.DataFrame, caption: str | None = None):
 
 
 def phase1_by_length_fraction(table: pd.DataFrame, caption: str | None = None):
-    """Accuracy and F1 against the share of the sentence seen (every prefix of validation sentences)."""
+    """F1 and accuracy by decile of the share of the sentence seen (every prefix of every evaluation
+    sentence, each sentence weighing 1), for every variant and baseline at its reported threshold."""
     data = table.copy()
     data["length_fraction"] = data["length_fraction"].astype(str)
     order = list(dict.fromkeys(data["length_fraction"]))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, metric in zip(axes, ("accuracy", "f1")):
-        sns.pointplot(data=data, x="length_fraction", y=metric, hue="variant", order=order, ax=ax, dodge=0.2)
-        ax.set_xlabel("share of the sentence seen (k / n_words)")
+    fig, axes = plt.subplots(2, 1, figsize=(10, 6.4), sharex=True)
+    for ax, metric in zip(axes, ("f1", "accuracy")):
+        sns.pointplot(data=data, x="length_fraction", y=metric, hue="variant", order=order, ax=ax, dodge=0.3)
         ax.set_ylim(0, 1)
-        ax.set_title(metric)
-    fig.suptitle(
-        "Phase 1: how accuracy and F1 grow as more of the sentence is seen (validation)", fontsize=11
-    )
+        ax.set_ylabel(metric)
+        ax.legend(fontsize=8, ncol=3, loc="lower right")
+    axes[-1].set_xlabel("share of the sentence seen (k / n_words), deciles")
+    fig.suptitle("Phase 1: F1 and accuracy by prefix-length decile (evaluation split)", fontsize=11)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     save_figure(fig, "phase1_by_length_fraction", caption)
     return fig

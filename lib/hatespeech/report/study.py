@@ -41,8 +41,9 @@ def anticipate(phase1: Phase1Result, phase2: Phase2Result | None) -> str:
     )
     text = (
         f"{opening} The best phase-1 model ({best}, chosen on the selection set) reaches F1 "
-        f"{_iv(ev['intervals'][best]['f1'])} on evaluation prefixes against {margin.b.fmt(3)} for TF-IDF "
-        f"on the same prefixes: difference {margin.difference.fmt(3)}, {margin.verdict()}."
+        f"{_iv(ev['intervals'][best]['f1'])} on every prefix of the evaluation sentences (each sentence "
+        f"weighing 1) against {margin.b.fmt(3)} for TF-IDF on the same prefixes: difference "
+        f"{margin.difference.fmt(3)}, {margin.verdict()}."
     )
     if phase2 is not None:
         key = f"phase2:{phase2.best_phase2_variant}"
@@ -77,13 +78,25 @@ def best_variant(phase1: Phase1Result) -> str:
 
 def phase2_adds(phase2: Phase2Result) -> str:
     ev = phase2.phase2_evidence
-    best = phase2.best_phase2_variant
+    best = ev.get("best_model") or f"phase2:{phase2.best_phase2_variant}"
+    variant = best.split(":", 1)[1]
     comparisons = {k: _pd(v) for k, v in ev["comparisons"].items()}
-    parts = [f"Best phase-2 variant {best}: test MSE {_iv(ev['intervals'][f'phase2:{best}'], 4)}."]
+    parts = [
+        (
+            f"Best model on the held-out train sentences, among {len(phase2.best_pool) or 1} candidates "
+            f"(with and without phase 1): {best}, test MSE {_iv(ev['intervals'][best], 4)} on "
+            f"{ev['n_units']} test sentences."
+        )
+    ]
+    if ev.get("phase1_adds"):
+        c = _pd(ev["phase1_adds"])
+        parts.append(
+            f"Phase 1 first, against the same variant without it: {c.difference.fmt(4)}, {c.verdict()}."
+        )
     for key, label in (
-        (f"mse:phase2:{best}-phase1_only_corrected:{best}", "phase-1 model alone (prior-corrected)"),
-        (f"mse:phase2:{best}-constant:train_mean", "constant"),
-        (f"mse:phase2:{best}-baseline:tfidf_ridge", "TF-IDF ridge"),
+        (f"mse:phase2:{variant}-phase1_only_corrected:{variant}", "phase-1 model alone (prior-corrected)"),
+        (f"mse:{best}-constant:train_mean", "constant"),
+        (f"mse:{best}-baseline:tfidf_ridge", "TF-IDF ridge"),
     ):
         if key in comparisons:
             c = comparisons[key]
