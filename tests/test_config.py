@@ -4,7 +4,8 @@ from hatespeech import config, paths
 
 def test_profiles_exist_and_differ():
     smoke, cpu, gpu = (config.get_profile(n) for n in ("smoke", "cpu", "gpu"))
-    assert smoke.anticipation.phase1_max_train_samples < cpu.anticipation.phase1_max_train_samples
+    assert cpu.anticipation.phase1_max_train_samples is None  # every phase-1 train sentence
+    assert smoke.anticipation.phase1_max_train_samples < cpu.anticipation.phase1_decoder_max_train_samples
     assert gpu.models.encoder == "bert-base-uncased" and gpu.models.decoder == "gpt2"
     assert cpu.models.encoder.startswith("offline:") and cpu.models.decoder.startswith("offline:")
     assert cpu.to_dict()["dualhead"]["grid_gammas"] == (0.5, 1.0, 2.0, 3.0)
@@ -13,7 +14,7 @@ def test_profiles_exist_and_differ():
 def test_overrides_with_dotted_keys_and_fresh_copies():
     p = config.get_profile("cpu", **{"anticipation.phase1_epochs": 3.0, "seed": 7})
     assert p.anticipation.phase1_epochs == 3.0 and p.seed == 7
-    assert config.get_profile("cpu").anticipation.phase1_epochs == 2  # no leak between calls
+    assert config.get_profile("cpu").anticipation.phase1_epochs == 1  # no leak between calls
 
 
 def test_unknown_profile_and_setting_are_named():

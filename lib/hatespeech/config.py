@@ -101,6 +101,7 @@ class AnticipationConfig:
     # shown beside the intervals; nothing is chosen from them). Empty = one seed (profile.seed).
     phase2_extra_seeds: tuple[int, ...] = (1, 2)
     phase2_max_train_sentences: int | None = None
+    phase2_max_test_sentences: int | None = None  # None = every test sentence (a seeded subset: smoke only)
     phase2_max_val_sentences: int | None = (
         None  # held-out train sentences scored after every epoch (None = all)
     )
@@ -206,6 +207,7 @@ def _smoke() -> Profile:
             phase2_epochs=1,
             phase2_batch_size=8,
             phase2_max_train_sentences=12,
+            phase2_max_test_sentences=40,
             phase2_ablation_variants=("encoder",),
             phase1_max_selection_samples=24,
             phase1_encoder_lr_candidates=(5e-5, 1e-4),

@@ -45,7 +45,8 @@ from .evaluation import (
 )
 from .every_prefix import count_metric, every_prefix_metrics, prefix_rows, sentence_counts, tuned_threshold
 from .examples import random_prefix_draw
-from .training import phase1_train_sentences
+from .history import RELEASE1_TEST_IDS
+from .training import phase1_sentence_limit, phase1_train_sentences
 
 TFIDF_C_GRID = (0.25, 1.0, 4.0, 16.0)
 RIDGE_ALPHA_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
@@ -76,12 +77,14 @@ def text_prefix_rows(sentences: pd.DataFrame) -> pd.DataFrame:
 def phase1_baselines(run, data) -> None:
     """Fit the majority and TF-IDF baselines and score them on every evaluation prefix (into ``run``).
 
-    TF-IDF fits on random prefixes of the encoders' train sentences (one draw per epoch, w_len as sample
-    weight); its C and threshold are chosen on every prefix of the selection sentences by sentence-weighted
-    F1, as the models' thresholds are. Both are then scored on the very rows the models were."""
+    TF-IDF fits on random prefixes of the best variant's train sentences (one draw per epoch of the
+    encoders' schedule, w_len as sample weight); its C and threshold are chosen on every prefix of the
+    selection sentences by sentence-weighted F1, as the models' thresholds are. Both are then scored on the
+    very rows the models were."""
     profile = run.profile
     settings = profile.anticipation
-    sentences = phase1_train_sentences(data, settings.phase1_max_train_samples, profile.seed)
+    best = run.best_variant()
+    sentences = phase1_train_sentences(data, phase1_sentence_limit(profile, best), profile.seed)
     fit = _prefix_draws(sentences, int(settings.phase1_epochs), profile.seed)
     selection = text_prefix_rows(selection_sentences(data.selection, profile))
     evaluation = evaluation_prefixes(data.val, profile)
@@ -111,8 +114,8 @@ def phase1_baselines(run, data) -> None:
         threshold,
         {
             "description": "TF-IDF (word 1-2 + char 2-5 grams) + logistic regression on random prefixes "
-            "of the encoders' train sentences, w_len as sample weight; C and threshold chosen on every "
-            "prefix of the selection sentences (sentence-weighted F1)",
+            f"of the best variant's ({best}) train sentences, w_len as sample weight; C and threshold chosen "
+            "on every prefix of the selection sentences (sentence-weighted F1)",
             "C": best_c,
             "C_grid": list(TFIDF_C_GRID),
             "selection_f1": {str(c): v[0] for c, v in scores.items()},
@@ -414,6 +417,12 @@ def phase2_evidence(run) -> dict[str, Any]:
             for other in (f"phase1_only_corrected:{variant}", f"no_phase1:{variant}"):
                 if other in preds:
                     paired(key, other)
+    first_release = np.isin(groups, sorted(RELEASE1_TEST_IDS))
+    release1_subset = (
+        {key: _mse(y[first_release], p[first_release]) for key, p in preds.items()}
+        if first_release.any()
+        else {}
+    )
     best_interval = intervals[best_key]
     pool_variant = best_key.split(":", 1)[1]
     adds = (f"phase2:{pool_variant}", f"no_phase1:{pool_variant}")
@@ -435,6 +444,8 @@ def phase2_evidence(run) -> dict[str, Any]:
         "intervals": {key: value.to_json() for key, value in intervals.items()},
         "comparisons": {key: value.to_json() for key, value in comparisons.items()},
         "n_comparisons": len(comparisons),
+        # test MSE on release 1's 50 test sentences alone: only for comparing with earlier reports
+        "release1_subset": release1_subset,
         "targets": {
             "best_mse": {
                 "target": f"test MSE of the best model <= {PHASE2_MSE_TARGET}",

@@ -119,10 +119,16 @@ def load_phase2_data(profile: Profile) -> Phase2Data:
         val, profile.anticipation.phase2_max_val_sentences, profile.seed, strata=("corpus_class",)
     )
     train_ids = set(fit["sentence_id"])
+    test = sentence_rows(test_prefixes)
+    if profile.anticipation.phase2_max_test_sentences is not None:  # smoke runs only: a seeded subset
+        test = sample_sentences(
+            test, profile.anticipation.phase2_max_test_sentences, profile.seed, strata=("corpus_class",)
+        )
+        test_prefixes = test_prefixes[test_prefixes["sentence_id"].isin(set(test["sentence_id"]))]
     return Phase2Data(
         train=fit.reset_index(drop=True),
         val=val.reset_index(drop=True),
-        test=sentence_rows(test_prefixes),
+        test=test.reset_index(drop=True),
         train_prefixes=train_prefixes[train_prefixes["sentence_id"].isin(train_ids)],
         test_prefixes=test_prefixes,
     )
@@ -482,14 +488,17 @@ def run_loss_weight_ablation(run: Phase2Run) -> dict[str, Any]:
 
 
 def run_extra_seeds(run: Phase2Run) -> dict[str, Any]:
-    """Training noise beside the sampling intervals: the best model of the pool and the no-phase-1 model of
-    the best phase-2 variant (when the profile trains it) again at each ``phase2_extra_seeds``; their test
-    MSE spread is reported, nothing is chosen from it."""
+    """Training noise beside the sampling intervals: the best phase-2 variant and the best no-phase-1 model
+    (the pool's winner when it is one, else the best variant without phase 1, when the profile trains it)
+    again at each ``phase2_extra_seeds``; their test MSE spread is reported, nothing is chosen from it."""
     profile, settings = run.profile, run.profile.anticipation
-    keys = [run.best_model()]
-    no_phase1 = run.key("no_phase1", run.best_variant())
-    if no_phase1 in run.val_mse and no_phase1 not in keys:
-        keys.append(no_phase1)
+    keys = [run.key("phase2", run.best_variant())]
+    best, no_phase1 = run.best_model(), run.key("no_phase1", run.best_variant())
+    other = (
+        best if best not in keys else no_phase1
+    )  # the pool's winner, else the same variant without phase 1
+    if other in run.val_mse and other not in keys:
+        keys.append(other)
     out = {}
     for key in keys:
         kind, variant = key.split(":", 1)

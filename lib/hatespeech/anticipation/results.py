@@ -9,6 +9,7 @@ made by :mod:`hatespeech.anticipation.evidence`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,8 +18,9 @@ import pandas as pd
 
 from ..metrics.bootstrap import Interval, PairedDifference
 from ..references import SEED_PHASE1, SEED_PHASE2_CLAIM
-from ..results import DecoderCapacityResult, Result
+from ..results import DecoderCapacityResult, Result, metrics_folder
 from .evidence import PHASE1_F1_MARGIN, PHASE2_MSE_TARGET
+from .history import moved_lines
 
 SEED_CONTEXT_NOTE = (
     "The seed's accuracy and F1 come from other data with another class balance; neither transfers to this "
@@ -392,6 +394,14 @@ class Phase2Result(Result):
             f"(criterion = held-out MSE + phase-1 selection Brier; {candidates}; without rehearsal "
             f"{without['criterion']:.4f})."
         )
+
+    def context(self, reports: Path | None = None) -> list[str]:
+        """What the data (release 2 of the phase-2 set) and the methods moved, from the earlier builds'
+        snapshots in ``metrics/history/`` beside this build's ``anticipation.json``."""
+        path = metrics_folder(reports) / self.FILE
+        if not path.exists():
+            return []
+        return moved_lines(json.loads(path.read_text()), reports)
 
     def loss_weight_line(self) -> str:
         """What the seed's label weight C did on the held-out sentences, and on test for the chosen one."""

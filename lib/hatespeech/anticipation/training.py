@@ -169,6 +169,16 @@ def phase1_epochs(profile: Profile, variant: str) -> int:
     return int(settings.phase1_epochs)
 
 
+def phase1_sentence_limit(profile: Profile, variant: str) -> int | None:
+    """How many phase-1 train sentences a variant fits on (None = all): the decoders have their own limit
+    (a 135M decoder costs ~6x MiniLM per sequence)."""
+    settings = profile.anticipation
+    is_decoder = parse_variant(variant)[0] == "decoder"
+    if is_decoder and settings.phase1_decoder_max_train_samples is not None:
+        return settings.phase1_decoder_max_train_samples
+    return settings.phase1_max_train_samples
+
+
 def phase1_lr_candidates(profile: Profile, variant: str) -> tuple[float, ...]:
     """Learning rates tried for a variant's backbone (the profile's list, else its single ``phase1_lr``)."""
     settings = profile.anticipation
@@ -200,11 +210,7 @@ def train_phase1(
     seed_everything(profile.seed)
     model, tokenizer = build_prefix_classifier(variant, profile)
     model.to(resolve_device(profile))
-    limit = settings.phase1_max_train_samples
-    if model.is_decoder and settings.phase1_decoder_max_train_samples is not None:
-        limit = settings.phase1_decoder_max_train_samples  # a 135M decoder costs ~6x MiniLM per sequence
-    if max_sentences != "profile":  # the w_len ablation's own size
-        limit = max_sentences
+    limit = phase1_sentence_limit(profile, variant) if max_sentences == "profile" else max_sentences
     sentences = phase1_train_sentences(data, limit, profile.seed)
     # The curves need a steady estimate, not the whole selection split: a quarter of the train size, capped.
     n_curve = min(CURVE_EVAL_SENTENCES, max(16, len(sentences) // 4), len(data.selection))
@@ -429,9 +435,9 @@ def train_phase2(
     # random batches: its corpora differ in length and in hate share, so length-sorted batches would be
     # nearly one-corpus, one-label batches, which collapsed the decoder's training (rows_per_batch). A
     # rehearsal run does too, for the same reason: its phase-1 sentences are whole sentences, longer than
-    # most prefixes, and would gather in batches of their own (the cpu rehearsal model's test MSE: 0.0354
-    # with random batches in the build of cba906f, 0.0447 with grouped ones in the build of 4a955b6, outside
-    # the interval of the model without rehearsal).
+    # most prefixes, and would gather in batches of their own, one label and one task per batch. (An
+    # earlier build argued this from test MSE; that number no longer justifies it: the reason is the
+    # batch make-up, as for phase 1.)
     train_settings = _train_settings(
         profile,
         output,

@@ -141,14 +141,15 @@ def phase1_with_baselines(
     baselines: Sequence[str],
     caption: str | None = None,
 ):
-    """F1 and accuracy of every variant and baseline on the same evaluation prefixes, with 95% bootstrap
-    intervals (baselines in grey)."""
+    """F1 and accuracy of every variant and baseline on every prefix of the same evaluation sentences (each
+    sentence weighing 1, at each system's selection threshold), with 95% bootstrap intervals (baselines in
+    grey)."""
     colors = {name: ("0.45" if name in baselines else "C0") for name in intervals}
     fig, axes = plt.subplots(1, 2, figsize=(10, 0.5 * len(intervals) + 1.8), sharey=True)
     _interval_panel(axes[0], {k: v["f1"] for k, v in intervals.items()}, colors, "F1 (hateful class)")
     _interval_panel(axes[1], {k: v["accuracy"] for k, v in intervals.items()}, colors, "accuracy")
     fig.suptitle(
-        "Phase 1 on one random prefix per evaluation sentence: models (blue) and baselines (grey)",
+        "Phase 1 on every prefix of the evaluation sentences: models (blue) and baselines (grey)",
         fontsize=11,
     )
     fig.tight_layout(rect=(0, 0.04, 1, 1))

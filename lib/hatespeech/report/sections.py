@@ -45,8 +45,8 @@ FIGURE_NOTES = {
     "selection F1.",
     "phase1_with_baselines": "Phase-1 accuracy and F1 with 95% intervals beside the majority and TF-IDF "
     "baselines: overlapping intervals mean no clear difference.",
-    "phase1_by_length_fraction": "F1 by the share of the sentence seen: the models improve as more words "
-    "arrive, the early part is where anticipation is hardest.",
+    "phase1_by_length_fraction": "F1 and accuracy by decile of the share of the sentence seen, every "
+    "evaluation prefix (each sentence weighing 1), models beside the baselines at their reported thresholds.",
     "phase1_by_source": "Accuracy per source corpus: where each model's errors come from.",
     "continuation_trajectories": "Test sentences word by word: imagined endings, the same classifier on the "
     "prefix alone and the best phase-2 model, beside both annotation passes.",
@@ -122,11 +122,12 @@ SECTIONS: tuple[Section, ...] = (
         "phase1",
         "Anticipation, phase 1: hate / not-hate from prefixes",
         Phase1Result,
-        "Binary classifiers trained on random word-prefixes (loss weighted by the share of the sentence "
-        "seen). Learning rate, epoch and threshold are chosen on a selection set carved from the train part; "
-        "every number is measured on the evaluation split beside a majority and a TF-IDF baseline scored on "
-        "the same prefixes, with 95% bootstrap intervals over evaluation sentences (Stormfront: posts).",
-        body_figures=("phase1_with_baselines",),
+        "Binary classifiers trained on word-prefixes (loss weighted by the share of the sentence seen). "
+        "Learning rate, epoch and threshold are chosen on every prefix of a selection set carved from the "
+        "train part; every number is measured on every prefix of the evaluation sentences, each sentence "
+        "weighing 1, beside a majority and a TF-IDF baseline scored on the same prefixes, with 95% bootstrap "
+        "intervals over evaluation sentences (Stormfront: posts).",
+        body_figures=("phase1_with_baselines", "phase1_by_length_fraction"),
     ),
     Section(
         "phase2",
@@ -134,8 +135,9 @@ SECTIONS: tuple[Section, ...] = (
         Phase2Result,
         "Phase-1 models fine-tuned on the prefix-probability set with a weighted MSE (one objective for "
         "every variant); test MSE with 95% intervals over test sentences beside a constant, a TF-IDF ridge "
-        "and the phase-1 model alone (raw and prior-corrected); the epoch and the best variant are chosen on "
-        "held-out train sentences; how early hateful sentences are flagged.",
+        "and the phase-1 model alone (raw and prior-corrected); the epoch, the best model (among the phase-2 "
+        "variants and the models trained without phase 1) and the loss weight are chosen on held-out train "
+        "sentences; training noise over seeds; how early hateful sentences are flagged.",
         body_figures=("phase2_example_trajectories", "phase2_earliness"),
     ),
     Section(

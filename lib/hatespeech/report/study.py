@@ -500,14 +500,24 @@ def method_html(profile) -> str:
             "BCE on random prefixes, scaled by w_len = len(prefix) / len(sentence)",
             (
                 "the same, with positives weighted by the class ratio; the decoders score every prefix of a "
-                f"sentence in one pass; up to {a.phase1_epochs} epoch(s), epoch, "
+                f"sentence in one pass; train sentences: "
+                f"{'all' if a.phase1_max_train_samples is None else f'{a.phase1_max_train_samples:,}'} "
+                f"(encoders, up to {a.phase1_epochs} epoch(s)), "
                 + (
-                    "learning rate and threshold chosen on a selection set"
-                    if swept
-                    else f"threshold chosen on a selection set; learning rate from {a.phase1_lr_source}"
-                    if a.phase1_lr_source
-                    else "threshold chosen on a selection set; one configured learning rate"
+                    f"{a.phase1_decoder_max_train_samples:,}"
+                    if a.phase1_decoder_max_train_samples is not None
+                    else "the same"
                 )
+                + f" (decoders, up to {a.phase1_decoder_epochs or a.phase1_epochs} epoch(s)); epoch, "
+                + (
+                    "learning rate and threshold chosen on every prefix of a selection set"
+                    if swept
+                    else "threshold chosen on every prefix of a selection set; learning rate from "
+                    f"{a.phase1_lr_source}"
+                    if a.phase1_lr_source
+                    else "threshold chosen on every prefix of a selection set; one configured learning rate"
+                )
+                + ("; the best variant also trained without w_len" if a.phase1_wlen_ablation else "")
             ),
         ),
         (
@@ -517,7 +527,10 @@ def method_html(profile) -> str:
                 f"the same (C = {a.phase2_C:g}), divided by a fixed normaliser so every variant optimises "
                 f"one objective; top {layers.get(a.phase2_trainable_layers, a.phase2_trainable_layers)} "
                 f"layer(s) trained, up to {a.phase2_epochs} epochs, epoch chosen on held-out sentences; "
-                f"rehearsal shares {', '.join(f'{x:g}' for x in a.phase2_rehearsal_shares) or 'none'} tried"
+                f"rehearsal shares {', '.join(f'{x:g}' for x in a.phase2_rehearsal_shares) or 'none'} tried; "
+                "C among "
+                + ", ".join("unweighted" if c is None else f"{c:g}" for c in a.phase2_C_candidates)
+                + " on the best variant, chosen on held-out sentences"
             ),
         ),
         (
