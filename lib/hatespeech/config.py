@@ -248,13 +248,13 @@ def _cpu() -> Profile:
             # after the first, its selection scoring and decoder+bilstm cost only the top blocks.
             # Sizes are set so that the whole cpu report fits 75 min on 2 cores (60 on the Intel Xeon of
             # the committed build): the encoders see every train sentence once (a second epoch over all of
-            # them did not fit beside the every-prefix evaluation), the decoders 2,000 sentences twice.
+            # them did not fit beside the every-prefix evaluation), the decoders 1,500 sentences twice.
             # Evaluation: every prefix of 1,000 evaluation sentences (the cap the budget forces; the split
             # has ~2,400); selection: every prefix of 300 selection sentences after each epoch.
             encoder_trainable_layers=None,
             decoder_trainable_layers=2,
             phase1_max_train_samples=None,
-            phase1_decoder_max_train_samples=2000,
+            phase1_decoder_max_train_samples=1500,
             phase1_max_eval_samples=1000,
             phase1_max_selection_samples=300,
             phase1_epochs=1,

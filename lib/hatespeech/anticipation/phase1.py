@@ -225,6 +225,7 @@ def run_wlen_ablation(run: Phase1Run, data: Phase1Data, memos: MemoPool | None =
                 memos=memos,
                 use_w_len=use_w_len,
                 max_sentences=limit if limit is not None else "profile",
+                curves=False,
             )
             with memos.context(model) if memos is not None else nullcontext():
                 rows = evaluate_phase1(model, tokenizer, profile, data.val, stats["threshold"])["predictions"]

@@ -452,7 +452,7 @@ def run_loss_weight_ablation(run: Phase2Run) -> dict[str, Any]:
             continue
         print(f"[phase 2] {variant}: loss-weight ablation, {name}")
         model, tokenizer, history, stats = train_phase2(
-            variant, profile, run.data, init="phase1", C=C, memos=run.memos
+            variant, profile, run.data, init="phase1", C=C, memos=run.memos, curves=False
         )
         held_out[name] = predict_phase2(model, tokenizer, profile, run.data.val)
         candidates[name] = {
@@ -480,9 +480,9 @@ def run_loss_weight_ablation(run: Phase2Run) -> dict[str, Any]:
         "minus the default holds 0, the default is kept",
     }
     if chosen != _weight_name(default):
-        model, tokenizer, history, stats = models[chosen]
+        model, tokenizer, _, stats = models[chosen]
         key = run.key("loss_weight", variant)
-        run.histories[key], run.stats[key] = history, stats
+        run.stats[key] = stats  # no loss curve: ablation runs draw none
         _score_into(run, "loss_weight", variant, model, tokenizer)
     return run.loss_weights
 
@@ -513,7 +513,7 @@ def run_extra_seeds(run: Phase2Run) -> dict[str, Any]:
         for seed in settings.phase2_extra_seeds:
             print(f"[phase 2] {key}: training seed {seed}")
             model, tokenizer, _, stats = train_phase2(
-                variant, profile, run.data, init=init, seed=seed, memos=run.memos
+                variant, profile, run.data, init=init, seed=seed, memos=run.memos, curves=False
             )
             predictions = predict_phase2(model, tokenizer, profile, run.data.test)
             rows.append(

@@ -196,6 +196,7 @@ def train_phase1(
     memos: MemoPool | None = None,
     use_w_len: bool = True,
     max_sentences: int | None | str = "profile",
+    curves: bool = True,
 ):
     """Train one variant on phase-1 prefixes at one learning rate for up to :func:`phase1_epochs` epochs,
     keeping the epoch with the best selection-set F1 (threshold tuned on the selection set too).
@@ -249,7 +250,7 @@ def train_phase1(
         train_set,
         phase1_loss_fn(pos_weight, use_w_len),
         train_settings,
-        eval_set,
+        eval_set if curves else None,
         collator,
         selector,
         memos,
@@ -391,14 +392,16 @@ def train_phase2(
     C: float | None | str = "profile",
     seed: int | None = None,
     memos: MemoPool | None = None,
+    curves: bool = True,
 ):
     """Fine-tune on prefix_probability from the phase-1 checkpoint (``init="phase1"``) or from the bare
     pretrained backbone (``init="pretrained"``, the ablation), for up to ``phase2_epochs`` epochs, keeping the
     epoch with the lowest MSE on the held-out train sentences (the test split chooses nothing); with
     ``rehearsal`` (:class:`Rehearsal`), phase-1 sentences join the train set and the kept epoch minimises
     held-out MSE + phase-1 selection Brier. ``C``: the label weight of the loss (``"profile"``: the
-    profile's ``phase2_C``; ``None``: unweighted MSE); ``seed``: the training seed (default the profile's).
-    Returns ``(model, tokenizer, history, stats)``."""
+    profile's ``phase2_C``; ``None``: unweighted MSE); ``seed``: the training seed (default the profile's);
+    ``curves=False`` skips the loss-curve evaluations (they choose nothing; the ablation and seed runs draw
+    no curve). Returns ``(model, tokenizer, history, stats)``."""
     settings = profile.anticipation
     C = settings.phase2_C if C == "profile" else C
     seed = profile.seed if seed is None else int(seed)
@@ -423,7 +426,7 @@ def train_phase2(
     curve = sample_sentences(
         data.val, min(len(data.val), max(8, len(data.train) // 8)), profile.seed + 1, strata=("corpus_class",)
     )
-    eval_set = phase2_datasets(model, tokenizer, curve, settings.max_length)
+    eval_set = phase2_datasets(model, tokenizer, curve, settings.max_length) if curves else None
     collator = (
         WordPrefixCollator(tokenizer.pad_token_id)
         if model.shares_backbone_pass
