@@ -33,9 +33,8 @@ from pathlib import Path
 
 import torch
 from hatespeech import anticipation as ant
-from hatespeech.anticipation.training import _train_settings
+from hatespeech.anticipation.training import _train_settings, one_pass_train_set
 from hatespeech.config import get_profile, resolve_device, seed_everything
-from hatespeech.losses import pos_weight_from_labels
 from hatespeech.models.adapters import apply_lora
 from hatespeech.models.prefix import build_prefix_classifier
 from hatespeech.results import DecoderCapacityResult
@@ -61,10 +60,7 @@ def run_mode(
         model.freeze_lower_layers(mode["trainable_layers"])
     model.to(resolve_device(profile))
     sentences = ant.phase1_train_sentences(data, n_sentences, profile.seed)
-    labels = sentences["label"].to_numpy(dtype="float32")
-    encoded = ant.encode_sentences(tokenizer, sentences["text"].tolist(), settings.max_length)
-    train_set = ant.ExampleDataset(ant.word_prefix_examples(encoded, labels))
-    pos_weight = float(pos_weight_from_labels(labels.reshape(-1, 1))[0])
+    train_set, pos_weight = one_pass_train_set(tokenizer, sentences, settings.max_length)
     with tempfile.TemporaryDirectory() as tmp:
         train_settings = _train_settings(
             profile,

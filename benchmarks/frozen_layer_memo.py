@@ -19,14 +19,14 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
 from hatespeech import anticipation as ant
 from hatespeech.anticipation.shared_layers import MemoPool
-from hatespeech.anticipation.training import _train_settings
+from hatespeech.anticipation.training import _train_settings, one_pass_train_set
 from hatespeech.config import get_profile, resolve_device, seed_everything
-from hatespeech.losses import pos_weight_from_labels
 from hatespeech.models.prefix import build_prefix_classifier
 from hatespeech.train import train
 
@@ -37,10 +37,7 @@ def one_epoch(variant: str, profile, sentences, memos: MemoPool | None) -> float
     seed_everything(profile.seed)
     model, tokenizer = build_prefix_classifier(variant, profile)
     model.to(resolve_device(profile))
-    labels = sentences["label"].to_numpy(dtype="float32")
-    encoded = ant.encode_sentences(tokenizer, sentences["text"].tolist(), settings.max_length)
-    train_set = ant.ExampleDataset(ant.word_prefix_examples(encoded, labels))
-    pos_weight = float(pos_weight_from_labels(labels.reshape(-1, 1))[0])
+    train_set, pos_weight = one_pass_train_set(tokenizer, sentences, settings.max_length)
     with tempfile.TemporaryDirectory() as tmp:
         train_settings = _train_settings(
             profile,
@@ -51,25 +48,10 @@ def one_epoch(variant: str, profile, sentences, memos: MemoPool | None) -> float
             train_set,
             min_rows=ant.PHASE1_MIN_ROWS_PER_BATCH,
         )
-        context = memos.context(model) if memos is not None else None
         start = time.perf_counter()
-        if context is None:
-            train(
-                model,
-                train_set,
-                ant.phase1_loss_fn(pos_weight),
-                train_settings,
-                data_collator=ant.WordPrefixCollator(tokenizer.pad_token_id),
-            )
-        else:
-            with context:
-                train(
-                    model,
-                    train_set,
-                    ant.phase1_loss_fn(pos_weight),
-                    train_settings,
-                    data_collator=ant.WordPrefixCollator(tokenizer.pad_token_id),
-                )
+        with memos.context(model) if memos is not None else nullcontext():
+            collator = ant.WordPrefixCollator(tokenizer.pad_token_id)
+            train(model, train_set, ant.phase1_loss_fn(pos_weight), train_settings, data_collator=collator)
         return time.perf_counter() - start
 
 

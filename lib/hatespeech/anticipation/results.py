@@ -176,8 +176,9 @@ class Phase1Result(Result):
         return (
             f"The seed's length weight on {w['variant']} ({arms['w_len']['train_sentences']} train sentences "
             f"per arm): selection F1 {arms['w_len']['selection_f1']:.3f} with w_len, "
-            f"{arms['unweighted']['selection_f1']:.3f} without; the selection set keeps "
-            f"{w['kept_by_selection']}. Evaluation F1, without minus with: {c.difference.fmt()} -> "
+            f"{arms['unweighted']['selection_f1']:.3f} without; the selection set would keep "
+            f"{w['kept_by_selection']} (the reported models keep the seed's w_len: retraining every variant "
+            f"did not fit the budget). Evaluation F1, without minus with: {c.difference.fmt()} -> "
             f"{c.verdict()}."
         )
 

@@ -88,6 +88,31 @@ class _Replay(nn.Module):
         return out
 
 
+def _batch_keys(kwargs) -> list[tuple[int, ...]]:
+    """Each row's unpadded tokens (the key of its recorded states), from a backbone call's keyword inputs."""
+    input_ids, mask = kwargs["input_ids"], kwargs["attention_mask"]
+    return [tuple(ids[m.bool()].tolist()) for ids, m in zip(input_ids, mask)]
+
+
+@contextmanager
+def _lower_layers_swapped(model, n: int, make_first, keys_hook):
+    """Run ``model`` with its first ``n`` transformer layers replaced: the first by ``make_first(saved)`` (it
+    returns what all ``n`` would), the others by pass-throughs; ``keys_hook`` sees every backbone call's
+    inputs. The real layers are put back on exit."""
+    layers = model._transformer_layers()
+    saved = [layers[i] for i in range(n)]
+    handle = model.backbone.register_forward_pre_hook(keys_hook, with_kwargs=True)
+    layers[0] = make_first(saved)
+    for i in range(1, n):
+        layers[i] = _PassThrough()
+    try:
+        yield
+    finally:
+        for i, layer in enumerate(saved):
+            layers[i] = layer
+        handle.remove()
+
+
 class _PassThrough(nn.Module):
     def forward(self, hidden_states, *args, **kwargs):
         return hidden_states
@@ -102,8 +127,7 @@ class LowerLayerCache:
         self.batch_keys: list[tuple[int, ...]] = []
 
     def _keys_hook(self, module, args, kwargs):
-        input_ids, mask = kwargs["input_ids"], kwargs["attention_mask"]
-        self.batch_keys = [tuple(ids[m.bool()].tolist()) for ids, m in zip(input_ids, mask)]
+        self.batch_keys = _batch_keys(kwargs)
 
     @contextmanager
     def capture(self, model):
@@ -127,18 +151,8 @@ class LowerLayerCache:
     @contextmanager
     def replay(self, model):
         """Score with ``model``'s first ``n_shared`` layers replaced by the recorded states."""
-        layers = model._transformer_layers()
-        saved = [layers[i] for i in range(self.n_shared)]
-        handle = model.backbone.register_forward_pre_hook(self._keys_hook, with_kwargs=True)
-        layers[0] = _Replay(self)
-        for i in range(1, self.n_shared):
-            layers[i] = _PassThrough()
-        try:
+        with _lower_layers_swapped(model, self.n_shared, lambda saved: _Replay(self), self._keys_hook):
             yield self
-        finally:
-            for i, layer in enumerate(saved):
-                layers[i] = layer
-            handle.remove()
 
 
 def score_family(
@@ -256,8 +270,7 @@ class FrozenLayerMemo:
         return tensors
 
     def _keys_hook(self, module, args, kwargs):
-        input_ids, mask = kwargs["input_ids"], kwargs["attention_mask"]
-        self.batch_keys = [tuple(ids[m.bool()].tolist()) for ids, m in zip(input_ids, mask)]
+        self.batch_keys = _batch_keys(kwargs)
 
     def stats(self) -> dict[str, int | float]:
         return {
@@ -284,18 +297,8 @@ class FrozenLayerMemo:
         ):
             raise ValueError("the model's frozen layers differ from the ones this memo recorded")
         self.row_bytes = model.backbone.config.hidden_size * 4
-        layers = model._transformer_layers()
-        saved = [layers[i] for i in range(self.n_frozen)]
-        handle = model.backbone.register_forward_pre_hook(self._keys_hook, with_kwargs=True)
-        layers[0] = _Memo(self, saved)
-        for i in range(1, self.n_frozen):
-            layers[i] = _PassThrough()
-        try:
+        with _lower_layers_swapped(model, self.n_frozen, lambda saved: _Memo(self, saved), self._keys_hook):
             yield self
-        finally:
-            for i, layer in enumerate(saved):
-                layers[i] = layer
-            handle.remove()
 
 
 @dataclass

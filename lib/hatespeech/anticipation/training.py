@@ -289,6 +289,15 @@ def train_phase1(
     return model, tokenizer, history, stats
 
 
+def one_pass_train_set(tokenizer, sentences: pd.DataFrame, max_length: int) -> tuple[ExampleDataset, float]:
+    """Every word-prefix of phase-1 ``sentences`` as one-pass rows (a causal decoder's training set) and the
+    pos_weight of their labels: what the decoder benchmarks train on."""
+    labels = sentences["label"].to_numpy(dtype=np.float32)
+    encoded = encode_sentences(tokenizer, sentences["text"].tolist(), max_length)
+    pos_weight = float(pos_weight_from_labels(labels.reshape(-1, 1))[0])
+    return ExampleDataset(word_prefix_examples(encoded, labels)), pos_weight
+
+
 def phase1_train_sentences(data: Phase1Data, limit: int | None, seed: int) -> pd.DataFrame:
     """The train sentences a variant (and the TF-IDF baseline beside it) fits on: a seeded stratified
     sample."""
