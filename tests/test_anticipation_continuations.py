@@ -12,6 +12,7 @@ from hatespeech.anticipation.continuations import (
     ContinuationEstimator,
     ContinuationSettings,
     cut_at_sentence_end,
+    cut_at_words,
 )
 from hatespeech.anticipation.inference import Anticipator
 from hatespeech.models.prefix import tiny_prefix_classifier
@@ -89,6 +90,39 @@ def test_endings_stop_at_a_sentence_end_or_the_cap(parts, monkeypatch):
         assert not SENTENCE_END.search(ending[:-1])  # at most one sentence end, at the very end
     assert cut_at_sentence_end(" women should not vote. And then") == " women should not vote."
     assert cut_at_sentence_end(" no end here") == " no end here"
+
+
+def test_endings_run_to_a_drawn_tweet_length(parts):
+    """With the train tweets' word counts, each ending adds (drawn length - prefix words) words, the draw
+    seeded per row and taken only among lengths longer than the prefix; the token cap still binds."""
+    k = len(PREFIX.split())
+    lengths = (3, 9, 12)  # 3 is shorter than the prefix: never drawn
+    est = estimator(parts, n_samples=8, max_new_tokens=40, ending_lengths=lengths)
+    estimate = est.estimate(PREFIX)
+    for i, ending in enumerate(estimate.endings):
+        wanted = est.ending_words(PREFIX, est._seed(PREFIX) + i)
+        assert wanted in (9 - k, 12 - k)
+        assert len(ending.split()) <= wanted
+    assert est.ending_words("one two three four five six seven eight nine ten eleven twelve", 0) == 1
+    assert cut_at_words(" women should not vote. And then", 5) == " women should not vote. And"
+    with pytest.raises(ValueError, match="ending_lengths"):
+        ContinuationSettings(ending_lengths=())
+
+
+def test_calibration_applies_to_each_ending_before_the_mean(parts):
+    """Calibrating the mean is not the mean of calibrated scores: the estimator maps every ending."""
+    from scipy.special import expit, logit
+
+    def halve_odds(p):
+        return expit(logit(np.clip(p, 1e-6, 1 - 1e-6)) - np.log(2))
+
+    plain = estimator(parts, n_samples=6, max_new_tokens=4).estimate(PREFIX)
+    generator, tokenizer, scorer = parts
+    calibrated = ContinuationEstimator(
+        generator, tokenizer, scorer, ContinuationSettings(n_samples=6, max_new_tokens=4), halve_odds
+    ).estimate(PREFIX)
+    assert calibrated.endings == plain.endings and calibrated.raw_mean == pytest.approx(plain.mean)
+    assert calibrated.mean == pytest.approx(float(np.mean(halve_odds(plain.scores))))
 
 
 @pytest.mark.parametrize(

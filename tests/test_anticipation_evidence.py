@@ -114,9 +114,15 @@ def test_phase1_evidence_refuses_systems_scored_on_other_prefixes():
 
 def test_phase2_evidence_resamples_sentences_and_checks_the_target():
     rng = np.random.default_rng(1)
-    rows = [{"sentence_id": f"s{s}", "k": k, "n_words": 12} for s in range(40) for k in range(1, 13)]
+    rows = [
+        {"sentence_id": f"s{s}", "k": k, "n_words": 12, "corpus_class": ("not_hate", "implicit_hate")[s % 2]}
+        for s in range(40)
+        for k in range(1, 13)
+    ]
     frame = pd.DataFrame(rows)
     y = np.clip(rng.normal(0.3, 0.2, len(frame)), 0, 1)
+    y[(frame["k"] == 12) & (frame["corpus_class"] != "not_hate")] += 0.5  # the labels agree with people
+    y = np.clip(y, 0, 1)
     frame["label"] = y
     run = Phase2Run(profile=get_profile("smoke", **{"anticipation.bootstrap_resamples": 300}), data=None)
     for key, p in {
@@ -138,6 +144,13 @@ def test_phase2_evidence_resamples_sentences_and_checks_the_target():
     assert c["mse:phase2:encoder-baseline:tfidf_ridge"]["verdict"].startswith("phase2:encoder better")
     assert c["mse:phase2:encoder-no_phase1:encoder"]["verdict"] == "no clear difference"
     assert e["targets"]["best_mse"]["met"] is True
+    # the check against the corpus's human class: whole tweets only, the labels themselves beside the models
+    human = e["human_labels"]
+    assert human["n_sentences"] == 40 and human["n_human_hateful"] == 20
+    assert (
+        human["auc"]["labels:mean of passes"]["estimate"] > 0.9 and "constant:train_mean" not in human["auc"]
+    )
+    assert set(human["auc"]) == {"labels:mean of passes", *run.predictions} - {"constant:train_mean"}
     result = Phase2Result(
         profile="smoke",
         phase2={},

@@ -4,6 +4,7 @@ results."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from anticipation_support import FIXTURE_DATA, SENTENCES, tiny, tiny_profile  # noqa: F401
@@ -267,3 +268,58 @@ def ant_gpu_overrides():
         "anticipation.decoder_trainable_layers": gpu.decoder_trainable_layers,
         "anticipation.phase2_trainable_layers": gpu.phase2_trainable_layers,
     }
+
+
+def _choices(run1, run2) -> dict:
+    """Every choice the two phases make: per variant the learning rate, epoch and threshold kept, the best
+    variant, the w_len arm; in phase 2 each variant's epoch, the best variant and model, C and the rehearsal
+    share."""
+    out2 = run2.result().to_json()
+    return {
+        "phase1": {
+            variant: (
+                stats["selection"]["kept"]["epoch"],
+                stats["threshold"],
+                [row["lr"] for row in run1.sweep if row["variant"] == variant and row["kept"]],
+            )
+            for variant, stats in run1.stats.items()
+        },
+        "phase1_best": run1.best_variant(),
+        "wlen_kept": run1.result().wlen_ablation.get("kept_by_selection"),
+        "phase2_epochs": {v: m["training"]["epochs"] for v, m in out2["phase2"].items()},
+        "phase2_best": (out2["best_phase2_variant"], out2["best_model"]),
+        "loss_weight": out2["loss_weights"].get("chosen"),
+        "rehearsal_share": out2["rehearsal"].get("chosen_share"),
+    }
+
+
+def test_no_choice_moves_when_the_reported_labels_are_noise(isolated, monkeypatch):
+    """Issue 26: every choice is made on held-out data. Replacing the labels of the reported splits (phase-1
+    evaluation, phase-2 test) by noise moves the reported numbers and none of the choices."""
+    from hatespeech.anticipation import phase2
+
+    profile = tiny_profile(**{"anticipation.variants": ("encoder", "decoder")})
+    clean_runs = ant.run_phase1(profile), ant.run_phase2(profile)
+    clean = _choices(*clean_runs)
+
+    rng = np.random.default_rng(11)
+    load_phase1, load_prefixes = phase1.load_phase1_data, phase2.load_prefix_probability
+
+    def noisy_phase1(profile):
+        data = load_phase1(profile)
+        data.val = data.val.assign(label=rng.integers(0, 2, len(data.val)))
+        return data
+
+    def noisy_prefixes(split):
+        frame = load_prefixes(split)
+        if split != "test":
+            return frame
+        noise = {c: rng.random(len(frame)) for c in ("label", "label_a", "label_b") if c in frame}
+        return frame.assign(**noise)
+
+    monkeypatch.setattr(phase1, "load_phase1_data", noisy_phase1)
+    monkeypatch.setattr(phase2, "load_prefix_probability", noisy_prefixes)
+    noisy_runs = ant.run_phase1(profile), ant.run_phase2(profile)
+    assert noisy_runs[0].metrics["encoder"]["f1"] != clean_runs[0].metrics["encoder"]["f1"]
+    assert not noisy_runs[1].mse_table()["mse"].equals(clean_runs[1].mse_table()["mse"])
+    assert _choices(*noisy_runs) == clean

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import torch
 from hatespeech.anticipation.inference import Anticipator
+from hatespeech.config import get_profile
 from hatespeech.models.prefix import tiny_prefix_classifier
 from hatespeech.results import BenchmarkResult
 
@@ -32,8 +33,8 @@ def quantized():
     sys.path.remove(str(BENCHMARKS))
 
 
-def _test_rows(sentences: list[str]) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
+def _test_rows(sentences: list[str], seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
     return pd.DataFrame(
         {
             "sentence_id": range(len(sentences)),
@@ -71,7 +72,11 @@ def test_every_mode_is_timed_and_judged_against_fp32(quantized, offline_tokenize
             "smoke",
             sentences=sentences,
             decoder=decoder,
-            accuracy_inputs={"folders": folders, "test": _test_rows(sentences[4] + sentences[8])},
+            accuracy_inputs={
+                "folders": folders,
+                "held_out": _test_rows(sentences[8]),
+                "test": _test_rows(sentences[4] + sentences[8]),
+            },
             progress=False,
         )
     finally:
@@ -88,11 +93,14 @@ def test_every_mode_is_timed_and_judged_against_fp32(quantized, offline_tokenize
     )
     rows = pd.DataFrame(payload["accuracy"]["rows"]).set_index(["variant", "mode"])
     assert set(rows.index) == {(v, m) for v in folders for m in quantized.MODES}
-    assert (rows.xs("fp32", level="mode")["abs_mse_change"] == 0).all()
+    assert (
+        (rows.xs("fp32", level="mode")[["held_out_abs_mse_change", "test_abs_mse_change"]] == 0).all().all()
+    )
     assert rows.xs("fp32", level="mode")["offered"].all()
     int8 = rows.xs("int8", level="mode")
     assert (int8["max_abs_p_change"] > 0).all()
-    assert (int8["offered"] == (int8["abs_mse_change"] <= quantized.MSE_TOLERANCE)).all()
+    # the offer is made on the held-out sentences, never on the test set
+    assert (int8["offered"] == (int8["held_out_abs_mse_change"] <= quantized.MSE_TOLERANCE)).all()
     assert targets["int8_offered_for"] == [v for v in folders if int8.loc[v, "offered"]]
 
     result = BenchmarkResult(
@@ -106,7 +114,7 @@ def test_every_mode_is_timed_and_judged_against_fp32(quantized, offline_tokenize
         quantized=payload,
     )
     text = " ".join(result.findings())
-    assert "int8 streaming per word at 8 words" in text and "offered (change <= 0.001) for" in text
+    assert "int8 streaming per word at 8 words" in text and "offered (held-out change <= 0.001) for" in text
     assert "int8 one-token decoder forward:" in text and " MB of weights instead of " in text
     split = payload["int8_runtime_split"]
     assert split["runtime"].startswith("onnxruntime ") and split["fp32_graph_one_token_ms"] > 0
@@ -126,3 +134,22 @@ def test_accuracy_without_phase2_models_says_so(quantized, tmp_path):
 
     out = quantized.bench_accuracy(get_profile("smoke"), folders={"decoder": tmp_path / "nothing"})
     assert "no phase-2 model in" in out["skipped"] and "run notebook 03 first" in out["skipped"]
+
+
+def test_int8_offer_does_not_move_when_the_test_labels_are_noise(quantized, tmp_path, tokenizers):
+    """The offer is a choice: replacing every test label by noise changes the test MSEs, not the offer."""
+    from hatespeech.models.prefix import tiny_prefix_classifier
+
+    folder = tmp_path / "encoder"
+    tiny_prefix_classifier("encoder", tokenizers["encoder"]).save_pretrained(folder)
+    tokenizers["encoder"].save_pretrained(folder)
+    sentences = ["I am not sexist, but", "they should all go back where they came", "Immigrants bring ideas"]
+    common = {"folders": {"encoder": folder}, "held_out": _test_rows(sentences[:2]), "progress": False}
+    threads = torch.get_num_threads()
+    try:
+        clean = quantized.bench_accuracy(get_profile("smoke"), test=_test_rows(sentences, seed=0), **common)
+        noisy = quantized.bench_accuracy(get_profile("smoke"), test=_test_rows(sentences, seed=7), **common)
+    finally:
+        torch.set_num_threads(threads)
+    assert [r["test_mse"] for r in clean["rows"]] != [r["test_mse"] for r in noisy["rows"]]
+    assert [r["offered"] for r in clean["rows"]] == [r["offered"] for r in noisy["rows"]]

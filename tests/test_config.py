@@ -8,7 +8,7 @@ def test_profiles_exist_and_differ():
     assert smoke.anticipation.phase1_max_train_samples < cpu.anticipation.phase1_decoder_max_train_samples
     assert gpu.models.encoder == "bert-base-uncased" and gpu.models.decoder == "gpt2"
     assert cpu.models.encoder.startswith("offline:") and cpu.models.decoder.startswith("offline:")
-    assert cpu.to_dict()["dualhead"]["grid_gammas"] == (0.5, 1.0, 2.0, 3.0)
+    assert cpu.to_dict()["dualhead"]["grid_gammas"] == (0.0, 0.5, 1.0, 2.0, 3.0)
 
 
 def test_overrides_with_dotted_keys_and_fresh_copies():

@@ -1,6 +1,7 @@
 """Notebook 07's logic (hatespeech.anticipation.continuation_study) on tiny random models and a fake test set:
-every system on the same prefixes, the intervals and paired comparisons, the Monte-Carlo noise term, the
-typed result's round trip, findings and tables."""
+every system on the same prefixes, the calibration map fit on train sentences only, endings to a tweet length,
+the intervals and paired comparisons, the Monte-Carlo noise term, the typed result's round trip, findings and
+tables."""
 
 from __future__ import annotations
 
@@ -24,14 +25,22 @@ SENTENCES = [
 ]
 
 
-def _test_rows() -> pd.DataFrame:
+TRAIN = [
+    "women are wonderful colleagues",
+    "send them all back now before it is too late",
+    "we need better schools for every child",
+    "those people ruin everything they touch",
+]
+
+
+def _test_rows(sentences=SENTENCES, prefix="t") -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    n = [len(s.split()) for s in SENTENCES]
+    n = [len(s.split()) for s in sentences]
     return pd.DataFrame(
         {
-            "sentence_id": [f"t{i}" for i in range(len(SENTENCES))],
+            "sentence_id": [f"{prefix}{i}" for i in range(len(sentences))],
             "corpus_class": ["hate", "nohate", "hate", "hate"],
-            "sentence": SENTENCES,
+            "sentence": sentences,
             "n_words": n,
             "labels": [np.linspace(0.1, 0.9 if i != 1 else 0.1, k) for i, k in enumerate(n)],
             "label_a": [rng.random(k) for k in n],
@@ -50,12 +59,15 @@ def run(offline_tokenizer, monkeypatch):
         "smoke", **{"anticipation.bootstrap_resamples": 50, "anticipation.continuation_max_sentences": None}
     )
 
-    def build(profile, variant):
-        settings = ContinuationSettings(n_samples=3, max_new_tokens=4, seed=profile.seed)
+    def build(profile, variant, ending_lengths=None):
+        settings = ContinuationSettings(
+            n_samples=3, max_new_tokens=4, seed=profile.seed, ending_lengths=ending_lengths
+        )
         return ContinuationEstimator(generator, tokenizer, scorer, settings), "tiny random generator"
 
+    data = type("D", (), {"test": _test_rows(), "train": _test_rows(TRAIN, prefix="tr")})()
     monkeypatch.setattr(cs, "build_estimator", build)
-    monkeypatch.setattr(cs, "load_phase2_data", lambda profile: type("D", (), {"test": _test_rows()})())
+    monkeypatch.setattr(cs, "load_phase2_data", lambda profile: data)
     monkeypatch.setattr(cs, "load_checkpoint", lambda profile, phase, variant: (phase2_model, tokenizer, {}))
     return cs.run_continuations(profile, phase1_best="decoder", phase2_best="decoder+bilstm", constant=0.3)
 
@@ -63,18 +75,33 @@ def run(offline_tokenizer, monkeypatch):
 def test_every_system_scores_the_same_prefixes(run):
     n_prefixes = sum(len(s.split()) for s in SENTENCES)
     assert len(run.estimates) == n_prefixes
-    keys = {"continuation:decoder", "phase1_prefix:decoder", "phase2:decoder+bilstm", "constant:train_mean"}
+    keys = {
+        "continuation:decoder",
+        "continuation_raw:decoder",
+        "phase1_prefix:decoder",
+        "phase1_prefix_calibrated:decoder",
+        "phase2:decoder+bilstm",
+        "constant:train_mean",
+    }
     assert set(run.predictions) == keys
     frames = list(run.predictions.values())
     for frame in frames:
         assert frame[["sentence_id", "k"]].equals(frames[0][["sentence_id", "k"]])
-    # k = n: the estimate is the classifier's score of the sentence, the same as the prefix system's
+    # k = n: the estimate is the classifier's score of the sentence, the same as the prefix system's, raw and
+    # calibrated alike; the calibrated one is the raw one through the map fit on the train sentences
     full = frames[0]["k"] == frames[0]["n_words"]
-    assert np.allclose(
-        run.predictions["continuation:decoder"].loc[full, "p_hate"],
-        run.predictions["phase1_prefix:decoder"].loc[full, "p_hate"],
-        atol=1e-6,
-    )
+    for estimate, prefix in (
+        ("continuation", "phase1_prefix_calibrated"),
+        ("continuation_raw", "phase1_prefix"),
+    ):
+        assert np.allclose(
+            run.predictions[f"{estimate}:decoder"].loc[full, "p_hate"],
+            run.predictions[f"{prefix}:decoder"].loc[full, "p_hate"],
+            atol=1e-6,
+        )
+    raw = run.predictions["phase1_prefix:decoder"]["p_hate"]
+    assert np.allclose(run.calibration(raw), run.predictions["phase1_prefix_calibrated:decoder"]["p_hate"])
+    assert run.calibration.n_sentences == len(TRAIN)
     assert (run.predictions["constant:train_mean"]["p_hate"] == 0.3).all()
 
 
@@ -110,3 +137,32 @@ def test_a_sampled_test_set_does_not_quote_notebook_03(run):
         run, {"baseline:tfidf_ridge": {"estimate": 0.05, "low": 0.04, "high": 0.06}}
     )
     assert result.notebook03 == {} and result.test["all_test_sentences"] is False
+
+
+def test_the_calibration_map_refuses_a_test_sentence():
+    """Issue 26: the map is fit on data the test never touches; a test id reaching it is an error."""
+    from hatespeech.anticipation.calibration import CalibrationLeakError, PlattMap
+
+    train, test = _test_rows(TRAIN, prefix="tr"), _test_rows()
+    labels = [float(x[-1]) for x in train["labels"]]
+    fitted = PlattMap.fit([0.2, 0.9, 0.3, 0.8], labels, train["sentence_id"], test["sentence_id"], "train")
+    assert 0 < fitted(np.array([0.5]))[0] < 1 and fitted.n_sentences == 4
+    leaking = pd.concat([train, test.head(1)])
+    with pytest.raises(CalibrationLeakError, match="t0"):
+        PlattMap.fit(
+            [0.2, 0.9, 0.3, 0.8, 0.5], [*labels, 0.5], leaking["sentence_id"], test["sentence_id"], "x"
+        )
+
+
+def test_platt_map_recovers_a_known_miscalibration():
+    """Scores inflated as a class weight inflates them (odds x 4) map back to the true probabilities."""
+    from hatespeech.anticipation.calibration import PlattMap
+    from scipy.special import expit, logit
+
+    true = np.linspace(0.05, 0.95, 200)
+    inflated = expit(logit(true) + np.log(4))
+    fitted = PlattMap.fit(inflated, true, range(200), [], "synthetic")
+    assert fitted.slope == pytest.approx(1.0, abs=0.02) and fitted.intercept == pytest.approx(
+        -np.log(4), abs=0.05
+    )
+    assert np.allclose(fitted(inflated), true, atol=0.01)

@@ -23,6 +23,8 @@ def test_loader_on_the_fixture():
     assert df["text"].iloc[0] == "I hate women."  # the trailing space is gone
     assert df["label"].tolist() == [1, 1, 1, 0, 0, 0, 0]
     assert df["templ_id"].tolist() == [1, 1, 2, 3, 3, 4, 5] and df["templ_id"].dtype.kind == "i"
+    # template 3 (the negations) was written from template 1: one family, the bootstrap's unit
+    assert df["family_id"].tolist() == [1, 1, 2, 1, 1, 4, 5]
     assert df["target_ident"].isna().sum() == 1 and df["id"].tolist() == [str(i) for i in range(1, 8)]
     assert loaded.label_columns[:3] == ["label", "label_gold", "functionality"]
     assert "hatecheck" in hatecheck.EVALUATION_ONLY
@@ -57,8 +59,18 @@ def _bad_copy(tmp_path, edit) -> Path:
             "functionality 'negate_neg_nh' holds label_gold ['hateful'], but its name says 'non-hateful'",
         ),
         (lambda f: f.drop(columns="templ_id"), "templ_id", "missing required column"),
+        (
+            lambda f: f.assign(ref_templ_id=f["ref_templ_id"].where(f.index != 3, 99)),
+            "ref_templ_id",
+            "[99] name no template of the file",
+        ),
+        (
+            lambda f: f.assign(ref_templ_id=f["ref_templ_id"].where(f.index != 0, 3)),
+            "ref_templ_id",
+            "chain loops",
+        ),
     ],
-    ids=["label", "empty-text", "template", "group", "functionality", "column"],
+    ids=["label", "empty-text", "template", "group", "functionality", "column", "unknown-ref", "ref-loop"],
 )
 def test_bad_rows_give_named_errors(tmp_path, edit, column, message):
     data_dir = _bad_copy(tmp_path, edit)

@@ -159,3 +159,11 @@ def test_phase1_corpus_has_no_phase2_overlap(profile_name):
         assert not df["id"].astype(str).isin(reserved_tweet_ids()).any()
         # HateCheck is evaluation only: "i hate black people" is both an implicit-hate post and a case
         assert removed["hatecheck_case"] == 1 and report["hatecheck_check"]["hatecheck_cases"] == 3728
+
+
+def test_hatecheck_templates_come_from_278_families():
+    """The bootstrap unit of every HateCheck interval: 845 templates, 278 families (ref_templ_id chains)."""
+    need("hatecheck")
+    cases = load_source("hatecheck").df
+    assert cases["templ_id"].nunique() == 845 and cases["family_id"].nunique() == 278
+    assert (cases.groupby("templ_id")["family_id"].nunique() == 1).all()

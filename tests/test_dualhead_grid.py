@@ -84,7 +84,8 @@ def test_focal_grid_trains_every_cell(profile, monkeypatch):
     toxigen_train = int((splits.frame("train")["source"] == "toxigen").sum())
     assert result.grid_info["n_train_rows_identity"] == toxigen_train
     assert result.grid_info["cells_differ"] == differences and result.grid_info["mode"] == "cached_features"
-    picked, differ, trained = result.findings()
+    picked, differ, trained, no_bce, spread = result.findings()
+    assert no_bce.startswith("No gamma = 0") and spread.startswith("Spread of identity macro-F1 over")
     assert trained.startswith("Each cell trained a fresh head_i only (a linear probe")
     assert picked.startswith(f"4 cells trained. Picked on validation: gamma {pick['gamma']:g}, alpha ")
     assert f"validation identity macro-F1 {pick['val_macro_f1']:.3f}" in picked

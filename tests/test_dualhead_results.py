@@ -46,6 +46,7 @@ DUALHEAD_KEYS = {
     "model",
     "focal_lambda_choice",
     "data",
+    "baselines",
 }
 
 
@@ -313,7 +314,10 @@ def test_without_separate_models_or_lambda_choice(settings, splits, run):
 
 def test_grid_findings_and_tables(settings, splits):
     result = grid_run().result(settings, splits, 1.0)
-    picked, differ = result.findings()
+    picked, differ, no_baseline, spread = result.findings()
+    assert no_baseline.startswith("No gamma = 0 (plain BCE) cell in this grid")
+    # with and without the degenerate alpha = 1 column (no weight on negatives)
+    assert "every cell (4 cells)" in spread and "without alpha = 1 (2 cells)" in spread
     assert picked == (
         "4 cells trained. Picked on validation: gamma 2, alpha 1 (validation identity macro-F1 0.520, test "
         "0.460); 2 distinct test scores across cells."
@@ -327,6 +331,23 @@ def test_grid_findings_and_tables(settings, splits):
         "gamma=0.5", "alpha=1"
     ] == pytest.approx(0.4)
     assert set(result.appendix()) == {"grid_info"}
+
+
+def test_grid_tests_focal_loss_against_plain_bce():
+    """A gamma = 0 row (alpha-balanced BCE) is the focal claim's baseline: each side's best validation
+    cell."""
+    cells = [
+        {"gamma": 0.0, "alpha": 0.25, "val_macro_f1": 0.50, "test_macro_f1": 0.45},
+        {"gamma": 0.0, "alpha": 1.0, "val_macro_f1": 0.30, "test_macro_f1": 0.20},
+        {"gamma": 2.0, "alpha": 0.25, "val_macro_f1": 0.55, "test_macro_f1": 0.47},
+        {"gamma": 2.0, "alpha": 1.0, "val_macro_f1": 0.31, "test_macro_f1": 0.21},
+    ]
+    result = GridResult(profile="smoke", grid=cells, grid_pick={}, grid_info={})
+    focal, spread = result.focal_vs_bce_lines()
+    assert "focal gamma 2, alpha 0.25: validation 0.550, test 0.470" in focal
+    assert "BCE alpha 0.25: validation 0.500, test 0.450 (test difference +0.020" in focal
+    assert "every cell (4 cells): validation 0.300-0.550, test 0.200-0.470" in spread
+    assert "without alpha = 1 (2 cells): validation 0.500-0.550, test 0.450-0.470" in spread
 
 
 def test_report_fixture_holds_both_results():

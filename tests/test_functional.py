@@ -1,5 +1,6 @@
-"""hatespeech.functional: HateCheck accuracy by functionality / group with template-level intervals, and the
-alarm profile of trajectories, on known cases."""
+"""hatespeech.functional: HateCheck accuracy by functionality / group and AUC / balanced accuracy with
+template-family intervals, the forgetting and remedy comparisons, the reference rows, and the alarm profile of
+trajectories, on known cases."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import pandas as pd
 import pytest
 from hatespeech.data import load_source
 from hatespeech.functional import alarm_profile, functional_accuracy
+from hatespeech.metrics.bootstrap import PairedDifference
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 
 
-def _cases(templates):
+def _cases(templates, families=None):
     n = len(templates)
     return pd.DataFrame(
         {
@@ -24,8 +26,19 @@ def _cases(templates):
             "functionality": ["derog_neg_emote_h"] * n,
             "target_ident": ["women"] * n,
             "templ_id": templates,
+            "family_id": templates if families is None else families,
         }
     )
+
+
+def test_intervals_resample_template_families_not_cases_or_templates():
+    """Four templates of one family are one unit (every resample is the same, so the interval is a point);
+    the same decisions in four families give a real interval."""
+    scores = {"m": [0.9, 0.9, 0.9, 0.1]}
+    one = functional_accuracy(_cases([1, 2, 3, 4], families=[1, 1, 1, 1]), scores, n_resamples=200, seed=1)
+    row = one[one["grouping"] == "all"].iloc[0]
+    assert row["accuracy"] == row["low"] == row["high"] == 0.75
+    assert row["n_templates"] == 4 and row["n_families"] == 1
 
 
 def test_intervals_resample_templates_not_cases():
@@ -99,6 +112,7 @@ def _labelled_cases(n_templates=10, per_template=3):
                     "functionality": "derog_neg_emote_h" if label else "counter_quote_nh",
                     "target_ident": "women",
                     "templ_id": t + 1,
+                    "family_id": t + 1,
                 }
             )
     return pd.DataFrame(rows)
@@ -119,49 +133,108 @@ def test_forgetting_is_phase2_minus_phase1_on_each_gold_label():
         h.difference.estimate == -1.0 and h.difference.high == -1.0 and h.verdict() != "no clear difference"
     )
     assert nh.difference.estimate == 0.0 and nh.verdict() == "no clear difference"
-    assert h.difference.n_units == 5  # templates, not cases
+    assert h.difference.n_units == 5  # families, not cases
 
 
-def test_remedy_target_needs_the_gain_and_an_mse_inside_the_interval():
+def _phase2_with_rehearsal(mse_with=0.031):
     from types import SimpleNamespace
 
+    interval = {"estimate": 0.030, "low": 0.025, "high": 0.035, "n_units": 50, "n_resamples": 10}
+    return SimpleNamespace(
+        rehearsal={
+            "variant": "encoder",
+            "chosen_share": 0.1,
+            "chosen_by": "held-out",
+            "shares": [0.1],
+            "candidates": {"0.1": {"criterion": 0.17}},
+            "without": {"criterion": 0.16},
+        },
+        phase2_evidence={
+            "intervals": {
+                "phase2:encoder": interval,
+                "rehearsal:encoder": {**interval, "estimate": mse_with},
+            }
+        },
+    )
+
+
+def test_remedy_target_is_auc_and_balanced_accuracy_up_not_one_sided_accuracy():
+    from types import SimpleNamespace
+
+    from hatespeech.functional.results import FunctionalResult
     from hatespeech.functional.run import remedy
 
     cases = _labelled_cases()
     hateful = cases["label"].to_numpy() == 1
-    without = np.zeros(len(cases))
-    with_rehearsal = np.where(hateful, 1, 0)
-    run = _run_with({"phase2:encoder": without, "rehearsal:encoder": with_rehearsal}, cases)
-
-    def phase2(mse_with):
-        interval = {"estimate": 0.030, "low": 0.025, "high": 0.035, "n_units": 50, "n_resamples": 10}
-        return SimpleNamespace(
-            rehearsal={
-                "variant": "encoder",
-                "chosen_share": 0.1,
-                "chosen_by": "validation",
-                "shares": [0.1],
-                "candidates": {"0.1": {"criterion": 0.17}},
-                "without": {"criterion": 0.16},
-            },
-            phase2_evidence={
-                "intervals": {
-                    "phase2:encoder": interval,
-                    "rehearsal:encoder": {**interval, "estimate": mse_with},
-                }
-            },
-        )
-
-    met = remedy(run, phase2(0.031))["target"]
-    assert met["gain"] == 1.0 and met["gain_met"] and met["mse_within_interval"] and met["met"]
-    worse_mse = remedy(run, phase2(0.040))["target"]
-    assert worse_mse["gain_met"] and not worse_mse["mse_within_interval"] and not worse_mse["met"]
-    assert remedy(run, None) == {}
-    # the report line says when only one share was tried, and when validation alone prefers no rehearsal
-    from hatespeech.functional.results import FunctionalResult
-
-    line = FunctionalResult.remedy_line(SimpleNamespace(remedy=remedy(run, phase2(0.031))))
+    # Rehearsal that only shifts the scale: every case now "hateful" -> hateful accuracy +1, non-hateful
+    # -1, the ranking (and so the AUC) unchanged, balanced accuracy unchanged: the target is missed.
+    ranks = np.where(hateful, 0.4, 0.3)
+    shifted = _run_with({"phase2:encoder": ranks, "rehearsal:encoder": ranks + 0.2}, cases)
+    out = remedy(shifted, _phase2_with_rehearsal())
+    assert PairedDifference.from_json(out["hateful"]).difference.estimate == 1.0
+    assert PairedDifference.from_json(out["non_hateful"]).difference.estimate == -1.0
+    assert PairedDifference.from_json(out["auc"]).difference.estimate == 0.0
+    assert PairedDifference.from_json(out["balanced_accuracy"]).difference.estimate == 0.0
+    assert not out["target"]["met"]
+    # Rehearsal that separates the classes the model without it confused: both measures up -> met.
+    confused = np.full(len(cases), 0.4)
+    separated = _run_with(
+        {"phase2:encoder": confused, "rehearsal:encoder": np.where(hateful, 0.9, 0.1)}, cases
+    )
+    met = remedy(separated, _phase2_with_rehearsal())
+    assert met["target"]["auc_up"] and met["target"]["balanced_accuracy_up"] and met["target"]["met"]
+    assert remedy(separated, None) == {}
+    line = FunctionalResult.remedy_line(
+        SimpleNamespace(remedy=met, _paired_text=FunctionalResult._paired_text)
+    )
     assert "the one share this profile tries" in line and "lower without rehearsal (0.1600 vs 0.1700)" in line
+    assert "AUC 0.50 [0.50, 0.50] (rehearsal:encoder better" in line and line.endswith("met.")
+
+
+def test_discrimination_auc_equals_sklearn_and_balanced_accuracy_is_threshold_aware():
+    from hatespeech.functional import discrimination
+    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+
+    cases = _labelled_cases(n_templates=12)
+    rng = np.random.default_rng(3)
+    y = cases["label"].to_numpy()
+    scores = {"m": np.clip(0.3 * y + rng.random(len(y)) * 0.7, 0, 1), "all_hateful": np.ones(len(y))}
+    table = discrimination(cases, scores, {"m": 0.6, "all_hateful": 0.5}, n_resamples=200, seed=0)
+    m = table.set_index("system").loc["m"]
+    assert m["auc"] == pytest.approx(roc_auc_score(y, scores["m"]))
+    assert m["auc_low"] <= m["auc"] <= m["auc_high"]
+    assert m["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(y, scores["m"] >= 0.6))
+    assert m["balanced_accuracy_at_0.5"] == pytest.approx(balanced_accuracy_score(y, scores["m"] >= 0.5))
+    assert m["n_families"] == 12
+    constant = table.set_index("system").loc["all_hateful"]  # answering "hateful" everywhere decides nothing
+    assert (
+        constant["auc"] == 0.5
+        and constant["balanced_accuracy"] == 0.5
+        and constant["hateful_accuracy"] == 1.0
+    )
+    with pytest.raises(ValueError, match="hold one label"):
+        discrimination(cases[cases["label"] == 1], {"m": scores["m"][y == 1]}, 0.5)
+
+
+def test_held_out_threshold_carries_its_interval():
+    from hatespeech.functional.run import held_out_threshold
+
+    y = np.array([0, 0, 0, 1, 1, 0, 1, 0, 1, 1])
+    p = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.4, 0.6, 0.65, 0.9, 0.35])
+    threshold, interval = held_out_threshold(y, p, n_resamples=100, seed=0)
+    assert threshold == 0.35  # F1 5/6 (all five hateful caught, two false alarms) beats 0.6 (F1 0.8)
+    assert interval["low"] <= threshold <= interval["high"] and interval["n_units"] == 10
+
+
+def test_reference_rows_are_a_constant_and_profanity_check():
+    from hatespeech.functional.run import reference_systems
+
+    refs = reference_systems(["I hate you, you fucking idiot", "Have a lovely day"])
+    assert set(refs) == {"reference:all_hateful", "reference:profanity_check"}
+    assert refs["reference:all_hateful"].scores.tolist() == [1.0, 1.0]
+    profane = refs["reference:profanity_check"].scores
+    assert profane[0] > 0.5 > profane[1]
+    assert all(r.kind == "reference" for r in refs.values())
 
 
 def test_template_sample_keeps_whole_templates_in_every_functionality():

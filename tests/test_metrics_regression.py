@@ -73,12 +73,16 @@ def test_earliness_by_hand():
     assert result["share_seen_mean"] == pytest.approx(0.75)
     assert result["share_seen_median"] == pytest.approx(0.75)
     assert result["false_alarm_rate"] == pytest.approx(0.5)
+    # Wilson intervals (2 of 3: 0.208-0.939 by the textbook formula)
+    low, high = result["detection_rate_ci"]
+    assert low == pytest.approx(0.2077, abs=1e-3) and high == pytest.approx(0.9385, abs=1e-3)
+    assert result["false_alarm_rate_ci"][0] < 0.5 < result["false_alarm_rate_ci"][1]
 
 
 def test_earliness_edge_cases():
     none_found = earliness([[0.1, 0.2]], [True])
     assert none_found["detection_rate"] == 0 and none_found["share_seen_mean"] is None
-    assert none_found["false_alarm_rate"] is None
+    assert none_found["false_alarm_rate"] is None and none_found["false_alarm_rate_ci"] is None
     with pytest.raises(ValueError, match="2 trajectories but 1"):
         earliness([[0.1], [0.2]], [True])
     with pytest.raises(ValueError, match="empty trajectory"):

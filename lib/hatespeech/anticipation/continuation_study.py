@@ -3,10 +3,14 @@ trained models, with the same intervals as notebook 03.
 
 Systems, all on the same test prefixes (one row per word-prefix of every test sentence):
 
-* ``continuation:<v>`` - the estimator: the profile's pretrained decoder samples endings, the best phase-1
-  model ``v`` (chosen on the selection set in notebook 02) scores each finished text at full length, raw
-  probability; at k = n the sentence itself;
-* ``phase1_prefix:<v>`` - the same classifier on the prefix as it stands (raw): what imagining endings adds;
+* ``continuation:<v>`` - the estimator: the profile's pretrained decoder samples endings that run to a
+  tweet's length (drawn from the phase-2 train tweets' word counts), the best phase-1 model ``v`` (chosen on
+  the selection set in notebook 02) scores each finished text at full length, and its score is calibrated
+  (:class:`~.calibration.PlattMap`, fit on the phase-2 train sentences at full length, never a test one)
+  before the endings are averaged; at k = n the sentence itself;
+* ``continuation_raw:<v>`` - the same endings averaged on the raw scale (what calibration changes);
+* ``phase1_prefix:<v>`` / ``phase1_prefix_calibrated:<v>`` - the same classifier on the prefix as it stands,
+  raw and through the same calibration map: what imagining endings adds beyond the prefix;
 * ``phase2:<best>`` - the best phase-2 model (chosen on held-out phase-2 data in notebook 03), re-scored
   from its checkpoint so that the comparison is paired on the very same prefixes;
 * ``constant:train_mean`` - notebook 03's constant baseline.
@@ -28,6 +32,7 @@ import pandas as pd
 from ..config import Profile
 from ..metrics.bootstrap import Interval, PairedDifference, multi_bootstrap, paired_bootstrap
 from ..results import Result, _fmt
+from .calibration import PlattMap
 from .continuations import ContinuationEstimator, ContinuationSettings, Estimate
 from .evaluation import earliness_of, phase2_scores, predict_phase2, prefix_frame
 from .evidence import _mse
@@ -52,6 +57,7 @@ class ContinuationRun:
     predictions: dict[str, pd.DataFrame] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     generator: str = ""
+    calibration: PlattMap | None = None
 
     @property
     def key(self) -> str:
@@ -63,15 +69,19 @@ class ContinuationRun:
         return [e for e in self.estimates if not e.complete]
 
 
-def build_estimator(profile: Profile, scorer_variant: str) -> tuple[ContinuationEstimator, str]:
+def build_estimator(
+    profile: Profile, scorer_variant: str, ending_lengths=None
+) -> tuple[ContinuationEstimator, str]:
     """The estimator of the profile: its pretrained decoder (int8 linear layers when
-    ``continuation_int8_generator``) and the phase-1 checkpoint of ``scorer_variant``."""
+    ``continuation_int8_generator``) and the phase-1 checkpoint of ``scorer_variant``; endings run to
+    ``ending_lengths`` words (train tweets' word counts) when given."""
     a = profile.anticipation
     settings = ContinuationSettings(
         n_samples=a.continuation_samples,
         max_new_tokens=a.continuation_max_new_tokens,
         top_p=a.continuation_top_p,
         seed=profile.seed,
+        ending_lengths=ending_lengths,
     )
     estimator = ContinuationEstimator.from_profile(
         profile, checkpoint_dir(profile, 1, scorer_variant), settings
@@ -90,11 +100,13 @@ def run_continuations(
 ) -> ContinuationRun:
     """Estimate every test prefix, re-score the best phase-2 model and the scorer on the same prefixes."""
     a = profile.anticipation
-    test = load_phase2_data(profile).test
+    data = load_phase2_data(profile)
+    test = data.test
     if a.continuation_max_sentences is not None and a.continuation_max_sentences < len(test):
         test = test.sample(n=a.continuation_max_sentences, random_state=profile.seed).sort_index()
     test = test.reset_index(drop=True)
-    estimator, generator = build_estimator(profile, phase1_best)
+    estimator, generator = build_estimator(profile, phase1_best, tuple(data.train["n_words"]))
+    estimator.calibration = fit_calibration(estimator, data.train, data.test)
     prefixes, complete = [], []
     for sentence, n in zip(test["sentence"], test["n_words"]):
         words = str(sentence).split()
@@ -105,21 +117,42 @@ def run_continuations(
         prefixes, complete, progress="continuations", batch_prefixes=a.continuation_batch_prefixes
     )
     run = ContinuationRun(profile, test, phase1_best, phase2_best, estimates, generator=generator)
+    run.calibration = estimator.calibration
     run.seconds["estimator"] = time.perf_counter() - start
-    means = np.array([e.mean for e in estimates])
     bounds = np.cumsum([0, *test["n_words"]])
-    run.predictions[run.key] = prefix_frame(
-        test, [means[bounds[i] : bounds[i + 1]] for i in range(len(test))]
+
+    def per_sentence(values):
+        return [np.asarray(values)[bounds[i] : bounds[i + 1]] for i in range(len(test))]
+
+    run.predictions[run.key] = prefix_frame(test, per_sentence([e.mean for e in estimates]))
+    run.predictions[f"continuation_raw:{phase1_best}"] = prefix_frame(
+        test, per_sentence([e.raw_mean for e in estimates])
     )
     start = time.perf_counter()
-    run.predictions[f"phase1_prefix:{phase1_best}"] = prefix_frame(
-        test, estimator.scorer.trajectories(test["sentence"].tolist())
+    prefix_scores = estimator.scorer.trajectories(test["sentence"].tolist())
+    run.predictions[f"phase1_prefix:{phase1_best}"] = prefix_frame(test, prefix_scores)
+    run.predictions[f"phase1_prefix_calibrated:{phase1_best}"] = prefix_frame(
+        test, [estimator.calibration(t) for t in prefix_scores]
     )
     model, tokenizer, _ = load_checkpoint(profile, 2, phase2_best)
     run.predictions[f"phase2:{phase2_best}"] = predict_phase2(model, tokenizer, profile, test)
     run.seconds["other_systems"] = time.perf_counter() - start
     run.predictions["constant:train_mean"] = run.predictions[run.key].assign(p_hate=float(constant))
     return run
+
+
+def fit_calibration(estimator: ContinuationEstimator, train: pd.DataFrame, test: pd.DataFrame) -> PlattMap:
+    """The scorer's calibration map, fit on the phase-2 train sentences at full length against their
+    full-sentence label (the mean of both passes at k = n); every test sentence id is forbidden to it."""
+    scores = estimator.scorer.score(train["sentence"].tolist())
+    labels = [float(labels[-1]) for labels in train["labels"]]
+    return PlattMap.fit(
+        scores,
+        labels,
+        train["sentence_id"],
+        forbidden_ids=test["sentence_id"],
+        fitted_on=f"{len(train)} phase-2 train sentences at full length (k = n), full-sentence labels",
+    )
 
 
 def evidence(run: ContinuationRun) -> dict[str, Any]:
@@ -136,10 +169,12 @@ def evidence(run: ContinuationRun) -> dict[str, Any]:
     }
     preds = {key: frame["p_hate"].to_numpy(float) for key, frame in run.predictions.items()}
     intervals = multi_bootstrap(_mse, y, preds, **kw)
-    metrics = {}
+    metrics, calibration = {}, {}
     for key, frame in run.predictions.items():
-        scores, _ = phase2_scores(frame)
+        scores, table = phase2_scores(frame)
         metrics[key] = {**scores, "earliness": earliness_of(frame)}
+        table = table.astype(object)
+        calibration[key] = table.where(table.notna(), None).to_dict("records")
     comparisons = {
         f"mse:{run.key}-{other}": paired_bootstrap(
             _mse, y, preds[run.key], preds[other], higher_is_better=False, name_a=run.key, name_b=other, **kw
@@ -149,8 +184,16 @@ def evidence(run: ContinuationRun) -> dict[str, Any]:
     }
     continued = run.continued
     noise = float(np.mean([e.stderr**2 for e in continued])) if continued else 0.0
+    against_constant = PairedDifference.from_json(comparisons[f"mse:{run.key}-constant:train_mean"])
     return {
         "metrics": metrics,
+        "calibration": calibration,
+        "target": {
+            "target": "calibrated imagined endings below the constant: the paired interval of "
+            "(endings - constant) test MSE entirely below 0",
+            "difference": against_constant.to_json(),
+            "met": bool(against_constant.difference.high < 0),
+        },
         "intervals": {key: value.to_json() for key, value in intervals.items()},
         "comparisons": comparisons,
         "mc_noise": {
@@ -188,8 +231,10 @@ def trajectory_sentences(run: ContinuationRun, n: int = 4) -> pd.DataFrame:
 
 # ================================================================================================ result
 LABELS = {
-    "continuation": "imagined endings (continuation estimator)",
+    "continuation": "imagined endings, calibrated (continuation estimator)",
+    "continuation_raw": "imagined endings, raw scores",
     "phase1_prefix": "the same classifier on the prefix as it stands",
+    "phase1_prefix_calibrated": "the same classifier on the prefix, calibrated",
     "phase2": "best phase-2 model",
     "constant": "constant (phase-2 train mean)",
 }
@@ -219,6 +264,8 @@ class ContinuationResult(Result):
     cost: dict[str, Any]  # seconds: estimator, per prefix, per ending; the other systems
     examples: list[dict[str, Any]]  # a few prefixes with sampled endings (model-generated, may offend)
     notebook03: dict[str, dict[str, Any]] = field(default_factory=dict)  # its test-MSE intervals, same set
+    calibration: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # system -> reliability bins
+    target: dict[str, Any] = field(default_factory=dict)  # calibrated endings vs the constant
 
     @property
     def key(self) -> str:
@@ -227,21 +274,41 @@ class ContinuationResult(Result):
     def findings(self) -> list[str]:
         est = Interval.from_json(self.intervals[self.key])
         e = self.estimator
+        m = self.metrics[self.key]
         lines = [
             (
                 f"Imagined endings ({e['n_samples']} per prefix from {e['generator']}, each scored at full "
-                f"length by the phase-1 {e['scorer_variant']} model) reach a test MSE of {est.fmt(4)} on "
+                f"length by the phase-1 {e['scorer_variant']} model"
+                + (
+                    ", calibrated on the phase-2 train sentences at full length"
+                    if e.get("calibration")
+                    else ""
+                )
+                + f") reach a test MSE of {est.fmt(4)} (Pearson {m['pearson']:.3f}, ECE {m['ece']:.3f}) on "
                 f"{self.test['prefixes']:,} prefixes of {self.test['sentences']} test sentences, with no "
                 "prefix label used."
             )
         ]
-        for cmp in self.comparisons.values():
+        if self.target:
+            d = PairedDifference.from_json(self.target["difference"])
+            lines.append(
+                f"Target ({self.target['target']}): {'met' if self.target['met'] else 'missed'}, "
+                f"{d.difference.fmt(4)}."
+            )
+        primary = f"mse:{self.key}-constant:train_mean"
+        for key, cmp in sorted(self.comparisons.items(), key=lambda kv: kv[0] != primary):
             other = cmp["name_b"]
             d = PairedDifference.from_json(cmp)
+            tag = "Primary comparison" if key == primary else "Exploratory"
             lines.append(
-                f"Against {label(other)}: MSE {d.b.fmt(4)}; difference {d.difference.fmt(4)} - "
+                f"{tag}, against {label(other)}: MSE {d.b.fmt(4)}; difference {d.difference.fmt(4)} - "
                 f"{d.verdict().replace(self.key, 'imagined endings').replace(other, label(other))}."
             )
+        lines.append(
+            f"{len(self.comparisons)} paired comparisons on the same {self.test['sentences']} test "
+            "sentences, no correction for multiplicity: one primary (against the constant, the target), "
+            "the rest exploratory."
+        )
         noise = self.mc_noise
         lines.append(
             f"Monte-Carlo noise adds about {noise['mean_stderr_squared']:.4f} to the estimator's MSE "
@@ -307,8 +374,11 @@ def continuation_result(run: ContinuationRun, notebook03_intervals: dict[str, An
             "top_p": s.continuation_top_p,
             "generator": run.generator,
             "scorer_variant": run.scorer_variant,
-            "scorer": "best phase-1 model (selection set, notebook 02), raw probability at full length",
-            "stops": "at the first . ! ? or newline, the end-of-text token, or max_new_tokens",
+            "scorer": "best phase-1 model (selection set, notebook 02), its probability at full length "
+            "through the calibration map",
+            "calibration": run.calibration.to_json() if run.calibration is not None else None,
+            "stops": "at a whole-tweet length drawn per ending from the phase-2 train tweets' word counts "
+            "(longer than the prefix), the end-of-text token, or max_new_tokens",
             "content_warning": CONTENT_WARNING,
         },
         test={
@@ -329,5 +399,7 @@ def continuation_result(run: ContinuationRun, notebook03_intervals: dict[str, An
             "endings": n_endings,
         },
         examples=example_endings(run),
+        calibration=ev["calibration"],
+        target=ev["target"],
         notebook03=dict(notebook03_intervals or {}) if all_sentences else {},
     )

@@ -11,15 +11,21 @@ Choices, each with its why:
 
 * Nucleus sampling (``top_p``, ``temperature``) from the pretrained decoder, not the fine-tuned one: the
   question is what a language model expects to follow, not what a classifier was trained to say.
-* A continuation stops at the first sentence end (``.``, ``!``, ``?``, a newline) or the end-of-text token,
-  else after ``max_new_tokens``; never at the true sentence's length, which no other method sees.
+* How long an ending runs: the question is about whole tweets of 8-30 words, so with ``ending_lengths`` (the
+  word counts of the phase-2 *train* tweets) each sampled ending runs until the imagined text reaches a
+  length drawn, per row and seeded, from the train lengths longer than the prefix, capped by
+  ``max_new_tokens``; never the true sentence's length, which no other method sees. Without it, an ending
+  stops at the first sentence end (``.``, ``!``, ``?``, a newline), the earlier rule.
 * Seeded per prefix and sample (``seed`` + a checksum of the prefix text + the sample's index, one random
   stream per row: :class:`SeededNucleusSampler`): the same prefix gets the same samples whatever else is
   generated with it, so runs repeat and results do not depend on order or batching, while prefixes are
   generated several at a time (batches are what make it affordable on a CPU).
-* The score of an ending is the classifier's raw probability at full length (no threshold): the estimate is
-  the Monte-Carlo mean over ``n_samples`` endings and its standard error is their standard deviation over
-  sqrt(n). The noise adds about stderr^2 to a squared error, which the study reports beside the MSE.
+* The score of an ending is the classifier's probability at full length (no threshold), mapped through
+  ``calibration`` when one is given (a :class:`~.calibration.PlattMap` fit on full train sentences: the
+  phase-1 scorers' raw scale is inflated by their class weight), each ending *before* averaging: the
+  estimate is the Monte-Carlo mean over ``n_samples`` endings and its standard error is their standard
+  deviation over sqrt(n). The noise adds about stderr^2 to a squared error, reported beside the MSE. The raw
+  mean is kept too (``Estimate.raw_mean``).
 * At k = n there is nothing to continue: the estimate is the classifier's score of the sentence itself.
 """
 
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,8 +55,14 @@ class ContinuationSettings:
     top_p: float = 0.9
     temperature: float = 1.0
     seed: int = 42
+    # Word counts of whole train tweets: endings run to a length drawn from these (None: first sentence end).
+    ending_lengths: tuple[int, ...] | None = None
 
     def __post_init__(self):
+        if self.ending_lengths is not None:
+            self.ending_lengths = tuple(int(n) for n in self.ending_lengths)
+            if not self.ending_lengths or min(self.ending_lengths) < 1:
+                raise ValueError("ending_lengths must be a non-empty list of positive word counts")
         if self.n_samples < 1:
             raise ValueError(f"n_samples must be >= 1, got {self.n_samples}")
         if self.max_new_tokens < 1:
@@ -65,15 +78,35 @@ class Estimate:
     """The estimate for one prefix: mean classifier score over its sampled endings and its standard error."""
 
     prefix: str
-    mean: float
+    mean: float  # of the calibrated scores when the estimator calibrates, else of the raw ones
     stderr: float
-    scores: np.ndarray  # one per ending
+    scores: np.ndarray  # raw classifier score, one per ending
     endings: list[str] = field(default_factory=list)  # the sampled continuations ("" at k = n)
     complete: bool = False  # k = n: the classifier's score of the text itself, nothing sampled
 
+    @property
+    def raw_mean(self) -> float:
+        return float(np.mean(self.scores))
+
     @classmethod
-    def of_complete(cls, text: str, score: float) -> Estimate:
-        return cls(text, float(score), 0.0, np.array([float(score)]), [""], complete=True)
+    def of_scores(cls, prefix: str, raw: np.ndarray, endings: list[str], calibration=None, complete=False):
+        used = np.asarray(raw, float) if calibration is None else calibration(raw)
+        stderr = float(used.std(ddof=1) / np.sqrt(len(used))) if len(used) > 1 else float("nan")
+        if complete:
+            stderr = 0.0
+        return cls(prefix, float(used.mean()), stderr, np.asarray(raw, float), endings, complete=complete)
+
+    @classmethod
+    def of_complete(cls, text: str, score: float, calibration=None) -> Estimate:
+        return cls.of_scores(text, np.array([float(score)]), [""], calibration, complete=True)
+
+
+def cut_at_words(text: str, n_words: int) -> str:
+    """``text`` up to the end of its ``n_words``-th word (all of it when it has fewer), spacing kept."""
+    if n_words <= 0:
+        return ""
+    match = re.match(rf"(?:\s*\S+){{{n_words}}}", text)
+    return match.group(0) if match else text
 
 
 def cut_at_sentence_end(text: str) -> str:
@@ -86,12 +119,18 @@ class ContinuationEstimator:
     """Sample endings with ``generator`` (a causal LM and its ``tokenizer``), score them with ``scorer``."""
 
     def __init__(
-        self, generator, tokenizer, scorer: Anticipator, settings: ContinuationSettings | None = None
+        self,
+        generator,
+        tokenizer,
+        scorer: Anticipator,
+        settings: ContinuationSettings | None = None,
+        calibration: Callable[[np.ndarray], np.ndarray] | None = None,
     ):
         self.generator = generator.eval()
         self.tokenizer = tokenizer
         self.scorer = scorer
         self.settings = settings or ContinuationSettings()
+        self.calibration = calibration  # raw score -> calibrated, per ending, before the mean
         if self.tokenizer.pad_token_id is None:
             raise ValueError("the generator's tokenizer needs a pad token (SmolLM2: <|im_end|>)")
 
@@ -145,18 +184,33 @@ class ContinuationEstimator:
             logits_processor=LogitsProcessorList([SeededNucleusSampler(seeds, s.top_p, s.temperature)]),
         )
         texts = self.tokenizer.batch_decode(out[:, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
-        cut = [cut_at_sentence_end(t) for t in texts]
+        if s.ending_lengths is None:
+            cut = [cut_at_sentence_end(t) for t in texts]
+        else:
+            rows = [
+                (prefix, seeds[j]) for j, prefix in enumerate(p for p in prefixes for _ in range(s.n_samples))
+            ]
+            cut = [cut_at_words(t, self.ending_words(prefix, seed)) for t, (prefix, seed) in zip(texts, rows)]
         return [cut[i * s.n_samples : (i + 1) * s.n_samples] for i in range(len(prefixes))]
+
+    def ending_words(self, prefix: str, seed: int) -> int:
+        """Words to add to ``prefix``: a whole-tweet length drawn (with ``seed``) from the train lengths
+        longer than the prefix, minus the prefix's words (1 when no train tweet is longer)."""
+        k = len(prefix.split())
+        lengths = np.asarray(self.settings.ending_lengths)
+        longer = lengths[lengths > k]
+        if len(longer) == 0:
+            return 1
+        return int(np.random.default_rng(seed).choice(longer)) - k
 
     def _estimate(self, prefix: str, endings: list[str]) -> Estimate:
         scores = self.scorer.score([prefix + ending for ending in endings])
-        stderr = float(scores.std(ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else float("nan")
-        return Estimate(prefix, float(scores.mean()), stderr, scores, endings)
+        return Estimate.of_scores(prefix, scores, endings, self.calibration)
 
     def estimate(self, prefix: str, complete: bool = False) -> Estimate:
         """The estimate for one prefix; ``complete=True`` (k = n): the classifier's score of the text."""
         if complete:
-            return Estimate.of_complete(prefix, self.scorer.score([prefix])[0])
+            return Estimate.of_complete(prefix, self.scorer.score([prefix])[0], self.calibration)
         with torch.inference_mode():
             return self._estimate(prefix, self._endings_of([prefix])[0])
 
@@ -174,7 +228,7 @@ class ContinuationEstimator:
         if done:
             scores = self.scorer.score([prefixes[i] for i in done])
             for i, score in zip(done, scores):
-                out[i] = Estimate.of_complete(prefixes[i], score)
+                out[i] = Estimate.of_complete(prefixes[i], score, self.calibration)
         # Similar lengths together: left padding is computed for nothing.
         todo = sorted((i for i, flag in enumerate(complete) if not flag), key=lambda i: len(prefixes[i]))
         batches = [todo[i : i + batch_prefixes] for i in range(0, len(todo), batch_prefixes)]

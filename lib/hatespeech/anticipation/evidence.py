@@ -36,6 +36,7 @@ from .. import paths
 from ..baselines import MajorityClassifier, TfidfLogistic, TfidfRidge
 from ..losses import phase2_weights
 from ..metrics.bootstrap import PairedDifference, multi_bootstrap, paired_bootstrap
+from ..metrics.classification import roc_auc
 from .evaluation import (
     evaluation_prefixes,
     phase1_scores,
@@ -462,5 +463,36 @@ def phase2_evidence(run) -> dict[str, Any]:
         "note": f"{best_interval.n_units} test sentences: the intervals are wide, and they are not narrowed "
         "by resampling prefixes (a sentence's prefixes are not independent).",
     }
+    evidence["human_labels"] = human_label_check(run.predictions, y, kw)
     run.evidence = evidence
     return evidence
+
+
+#: The corpus's own human class of a test tweet (implicit-hate corpus): hateful unless ``not_hate``.
+HUMAN_NOT_HATEFUL = "not_hate"
+
+
+def human_label_check(predictions: dict[str, pd.DataFrame], labels, bootstrap: dict[str, Any]) -> dict:
+    """The phase-2 labels come from one language model: every system's full-sentence (k = n) score against
+    the corpus's *human* class (``corpus_class``), ROC AUC with intervals over test sentences, beside the
+    labels' own AUC (how far the LLM labels agree with the people who annotated the corpus)."""
+    reference = next(iter(predictions.values()))
+    full = (reference["k"] == reference["n_words"]).to_numpy()
+    human = (reference.loc[full, "corpus_class"] != HUMAN_NOT_HATEFUL).to_numpy(int)
+    scores = {"labels:mean of passes": np.asarray(labels, float)[full]}
+    scores.update(
+        {
+            key: frame.loc[full, "p_hate"].to_numpy(float)
+            for key, frame in predictions.items()
+            if not key.startswith("constant:")  # a constant ranks nothing
+        }
+    )
+    kw = {**bootstrap, "groups": reference.loc[full, "sentence_id"].to_numpy()}
+    intervals = multi_bootstrap(roc_auc, human, scores, **kw)
+    return {
+        "definition": "ROC AUC of the score at the whole tweet (k = n) against the corpus's human class "
+        f"(hateful: corpus_class other than {HUMAN_NOT_HATEFUL!r}), over the test tweets",
+        "n_sentences": int(full.sum()),
+        "n_human_hateful": int(human.sum()),
+        "auc": {key: value.to_json() for key, value in intervals.items()},
+    }

@@ -361,8 +361,10 @@ class Phase2Result(Result):
                 f"What phase 1 adds ({c.name_a} minus {c.name_b}, test MSE): {c.difference.fmt(4)} -> "
                 f"{c.verdict()}; the held-out choice says {says}."
             )
-        for c in comp.values():
-            lines.append(f"MSE, {c.name_a} minus {c.name_b}: {c.difference.fmt(4)} -> {c.verdict()}.")
+        primary = ev.get("primary_comparison")
+        for key, c in sorted(comp.items(), key=lambda kv: kv[0] != primary):
+            tag = "Primary comparison" if key == primary else "Exploratory"
+            lines.append(f"{tag}: MSE, {c.name_a} minus {c.name_b}: {c.difference.fmt(4)} -> {c.verdict()}.")
         if self.rehearsal:
             lines.append(self.rehearsal_line())
         if self.loss_weights:
@@ -374,7 +376,8 @@ class Phase2Result(Result):
             )
         lines.append(
             f"{len(comp)} paired comparisons on the same {ev['n_units']} test sentences ({ev['n_resamples']} "
-            "resamples each, no correction for multiplicity). " + ev["note"]
+            "resamples each, no correction for multiplicity): one primary, named above, the others "
+            "exploratory. " + ev["note"]
         )
         lines.append(_seed_line(ev, self.seeds))
         agreement = self.annotator_agreement["test"]
@@ -382,7 +385,30 @@ class Phase2Result(Result):
             f"The two annotation passes differ by MSE {agreement['mse']:.3f} on the test prefixes; both are "
             "readings by one large language model, so this is not a human ceiling."
         )
+        human = self.human_label_line()
+        if human:
+            lines.append(human)
         return lines
+
+    def human_label_line(self) -> str:
+        """The check against people: whole-tweet AUC against the corpus's human class, labels first."""
+        human = self.phase2_evidence.get("human_labels")
+        if not human:
+            return ""
+        auc = {k: Interval.from_json(v) for k, v in human["auc"].items()}
+        labels = auc.pop("labels:mean of passes")
+        ranked = sorted(auc, key=lambda k: -auc[k].estimate)
+        best = self.phase2_evidence.get("best_model")
+        return (
+            f"Against the corpus's human labels ({human['n_sentences']} test tweets, "
+            f"{human['n_human_hateful']} hateful to its annotators), whole-tweet ROC AUC: the LLM labels "
+            f"themselves {labels.fmt(2)}"
+            + (f"; the best model ({best}) {auc[best].fmt(2)}" if best in auc else "")
+            + "; every system: "
+            + ", ".join(f"{k} {auc[k].estimate:.2f}" for k in ranked)
+            + ". Phase 1 learned from human-labelled corpora, so a model may agree with people more closely "
+            "than the labels it was tuned to in phase 2."
+        )
 
     def rehearsal_line(self) -> str:
         """How the forgetting remedy was set and what it did to the phase-2 MSE (its HateCheck effect is

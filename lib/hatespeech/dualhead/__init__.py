@@ -37,6 +37,7 @@ code in ``lib/`` imports from the submodules.
 
 from __future__ import annotations
 
+from .baseline import tfidf_baseline
 from .batches import DualHeadCollator, tokenize_splits, tokenized_dataset
 from .evaluation import Predictions, bias_of, comparison_table, evaluate, predict, rare_label_confusion
 from .grid import (
@@ -86,6 +87,7 @@ __all__ = [
     "run_focal_grid",
     "save_model",
     "separate_json",
+    "tfidf_baseline",
     "tokenize_splits",
     "tokenized_dataset",
     "train_feature_head",

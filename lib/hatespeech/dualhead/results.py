@@ -13,7 +13,7 @@ runs ``hatespeech.dualhead/__init__``, which re-exports the training code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
@@ -53,6 +53,7 @@ class DualHeadResult(Result):
         "separate_models",
         "bias",
         "focal_lambda_choice",
+        "baselines",
     )
 
     head_n: dict[str, Any]  # metrics.classification.head_json of evaluate(...)["n"] (joint model, test)
@@ -67,6 +68,22 @@ class DualHeadResult(Result):
     model: dict[str, Any]  # model_json: encoder, pooling and training settings, the lambda used
     focal_lambda_choice: dict[str, Any] | None  # training.LambdaChoice.to_json; None without a choice
     data: dict[str, Any]  # data.dualhead.DualHeadSplits.summary
+    baselines: dict[str, Any] = field(default_factory=dict)  # baseline.tfidf_baseline: the yardstick
+
+    def baseline_lines(self) -> list[str]:
+        """Each head beside the TF-IDF + logistic yardstick on the same split and thresholds procedure."""
+        heads = self.baselines.get("heads", {})
+        lines = []
+        for head, name in (("head_n", "toxicity-type head"), ("head_i", "identity head")):
+            if head in heads:
+                b = heads[head]
+                d = PairedDifference.from_json(b["model_minus_baseline"])
+                lines.append(
+                    f"Against TF-IDF + logistic regression per label ({name}, same split and threshold "
+                    f"search): baseline macro-F1 {d.b.fmt(3)}; model minus baseline {d.difference.fmt(3)} "
+                    f"-> {d.verdict()}."
+                )
+        return lines
 
     def findings(self) -> list[str]:
         """Both heads' test macro-F1, shared vs separate models, the lambda picked, the bias score."""
@@ -85,6 +102,7 @@ class DualHeadResult(Result):
                 " (95% intervals over resampled test texts)" if self.head_n.get("macro_f1_interval") else ""
             )
             lines.append(f"Macro-F1 on test{note}: {', '.join(shown)}.")
+        lines.extend(self.baseline_lines())
         if "skipped" in self.separate_models:
             lines.append(
                 f"The seed's two separate models were not trained: {self.separate_models['skipped']}."
@@ -442,6 +460,47 @@ class GridResult(Result):
         )
         if info.get("each_cell_trained"):
             lines.append(f"Each cell trained {info['each_cell_trained']}.")
+        lines.extend(self.focal_vs_bce_lines())
+        return lines
+
+    def focal_vs_bce_lines(self) -> list[str]:
+        """The seed's focal-loss claim against its baseline (gamma = 0: alpha-balanced BCE), each side's cell
+        chosen on validation; and the grid's spread with and without the degenerate alpha = 1 column (no
+        weight on negatives)."""
+        frame = pd.DataFrame(self.grid).dropna(subset=["val_macro_f1", "test_macro_f1"])
+        if frame.empty:
+            return []
+        lines = []
+        bce, focal = frame[frame["gamma"] == 0], frame[frame["gamma"] > 0]
+        if len(bce) and len(focal):
+            b = bce.loc[bce["val_macro_f1"].idxmax()]
+            f = focal.loc[focal["val_macro_f1"].idxmax()]
+            lines.append(
+                "Focal loss against plain BCE (gamma = 0, alpha-balanced), each side's best cell on "
+                f"validation: focal gamma {f['gamma']:g}, alpha {f['alpha']:g}: validation "
+                f"{_fmt(f['val_macro_f1'])}, test {_fmt(f['test_macro_f1'])}; BCE alpha {b['alpha']:g}: "
+                "validation "
+                f"{_fmt(b['val_macro_f1'])}, test {_fmt(b['test_macro_f1'])} (test difference "
+                f"{f['test_macro_f1'] - b['test_macro_f1']:+.3f}, one seed, no interval)."
+            )
+        else:
+            lines.append(
+                "No gamma = 0 (plain BCE) cell in this grid: the focal-loss claim has no baseline here."
+            )
+        spreads = []
+        for name, part in (("every cell", frame), ("without alpha = 1", frame[frame["alpha"] < 1])):
+            if len(part):
+                spreads.append(
+                    f"{name} ({len(part)} cells): validation {part['val_macro_f1'].min():.3f}-"
+                    f"{part['val_macro_f1'].max():.3f}, test {part['test_macro_f1'].min():.3f}-"
+                    f"{part['test_macro_f1'].max():.3f}"
+                )
+        lines.append(
+            "Spread of identity macro-F1 over the grid, "
+            + "; ".join(spreads)
+            + ". alpha = 1 puts no weight on negatives, so its cells predict every identity and drag the "
+            "spread down."
+        )
         return lines
 
     def tables(self) -> list[tuple[str, pd.DataFrame]]:

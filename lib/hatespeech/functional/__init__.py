@@ -7,7 +7,7 @@ with counter-speech, negation, identity mentions and spelling tricks, which held
 * :mod:`.results`: :class:`FunctionalResult`, ``functional.json``.
 """
 
-from .accuracy import CASE_COLUMNS, GROUPINGS, alarm_profile, functional_accuracy
+from .accuracy import CASE_COLUMNS, GROUPINGS, alarm_profile, discrimination, functional_accuracy
 from .results import FunctionalResult
 from .run import FunctionalRun, SystemScores, run_functional_tests, score_systems
 
@@ -18,6 +18,7 @@ __all__ = [
     "FunctionalRun",
     "SystemScores",
     "alarm_profile",
+    "discrimination",
     "functional_accuracy",
     "run_functional_tests",
     "score_systems",

@@ -1,9 +1,12 @@
 """HateCheck accuracy and alarms from given scores (no model here).
 
 * :func:`functional_accuracy`: accuracy of every system's decisions on every case, overall, per gold label,
-  per functionality and per target group, with 95% bootstrap intervals that resample *templates* (the cases
-  of one template differ by one identity word: they are not independent evidence), all systems on the same
-  resamples;
+  per functionality and per target group, with 95% bootstrap intervals that resample template *families*
+  (``family_id``: the cases of one template differ by one identity word, and a negated or counter-quoted
+  template is written from another: they are not independent evidence), all systems on the same resamples;
+* :func:`discrimination`: per system, what no threshold confounds: ROC AUC, and balanced accuracy (the mean
+  of the hateful and the non-hateful accuracy) at the system's own threshold and at 0.5, each with its
+  family interval; the one-sided accuracies beside them show the trade a threshold makes;
 * :func:`alarm_profile`: the anticipation view, from per-word trajectories: on hateful cases, the share of the
   case read when the alarm first fires (and how often it never does); on non-hateful ones, how often it fires
   at any word (an early warning that fires on counter-speech is worse than none).
@@ -21,14 +24,22 @@ import numpy as np
 import pandas as pd
 
 from ..metrics.bootstrap import multi_bootstrap
+from ..metrics.classification import balanced_accuracy, roc_auc
 from ..metrics.regression import first_crossing
 
 GROUPINGS = ("all", "label_gold", "functionality", "target_ident")
-CASE_COLUMNS = ("text", "label", "label_gold", "functionality", "target_ident", "templ_id")
+CASE_COLUMNS = ("text", "label", "label_gold", "functionality", "target_ident", "templ_id", "family_id")
+#: The bootstrap unit of every HateCheck interval.
+UNIT = "template family"
+SECONDARY_THRESHOLD = 0.5
 
 
 def _accuracy(y: np.ndarray, decided: np.ndarray) -> float:
     return float(np.mean(y == decided)) if len(y) else float("nan")
+
+
+def _threshold_of(thresholds: Mapping[str, float] | float, name: str) -> float:
+    return float(thresholds[name] if isinstance(thresholds, Mapping) else thresholds)
 
 
 def _check(cases: pd.DataFrame, systems: Mapping[str, Sequence]) -> None:
@@ -54,17 +65,14 @@ def functional_accuracy(
     """Accuracy of each system (``scores``: P(hateful) per case, in case order; ``thresholds``: one per system
     or one for all) on every grouping of :data:`GROUPINGS`, with template-level intervals.
 
-    Returns one row per (system, grouping, value): ``n_cases``, ``n_templates``, ``accuracy``, ``low``,
-    ``high``. Target group rows cover the cases that name a group.
+    Returns one row per (system, grouping, value): ``n_cases``, ``n_templates``, ``n_families``,
+    ``accuracy``, ``low``, ``high``. Target group rows cover the cases that name a group.
     """
     _check(cases, scores)
     cases = cases.reset_index(drop=True)
     y = cases["label"].to_numpy(dtype=int)
     decided = {
-        name: (
-            np.asarray(p, dtype=float)
-            >= (thresholds[name] if isinstance(thresholds, Mapping) else float(thresholds))
-        ).astype(int)
+        name: (np.asarray(p, dtype=float) >= _threshold_of(thresholds, name)).astype(int)
         for name, p in scores.items()
     }
     rows = []
@@ -80,10 +88,10 @@ def functional_accuracy(
                 _accuracy,
                 y[mask],
                 {name: d[mask] for name, d in decided.items()},
-                groups=part["templ_id"].to_numpy(),
+                groups=part["family_id"].to_numpy(),
                 n_resamples=n_resamples,
                 seed=seed,
-                unit="template",
+                unit=UNIT,
             )
             for name, interval in intervals.items():
                 rows.append(
@@ -93,11 +101,57 @@ def functional_accuracy(
                         "value": value,
                         "n_cases": int(mask.sum()),
                         "n_templates": int(part["templ_id"].nunique()),
+                        "n_families": int(part["family_id"].nunique()),
                         "accuracy": interval.estimate,
                         "low": interval.low,
                         "high": interval.high,
                     }
                 )
+    return pd.DataFrame(rows)
+
+
+def discrimination(
+    cases: pd.DataFrame,
+    scores: Mapping[str, Sequence[float]],
+    thresholds: Mapping[str, float] | float,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per system: ``auc`` (threshold-free), ``balanced_accuracy`` at its own threshold and
+    ``balanced_accuracy_at_0.5``, each with ``_low`` / ``_high`` from one family bootstrap shared by every
+    system (same seed as :func:`functional_accuracy`), and the ``hateful_accuracy`` /
+    ``non_hateful_accuracy`` at each threshold. A constant scorer has AUC 0.5 and balanced accuracy 0.5."""
+    _check(cases, scores)
+    cases = cases.reset_index(drop=True)
+    y = cases["label"].to_numpy(dtype=int)
+    if len(np.unique(y)) < 2:
+        raise ValueError("discrimination needs hateful and non-hateful cases: these cases hold one label")
+    groups = cases["family_id"].to_numpy()
+    probs = {name: np.asarray(p, dtype=float) for name, p in scores.items()}
+    common = {"groups": groups, "n_resamples": n_resamples, "seed": seed, "unit": UNIT}
+    measures = {"auc": multi_bootstrap(roc_auc, y, probs, **common)}
+    for suffix, threshold_of in (
+        ("", lambda name: _threshold_of(thresholds, name)),
+        ("_at_0.5", lambda name: SECONDARY_THRESHOLD),
+    ):
+        decided = {name: (p >= threshold_of(name)).astype(int) for name, p in probs.items()}
+        measures[f"balanced_accuracy{suffix}"] = multi_bootstrap(balanced_accuracy, y, decided, **common)
+        for name, d in decided.items():
+            measures.setdefault(f"hateful_accuracy{suffix}", {})[name] = _accuracy(y[y == 1], d[y == 1])
+            measures.setdefault(f"non_hateful_accuracy{suffix}", {})[name] = _accuracy(y[y == 0], d[y == 0])
+    rows = []
+    for name in probs:
+        row = {"system": name, "threshold": _threshold_of(thresholds, name)}
+        for measure, values in measures.items():
+            value = values[name]
+            if isinstance(value, float):
+                row[measure] = value
+            else:
+                row.update(
+                    {measure: value.estimate, f"{measure}_low": value.low, f"{measure}_high": value.high}
+                )
+        row.update(n_cases=len(cases), n_families=int(cases["family_id"].nunique()))
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -1,5 +1,6 @@
-"""``functional.json`` (notebook 06): HateCheck accuracy of every classifier per functionality and target
-group with template-level intervals, the alarm view, forgetting and the rehearsal remedy."""
+"""``functional.json`` (notebook 06): HateCheck for every classifier: ROC AUC and balanced accuracy (no
+threshold confound), accuracy per functionality and target group, all with template-family intervals, two
+reference rows, the alarm view, forgetting and the rehearsal remedy."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from ..references import (
 )
 from ..results import Result, _fmt
 
-REMEDY_GAIN_TARGET = 0.2  # the issue's target: hateful-case accuracy up by >= 0.2 with rehearsal
+AUC_TARGET = 0.80  # issue 26: one of the study's own systems reaches this AUC on HateCheck ...
+BALANCED_ACCURACY_TARGET = 0.70  # ... and this balanced accuracy at its held-out threshold
 BUDGET_TARGET_SECONDS = 300  # the notebook adds <= 5 minutes to the cpu report
 #: Non-hateful functionalities where an early alarm does most harm (counter-speech, negation, identity).
 WATCHED_NON_HATEFUL = {
@@ -29,6 +31,17 @@ WATCHED_NON_HATEFUL = {
 
 def _iv(row: dict[str, Any]) -> str:
     return f"{row['accuracy']:.2f} [{row['low']:.2f}, {row['high']:.2f}]"
+
+
+def _threshold_text(info: dict[str, Any]) -> str:
+    """A system's threshold, with its bootstrap interval where the held-out set that chose it is small."""
+    iv = info.get("threshold_interval")
+    text = f"{info['threshold']:.3f}"
+    return text + (f" [{iv['low']:.2f}, {iv['high']:.2f}]" if iv else "")
+
+
+def interval_text(row: dict[str, Any], measure: str) -> str:
+    return f"{row[measure]:.2f} [{row[measure + '_low']:.2f}, {row[measure + '_high']:.2f}]"
 
 
 @dataclass(kw_only=True)
@@ -46,9 +59,13 @@ class FunctionalResult(Result):
         dict[str, Any]
     ]  # functional_accuracy records: system, grouping, value, accuracy, low, high
     alarms: list[dict[str, Any]]  # alarm_profile records (phase-2 kinds)
-    forgetting: dict[str, Any]  # variant -> {hateful, non_hateful}: PairedDifference json, phase 2 - phase 1
-    remedy: dict[str, Any]  # run.remedy: rehearsal vs without on HateCheck and phase-2 MSE, target
+    # variant -> {auc, balanced_accuracy, hateful, non_hateful}: PairedDifference json, phase 2 - phase 1
+    forgetting: dict[str, Any]
+    remedy: dict[str, Any]  # run.remedy: rehearsal vs without (same measures), phase-2 MSE, target
     best_system: str  # the best phase-2 variant (chosen on held-out phase-2 data in notebook 03)
+    # accuracy.discrimination records: system, auc, balanced_accuracy (own threshold, at 0.5), one-sided
+    discrimination: list[dict[str, Any]] = field(default_factory=list)
+    target: dict[str, Any] = field(default_factory=dict)  # FunctionalRun.target()
     settings: dict[str, Any] = field(default_factory=dict)
     scoring_seconds: float | None = None
 
@@ -66,19 +83,43 @@ class FunctionalResult(Result):
         rows = [r for r in self.accuracy if r["system"] == system and r["grouping"] == "functionality"]
         return sorted(rows, key=lambda r: (r["accuracy"], r["value"]))[:n]
 
+    def discriminating(self, system: str) -> dict[str, Any]:
+        for r in self.discrimination:
+            if r["system"] == system:
+                return r
+        raise KeyError(f"no discrimination row for {system}")
+
     # ----------------------------------------------------------------------------------------- findings
     def findings(self) -> list[str]:
         c = self.cases
-        overall = {s: self.row(s, "all", "all") for s in self.systems}
-        ranked = sorted(overall, key=lambda s: -overall[s]["accuracy"])
         published = ", ".join(f"{k} {v:.2f}" for k, v in HATECHECK_PUBLISHED_OVERALL.items())
+        ranked = sorted(self.discrimination, key=lambda r: -r["auc"])
         lines = [
-            f"HateCheck, evaluation only: {_fmt(c['n_cases'])} cases from {_fmt(c['n_templates'])} templates "
-            f"({_fmt(c['n_hateful'])} hateful) in {c['functionalities']} functionalities; intervals resample "
-            "templates. Overall accuracy: "
-            + "; ".join(f"{s} {_iv(overall[s])}" for s in ranked)
-            + f". Published, other training data (context only): {published}.",
+            f"HateCheck, evaluation only: {_fmt(c['n_cases'])} cases from {_fmt(c['n_templates'])} "
+            f"templates in {_fmt(c.get('n_families', c['n_templates']))} template families "
+            f"({_fmt(c['n_hateful'])} hateful) "
+            f"and {c['functionalities']} functionalities; intervals resample families. ROC AUC, which no "
+            "threshold moves: " + "; ".join(f"{r['system']} {interval_text(r, 'auc')}" for r in ranked) + ".",
+            "Balanced accuracy (mean of the hateful and the non-hateful accuracy) at each system's held-out "
+            "threshold: "
+            + "; ".join(f"{r['system']} {interval_text(r, 'balanced_accuracy')}" for r in ranked)
+            + ". Plain accuracy rewards answering 'hateful': "
+            + (
+                "the all-hateful constant scores "
+                f"{self.row('reference:all_hateful', 'all', 'all')['accuracy']:.2f}"
+                if "reference:all_hateful" in self.systems
+                else "no constant row in this build"
+            )
+            + f". Published overall accuracy, other training data (context only): {published}.",
         ]
+        if self.target:
+            t = self.target
+            lines.append(
+                f"Target ({t['target']}): {'met by ' + ', '.join(t['met_by']) if t['met'] else 'missed'}"
+                + (f"; stretch met by {', '.join(t['stretch_met_by'])}" if t["stretch_met_by"] else "")
+                + (f"; highest AUC among them: {t['highest_auc']}" if t.get("highest_auc") else "")
+                + "."
+            )
         best = self.best_system
         if best in self.systems:
             hateful, other = (
@@ -88,34 +129,46 @@ class FunctionalResult(Result):
             weakest = "; ".join(f"{r['value']} {_iv(r)}" for r in self.weakest(best))
             lines.append(
                 f"The study's anticipation scorer ({best}, chosen on held-out phase-2 data): hateful cases "
-                f"{_iv(hateful)}, non-hateful {_iv(other)}. Its three weakest functionalities: {weakest}."
-            )
-        for variant, d in self.forgetting.items():
-            h, nh = PairedDifference.from_json(d["hateful"]), PairedDifference.from_json(d["non_hateful"])
-            lines.append(
-                f"Forgetting, {variant}: phase 2 minus phase 1 accuracy on hateful cases "
-                f"{h.difference.fmt(2)} ({h.verdict()}), on non-hateful cases {nh.difference.fmt(2)} "
-                f"({nh.verdict()})."
+                f"{_iv(hateful)}, non-hateful {_iv(other)} at its held-out threshold "
+                f"{self.systems[best]['threshold']:.2f}. Its three weakest functionalities: {weakest}."
             )
         if self.remedy:
-            lines.append(self.remedy_line())
+            lines.append("Primary comparison. " + self.remedy_line())
+        for variant, d in self.forgetting.items():
+            lines.append(
+                f"Exploratory: forgetting, {variant} (phase 2 minus phase 1): " + self._paired_text(d) + "."
+            )
+        n_paired = 4 * (len(self.forgetting) + bool(self.remedy))
+        lines.append(
+            f"{n_paired} paired comparisons on the same {_fmt(c.get('n_families', c['n_templates']))} "
+            "template families, no correction for multiplicity: the rehearsal's balanced accuracy and AUC "
+            "are the primary question (its target), the rest exploratory."
+        )
         lines.extend(self.alarm_lines())
         return lines
 
+    @staticmethod
+    def _paired_text(d: dict[str, Any]) -> str:
+        """AUC and balanced accuracy differences (the measures), then the one-sided trade."""
+        parts = []
+        for key, name in (
+            ("auc", "AUC"),
+            ("balanced_accuracy", "balanced accuracy"),
+            ("hateful", "hateful-case accuracy"),
+            ("non_hateful", "non-hateful"),
+        ):
+            if key in d:
+                diff = PairedDifference.from_json(d[key])
+                parts.append(f"{name} {diff.difference.fmt(2)} ({diff.verdict()})")
+        return ", ".join(parts)
+
     def remedy_line(self) -> str:
         r = self.remedy
-        h, nh = PairedDifference.from_json(r["hateful"]), PairedDifference.from_json(r["non_hateful"])
         mse = r["phase2_test_mse"]
         target = r["target"]
-        verdict = "met" if target["met"] else "missed"
-        why = []
-        if not target["gain_met"]:
-            why.append(f"the hateful-case gain {target['gain']:+.2f} is below +{REMEDY_GAIN_TARGET}")
-        if not target["mse_within_interval"]:
-            why.append("the phase-2 test MSE left the interval of the model without rehearsal")
         shares = r.get("shares_tried", [r["share"]])
         how = (
-            f"share {r['share']:g} chosen on validation among {', '.join(f'{x:g}' for x in shares)}"
+            f"share {r['share']:g} chosen on held-out data among {', '.join(f'{x:g}' for x in shares)}"
             if len(shares) > 1
             else f"share {r['share']:g}, the one share this profile tries"
         )
@@ -123,16 +176,13 @@ class FunctionalResult(Result):
         if criterion and criterion["without"] < criterion["with"]:
             how += (
                 f"; the held-out criterion is lower without rehearsal ({criterion['without']:.4f} vs "
-                f"{criterion['with']:.4f}), so validation alone would not ask for it"
+                f"{criterion['with']:.4f}), so held-out data alone would not ask for it"
             )
         return (
-            f"Rehearsal ({r['variant']}, {how}): HateCheck accuracy with "
-            f"minus without, hateful {h.difference.fmt(2)} ({h.verdict()}), non-hateful "
-            f"{nh.difference.fmt(2)} ({nh.verdict()}); phase-2 test MSE {mse['with']['estimate']:.4f} "
-            f"with vs {mse['without']['estimate']:.4f} "
-            f"[{mse['without']['low']:.4f}, {mse['without']['high']:.4f}] "
-            f"without. Target (+{REMEDY_GAIN_TARGET} on hateful cases, MSE inside that interval): {verdict}"
-            + (f" ({'; '.join(why)})." if why else ".")
+            f"Rehearsal ({r['variant']}, {how}), with minus without on HateCheck: {self._paired_text(r)}; "
+            f"phase-2 test MSE {mse['with']['estimate']:.4f} with vs {mse['without']['estimate']:.4f} "
+            f"[{mse['without']['low']:.4f}, {mse['without']['high']:.4f}] without. Target "
+            f"({target['target']}): {'met' if target['met'] else 'missed'}."
         )
 
     def alarm_lines(self) -> list[str]:
@@ -164,6 +214,26 @@ class FunctionalResult(Result):
         return out
 
     # ------------------------------------------------------------------------------------------- tables
+    def discrimination_table(self) -> pd.DataFrame:
+        """Per system: AUC and balanced accuracy [95% CI], the one-sided accuracies, at its held-out
+        threshold and at 0.5."""
+        rows = {}
+        for r in sorted(self.discrimination, key=lambda r: -r["auc"]):
+            info = self.systems[r["system"]]
+            rows[r["system"]] = {
+                "ROC AUC [95% CI]": interval_text(r, "auc"),
+                "balanced accuracy [95% CI]": interval_text(r, "balanced_accuracy"),
+                "hateful acc.": round(r["hateful_accuracy"], 3),
+                "non-hateful acc.": round(r["non_hateful_accuracy"], 3),
+                "threshold": _threshold_text(info),
+                "balanced acc. at 0.5": interval_text(r, "balanced_accuracy_at_0.5"),
+                "hateful / non-hateful at 0.5": (
+                    f"{r['hateful_accuracy_at_0.5']:.2f} / {r['non_hateful_accuracy_at_0.5']:.2f}"
+                ),
+                "threshold chosen on": info["threshold_source"],
+            }
+        return pd.DataFrame.from_dict(rows, orient="index")
+
     def functionality_table(self) -> pd.DataFrame:
         """Accuracy [95% CI] per functionality and system, beside the published systems' accuracy."""
         frame = self.frame()
@@ -188,12 +258,22 @@ class FunctionalResult(Result):
         return table
 
     def forgetting_table(self) -> pd.DataFrame:
-        """Per phase-2 variant: hateful / non-hateful accuracy in phase 1, phase 2 and with rehearsal."""
+        """Per variant: AUC, balanced accuracy and the hateful / non-hateful accuracy in phase 1, phase 2
+        and with rehearsal."""
         rows = {}
         for system, info in self.systems.items():
             if info["kind"] not in ("phase1", "phase2", "rehearsal"):
                 continue
+            measures = self.discriminating(system) if self.discrimination else None
             rows[system] = {
+                **(
+                    {
+                        "ROC AUC": interval_text(measures, "auc"),
+                        "balanced accuracy": interval_text(measures, "balanced_accuracy"),
+                    }
+                    if measures
+                    else {}
+                ),
                 "hateful cases": _iv(self.row(system, "label_gold", "hateful")),
                 "non-hateful cases": _iv(self.row(system, "label_gold", "non-hateful")),
                 "threshold": info["threshold"],
@@ -221,8 +301,15 @@ class FunctionalResult(Result):
         return [
             (
                 (
-                    "HateCheck: hateful vs non-hateful accuracy, phase 1 -> phase 2 -> rehearsal "
-                    f"(95% intervals, {n} template resamples)"
+                    "HateCheck per system: ROC AUC and balanced accuracy (95% intervals, "
+                    f"{n} template-family resamples), at the held-out threshold and at 0.5"
+                ),
+                self.discrimination_table(),
+            ),
+            (
+                (
+                    "HateCheck: phase 1 -> phase 2 -> rehearsal, AUC, balanced accuracy and the hateful / "
+                    f"non-hateful accuracy (95% intervals, {n} template-family resamples)"
                 ),
                 self.forgetting_table(),
             ),

@@ -2,14 +2,22 @@
 accuracy per functionality and target group with template-level intervals, the alarm view of the phase-2
 models, what phase 2 forgets and what rehearsal gives back.
 
-Which score and threshold stand for "hateful" is each system's own, chosen on its own validation data,
-never on HateCheck:
+Which score stands for "hateful" is each system's own; its threshold is chosen the same way for every system,
+for F1 on held-out data from its own training, never on HateCheck (0.5 is shown as a second column):
 
-* phase-1 models: p_hate at the threshold tuned on the phase-1 selection set (notebook 02);
-* phase-2 models (and the rehearsal model): p_hate >= 0.5, the phase-2 definition of a hateful sentence;
+* phase-1 models and the TF-IDF baseline of notebook 02: p_hate, threshold tuned on the phase-1 selection set;
+* phase-2 models (and the rehearsal model): p_hate of the whole case, threshold tuned on the held-out phase-2
+  train sentences at full length (hateful: the full-sentence label >= 0.5); those are few (48 in the cpu
+  profile), so the threshold carries its own bootstrap interval;
 * the dual-head model: head_n's ``toxic`` label (``toxicity`` with Jigsaw) at its validation-tuned
-  threshold (notebook 04): the closest of its labels to "hateful";
-* the TF-IDF baseline of notebook 02 at its selection-set threshold.
+  threshold (notebook 04): the closest of its labels to "hateful".
+
+Two reference rows on the same cases choose nothing and are never "the study's" system: answering every case
+"hateful" (HateCheck is 69% hateful, so accuracy rewards it), and ``alt-profanity-check`` (a linear model
+that ships its weights, the off-the-shelf filter a user would reach for) through its own ``predict_prob``.
+
+Forgetting and the rehearsal remedy are measured where no threshold confounds them, by ROC AUC and balanced
+accuracy with paired intervals; every interval resamples template families (``family_id``).
 """
 
 from __future__ import annotations
@@ -24,30 +32,35 @@ from datasets import Dataset
 from transformers import AutoTokenizer
 
 from ..anticipation.evidence import load_tfidf_baseline
-from ..anticipation.phase2 import rehearsal_dir
+from ..anticipation.inference import Anticipator
+from ..anticipation.phase2 import load_phase2_data, rehearsal_dir
 from ..anticipation.results import Phase2Result
 from ..anticipation.shared_layers import score_family
 from ..anticipation.training import checkpoint_dir, load_checkpoint
+from ..baselines import best_f1_threshold
 from ..config import Profile
 from ..data.hatecheck import load_cases
 from ..dualhead.evaluation import predict
 from ..dualhead.results import DualHeadResult
 from ..dualhead.training import experiment_dir
-from ..metrics.bootstrap import PairedDifference, paired_bootstrap
+from ..metrics.bootstrap import PairedDifference, bootstrap_interval, paired_bootstrap
+from ..metrics.classification import balanced_accuracy, roc_auc
 from ..models.dualhead import DualHeadBert
-from .accuracy import alarm_profile, functional_accuracy
-from .results import REMEDY_GAIN_TARGET, FunctionalResult
+from .accuracy import UNIT, alarm_profile, discrimination, functional_accuracy
+from .results import AUC_TARGET, BALANCED_ACCURACY_TARGET, FunctionalResult
 
 #: head_n labels that stand for "hateful", first present wins (offline label map, then Jigsaw's).
 DUALHEAD_HATE_LABELS = ("toxic", "toxicity")
-PHASE2_THRESHOLD = 0.5
+PHASE2_HATEFUL = 0.5  # a phase-2 sentence is hateful when its full-sentence label is >= 0.5
+#: Systems that are yardsticks, not the study's own (never "best", never meet a target).
+REFERENCE_KINDS = ("reference",)
 
 
 @dataclass
 class SystemScores:
     """One classifier's P(hateful) on every case (case order) and how it decides."""
 
-    kind: str  # phase1 | phase2 | rehearsal | dualhead | baseline
+    kind: str  # phase1 | phase2 | rehearsal | dualhead | baseline | reference
     variant: str
     description: str
     threshold: float
@@ -55,6 +68,7 @@ class SystemScores:
     scores: np.ndarray
     trajectories: list[np.ndarray] | None = None  # per word (phase-2 kinds)
     seconds: float = 0.0
+    threshold_interval: dict[str, Any] | None = None  # Interval json, where the held-out set is small
 
     def info(self) -> dict[str, Any]:
         return {
@@ -63,6 +77,7 @@ class SystemScores:
             "description": self.description,
             "threshold": float(self.threshold),
             "threshold_source": self.threshold_source,
+            "threshold_interval": self.threshold_interval,
             "seconds": self.seconds,
         }
 
@@ -75,6 +90,7 @@ class FunctionalRun:
     cases: pd.DataFrame
     systems: dict[str, SystemScores] = field(default_factory=dict)
     accuracy: pd.DataFrame | None = None
+    discrimination: pd.DataFrame | None = None
     alarms: pd.DataFrame | None = None
     forgetting: dict[str, Any] = field(default_factory=dict)
     remedy: dict[str, Any] = field(default_factory=dict)
@@ -93,6 +109,7 @@ class FunctionalRun:
             cases={
                 "n_cases": len(cases),
                 "n_templates": int(cases["templ_id"].nunique()),
+                "n_families": int(cases["family_id"].nunique()),
                 "n_hateful": int(cases["label"].sum()),
                 "n_non_hateful": int((cases["label"] == 0).sum()),
                 "functionalities": int(cases["functionality"].nunique()),
@@ -102,6 +119,8 @@ class FunctionalRun:
             },
             systems={name: s.info() for name, s in self.systems.items()},
             accuracy=self.accuracy.to_dict("records"),
+            discrimination=_records(self.discrimination),
+            target=self.target(),
             alarms=_records(self.alarms),
             forgetting=self.forgetting,
             remedy=self.remedy,
@@ -110,11 +129,41 @@ class FunctionalRun:
                 "max_length": self.profile.anticipation.max_length,
                 "n_resamples": int(self.profile.anticipation.bootstrap_resamples),
                 "seed": int(self.profile.seed),
-                "unit": "template",
+                "unit": UNIT,
                 "shared_layers": self.shared_layers,
             },
             scoring_seconds=self.seconds,
         )
+
+    def target(self) -> dict[str, Any]:
+        """Issue 26's HateCheck target on the study's own systems (references and the TF-IDF baseline
+        excluded): AUC >= :data:`AUC_TARGET` and balanced accuracy >= :data:`BALANCED_ACCURACY_TARGET` at
+        the system's held-out threshold; the stretch also asks each one-sided accuracy >= 0.70."""
+        frame = self.discrimination
+        own = [n for n, s in self.systems.items() if s.kind not in (*REFERENCE_KINDS, "baseline")]
+        rows = frame[frame["system"].isin(own)].to_dict("records") if frame is not None else []
+        met = [
+            r["system"]
+            for r in rows
+            if r["auc"] >= AUC_TARGET and r["balanced_accuracy"] >= BALANCED_ACCURACY_TARGET
+        ]
+        stretch = [
+            r["system"]
+            for r in rows
+            if r["system"] in met
+            and min(r["hateful_accuracy"], r["non_hateful_accuracy"]) >= BALANCED_ACCURACY_TARGET
+        ]
+        best = max(rows, key=lambda r: (r["auc"], r["system"]), default=None)
+        return {
+            "target": f"one of the study's own systems with AUC >= {AUC_TARGET} and balanced accuracy >= "
+            f"{BALANCED_ACCURACY_TARGET} at its held-out threshold (stretch: hateful and non-hateful "
+            f"accuracy each >= {BALANCED_ACCURACY_TARGET})",
+            "systems": own,
+            "met_by": met,
+            "met": bool(met),
+            "stretch_met_by": stretch,
+            "highest_auc": best["system"] if best else None,
+        }
 
 
 def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
@@ -167,6 +216,7 @@ def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, Syst
             "tuned for F1 on the phase-1 selection set (notebook 02)",
             np.empty(0),
         )
+    held_out = load_phase2_data(profile).val
     for variant in settings.variants:
         folder = checkpoint_dir(profile, 2, variant)
         if not (folder / "config.json").exists():
@@ -174,25 +224,20 @@ def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, Syst
                 f"no phase-2 checkpoint for {variant!r}: run notebooks/03_phase2.ipynb first"
             )
         folders[f"phase2:{variant}"] = folder
-        systems[f"phase2:{variant}"] = SystemScores(
-            "phase2",
-            variant,
-            "phase-1 + phase-2 model (k = n: the whole case)",
-            PHASE2_THRESHOLD,
-            "p >= 0.5, the phase-2 definition of a hateful sentence",
-            np.empty(0),
+        systems[f"phase2:{variant}"] = phase2_system(
+            profile, "phase2", variant, "phase-1 + phase-2 model (k = n: the whole case)", folder, held_out
         )
     phase2 = Phase2Result.read()
     if phase2 is not None and phase2.rehearsal:
         variant = phase2.rehearsal["variant"]
         folders[f"rehearsal:{variant}"] = rehearsal_dir(profile, variant)
-        systems[f"rehearsal:{variant}"] = SystemScores(
+        systems[f"rehearsal:{variant}"] = phase2_system(
+            profile,
             "rehearsal",
             variant,
             f"phase 2 with rehearsal (share {phase2.rehearsal['chosen_share']} of phase-1 sentences)",
-            PHASE2_THRESHOLD,
-            "p >= 0.5, as the phase-2 models",
-            np.empty(0),
+            folders[f"rehearsal:{variant}"],
+            held_out,
         )
     per_word = {name for name, system in systems.items() if system.kind != "phase1"}  # the alarm view
     # Families whose lower layers may be equal (computed once, :mod:`..anticipation.shared_layers`): the
@@ -236,7 +281,77 @@ def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, Syst
         None,
         time.perf_counter() - start,
     )
+    systems.update(reference_systems(texts))
     return systems, shared_layers
+
+
+def held_out_threshold(
+    labels: np.ndarray, scores: np.ndarray, n_resamples: int, seed: int
+) -> tuple[float, dict[str, Any]]:
+    """The F1-best threshold on a held-out set (``labels`` 0/1) and its bootstrap interval over the held-out
+    sentences (the threshold re-tuned on each resample): how far a small set pins it down."""
+
+    def tuned(y, p) -> float:
+        return best_f1_threshold(y, p) if y.any() else float("nan")
+
+    interval = bootstrap_interval(tuned, labels, scores, n_resamples=n_resamples, seed=seed)
+    return float(interval.estimate), interval.to_json()
+
+
+def phase2_system(
+    profile: Profile, kind: str, variant: str, description: str, folder, held_out
+) -> SystemScores:
+    """A phase-2 (or rehearsal) model whose threshold is tuned for F1 on the held-out phase-2 train sentences
+    at full length: the same rule as every other system, on data from its own training."""
+    scorer = Anticipator.from_pretrained(folder, max_length=profile.anticipation.max_length)
+    scores = scorer.score(held_out["sentence"].tolist())
+    labels = np.array([float(labels[-1]) >= PHASE2_HATEFUL for labels in held_out["labels"]], dtype=int)
+    if not labels.any() or labels.all():
+        raise ValueError(
+            f"the held-out phase-2 sentences hold one class only ({len(labels)} sentences): no threshold "
+            "can be tuned for HateCheck; enlarge phase2_max_val_sentences"
+        )
+    threshold, interval = held_out_threshold(
+        labels, scores, int(profile.anticipation.bootstrap_resamples), profile.seed
+    )
+    return SystemScores(
+        kind,
+        variant,
+        description,
+        threshold,
+        f"tuned for F1 on the {len(labels)} held-out phase-2 train sentences at full length (notebook 03's "
+        f"held-out split; hateful: full-sentence label >= {PHASE2_HATEFUL})",
+        np.empty(0),
+        threshold_interval=interval,
+    )
+
+
+def reference_systems(texts: list[str]) -> dict[str, SystemScores]:
+    """The two yardsticks on the same cases (see the module docstring); they choose nothing."""
+    start = time.perf_counter()
+    from profanity_check import predict_prob  # loads its pickled model at import: only here
+
+    profanity = np.asarray(predict_prob(texts), dtype=float)
+    return {
+        "reference:all_hateful": SystemScores(
+            "reference",
+            "all_hateful",
+            "every case answered 'hateful' (a constant)",
+            0.5,
+            "none: the constant 1.0",
+            np.ones(len(texts)),
+        ),
+        "reference:profanity_check": SystemScores(
+            "reference",
+            "profanity_check",
+            "alt-profanity-check (PyPI; linear SVM on profanity, weights shipped), its predict_prob",
+            0.5,
+            "its own: predict() decides at 0.5",
+            profanity,
+            None,
+            time.perf_counter() - start,
+        ),
+    }
 
 
 # ========================================================================================= the comparisons
@@ -244,48 +359,61 @@ def _accuracy(y, decided) -> float:
     return float(np.mean(np.asarray(y) == np.asarray(decided))) if len(y) else float("nan")
 
 
-def paired_accuracy(run: FunctionalRun, a: str, b: str, label: int) -> PairedDifference:
-    """Accuracy of system ``a`` minus ``b`` on the cases of gold ``label``, same template resamples."""
-    mask = (run.cases["label"] == label).to_numpy()
+def _paired(run: FunctionalRun, metric, a, b, mask, name_a: str, name_b: str) -> PairedDifference:
     return paired_bootstrap(
-        _accuracy,
+        metric,
         run.cases.loc[mask, "label"].to_numpy(),
-        run.decisions(a)[mask],
-        run.decisions(b)[mask],
-        groups=run.cases.loc[mask, "templ_id"].to_numpy(),
+        a[mask],
+        b[mask],
+        groups=run.cases.loc[mask, "family_id"].to_numpy(),
         n_resamples=int(run.profile.anticipation.bootstrap_resamples),
         seed=run.profile.seed,
-        unit="template",
-        name_a=a,
-        name_b=b,
+        unit=UNIT,
+        name_a=name_a,
+        name_b=name_b,
     )
 
 
+def paired_accuracy(run: FunctionalRun, a: str, b: str, label: int) -> PairedDifference:
+    """Accuracy of system ``a`` minus ``b`` on the cases of gold ``label``, same family resamples."""
+    mask = (run.cases["label"] == label).to_numpy()
+    return _paired(run, _accuracy, run.decisions(a), run.decisions(b), mask, a, b)
+
+
+def paired_discrimination(run: FunctionalRun, a: str, b: str) -> dict[str, Any]:
+    """``a`` minus ``b`` on every case: ROC AUC (threshold-free) and balanced accuracy (each at its own
+    held-out threshold), same family resamples; the one-sided accuracies beside them show the trade."""
+    every = np.ones(len(run.cases), dtype=bool)
+    return {
+        "auc": _paired(run, roc_auc, run.systems[a].scores, run.systems[b].scores, every, a, b).to_json(),
+        "balanced_accuracy": _paired(
+            run, balanced_accuracy, run.decisions(a), run.decisions(b), every, a, b
+        ).to_json(),
+        "hateful": paired_accuracy(run, a, b, 1).to_json(),
+        "non_hateful": paired_accuracy(run, a, b, 0).to_json(),
+    }
+
+
 def forgetting(run: FunctionalRun) -> dict[str, Any]:
-    """Per variant: phase-2 minus phase-1 accuracy on hateful and on non-hateful cases (paired)."""
-    out = {}
-    for variant in run.profile.anticipation.variants:
-        a, b = f"phase2:{variant}", f"phase1:{variant}"
-        out[variant] = {
-            "hateful": paired_accuracy(run, a, b, 1).to_json(),
-            "non_hateful": paired_accuracy(run, a, b, 0).to_json(),
-        }
-    return out
+    """Per variant, phase 2 minus phase 1: AUC and balanced accuracy (the measures of forgetting), and the
+    hateful / non-hateful accuracy trade (paired, family resamples)."""
+    return {
+        variant: paired_discrimination(run, f"phase2:{variant}", f"phase1:{variant}")
+        for variant in run.profile.anticipation.variants
+    }
 
 
 def remedy(run: FunctionalRun, phase2: Phase2Result | None) -> dict[str, Any]:
-    """The rehearsal model against the same variant without it: HateCheck (paired, templates) and the
-    phase-2 test MSE (notebook 03's intervals), with the issue's target."""
+    """The rehearsal model against the same variant without it: HateCheck AUC and balanced accuracy (the
+    target: both up, each interval above 0), the one-sided trade beside them, and the phase-2 test MSE
+    (notebook 03's intervals, reported, not a criterion)."""
     if phase2 is None or not phase2.rehearsal:
         return {}
     variant = phase2.rehearsal["variant"]
     with_key, without_key = f"rehearsal:{variant}", f"phase2:{variant}"
-    hateful = paired_accuracy(run, with_key, without_key, 1)
-    non_hateful = paired_accuracy(run, with_key, without_key, 0)
+    paired = paired_discrimination(run, with_key, without_key)
     intervals = phase2.phase2_evidence["intervals"]
-    mse_with, mse_without = intervals[with_key], intervals[without_key]
-    gain = hateful.difference.estimate
-    mse_within = bool(mse_without["low"] <= mse_with["estimate"] <= mse_without["high"])
+    up = {m: PairedDifference.from_json(paired[m]).difference.low > 0 for m in ("auc", "balanced_accuracy")}
     return {
         "variant": variant,
         "share": phase2.rehearsal["chosen_share"],
@@ -295,16 +423,14 @@ def remedy(run: FunctionalRun, phase2: Phase2Result | None) -> dict[str, Any]:
             "with": phase2.rehearsal["candidates"][str(phase2.rehearsal["chosen_share"])]["criterion"],
             "without": phase2.rehearsal["without"]["criterion"],
         },
-        "hateful": hateful.to_json(),
-        "non_hateful": non_hateful.to_json(),
-        "phase2_test_mse": {"with": mse_with, "without": mse_without},
+        **paired,
+        "phase2_test_mse": {"with": intervals[with_key], "without": intervals[without_key]},
         "target": {
-            "target": f"HateCheck hateful-case accuracy +>= {REMEDY_GAIN_TARGET} with the phase-2 test MSE "
-            "inside the interval of the variant without rehearsal",
-            "gain": gain,
-            "gain_met": bool(gain >= REMEDY_GAIN_TARGET),
-            "mse_within_interval": mse_within,
-            "met": bool(gain >= REMEDY_GAIN_TARGET and mse_within),
+            "target": "HateCheck AUC and balanced accuracy both higher with rehearsal, each paired interval "
+            "above 0",
+            "auc_up": up["auc"],
+            "balanced_accuracy_up": up["balanced_accuracy"],
+            "met": bool(all(up.values())),
         },
     }
 
@@ -332,13 +458,10 @@ def run_functional_tests(profile: Profile) -> FunctionalRun:
     run = FunctionalRun(profile=profile, cases=cases)
     run.systems, run.shared_layers = score_systems(profile, cases)
     n = int(profile.anticipation.bootstrap_resamples)
-    run.accuracy = functional_accuracy(
-        cases,
-        {name: s.scores for name, s in run.systems.items()},
-        {name: s.threshold for name, s in run.systems.items()},
-        n_resamples=n,
-        seed=profile.seed,
-    )
+    scores = {name: s.scores for name, s in run.systems.items()}
+    thresholds = {name: s.threshold for name, s in run.systems.items()}
+    run.accuracy = functional_accuracy(cases, scores, thresholds, n_resamples=n, seed=profile.seed)
+    run.discrimination = discrimination(cases, scores, thresholds, n_resamples=n, seed=profile.seed)
     with_trajectories = {name: s for name, s in run.systems.items() if s.trajectories is not None}
     run.alarms = alarm_profile(
         cases,

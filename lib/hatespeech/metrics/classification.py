@@ -15,12 +15,27 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import (
     average_precision_score,
+    balanced_accuracy_score,
     confusion_matrix,
     f1_score,
     precision_recall_curve,
     precision_recall_fscore_support,
     roc_auc_score,
 )
+
+
+def roc_auc(y: np.ndarray, scores: np.ndarray) -> float:
+    """scikit-learn's binary ROC AUC; NaN where ``y`` holds one class (a bootstrap resample can), which
+    :mod:`.bootstrap` leaves out of the interval."""
+    y = np.asarray(y)
+    return float(roc_auc_score(y, scores)) if len(np.unique(y)) == 2 else float("nan")
+
+
+def balanced_accuracy(y: np.ndarray, decided: np.ndarray) -> float:
+    """scikit-learn's balanced accuracy (mean recall of the two classes); NaN on a one-class ``y``."""
+    y = np.asarray(y)
+    return float(balanced_accuracy_score(y, decided)) if len(np.unique(y)) == 2 else float("nan")
+
 
 # The seed's threshold search: 0.10, 0.12, ..., 0.88.
 SEED_THRESHOLD_GRID = np.round(np.arange(0.10, 0.88 + 1e-9, 0.02), 2)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import pearsonr
+from scipy.stats import binomtest, pearsonr
 from sklearn.metrics import mean_absolute_error, mean_squared_error
 
 
@@ -106,7 +106,9 @@ def earliness(
       ``threshold``, the share of the sentence's words read at the first crossing (k / n_words);
     * ``detection_rate``: share of hateful sentences that cross at all (by the last word at the latest);
     * ``false_alarm_rate``: share of non-hateful sentences whose trajectory crosses at any word;
-    * ``n_hateful``, ``n_not_hateful``, ``threshold``.
+    * ``n_hateful``, ``n_not_hateful``, ``threshold``;
+    * ``detection_rate_ci`` / ``false_alarm_rate_ci``: 95% Wilson intervals of the two rates ([low, high]):
+      they are shares of a few dozen sentences, so they come with their uncertainty.
     """
     hateful = np.asarray(hateful, dtype=bool)
     if len(trajectories) != len(hateful):
@@ -132,4 +134,14 @@ def earliness(
         "share_seen_mean": float(np.mean(shares)) if shares else None,
         "share_seen_median": float(np.median(shares)) if shares else None,
         "false_alarm_rate": false_alarms / n_not if n_not else None,
+        "detection_rate_ci": wilson_interval(detected, n_hateful),
+        "false_alarm_rate_ci": wilson_interval(false_alarms, n_not),
     }
+
+
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> list[float] | None:
+    """The Wilson score interval of a proportion (scipy's ``binomtest``), [low, high]; None when n = 0."""
+    if n == 0:
+        return None
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=level, method="wilson")
+    return [float(ci.low), float(ci.high)]

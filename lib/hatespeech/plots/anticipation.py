@@ -187,21 +187,26 @@ def phase2_mse(intervals: Mapping[str, Mapping[str, float]], caption: str | None
     return fig
 
 
-def phase2_calibration(tables: Mapping[str, pd.DataFrame], caption: str | None = None):
+def phase2_calibration(
+    tables: Mapping[str, pd.DataFrame],
+    caption: str | None = None,
+    name: str = "phase2_calibration",
+    title: str = "Phase 2 calibration on the test split",
+):
     """Reliability: mean target against mean prediction in 10 bins of the prediction, per model."""
     fig, ax = plt.subplots(figsize=(5, 4.6))
     ax.plot([0, 1], [0, 1], color="0.6", ls=":", lw=1, label="calibrated")
-    for name, table in tables.items():
+    for system, table in tables.items():
         filled = table[table["n"] > 0]
-        ax.plot(filled["mean_pred"], filled["mean_true"], marker="o", ms=3, label=name)
+        ax.plot(filled["mean_pred"], filled["mean_true"], marker="o", ms=3, label=system)
     ax.set_xlabel("mean predicted probability (bin)")
     ax.set_ylabel("mean target (mean of both passes)")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7)
-    ax.set_title("Phase 2 calibration on the test split", fontsize=10)
+    ax.set_title(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    save_figure(fig, "phase2_calibration", caption)
+    save_figure(fig, name, caption)
     return fig
 
 

@@ -1,5 +1,6 @@
-"""Figures of the functional tests (``functional_*``): HateCheck accuracy per functionality and system, and
-the phase 1 -> phase 2 -> rehearsal comparison; seaborn / matplotlib, each saved with
+"""Figures of the functional tests (``functional_*``): HateCheck AUC and balanced accuracy per system,
+accuracy per functionality and system, and the phase 1 -> phase 2 -> rehearsal comparison;
+seaborn / matplotlib, each saved with
 :func:`hatespeech.plots.save_figure`."""
 
 from __future__ import annotations
@@ -70,6 +71,37 @@ def forgetting_bars(
         )
         ax.grid(axis="x", alpha=0.3)
     axes[0].invert_yaxis()
+    fig.tight_layout(rect=(0, 0.06 if caption else 0, 1, 1))
+    save_figure(fig, name, caption)
+    return fig
+
+
+def discrimination_bars(
+    discrimination: pd.DataFrame, caption: str | None = None, name: str = "functional_discrimination"
+):
+    """Per system, ROC AUC and balanced accuracy (at its held-out threshold) with 95% family intervals; the
+    0.5 line is what a constant (or a coin) scores on both."""
+    rows = discrimination.sort_values("auc", ascending=False).reset_index(drop=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.35 * len(rows) + 1.8), sharey=True)
+    for ax, (measure, label) in zip(
+        axes, (("auc", "ROC AUC (no threshold)"), ("balanced_accuracy", "balanced accuracy"))
+    ):
+        reference = rows["system"].str.startswith("reference:")
+        for part, color in ((rows[~reference], "C0"), (rows[reference], "0.55")):
+            ax.errorbar(
+                part[measure],
+                part.index,
+                xerr=[part[measure] - part[f"{measure}_low"], part[f"{measure}_high"] - part[measure]],
+                fmt="o",
+                color=color,
+                capsize=3,
+            )
+        y = range(len(rows))
+        ax.axvline(0.5, color="black", linewidth=0.8, linestyle=":")
+        ax.set(yticks=list(y), yticklabels=list(rows["system"]), xlim=(0.3, 1), xlabel=label)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].invert_yaxis()
+    axes[0].tick_params(axis="y", labelsize=8)
     fig.tight_layout(rect=(0, 0.06 if caption else 0, 1, 1))
     save_figure(fig, name, caption)
     return fig

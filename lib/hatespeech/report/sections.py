@@ -75,10 +75,16 @@ FIGURE_NOTES = {
     "the pick.",
     "grid_focal_heatmap_test": "Test identity macro-F1 of the same cells, for reading only: the pick was "
     "made on validation.",
+    "continuation_calibration": "Reliability of the anticipation systems on the same test prefixes: mean "
+    "target against mean prediction per bin; the dotted diagonal is perfect calibration.",
     "functional_heatmap": "HateCheck accuracy per functionality and model: red rows above the line are "
     "missed hate, red rows below are false alarms on counter-speech, negation or identity mentions.",
-    "functional_forgetting": "Accuracy on hateful and non-hateful HateCheck cases with 95% template "
-    "intervals: phase 1, after phase 2, and with rehearsal.",
+    "functional_forgetting": "Accuracy on hateful and non-hateful HateCheck cases with 95% template-family "
+    "intervals: phase 1, after phase 2, and with rehearsal. A threshold trades one side for the other: read "
+    "it beside the AUC and balanced accuracy.",
+    "functional_discrimination": "HateCheck ROC AUC (no threshold) and balanced accuracy (at each system's "
+    "held-out threshold) with 95% template-family intervals; grey rows are references (a constant, "
+    "alt-profanity-check); the dotted line is what a constant scores.",
     "bench_latency": "Milliseconds per prefix for the four scoring paths at 10, 20 and 40 words (log scale).",
 }
 

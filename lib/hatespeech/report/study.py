@@ -14,8 +14,9 @@ from pathlib import Path
 
 from ..anticipation.continuation_study import ContinuationResult
 from ..anticipation.results import Phase1Result, Phase2Result
+from ..config import describe_model
 from ..dualhead.results import DualHeadResult, GridResult
-from ..functional.results import REMEDY_GAIN_TARGET, FunctionalResult
+from ..functional.results import FunctionalResult, interval_text
 from ..metrics.bootstrap import Interval, PairedDifference
 from ..results import BenchmarkResult, Result, ResultShapeError
 from .html import figure_label
@@ -49,13 +50,18 @@ def anticipate(phase1: Phase1Result, phase2: Phase2Result | None) -> str:
         key = f"phase2:{phase2.best_phase2_variant}"
         e = phase2.earliness["by_model"].get(key, {})
         if e.get("detection_rate") is not None:
+
+            def ci(name):
+                bounds = e.get(f"{name}_ci")
+                return f" [{bounds[0]:.0%}, {bounds[1]:.0%}]" if bounds else ""
+
             text += (
                 " How early: on the phase-2 test sentences the best phase-2 model "
-                f"({phase2.best_phase2_variant}) flags {e['detection_rate']:.0%} of the hateful ones, after "
-                "reading "
-                f"{e['share_seen_mean'] or 0:.0%} of the sentence on average, and raises a false alarm on "
-                f"{e['false_alarm_rate']:.0%} of the others ({e['n_hateful']} and {e['n_not_hateful']} "
-                "sentences)."
+                f"({phase2.best_phase2_variant}) flags {e['detection_rate']:.0%}{ci('detection_rate')} of "
+                f"the hateful ones, after reading {e['share_seen_mean'] or 0:.0%} of the sentence on "
+                f"average, and raises a false alarm on {e['false_alarm_rate']:.0%}"
+                f"{ci('false_alarm_rate')} of the others ({e['n_hateful']} and {e['n_not_hateful']} "
+                "sentences; 95% Wilson intervals)."
             )
     return text
 
@@ -108,16 +114,19 @@ def imagined(result: ContinuationResult) -> str:
     """The continuation estimator against the best phase-2 model and against its own scorer on the prefix."""
     key = result.key
     e = result.estimator
+    calibrated = " and calibrating each score" if e.get("calibration") else ""
     parts = [
         (
-            f"Sampling {e['n_samples']} endings per prefix and scoring them with the phase-1 "
-            f"{e['scorer_variant']} model gives test MSE {_iv(result.intervals[key], 4)} with no prefix "
-            "label."
+            f"Sampling {e['n_samples']} endings per prefix, scoring them with the phase-1 "
+            f"{e['scorer_variant']} model{calibrated} gives test MSE {_iv(result.intervals[key], 4)} with no "
+            "prefix label."
         )
     ]
     for name, what in (
+        ("constant:", "the constant"),
         ("phase2:", "the best phase-2 model"),
-        ("phase1_prefix:", "the same classifier on the prefix alone"),
+        ("phase1_prefix_calibrated:", "the same classifier on the prefix alone, calibrated"),
+        ("phase1_prefix:", "the same classifier on the prefix alone, raw"),
     ):
         for cmp in result.comparisons.values():
             if cmp["name_b"].startswith(name):
@@ -192,8 +201,9 @@ def speed(bench: BenchmarkResult) -> str:
             text += "; its accuracy cost was not measured."
         else:
             text += (
-                f"; it moves the phase-2 test MSE by up to {q['int8_largest_mse_change']:.4f}, within 0.001 "
-                f"for {', '.join(offered) if offered else 'no variant'}."
+                f"; offered for {', '.join(offered) if offered else 'no variant'} (held-out phase-2 MSE "
+                f"change within 0.001, the test set choosing nothing; on test it moves the MSE by up to "
+                f"{q['int8_largest_mse_change']:.4f})."
             )
         parts.append(text)
     return " ".join(parts) or "No speed target measured."
@@ -206,17 +216,34 @@ def functional(result: FunctionalResult) -> str:
     hateful = result.row(best, "label_gold", "hateful")
     other = result.row(best, "label_gold", "non-hateful")
     weakest = ", ".join(r["value"] for r in result.weakest(best))
-    text = (
-        f"The anticipation scorer ({best}) gets {hateful['accuracy']:.2f} of HateCheck's hateful cases and "
-        f"{other['accuracy']:.2f} of the non-hateful ones right; weakest: {weakest}."
-    )
-    if result.remedy:
-        target = result.remedy["target"]
+    text = f"The anticipation scorer ({best}) "
+    if result.discrimination:
+        measures = result.discriminating(best)
         text += (
-            f" Rehearsal changes hateful-case accuracy by {target['gain']:+.2f} "
-            f"(target +{REMEDY_GAIN_TARGET}: "
-            f"{'met' if target['met'] else 'missed'})."
+            f"ranks HateCheck's cases with ROC AUC {interval_text(measures, 'auc')} and reaches "
+            f"balanced accuracy {interval_text(measures, 'balanced_accuracy')} at its held-out "
+            "threshold: "
         )
+    text += (
+        f"{hateful['accuracy']:.2f} of the hateful cases and {other['accuracy']:.2f} of the non-hateful ones "
+        f"right; weakest: {weakest}."
+    )
+    if result.target:
+        t = result.target
+        text += (
+            f" Target (one own system with AUC >= 0.80 and balanced accuracy >= 0.70): "
+            f"{'met by ' + ', '.join(t['met_by']) if t['met'] else 'missed'}."
+        )
+    if result.remedy:
+        r = result.remedy
+        auc = PairedDifference.from_json(r["auc"]) if "auc" in r else None
+        balanced = PairedDifference.from_json(r["balanced_accuracy"]) if "balanced_accuracy" in r else None
+        if auc and balanced:
+            text += (
+                f" Rehearsal, with minus without: AUC {auc.difference.fmt(2)} ({auc.verdict()}), balanced "
+                f"accuracy {balanced.difference.fmt(2)} ({balanced.verdict()}) (target: both up, "
+                f"{'met' if r['target']['met'] else 'missed'})."
+            )
     return text
 
 
@@ -490,7 +517,8 @@ def method_html(profile) -> str:
             "Anticipation backbones",
             "bert-base-uncased, gpt2; every layer trained",
             (
-                f"{m.encoder} (encoders), {m.decoder} (decoders); encoder layers trained: "
+                f"{describe_model(m.encoder)} (encoders); {describe_model(m.decoder)} (decoders); encoder "
+                "layers trained: "
                 f"{layers.get(a.encoder_trainable_layers, a.encoder_trainable_layers)}, decoder: "
                 f"{layers.get(a.decoder_trainable_layers, a.decoder_trainable_layers)} (top)"
             ),
@@ -537,7 +565,8 @@ def method_html(profile) -> str:
             "Dual head",
             "BERT, head_n pos-weighted BCE, head_i focal loss; Jigsaw data",
             (
-                f"{m.encoder}; the same losses, joint loss BCE + lambda · focal with lambda chosen on "
+                f"{describe_model(m.encoder)}; the same losses, joint loss BCE + lambda · focal with lambda "
+                "chosen on "
                 f"validation among {lambdas}; "
                 "ToxiGen + OLID offline; unannotated labels masked"
             ),
