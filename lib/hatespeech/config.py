@@ -383,11 +383,12 @@ def get_profile(name: str = "cpu", **overrides: Any) -> Profile:
     return profile
 
 
-def resolve_device(profile: Profile):
-    """torch.device for a profile: 'auto' picks CUDA when present."""
-    if profile.device == "auto":
+def resolve_device(profile_or_device) -> torch.device:
+    """torch.device of a profile (its ``device``) or a device spec; None or "auto" picks CUDA if present."""
+    device = getattr(profile_or_device, "device", profile_or_device)
+    if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(profile.device)
+    return torch.device(device)
 
 
 def default_profile_name() -> str:

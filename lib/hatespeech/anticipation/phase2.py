@@ -15,7 +15,8 @@ from sklearn.model_selection import train_test_split
 
 from ..config import Profile
 from ..data import load_prefix_probability
-from ..data.hatecheck import evaluation_only_check, load_cases
+from ..data.hatecheck import evaluation_only_check
+from ..data.registry import load_cases
 from ..metrics.regression import regression_metrics
 from . import evidence
 from .evaluation import (

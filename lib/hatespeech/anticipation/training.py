@@ -23,7 +23,7 @@ from ..losses import phase2_weights, pos_weight_from_labels, weighted_bce_with_l
 from ..metrics.regression import regression_metrics
 from ..models.prefix import PrefixClassifier, build_prefix_classifier, parse_variant
 from ..selection import EpochSelection
-from ..stamp import _json_default
+from ..stamp import json_default
 from ..train import TrainSettings, mixed_precision, train
 from .evaluation import EVAL_SEED_OFFSET, predict_phase2, selection_score_fn, selection_sentences
 from .examples import (
@@ -575,7 +575,7 @@ def save_checkpoint(model, tokenizer, folder: Path, stats: dict[str, Any]) -> Pa
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    (folder / "training_stats.json").write_text(json.dumps(stats, indent=2, default=_json_default))
+    (folder / "training_stats.json").write_text(json.dumps(stats, indent=2, default=json_default))
     return folder
 
 

@@ -39,7 +39,7 @@ from ..anticipation.shared_layers import score_family
 from ..anticipation.training import checkpoint_dir, load_checkpoint
 from ..baselines import best_f1_threshold
 from ..config import Profile
-from ..data.hatecheck import load_cases
+from ..data.registry import load_cases
 from ..dualhead.evaluation import predict
 from ..dualhead.results import DualHeadResult
 from ..dualhead.training import experiment_dir
