@@ -154,5 +154,5 @@ def test_report_still_exposes_the_stamp_and_metrics_io():
     ``hatespeech.stamp``."""
     from hatespeech import stamp
 
-    for name in ("stamp", "caption", "write_metrics", "read_metrics", "data_checksums", "_json_default"):
+    for name in ("stamp", "caption", "write_metrics", "read_metrics", "data_checksums", "json_default"):
         assert getattr(report, name) is getattr(stamp, name), name
