@@ -37,6 +37,7 @@ from .examples import (
     truncation_counts,
     word_prefix_examples,
 )
+from .inference import Anticipator
 from .shared_layers import MemoPool
 
 if TYPE_CHECKING:  # annotations only: phase1 and phase2 import this module
@@ -386,8 +387,6 @@ def rehearsal_examples(model, tokenizer, sentences: pd.DataFrame, max_length: in
 
 def brier_at_full_length(model, tokenizer, sentences: pd.DataFrame, max_length: int) -> float:
     """Mean (p - y)^2 of the model's p_hate of whole sentences against their 0/1 labels."""
-    from .inference import Anticipator  # inference imports nothing from here; kept local like evaluation's
-
     p = Anticipator(model, tokenizer, max_length=max_length).score(sentences["text"].tolist())
     return float(np.mean((p - sentences["label"].to_numpy(float)) ** 2))
 

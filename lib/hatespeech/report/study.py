@@ -18,6 +18,7 @@ from ..config import describe_model
 from ..dualhead.results import DualHeadResult, GridResult
 from ..functional.results import FunctionalResult, measure_text
 from ..metrics.bootstrap import Interval, PairedDifference, interval_text
+from ..references import SEED_PHASE1
 from ..results import BenchmarkResult, Result, ResultShapeError
 from .html import figure_label
 
@@ -607,8 +608,6 @@ def _grid_method(d) -> str:
 
 def seed_claims(reports: Path | None = None) -> list[str]:
     """One line per published seed claim: reproduced, not reproduced, or no clear difference."""
-    from ..references import SEED_PHASE1
-
     results = read_results(reports)
     lines = []
     phase1 = results.get(Phase1Result)
