@@ -10,7 +10,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -40,9 +40,21 @@ from .examples import (
 from .inference import Anticipator
 from .shared_layers import MemoPool
 
-if TYPE_CHECKING:  # annotations only: phase1 and phase2 import this module
-    from .phase1 import Phase1Data
-    from .phase2 import Phase2Data
+
+class Phase1Data(Protocol):
+    """What training reads of :class:`.phase1.Phase1Data` (stated here: phase1 imports this module)."""
+
+    train: pd.DataFrame
+    selection: pd.DataFrame
+
+
+class Phase2Data(Protocol):
+    """What training reads of :class:`.phase2.Phase2Data` (stated here: phase2 imports this module)."""
+
+    train: pd.DataFrame
+    val: pd.DataFrame
+    train_prefixes: pd.DataFrame
+
 
 CURVE_EVAL_SENTENCES = 128  # validation sentences behind the loss curves (4 evaluations per run)
 PHASE1_MIN_ROWS_PER_BATCH = 4  # see rows_per_batch: mixed-label batches keep the one-pass BCE stable
