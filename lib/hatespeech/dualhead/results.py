@@ -499,8 +499,8 @@ class GridResult(Result):
         lines.append(
             "Spread of identity macro-F1 over the grid, "
             + "; ".join(spreads)
-            + ". alpha = 1 puts no weight on negatives, so its cells predict every identity and drag the "
-            "spread down."
+            + " (alpha = 1 puts no weight on negatives; the spread without those cells shows how much of the "
+            "range they make)."
         )
         return lines
 
