@@ -39,12 +39,8 @@ import argparse
 import os
 import resource
 import statistics
-import sys
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -55,6 +51,17 @@ from hatespeech.anticipation.inference import Anticipator
 from hatespeech.config import get_profile, seed_everything
 from hatespeech.models.prefix import build_prefix_classifier
 from hatespeech.results import BenchmarkResult
+from measure import (
+    PeakRSS,
+    forward_floor,
+    pick_sentences,
+    prefixes_of,
+    return_freed_memory_to_os,
+    summary,
+    timer,
+)
+from quantized_scoring import print_report as print_quantized
+from quantized_scoring import run as run_quantized
 
 METHODS = ("naive_encoder", "encoder_dynamic", "naive_decoder", "decoder_one_pass", "decoder_stream")
 BASELINE = {
@@ -89,125 +96,6 @@ class BenchSettings:
     extra: dict = field(default_factory=dict)
 
 
-def _beside_this_script() -> None:
-    """Make the other benchmark modules importable however this one was loaded (script, tests)."""
-    folder = str(Path(__file__).resolve().parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-
-
-# ------------------------------------------------------------------------------------------------ measuring
-def _rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:  # not Linux: the process's lifetime peak is the best we have
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-class PeakRSS:
-    """Peak resident set size above the value at entry, sampled by a thread every ``interval`` seconds.
-
-    Hand-written: tracemalloc sees only Python allocations, not torch tensors; psutil is not a dependency.
-    """
-
-    def __init__(self, interval: float = 0.001):
-        self.interval = interval
-        self.peak_mb = 0.0
-
-    def __enter__(self):
-        # Freed-but-resident heap pages would serve the allocations inside the block without raising RSS
-        # (a peak of ~0 MB after anything big was freed earlier in the process): hand them back first.
-        release_free_heap()
-        self._base = _rss_bytes()
-        self._peak = self._base
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self):
-        while not self._stop.is_set():
-            self._peak = max(self._peak, _rss_bytes())
-            time.sleep(self.interval)
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self._peak = max(self._peak, _rss_bytes())
-        self.peak_mb = (self._peak - self._base) / 2**20
-        return False
-
-
-def _glibc():
-    """The C library when it is glibc (its malloc tunables are used below), else None."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
-    except OSError:
-        return None
-
-
-def release_free_heap() -> bool:
-    """Return the free pages of glibc's heap to the OS now (``malloc_trim(0)``): True if any were released.
-
-    Without it, memory freed earlier in the process stays resident and is reused by later allocations, so
-    RSS does not grow for them and a peak measured above an entry value reads ~0 MB.
-    """
-    libc = _glibc()
-    return bool(libc.malloc_trim(0)) if libc is not None else False
-
-
-def return_freed_memory_to_os() -> bool:
-    """Make glibc give freed tensor memory back to the OS at once, so RSS follows live allocations.
-
-    Without it, glibc's dynamic mmap threshold grows after the first large frees and later allocations are
-    served from the (never shrinking) heap: every method after the first would show ~0 MB. Linux/glibc only.
-    """
-    libc = _glibc()
-    if libc is None:
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(libc.mallopt(m_mmap_threshold, 64 * 1024)) and bool(
-        libc.mallopt(m_trim_threshold, 128 * 1024)
-    )
-
-
-@contextmanager
-def _timer(out: list):
-    start = time.perf_counter()
-    yield
-    out.append(time.perf_counter() - start)
-
-
-# ------------------------------------------------------------------------------------------------ data
-def pick_sentences(
-    lengths, per_length: int, source: str = "implicit_hate", seed: int = 42
-) -> dict[int, list[str]]:
-    """``per_length`` real sentences of exactly L words for each L (seeded sample, via the data layer)."""
-    from hatespeech.data import load_source
-
-    df = load_source(source).df
-    n_words = df["text"].str.split().str.len()
-    rng = np.random.default_rng(seed)
-    out = {}
-    for length in lengths:
-        pool = df.loc[n_words == length, "text"].drop_duplicates().tolist()
-        if len(pool) < per_length:
-            raise ValueError(
-                f"{source} has only {len(pool)} texts of exactly {length} words; need {per_length}"
-            )
-        out[length] = [pool[i] for i in sorted(rng.choice(len(pool), size=per_length, replace=False))]
-    return out
-
-
-def prefixes_of(sentence: str) -> list[str]:
-    words = sentence.split()
-    return [" ".join(words[:k]) for k in range(1, len(words) + 1)]
-
-
 # ------------------------------------------------------------------------------------------ the four ways
 def naive_scores(model, tokenizer, prefixes: list[str], width: int, batch_size: int) -> np.ndarray:
     """(a) every prefix its own sequence, padded to ``width``, batched in order, no_grad (the seed's way)."""
@@ -225,14 +113,6 @@ def naive_scores(model, tokenizer, prefixes: list[str], width: int, batch_size: 
             logits = model(batch["input_ids"], batch["attention_mask"]).logits
             out.append(torch.sigmoid(logits).numpy())
     return np.concatenate(out)
-
-
-def _summary(values: list[float]) -> dict[str, float]:
-    return {
-        "median_ms": 1e3 * statistics.median(values),
-        "p95_ms": 1e3 * float(np.percentile(values, 95)),
-        "mean_ms": 1e3 * statistics.fmean(values),
-    }
 
 
 def bench_scoring(
@@ -269,7 +149,7 @@ def bench_scoring(
         probs = {}
         for method in METHODS:
             times: list[float] = []
-            with PeakRSS() as mem, _timer(times):
+            with PeakRSS() as mem, timer(times):
                 if method == "naive_encoder":
                     probs[method] = naive_scores(
                         encoder.model, encoder.tokenizer, prefixes, width, batch_size
@@ -286,7 +166,7 @@ def bench_scoring(
                     stream = decoder.stream()
                     word_times: list[float] = []
                     for word in sentence.split():
-                        with _timer(word_times):
+                        with timer(word_times):
                             stream.add_word(word)
                     probs[method] = np.array(stream.probabilities)
                     acc[method]["word_s"].extend(word_times)
@@ -297,19 +177,19 @@ def bench_scoring(
         # --- per-word latency when typing: the cost of the k-th word's probability, k = 1..n
         for prefix in prefixes:
             for method, anticipator in (("naive_encoder", encoder), ("naive_decoder", decoder)):
-                with _timer(acc[method]["word_s"]):
+                with timer(acc[method]["word_s"]):
                     naive_scores(anticipator.model, anticipator.tokenizer, [prefix], width, 1)
-            with _timer(acc["encoder_dynamic"]["word_s"]):
+            with timer(acc["encoder_dynamic"]["word_s"]):
                 encoder.score([prefix])
-            with _timer(acc["decoder_one_pass"]["word_s"]):
+            with timer(acc["decoder_one_pass"]["word_s"]):
                 decoder.score([prefix])
     for length, methods in per_length.items():
         for method, acc in methods.items():
             base = methods[BASELINE[method]]
             throughput = acc["n"] / sum(acc["batch_s"])
             base_throughput = base["n"] / sum(base["batch_s"])
-            latency = _summary(acc["word_s"])
-            base_latency = _summary(base["word_s"])
+            latency = summary(acc["word_s"])
+            base_latency = summary(base["word_s"])
             rows.append(
                 {
                     "words": length,
@@ -328,26 +208,6 @@ def bench_scoring(
                 }
             )
     return rows
-
-
-def forward_floor(decoder: Anticipator, sentence: str, repeats: int = 3) -> dict:
-    """Why streaming cannot get below a floor on CPU: a 1-token forward still reads every weight.
-
-    Median time of a bare backbone forward over the sentence's first token vs over all its tokens.
-    """
-    ids = decoder.tokenizer(sentence, return_tensors="pt")["input_ids"]
-    out = {"tokens": int(ids.shape[1])}
-    with torch.inference_mode():
-        for name, part in (("one_token_ms", ids[:, :1]), ("all_tokens_ms", ids)):
-            times: list[float] = []
-            decoder.model.backbone(part)
-            for _ in range(repeats):
-                with _timer(times):
-                    decoder.model.backbone(part)
-            out[name] = 1e3 * statistics.median(times)
-    out["ratio"] = out["one_token_ms"] / out["all_tokens_ms"]
-    out["weights_mb"] = sum(p.numel() * p.element_size() for p in decoder.model.backbone.parameters()) / 2**20
-    return out
 
 
 # ------------------------------------------------------------------------------------------------ training
@@ -535,9 +395,6 @@ def run(
     train_sentences = [s for group in sentences.values() for s in group][: settings.train_sentences]
     quantized = {}
     if settings.quantized:
-        _beside_this_script()
-        from quantized_scoring import run as run_quantized
-
         quantized = run_quantized(
             settings.profile,
             threads=settings.threads,
@@ -660,9 +517,6 @@ def main(argv: list[str] | None = None) -> dict:
     payload = run(settings)
     print_report(payload)
     if payload["quantized"]:
-        _beside_this_script()
-        from quantized_scoring import print_report as print_quantized
-
         print_quantized(payload["quantized"])
     return payload
 

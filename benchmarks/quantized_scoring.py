@@ -35,13 +35,13 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import torch
-from anticipation_speed import PeakRSS, _summary, _timer, pick_sentences, prefixes_of
-from anticipation_speed import forward_floor as speed_floor
 from hatespeech.anticipation.inference import Anticipator
 from hatespeech.anticipation.onnx_int8 import BLOCK_SIZE
 from hatespeech.anticipation.quantize import quantize_model
 from hatespeech.config import get_profile, seed_everything
 from hatespeech.models.prefix import VARIANTS, build_prefix_classifier
+from measure import PeakRSS, pick_sentences, prefixes_of, summary, timer
+from measure import forward_floor as speed_floor
 
 MODES = ("fp32", "int8", "bf16")
 MSE_TOLERANCE = 0.001  # |MSE(mode) - MSE(fp32)| at which a mode is offered for a variant
@@ -64,7 +64,7 @@ def decoders(base: Anticipator, export_dir: Path) -> dict[str, Anticipator]:
 
 
 def forward_floor(anticipator: Anticipator, sentence: str, repeats: int = 5) -> dict[str, float]:
-    """``anticipation_speed.forward_floor`` of this mode, with the bytes of weights it actually reads."""
+    """``measure.forward_floor`` of this mode, with the bytes of weights it actually reads."""
     out = speed_floor(anticipator, sentence, repeats)
     if anticipator.quantization:
         out["weights_mb"] = anticipator.quantization["weights_mb"]
@@ -108,10 +108,10 @@ def bench_speed(models: dict[str, Anticipator], sentences: dict[int, list[str]],
             with PeakRSS() as mem:
                 stream = anticipator.stream()
                 for word in sentence.split():
-                    with _timer(slot["stream"]):
+                    with timer(slot["stream"]):
                         stream.add_word(word)
                 for prefix in prefixes_of(sentence):
-                    with _timer(slot["one_pass"]):
+                    with timer(slot["one_pass"]):
                         anticipator.score([prefix])
             slot["rss"].append(mem.peak_mb)
     rows = []
@@ -120,9 +120,9 @@ def bench_speed(models: dict[str, Anticipator], sentences: dict[int, list[str]],
             {
                 "words": length,
                 "mode": mode,
-                "one_pass_median_ms": _summary(slot["one_pass"])["median_ms"],
-                "stream_median_ms": _summary(slot["stream"])["median_ms"],
-                "stream_p95_ms": _summary(slot["stream"])["p95_ms"],
+                "one_pass_median_ms": summary(slot["one_pass"])["median_ms"],
+                "stream_median_ms": summary(slot["stream"])["median_ms"],
+                "stream_p95_ms": summary(slot["stream"])["p95_ms"],
                 "stream_last_word_ms": 1e3 * statistics.fmean(slot["stream"][length - 1 :: length]),
                 "peak_rss_mb": max(slot["rss"]),
             }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from anticipation_support import FIXTURE_DATA, SENTENCES, tiny, tiny_profile  # noqa: F401
+from anticipation_support import SENTENCES, tiny
 from hatespeech import anticipation as ant
 from hatespeech.anticipation import evaluation
 from hatespeech.anticipation.every_prefix import every_prefix_metrics

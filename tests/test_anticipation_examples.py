@@ -4,7 +4,7 @@ examples, datasets and collators (real offline tokenizers, no model)."""
 from __future__ import annotations
 
 import pytest
-from anticipation_support import FIXTURE_DATA, SENTENCES, tiny, tiny_profile  # noqa: F401
+from anticipation_support import SENTENCES
 from hatespeech import anticipation as ant
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tokenizers / one_torch_thread: tests/conftest.py

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from anticipation_support import FIXTURE_DATA, SENTENCES, tiny, tiny_profile  # noqa: F401
+from anticipation_support import tiny_profile
 from hatespeech import anticipation as ant
 from hatespeech.anticipation import Phase1Result, phase1
 

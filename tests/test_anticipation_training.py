@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from anticipation_support import FIXTURE_DATA, SENTENCES, tiny, tiny_profile  # noqa: F401
+from anticipation_support import SENTENCES, tiny
 from hatespeech import anticipation as ant
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tokenizers / one_torch_thread: tests/conftest.py

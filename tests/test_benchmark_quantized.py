@@ -23,14 +23,12 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 @pytest.fixture(scope="module")
 def quantized():
-    sys.path.insert(0, str(BENCHMARKS))  # it imports its sibling anticipation_speed
     spec = importlib.util.spec_from_file_location("quantized_scoring", BENCHMARKS / "quantized_scoring.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     yield module
     sys.modules.pop(spec.name, None)
-    sys.path.remove(str(BENCHMARKS))
 
 
 def _test_rows(sentences: list[str], seed: int = 0) -> pd.DataFrame:

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from hatespeech import config, paths
 
@@ -12,8 +14,8 @@ def test_profiles_exist_and_differ():
 
 
 def test_overrides_with_dotted_keys_and_fresh_copies():
-    p = config.get_profile("cpu", **{"anticipation.phase1_epochs": 3.0, "seed": 7})
-    assert p.anticipation.phase1_epochs == 3.0 and p.seed == 7
+    p = config.get_profile("cpu", **{"anticipation.phase1_epochs": 3, "seed": 7})
+    assert p.anticipation.phase1_epochs == 3 and p.seed == 7
     assert config.get_profile("cpu").anticipation.phase1_epochs == 1  # no leak between calls
 
 
@@ -83,3 +85,30 @@ def test_mixed_precision_only_on_cuda(monkeypatch):
     assert train.mixed_precision(use_cpu=True) is None
     args = train.training_arguments(train.TrainSettings(output_dir="x", use_cpu=True))
     assert not args.bf16 and not args.fp16
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"dualhead.grid_mode": "nope"}, "dualhead.grid_mode = 'nope' must be one of"),
+        ({"anticipation.phase1_epochs": "2"}, "anticipation.phase1_epochs = '2' is not int"),
+        ({"anticipation.variants": ("bert",)}, "variants = ('bert',) must be a non-empty choice"),
+        ({"dualhead.focal_alpha": 2.0}, "dualhead.focal_alpha = 2.0 must be in [0, 1]"),
+        ({"data.dualhead_split": (0.5, 0.5, 0.5)}, "must be three positive fractions summing to 1"),
+        ({"anticipation.phase2_C_candidates": (1.0, -1.0)}, "C > 0"),
+        ({"anticipation.phase1_batch_size": 0}, "anticipation.phase1_batch_size = 0 must be > 0"),
+        ({"anticipation.nothing.x": 1}, "has no setting 'anticipation.nothing.x'"),
+        ({"device": "tpu"}, "device = 'tpu' must be auto, cpu, cuda or cuda:N"),
+    ],
+)
+def test_a_bad_setting_fails_at_get_profile_naming_it(override, message):
+    """Issue 27: config is validated where it is made, not deep inside a notebook."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        config.get_profile("cpu", **override)
+
+
+def test_overrides_keep_their_types_and_every_profile_validates():
+    for name in ("smoke", "cpu", "gpu", "full"):
+        config.get_profile(name)  # no shipped profile breaks its own rules
+    profile = config.get_profile("smoke", **{"dualhead.grid_gammas": [0, 1.5], "anticipation.phase2_lr": 1})
+    assert profile.dualhead.grid_gammas == (0, 1.5) and profile.anticipation.phase2_lr == 1  # int for float

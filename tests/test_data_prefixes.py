@@ -1,55 +1,14 @@
-"""Word prefixes, their w_len weights, and word-end token positions."""
+"""Word-end token positions of whitespace words, for WordPiece and byte-level BPE tokenizers."""
 
 from __future__ import annotations
 
-import random
 import re
 
-import numpy as np
 import pytest
 from hatespeech.data.prefixes import (
-    Prefix,
-    prefix_of,
-    random_prefix,
     word_end_token_positions,
     word_ends_from_offsets,
-    word_prefixes,
 )
-
-
-def test_word_prefixes_and_weights():
-    prefixes = word_prefixes("  they are   animals ,  all ")
-    assert [p.text for p in prefixes] == [
-        "they",
-        "they are",
-        "they are animals",
-        "they are animals ,",
-        "they are animals , all",
-    ]
-    assert [p.k for p in prefixes] == [1, 2, 3, 4, 5] and {p.n_words for p in prefixes} == {5}
-    assert [p.w_len for p in prefixes] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
-    assert prefixes[-1] == Prefix("they are animals , all", 5, 5, 1.0)
-
-
-def test_prefix_errors():
-    with pytest.raises(ValueError, match="empty text"):
-        word_prefixes("   ")
-    with pytest.raises(ValueError, match="k=4 outside 1..3"):
-        prefix_of("a b c", 4)
-
-
-def test_random_prefix_is_seeded_and_uniform():
-    text = "one two three four five"
-    a = [random_prefix(text, np.random.default_rng(7)).k for _ in range(3)]
-    assert len(set(a)) == 1  # same seed, same cut
-    rng = np.random.default_rng(0)
-    ks = [random_prefix(text, rng).k for _ in range(2000)]
-    assert set(ks) == {1, 2, 3, 4, 5}
-    assert np.bincount(ks)[1:].min() > 330  # ~400 each
-    assert random_prefix(text, 3) == random_prefix(text, 3)
-    assert 1 <= random_prefix(text, random.Random(1)).k <= 5
-    p = random_prefix(text, 5)
-    assert p.text == " ".join(text.split()[: p.k]) and p.w_len == p.k / 5
 
 
 def test_word_ends_from_offsets_wordpiece_style():

@@ -223,94 +223,163 @@ def test_missing_file_names_the_file(tmp_path):
         load_source("stormfront", tmp_path)
 
 
-def test_missing_column_names_file_and_column(data):
-    _edit_csv(data / "stormfront_degibert2018/stormfront_sentences.csv", lambda d: d.drop(columns=["label"]))
-    with pytest.raises(
-        DataValidationError, match=r"stormfront_sentences\.csv, column 'label': missing required"
-    ):
-        load_source("stormfront", data)
+STORMFRONT = "stormfront_degibert2018/stormfront_sentences.csv"
+DAVIDSON = "davidson2017_hate_offensive/labeled_data.csv"
 
 
-def test_empty_text_names_file_column_row(data):
-    def blank(d):
-        d.loc[2, "text"] = "   "
-        return d
-
-    _edit_csv(data / "stormfront_degibert2018/stormfront_sentences.csv", blank)
-    with pytest.raises(
-        DataValidationError, match=r"stormfront_sentences\.csv, column 'text', row 2: empty text"
-    ):
-        load_source("stormfront", data)
+def _loader(name: str):
+    """``load(data_dir)`` for a source name; ``prefix_probability:<split>`` reads that split."""
+    if name.startswith("prefix_probability:"):
+        return lambda data_dir: load_prefix_probability(name.split(":", 1)[1], data_dir)
+    return lambda data_dir: load_source(name, data_dir)
 
 
-def test_label_outside_allowed_set(data):
-    def bad(d):
-        d.loc[4, "label"] = "HATE!!"
-        return d
+@pytest.mark.parametrize(
+    ("source", "file", "row", "column", "value", "message"),
+    [
+        (
+            "stormfront",
+            STORMFRONT,
+            2,
+            "text",
+            "   ",
+            r"stormfront_sentences\.csv, column 'text', row 2: empty text",
+        ),
+        (
+            "stormfront",
+            STORMFRONT,
+            4,
+            "label",
+            "HATE!!",
+            r"column 'label', row 4: label value\(s\) 'HATE!!' not in",
+        ),
+        (
+            "davidson",
+            DAVIDSON,
+            1,
+            "class",
+            "3",
+            r"labeled_data\.csv, column 'class', row 1: label value\(s\) 3 outside the range \[0, 2\]",
+        ),
+        ("davidson", DAVIDSON, 0, "neither", "9", r"column 'neither', row 0: coder votes exceed"),
+        (
+            "toxigen",
+            "toxigen_annotated/toxigen.csv",
+            3,
+            "toxicity_human",
+            "7",
+            r"toxigen\.csv, column 'toxicity_human', row 3: .*outside",
+        ),
+        (
+            "prefix_probability:train",
+            "prefix_probability/train.csv",
+            3,
+            "label",
+            "1.2",
+            r"train\.csv, column 'label', row 3: .*outside the range",
+        ),
+        (
+            "prefix_probability:test",
+            "prefix_probability/test.csv",
+            0,
+            "k",
+            "40",
+            r"test\.csv, column 'k', row 0: k \(words in the prefix\) exceeds",
+        ),
+    ],
+    ids=[
+        "empty-text",
+        "label-not-allowed",
+        "class-range",
+        "votes-exceed-coders",
+        "rating-range",
+        "probability-range",
+        "k-exceeds-words",
+    ],
+)
+def test_a_bad_cell_names_file_column_row_and_value(data, source, file, row, column, value, message):
+    def bad(frame):
+        frame.loc[row, column] = value
+        return frame
 
-    _edit_csv(data / "stormfront_degibert2018/stormfront_sentences.csv", bad)
-    with pytest.raises(DataValidationError, match=r"column 'label', row 4: label value\(s\) 'HATE!!' not in"):
-        load_source("stormfront", data)
+    _edit_csv(data / file, bad)
+    with pytest.raises(DataValidationError, match=message):
+        _loader(source)(data)
 
 
-def test_davidson_class_out_of_range(data):
-    def bad(d):
-        d.loc[1, "class"] = "3"
-        return d
-
-    _edit_csv(data / "davidson2017_hate_offensive/labeled_data.csv", bad)
-    with pytest.raises(
-        DataValidationError,
-        match=r"labeled_data\.csv, column 'class', row 1: label value\(s\) 3 "
-        r"outside the range \[0, 2\]",
-    ):
-        load_source("davidson", data)
-
-
-def test_davidson_votes_exceed_coders(data):
-    def bad(d):
-        d.loc[0, "neither"] = "9"
-        return d
-
-    _edit_csv(data / "davidson2017_hate_offensive/labeled_data.csv", bad)
-    with pytest.raises(DataValidationError, match=r"column 'neither', row 0: coder votes exceed"):
-        load_source("davidson", data)
+@pytest.mark.parametrize(
+    ("source", "file", "column", "message"),
+    [
+        ("stormfront", STORMFRONT, "label", r"stormfront_sentences\.csv, column 'label': missing required"),
+        ("jigsaw", "jigsaw/train.csv", "muslim", r"train\.csv, column 'muslim': missing required column"),
+    ],
+)
+def test_a_missing_column_names_file_and_column(data, source, file, column, message):
+    _edit_csv(data / file, lambda frame: frame.drop(columns=[column]))
+    with pytest.raises(DataValidationError, match=message):
+        _loader(source)(data)
 
 
-def test_toxigen_rating_out_of_range(data):
-    def bad(d):
-        d.loc[3, "toxicity_human"] = "7"
-        return d
-
-    _edit_csv(data / "toxigen_annotated/toxigen.csv", bad)
-    with pytest.raises(DataValidationError, match=r"toxigen\.csv, column 'toxicity_human', row 3: .*outside"):
-        load_source("toxigen", data)
-
-
-def test_unreadable_encoding_names_file_and_line(data):
-    path = data / "ethos/Ethos_Dataset_Binary.csv"
-    path.write_bytes(path.read_bytes().replace(b"referee's", b"r\xe9f\xe9ree's"))
-    with pytest.raises(
-        DataValidationError,
-        match=r"Ethos_Dataset_Binary\.csv: unreadable encoding: byte b'\\xe9' "
-        r".*\(line 5\)",
-    ):
-        load_source("ethos_binary", data)
+@pytest.mark.parametrize(
+    ("source", "file", "old", "new", "message"),
+    [
+        (
+            "ethos_binary",
+            "ethos/Ethos_Dataset_Binary.csv",
+            b"referee's",
+            b"r\xe9f\xe9ree's",
+            r"Ethos_Dataset_Binary\.csv: unreadable encoding: byte b'\\xe9' .*\(line 5\)",
+        ),
+        (
+            "ethos_multilabel",
+            "ethos/Ethos_Dataset_Multi_Label.csv",
+            b";0.333333333;",
+            b";1.333333333;",
+            r"column 'violence', row 1: .*outside the range \[0.0, 1.0\]",
+        ),
+        (
+            "olid",
+            "olid_offenseval2019/olid-training-v1.0.tsv",
+            b"Chinese employees URL #Amazon\tNOT\tNULL",
+            b"Chinese employees URL #Amazon\tNOT\tTIN",
+            (
+                r"olid-training-v1\.0\.tsv, column 'subtask_b', row 2: subtask_b must be set exactly when "
+                r"subtask_a == 'OFF'"
+            ),
+        ),
+        (
+            "olid",
+            "olid_offenseval2019/labels-levela.csv",
+            b"30530,NOT\r\n",
+            b"",
+            (
+                r"labels-levela\.csv, column 'label', row 2: test tweets without a level-A gold label: "
+                r"\['30530'\]"
+            ),
+        ),
+        (
+            "olid",
+            "olid_offenseval2019/labels-levelb.csv",
+            b"13876,UNT",
+            b"13876,XXX",
+            r"labels-levelb\.csv, column 'label', row 1: label value\(s\) 'XXX'",
+        ),
+    ],
+    ids=["encoding", "fraction-range", "olid-hierarchy", "olid-missing-gold", "olid-unknown-label"],
+)
+def test_a_bad_byte_sequence_names_where_it_is(data, source, file, old, new, message):
+    path = data / file
+    original = path.read_bytes()
+    assert old in original, "the fixture changed: the edit finds nothing to replace"
+    path.write_bytes(original.replace(old, new))
+    with pytest.raises(DataValidationError, match=message):
+        load_source(source, data)
 
 
 def test_binary_garbage_file(data):
-    (data / "davidson2017_hate_offensive/labeled_data.csv").write_bytes(bytes(range(256)) * 4)
+    (data / DAVIDSON).write_bytes(bytes(range(256)) * 4)
     with pytest.raises(DataValidationError, match=r"labeled_data\.csv: unreadable: binary content"):
         load_source("davidson", data)
-
-
-def test_ethos_fraction_out_of_range(data):
-    path = data / "ethos/Ethos_Dataset_Multi_Label.csv"
-    path.write_text(path.read_text().replace(";0.333333333;", ";1.333333333;"))
-    with pytest.raises(
-        DataValidationError, match=r"column 'violence', row 1: .*outside the range \[0.0, 1.0\]"
-    ):
-        load_source("ethos_multilabel", data)
 
 
 def test_implicit_hate_misaligned_id_file(data):
@@ -331,41 +400,6 @@ def test_implicit_hate_row_count_mismatch(data):
         load_source("implicit_hate", data)
 
 
-def test_olid_hierarchy_violation(data):
-    path = data / "olid_offenseval2019/olid-training-v1.0.tsv"
-    path.write_bytes(
-        path.read_bytes().replace(
-            b"Chinese employees URL #Amazon\tNOT\tNULL", b"Chinese employees URL #Amazon\tNOT\tTIN"
-        )
-    )
-    with pytest.raises(
-        DataValidationError,
-        match=r"olid-training-v1\.0\.tsv, column 'subtask_b', row 2: subtask_b "
-        r"must be set exactly when subtask_a == 'OFF'",
-    ):
-        load_source("olid", data)
-
-
-def test_olid_test_tweet_without_gold_label(data):
-    path = data / "olid_offenseval2019/labels-levela.csv"
-    path.write_bytes(path.read_bytes().replace(b"30530,NOT\r\n", b""))
-    with pytest.raises(
-        DataValidationError,
-        match=r"labels-levela\.csv, column 'label', row 2: test tweets without "
-        r"a level-A gold label: \['30530'\]",
-    ):
-        load_source("olid", data)
-
-
-def test_olid_unknown_label(data):
-    path = data / "olid_offenseval2019/labels-levelb.csv"
-    path.write_bytes(path.read_bytes().replace(b"13876,UNT", b"13876,XXX"))
-    with pytest.raises(
-        DataValidationError, match=r"labels-levelb\.csv, column 'label', row 1: label value\(s\) 'XXX'"
-    ):
-        load_source("olid", data)
-
-
 def test_hatexplain_invalid_json_and_bad_item(data):
     path = data / "hatexplain_text_labels/val.json"
     path.write_text('[["ok", "normal"], ["missing label"]]')
@@ -374,34 +408,6 @@ def test_hatexplain_invalid_json_and_bad_item(data):
     path.write_text('[["ok", "normal"],')
     with pytest.raises(DataValidationError, match=r"val\.json: invalid JSON at line 1"):
         load_source("hatexplain", data)
-
-
-def test_prefix_probability_label_out_of_range(data):
-    def bad(d):
-        d.loc[3, "label"] = "1.2"
-        return d
-
-    _edit_csv(data / "prefix_probability/train.csv", bad)
-    with pytest.raises(DataValidationError, match=r"train\.csv, column 'label', row 3: .*outside the range"):
-        load_prefix_probability("train", data)
-
-
-def test_prefix_probability_k_exceeds_n_words(data):
-    def bad(d):
-        d.loc[0, "k"] = "40"
-        return d
-
-    _edit_csv(data / "prefix_probability/test.csv", bad)
-    with pytest.raises(
-        DataValidationError, match=r"test\.csv, column 'k', row 0: k \(words in the prefix\) exceeds"
-    ):
-        load_prefix_probability("test", data)
-
-
-def test_jigsaw_missing_identity_column(data):
-    _edit_csv(data / "jigsaw/train.csv", lambda d: d.drop(columns=["muslim"]))
-    with pytest.raises(DataValidationError, match=r"train\.csv, column 'muslim': missing required column"):
-        load_source("jigsaw", data)
 
 
 def test_jigsaw_missing_toxicity_and_missing_file(data, tmp_path):

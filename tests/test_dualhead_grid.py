@@ -3,16 +3,11 @@ change the encoder's top layers); the grid's typed result."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hatespeech import dualhead as dh
 from hatespeech.config import get_profile
 from hatespeech.dualhead import grid as grid_module
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "dualhead"))
 from synthetic import synthetic_splits, tiny_bert
 
 

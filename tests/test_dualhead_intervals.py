@@ -3,17 +3,12 @@ shared-vs-separate verdict, and the stratified resampling that keeps every subgr
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hatespeech.config import get_profile
 from hatespeech.dualhead import evaluate, intervals, separate_json
 from hatespeech.metrics import bias as bias_metrics
 from hatespeech.metrics import classification as cls
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "dualhead"))
 from synthetic import predictions, synthetic_splits
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,8 +25,6 @@ from hatespeech.dualhead import (
 )
 from hatespeech.references import PUBLISHED_BIAS
 from hatespeech.results import ResultShapeError
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "dualhead"))
 from synthetic import predictions, synthetic_splits
 
 NOISE = {1.0: 0.7, 10.0: 0.55}  # focal weight lambda -> prediction noise: lambda 10 wins on validation
@@ -352,7 +348,6 @@ def test_grid_tests_focal_loss_against_plain_bce():
 
 def test_report_fixture_holds_both_results():
     """The report tests' fake dualhead.json (tests/fixtures/report) is read back by both classes."""
-    sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "report"))
     import make_fake_metrics
 
     payload = make_fake_metrics.dualhead_results()

@@ -3,16 +3,11 @@ fit/predict/evaluate/bias/save."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from hatespeech import dualhead as dh
 from hatespeech.config import get_profile
 from hatespeech.dualhead import training
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "dualhead"))
 from synthetic import synthetic_splits, tiny_bert
 
 

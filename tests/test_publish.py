@@ -366,7 +366,6 @@ def test_a_model_that_cannot_load_stops_the_build_before_any_notebook(tmp_path, 
 @pytest.mark.skipif(publish.find_chromium() is None, reason="chromium not installed (scripts/setup_pdf.sh)")
 def test_report_notebook_builds_html_and_pdf(tmp_path):
     """The real 08_report.ipynb over synthetic metrics: report.html (no code) and a PDF that opens."""
-    sys.path.insert(0, str(FIXTURES))
     import make_fake_metrics
 
     reports = tmp_path / "reports"

@@ -3,16 +3,13 @@ generated from the typed results (the synthetic metrics of tests/fixtures/report
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import make_fake_metrics
 import pytest
 from hatespeech import report
 from hatespeech.config import get_profile
 from hatespeech.publish.export import printable_html
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "report"))
-import make_fake_metrics
 
 
 @pytest.fixture

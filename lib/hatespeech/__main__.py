@@ -1,6 +1,7 @@
-"""Command line: ``python -m hatespeech {anticipate,score}`` (also installed as the ``hatespeech`` script).
+"""Command line: ``python -m hatespeech {anticipate,score,classify}`` (also installed as ``hatespeech``).
 
     python -m hatespeech anticipate --model DIR "I am not sexist, but"     # per-word p_hate table
+    python -m hatespeech classify --model DIR "you people are all the same"  # dual head: P(label) per label
     echo "I am not sexist, but" | python -m hatespeech anticipate --model DIR --stream
     python -m hatespeech score --model DIR --input in.csv --output out.csv [--text-column text]
     python -m hatespeech anticipate --model DIR --quantize int8 --stream      # int8 CPU scoring
@@ -152,6 +153,29 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_classify(args: argparse.Namespace) -> int:
+    text = " ".join(args.text)
+    if not text.split():
+        raise InputError("empty text: give at least one word")
+    from .dualhead.predictor import DualHeadPredictor, NotADualHeadModelError  # heavy: after args parse
+
+    try:
+        predictor = DualHeadPredictor.from_pretrained(args.model, device=args.device)
+    except NotADualHeadModelError as exc:
+        raise InputError(str(exc)) from exc
+    probabilities = predictor.predict([text])
+    decided = predictor.decide(probabilities) if predictor.thresholds is not None else None
+    print(
+        f"# P(label | text), dual-head model {args.model}"
+        + ("; * = above its tuned threshold" if decided is not None else "")
+    )
+    for label in probabilities.columns:
+        p = float(probabilities[label].iloc[0])
+        mark = "*" if decided is not None and decided[label].iloc[0] else " "
+        print(f"{label:<20s} {p:6.3f} {mark} {_bar(p)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hatespeech", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -193,6 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.set_defaults(func=cmd_score)
+
+    classify = sub.add_parser("classify", help="the dual-head model's P(label) for every label of a text")
+    classify.add_argument("--model", required=True, help="folder of a saved dual-head model (notebook 04)")
+    classify.add_argument("--device", default=None, help="cpu / cuda (default: cuda when available)")
+    classify.add_argument("text", nargs="+", help="the text")
+    classify.set_defaults(func=cmd_classify)
     return parser
 
 

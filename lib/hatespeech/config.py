@@ -24,6 +24,8 @@ import copy
 import dataclasses
 import os
 import random
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -365,7 +367,9 @@ PROFILES = {"smoke": _smoke, "cpu": _cpu, "gpu": _gpu, "full": _full}
 
 
 def get_profile(name: str = "cpu", **overrides: Any) -> Profile:
-    """Return a fresh profile; ``overrides`` use dotted keys (``"dualhead.epochs": 2``) or top-level names."""
+    """Return a fresh profile; ``overrides`` use dotted keys (``"dualhead.epochs": 2``) or top-level names.
+    Every setting is checked (:func:`validate_profile`), so a bad value fails here, naming its key, not deep
+    inside a notebook; a list given for a tuple setting becomes a tuple."""
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
     profile = PROFILES[name]()
@@ -376,18 +380,186 @@ def get_profile(name: str = "cpu", **overrides: Any) -> Profile:
         target: Any = profile
         *parents, leaf = key.split(".")
         for part in parents:
-            target = getattr(target, part)
+            target = getattr(target, part, None)
+            if not dataclasses.is_dataclass(target):
+                raise ValueError(f"profile {name!r} has no setting {key!r}")
         if not hasattr(target, leaf):
             raise ValueError(f"profile {name!r} has no setting {key!r}")
+        value = tuple(value) if isinstance(value, list) else value
         setattr(target, leaf, copy.deepcopy(value))
+    validate_profile(profile)
     return profile
 
 
-def resolve_device(profile: Profile):
-    """torch.device for a profile: 'auto' picks CUDA when present."""
-    if profile.device == "auto":
+# ============================================================================================ validation
+#: The anticipation variants (models.prefix.VARIANTS) and the focal-grid modes (dualhead.grid): named here,
+#: where the settings that choose among them are checked.
+VARIANT_NAMES = ("encoder", "encoder+bilstm", "decoder", "decoder+bilstm")
+GRID_MODES = ("top_layers", "finetune", "cached_features")
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether ``value`` fits the annotation ``hint`` (the kinds config fields use: numbers, str, bool,
+    None, unions, fixed and variadic tuples, nested configs). An int passes for a float, a bool for
+    neither."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if origin in (types.UnionType, typing.Union):
+        return any(_conforms(value, a) for a in args)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_conforms(v, args[0]) for v in value)
+        return len(value) == len(args) and all(_conforms(v, a) for v, a in zip(value, args))
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
+
+
+def _rules(profile: Profile) -> list[tuple[str, Any, bool, str]]:
+    """(key, value, holds, what it must be) for the settings whose range matters."""
+    a, d, data = profile.anticipation, profile.dualhead, profile.data
+
+    def positive(*values):
+        return all(v is None or v > 0 for v in values)
+
+    split = data.dualhead_split
+    rules = [
+        (
+            "device",
+            profile.device,
+            profile.device in ("auto", "cpu", "cuda") or profile.device.startswith("cuda:"),
+            "auto, cpu, cuda or cuda:N",
+        ),
+        (
+            "anticipation.variants",
+            a.variants,
+            bool(a.variants) and set(a.variants) <= set(VARIANT_NAMES),
+            f"a non-empty choice among {VARIANT_NAMES}",
+        ),
+        (
+            "anticipation.phase2_ablation_variants",
+            a.phase2_ablation_variants,
+            a.phase2_ablation_variants is None or set(a.phase2_ablation_variants) <= set(VARIANT_NAMES),
+            f"None or a choice among {VARIANT_NAMES}",
+        ),
+        ("dualhead.grid_mode", d.grid_mode, d.grid_mode in GRID_MODES, f"one of {GRID_MODES}"),
+        (
+            "data.dualhead_split",
+            split,
+            min(split) > 0 and abs(sum(split) - 1) < 1e-6,
+            "three positive fractions summing to 1",
+        ),
+        ("data.phase1_val_fraction", data.phase1_val_fraction, 0 < data.phase1_val_fraction < 1, "in (0, 1)"),
+        (
+            "anticipation.phase2_rehearsal_shares",
+            a.phase2_rehearsal_shares,
+            all(0 < x <= 1 for x in a.phase2_rehearsal_shares),
+            "shares in (0, 1]",
+        ),
+        ("anticipation.continuation_top_p", a.continuation_top_p, 0 < a.continuation_top_p <= 1, "in (0, 1]"),
+        ("dualhead.grid_alphas", d.grid_alphas, all(0 <= x <= 1 for x in d.grid_alphas), "alphas in [0, 1]"),
+        ("dualhead.focal_alpha", d.focal_alpha, 0 <= d.focal_alpha <= 1, "in [0, 1]"),
+        ("dualhead.grid_gammas", d.grid_gammas, all(x >= 0 for x in d.grid_gammas), "gammas >= 0"),
+        ("dualhead.focal_gamma", d.focal_gamma, d.focal_gamma >= 0, ">= 0"),
+        (
+            "anticipation.phase2_C_candidates",
+            a.phase2_C_candidates,
+            positive(a.phase2_C, *a.phase2_C_candidates),
+            "C > 0 (None: the unweighted MSE)",
+        ),
+        ("anticipation.frozen_layer_memo_mb", a.frozen_layer_memo_mb, a.frozen_layer_memo_mb >= 0, ">= 0"),
+    ]
+    counts = {
+        "anticipation": (
+            "max_length",
+            "lstm_hidden",
+            "phase1_epochs",
+            "phase1_batch_size",
+            "phase2_epochs",
+            "phase2_batch_size",
+            "bootstrap_resamples",
+            "continuation_samples",
+            "continuation_max_new_tokens",
+            "continuation_batch_prefixes",
+            "phase1_lr",
+            "phase2_lr",
+            "phase1_max_train_samples",
+            "phase1_max_eval_samples",
+            "phase1_max_selection_samples",
+            "phase1_decoder_max_train_samples",
+            "phase2_max_train_sentences",
+            "phase2_max_test_sentences",
+            "phase2_max_val_sentences",
+            "continuation_max_sentences",
+            "encoder_trainable_layers",
+            "decoder_trainable_layers",
+            "phase2_trainable_layers",
+            "head_lr",
+        ),
+        "dualhead": (
+            "max_length",
+            "epochs",
+            "batch_size",
+            "lr",
+            "head_lr",
+            "grid_epochs",
+            "grid_batch_size",
+            "grid_trainable_layers",
+            "grid_lr",
+            "bootstrap_resamples",
+            "max_train_samples",
+            "max_eval_samples",
+            "grid_max_train_rows",
+            "bias_min_subgroup_size",
+        ),
+    }
+    for part, names in counts.items():
+        for name in names:
+            value = getattr(getattr(profile, part), name)
+            rules.append((f"{part}.{name}", value, positive(value), "> 0 (or None where None is allowed)"))
+    return rules
+
+
+def validate_profile(profile: Profile) -> None:
+    """Raise ValueError naming the setting, its value and what it must be, for a value of the wrong type
+    (by the field annotations) or out of range (:func:`_rules`)."""
+    for part in (profile, *(getattr(profile, f.name) for f in dataclasses.fields(profile))):
+        if not dataclasses.is_dataclass(part):
+            continue
+        prefix = (
+            ""
+            if part is profile
+            else next(f"{f.name}." for f in dataclasses.fields(profile) if getattr(profile, f.name) is part)
+        )
+        hints = typing.get_type_hints(type(part))
+        for f in dataclasses.fields(part):
+            value = getattr(part, f.name)
+            if not _conforms(value, hints[f.name]):
+                hint = hints[f.name]
+                raise ValueError(
+                    f"profile {profile.name!r}: {prefix}{f.name} = {value!r} is not "
+                    f"{getattr(hint, '__name__', hint)}"
+                )
+    for key, value, holds, must in _rules(profile):
+        if not holds:
+            raise ValueError(f"profile {profile.name!r}: {key} = {value!r} must be {must}")
+
+
+def resolve_device(profile_or_device) -> torch.device:
+    """torch.device of a profile (its ``device``) or a device spec; None or "auto" picks CUDA if present."""
+    device = getattr(profile_or_device, "device", profile_or_device)
+    if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(profile.device)
+    return torch.device(device)
 
 
 def default_profile_name() -> str:

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from . import paths
-from .stamp import _json_default, write_metrics
+from .stamp import json_default, write_metrics
 
 
 class ResultShapeError(ValueError):
@@ -42,7 +42,7 @@ def metrics_folder(reports: Path | None = None) -> Path:
     return (Path(reports) / "metrics") if reports else paths.metrics_dir()
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
+def fmt_number(value: Any, digits: int = 3) -> str:
     """A number as the findings show it (thousands separators, ``digits`` decimals); anything else as text."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
@@ -92,7 +92,7 @@ class Result:
     def to_json(self) -> dict[str, Any]:
         """The fields as JSON values (the stamp is added by :meth:`write`)."""
         body = {name: getattr(self, name) for name in self.field_names() if name != "stamp"}
-        return json.loads(json.dumps(body, default=_json_default, allow_nan=True))
+        return json.loads(json.dumps(body, default=json_default, allow_nan=True))
 
     @classmethod
     def from_json(cls, payload: Any, source: str | None = None):
@@ -187,10 +187,10 @@ class DataResult(Result):
             for reason, n in (s.get("filtered") or {}).items():
                 reasons[reason] = reasons.get(reason, 0) + (n or 0)
         filtered = ", ".join(
-            f"{r}: {_fmt(n)}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1]) if n
+            f"{r}: {fmt_number(n)}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1]) if n
         )
         return [
-            f"{len(self.sources)} sources, {_fmt(raw)} rows read, {_fmt(kept)} kept"
+            f"{len(self.sources)} sources, {fmt_number(raw)} rows read, {fmt_number(kept)} kept"
             + (f"; filtered on purpose: {filtered}." if filtered else "; no row filtered.")
         ]
 
@@ -204,7 +204,8 @@ class DataResult(Result):
                 "rows raw": src["rows_raw"],
                 "rows kept": src["rows_kept"],
                 "filtered": sum(filtered.values()),
-                "filtered per reason": "; ".join(f"{r}: {_fmt(n)}" for r, n in filtered.items() if n) or "–",
+                "filtered per reason": "; ".join(f"{r}: {fmt_number(n)}" for r, n in filtered.items() if n)
+                or "–",
                 "label columns": ", ".join(labels) if isinstance(labels, (list, tuple)) else labels,
                 "licence": src.get("licence", ""),
             }
@@ -297,7 +298,8 @@ class BenchmarkResult(Result):
             lines.append(
                 "Streaming (cached keys/values) vs re-scoring the whole prefix, per word at "
                 f"{stream['words']} words: last word {stream['last_word_ratio']:.3f}, median over the "
-                f"sentence {_fmt(stream['median_ratio'])} (target <= {stream['target']:g}" + verdict(stream)
+                f"sentence {fmt_number(stream['median_ratio'])} (target <= {stream['target']:g}"
+                + verdict(stream)
             )
         floor = self.decoder_forward_floor
         if floor.get("ratio") is not None:

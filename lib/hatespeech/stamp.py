@@ -116,7 +116,7 @@ def write_metrics(name: str, payload: dict[str, Any], profile=None) -> Path:
     body.setdefault("profile", getattr(profile, "name", profile))
     body["stamp"] = stamp(profile)
     path = paths.metrics_dir() / f"{name}.json"
-    path.write_text(json.dumps(body, indent=2, default=_json_default, allow_nan=True))
+    path.write_text(json.dumps(body, indent=2, default=json_default, allow_nan=True))
     return path
 
 
@@ -127,7 +127,7 @@ def read_metrics(name: str) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def _json_default(value):
+def json_default(value):
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

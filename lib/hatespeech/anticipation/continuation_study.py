@@ -31,11 +31,11 @@ import pandas as pd
 
 from ..config import Profile
 from ..metrics.bootstrap import Interval, PairedDifference, multi_bootstrap, paired_bootstrap
-from ..results import Result, _fmt
+from ..metrics.regression import mse
+from ..results import Result, fmt_number
 from .calibration import PlattMap
 from .continuations import ContinuationEstimator, ContinuationSettings, Estimate
 from .evaluation import earliness_of, phase2_scores, predict_phase2, prefix_frame
-from .evidence import _mse
 from .phase2 import load_phase2_data, pick_test_sentences
 from .training import checkpoint_dir, load_checkpoint
 
@@ -168,7 +168,7 @@ def evidence(run: ContinuationRun) -> dict[str, Any]:
         "unit": "test sentence",
     }
     preds = {key: frame["p_hate"].to_numpy(float) for key, frame in run.predictions.items()}
-    intervals = multi_bootstrap(_mse, y, preds, **kw)
+    intervals = multi_bootstrap(mse, y, preds, **kw)
     metrics, calibration = {}, {}
     for key, frame in run.predictions.items():
         scores, table = phase2_scores(frame)
@@ -177,7 +177,7 @@ def evidence(run: ContinuationRun) -> dict[str, Any]:
         calibration[key] = table.where(table.notna(), None).to_dict("records")
     comparisons = {
         f"mse:{run.key}-{other}": paired_bootstrap(
-            _mse, y, preds[run.key], preds[other], higher_is_better=False, name_a=run.key, name_b=other, **kw
+            mse, y, preds[run.key], preds[other], higher_is_better=False, name_a=run.key, name_b=other, **kw
         ).to_json()
         for other in preds
         if other != run.key
@@ -312,8 +312,8 @@ class ContinuationResult(Result):
         noise = self.mc_noise
         lines.append(
             f"Monte-Carlo noise adds about {noise['mean_stderr_squared']:.4f} to the estimator's MSE "
-            f"({_fmt(100 * (noise['share_of_mse'] or 0), 1)}% of it): more endings per prefix would lower it "
-            "by at most that much."
+            f"({fmt_number(100 * (noise['share_of_mse'] or 0), 1)}% of it): more endings per prefix would "
+            "lower it by at most that much."
         )
         lines.append(
             "Not tried in this build: endings as a label source (phase 2 trained on continuation estimates "

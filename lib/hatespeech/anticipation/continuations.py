@@ -39,8 +39,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
+from transformers import AutoModelForCausalLM, GenerationConfig, LogitsProcessor, LogitsProcessorList
 
+from ..config import resolve_device
+from ..models.backbones import load_tokenizer, resolve_model_dir
 from .inference import Anticipator
 
 SENTENCE_END = re.compile(r"[.!?\n]")
@@ -137,11 +139,6 @@ class ContinuationEstimator:
     @classmethod
     def from_profile(cls, profile, scorer_dir, settings: ContinuationSettings | None = None):
         """The profile's pretrained decoder as generator; the saved classifier in ``scorer_dir`` as scorer."""
-        from transformers import AutoModelForCausalLM
-
-        from ..config import resolve_device
-        from ..models.backbones import load_tokenizer, resolve_model_dir
-
         device = resolve_device(profile)
         generator = AutoModelForCausalLM.from_pretrained(resolve_model_dir(profile.models.decoder)).to(device)
         scorer = Anticipator.from_pretrained(

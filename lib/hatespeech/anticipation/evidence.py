@@ -37,6 +37,7 @@ from ..baselines import MajorityClassifier, TfidfLogistic, TfidfRidge
 from ..losses import phase2_weights
 from ..metrics.bootstrap import PairedDifference, multi_bootstrap, paired_bootstrap
 from ..metrics.classification import roc_auc
+from ..metrics.regression import mse
 from .evaluation import (
     evaluation_prefixes,
     phase1_scores,
@@ -47,17 +48,11 @@ from .evaluation import (
 from .every_prefix import count_metric, every_prefix_metrics, prefix_rows, sentence_counts, tuned_threshold
 from .examples import random_prefix_draw
 from .history import RELEASE1_TEST_IDS
+from .results import PHASE1_F1_MARGIN, PHASE2_MSE_TARGET
 from .training import phase1_sentence_limit, phase1_train_sentences
 
 TFIDF_C_GRID = (0.25, 1.0, 4.0, 16.0)
 RIDGE_ALPHA_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
-#: The issue's targets, stated where the verdicts are computed.
-PHASE1_F1_MARGIN = 0.05
-PHASE2_MSE_TARGET = 0.025
-
-
-def _mse(y, p) -> float:
-    return float(np.mean((np.asarray(y, float) - np.asarray(p, float)) ** 2))
 
 
 # ============================================================================================ phase 1
@@ -315,7 +310,7 @@ def phase2_baselines(run) -> None:
     scores = {}
     for alpha in RIDGE_ALPHA_GRID:
         model = TfidfRidge(alpha=alpha).fit(fit["prefix"], fit["label"], sample_weight=weights)
-        scores[alpha] = (_mse(held_out["label"], model.predict(held_out["prefix"])), model)
+        scores[alpha] = (mse(held_out["label"], model.predict(held_out["prefix"])), model)
     alpha = min(scores, key=lambda a: scores[a][0])
     key = "baseline:tfidf_ridge"
     frame = run.predictions["constant:train_mean"].assign(
@@ -354,7 +349,7 @@ def held_out_difference(profile, predictions_a, predictions_b, name_a: str, name
     if not np.array_equal(predictions_a["sentence_id"], predictions_b["sentence_id"]):
         raise ValueError("held-out predictions are not aligned")
     return paired_bootstrap(
-        _mse,
+        mse,
         predictions_a["label"].to_numpy(float),
         predictions_a["p_hate"].to_numpy(float),
         predictions_b["p_hate"].to_numpy(float),
@@ -392,14 +387,14 @@ def phase2_evidence(run) -> dict[str, Any]:
         preds[key] = frame["p_hate"].to_numpy(float)
     unit = "test sentence"
     kw = {"groups": groups, "n_resamples": n, "seed": profile.seed, "unit": unit}
-    intervals = multi_bootstrap(_mse, y, preds, **kw)
+    intervals = multi_bootstrap(mse, y, preds, **kw)
     best = run.best_variant()
     best_key = run.best_model() if hasattr(run, "best_model") else f"phase2:{best}"
     comparisons: dict[str, PairedDifference] = {}
 
     def paired(a, b):
         comparisons[f"mse:{a}-{b}"] = paired_bootstrap(
-            _mse, y, preds[a], preds[b], higher_is_better=False, name_a=a, name_b=b, **kw
+            mse, y, preds[a], preds[b], higher_is_better=False, name_a=a, name_b=b, **kw
         )
 
     for baseline in ("constant:train_mean", "baseline:tfidf_ridge"):
@@ -420,7 +415,7 @@ def phase2_evidence(run) -> dict[str, Any]:
                     paired(key, other)
     first_release = np.isin(groups, sorted(RELEASE1_TEST_IDS))
     release1_subset = (
-        {key: _mse(y[first_release], p[first_release]) for key, p in preds.items()}
+        {key: mse(y[first_release], p[first_release]) for key, p in preds.items()}
         if first_release.any()
         else {}
     )

@@ -53,6 +53,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
+from ..config import resolve_device
 from ..models.prefix import PrefixClassifier, PrefixClassifierConfig
 from .examples import EncodedSentence, encode_sentences, truncation_counts
 
@@ -101,12 +102,6 @@ def split_words(text: str) -> list[str]:
     return words
 
 
-def _resolve_device(device) -> torch.device:
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
 class Anticipator:
     """Predict P(finished sentence is hateful | prefix) with a prefix classifier (see the module docstring).
 
@@ -115,7 +110,7 @@ class Anticipator:
     """
 
     def __init__(self, model: PrefixClassifier, tokenizer, device=None, max_length: int | None = None):
-        self.model = model if device is None else model.to(_resolve_device(device))
+        self.model = model if device is None else model.to(resolve_device(device))
         self.device = next(self.model.parameters()).device
         self.tokenizer = tokenizer
         limits = [
@@ -140,10 +135,10 @@ class Anticipator:
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         if quantize is None:
-            return cls(model, tokenizer, device=_resolve_device(device), max_length=max_length)
+            return cls(model, tokenizer, device=resolve_device(device), max_length=max_length)
         from .quantize import QuantizationError, quantize_model  # only a quantized scorer needs it
 
-        target = _resolve_device(device if device is not None else "cpu")
+        target = resolve_device(device if device is not None else "cpu")
         if target.type != "cpu":
             raise QuantizationError(f"{quantize} scoring is for the CPU, not {target}: pass device='cpu'")
         anticipator = cls(model, tokenizer, device=target, max_length=max_length)

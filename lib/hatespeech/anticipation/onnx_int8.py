@@ -49,6 +49,7 @@ import numpy as np
 import torch
 from torch import nn
 from transformers.modeling_outputs import BaseModelOutputWithPast, BaseModelOutputWithPooling
+from transformers.pytorch_utils import Conv1D
 
 BLOCK_SIZE = 32  # input channels per weight scale (and per activation scale)
 ACCURACY_LEVEL = 4  # MatMulNBits: quantize activations to int8 and multiply in int8
@@ -303,14 +304,24 @@ class OnnxBackbone(nn.Module):
         return BaseModelOutputWithPast(last_hidden_state=torch.from_numpy(hidden), past_key_values=cache)
 
 
+def replace_linear_layers(module: nn.Module, make) -> int:
+    """Put ``make(layer)`` in the place of every linear layer (``nn.Linear``, GPT-2's ``Conv1D``) under
+    ``module``; return how many were replaced (the int8 paths of :mod:`.quantize` and this module)."""
+    targets = [
+        (name, child) for name, child in module.named_modules() if isinstance(child, (nn.Linear, Conv1D))
+    ]
+    for name, child in targets:
+        parent_name, _, attr = name.rpartition(".")
+        parent = module.get_submodule(parent_name) if parent_name else module
+        setattr(parent, attr, make(child))
+    return len(targets)
+
+
 def _as_linear(backbone: nn.Module) -> nn.Module:
     """``backbone`` with GPT-2's ``Conv1D`` layers as ``nn.Linear`` (a copy; the same function): Conv1D
     exports as ``Gemm``, which the int8 quantizer skips, ``nn.Linear`` as the ``MatMul`` it converts."""
-    from transformers.pytorch_utils import Conv1D
-
     if not any(isinstance(m, Conv1D) for m in backbone.modules()):
         return backbone
-    from .quantize import replace_linear_layers
 
     def linear(layer: nn.Module) -> nn.Module:
         if isinstance(layer, nn.Linear):

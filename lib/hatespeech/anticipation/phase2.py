@@ -15,7 +15,8 @@ from sklearn.model_selection import train_test_split
 
 from ..config import Profile
 from ..data import load_prefix_probability
-from ..data.hatecheck import evaluation_only_check, load_cases
+from ..data.hatecheck import evaluation_only_check
+from ..data.registry import load_cases
 from ..metrics.regression import regression_metrics
 from . import evidence
 from .evaluation import (
@@ -27,6 +28,7 @@ from .evaluation import (
 )
 from .examples import sample_sentences
 from .inference import Anticipator
+from .phase1 import load_phase1_data
 from .results import Phase2Result
 from .shared_layers import MemoPool
 from .training import (
@@ -364,8 +366,6 @@ def run_rehearsal(run: Phase2Run, phase1_data=None) -> dict[str, Any]:
     ``phase2_rehearsal_shares``; the share with the lowest held-out phase-2 MSE + phase-1 selection Brier is
     kept, scored on the test prefixes as ``rehearsal:<variant>`` and saved under :func:`rehearsal_dir`.
     Neither HateCheck nor any test split chooses anything here."""
-    from .phase1 import load_phase1_data  # phase1 imports training, as this module does
-
     profile = run.profile
     settings = profile.anticipation
     variant = run.best_variant()

@@ -29,6 +29,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from . import onnx_int8
+from .onnx_int8 import replace_linear_layers
+
 MODES = ("int8", "bf16")
 
 
@@ -91,27 +94,6 @@ class RowScaledInt8Linear(nn.Module):
         return f"{shape}, int8 weights, row-scaled 7-bit activations"
 
 
-def _linear_types() -> tuple[type, ...]:
-    types: tuple[type, ...] = (nn.Linear,)
-    try:
-        from transformers.pytorch_utils import Conv1D
-    except ImportError:  # pragma: no cover - transformers always ships it
-        return types
-    return (*types, Conv1D)
-
-
-def replace_linear_layers(module: nn.Module, make) -> int:
-    """Put ``make(layer)`` in the place of every linear layer (``nn.Linear``, GPT-2's ``Conv1D``) under
-    ``module``; return how many were replaced."""
-    linear = _linear_types()
-    targets = [(name, child) for name, child in module.named_modules() if isinstance(child, linear)]
-    for name, child in targets:
-        parent_name, _, attr = name.rpartition(".")
-        parent = module.get_submodule(parent_name) if parent_name else module
-        setattr(parent, attr, make(child))
-    return len(targets)
-
-
 def quantize_int8(module: nn.Module) -> int:
     """Replace every linear layer under ``module`` by :class:`RowScaledInt8Linear`; return how many."""
     torch.backends.quantized.engine = _int8_engine()
@@ -138,8 +120,6 @@ def quantize_model(
     if mode == "bf16":
         model.to(torch.bfloat16)
         return {"mode": mode, "layers": 0, "weights_mb_fp32": before, "weights_mb": _weights_mb(model)}
-    from . import onnx_int8
-
     backbone = getattr(model, "backbone", None)
     if not isinstance(backbone, nn.Module) or not hasattr(model, "is_decoder"):
         raise QuantizationError(

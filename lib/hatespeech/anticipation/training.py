@@ -10,7 +10,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,7 @@ from ..losses import phase2_weights, pos_weight_from_labels, weighted_bce_with_l
 from ..metrics.regression import regression_metrics
 from ..models.prefix import PrefixClassifier, build_prefix_classifier, parse_variant
 from ..selection import EpochSelection
-from ..stamp import _json_default
+from ..stamp import json_default
 from ..train import TrainSettings, mixed_precision, train
 from .evaluation import EVAL_SEED_OFFSET, predict_phase2, selection_score_fn, selection_sentences
 from .examples import (
@@ -37,11 +37,24 @@ from .examples import (
     truncation_counts,
     word_prefix_examples,
 )
+from .inference import Anticipator
 from .shared_layers import MemoPool
 
-if TYPE_CHECKING:  # annotations only: phase1 and phase2 import this module
-    from .phase1 import Phase1Data
-    from .phase2 import Phase2Data
+
+class Phase1Data(Protocol):
+    """What training reads of :class:`.phase1.Phase1Data` (stated here: phase1 imports this module)."""
+
+    train: pd.DataFrame
+    selection: pd.DataFrame
+
+
+class Phase2Data(Protocol):
+    """What training reads of :class:`.phase2.Phase2Data` (stated here: phase2 imports this module)."""
+
+    train: pd.DataFrame
+    val: pd.DataFrame
+    train_prefixes: pd.DataFrame
+
 
 CURVE_EVAL_SENTENCES = 128  # validation sentences behind the loss curves (4 evaluations per run)
 PHASE1_MIN_ROWS_PER_BATCH = 4  # see rows_per_batch: mixed-label batches keep the one-pass BCE stable
@@ -386,8 +399,6 @@ def rehearsal_examples(model, tokenizer, sentences: pd.DataFrame, max_length: in
 
 def brier_at_full_length(model, tokenizer, sentences: pd.DataFrame, max_length: int) -> float:
     """Mean (p - y)^2 of the model's p_hate of whole sentences against their 0/1 labels."""
-    from .inference import Anticipator  # inference imports nothing from here; kept local like evaluation's
-
     p = Anticipator(model, tokenizer, max_length=max_length).score(sentences["text"].tolist())
     return float(np.mean((p - sentences["label"].to_numpy(float)) ** 2))
 
@@ -575,7 +586,7 @@ def save_checkpoint(model, tokenizer, folder: Path, stats: dict[str, Any]) -> Pa
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    (folder / "training_stats.json").write_text(json.dumps(stats, indent=2, default=_json_default))
+    (folder / "training_stats.json").write_text(json.dumps(stats, indent=2, default=json_default))
     return folder
 
 

@@ -13,14 +13,14 @@ Public API (see each module's docstring for the cleaning of each source):
   (:mod:`hatespeech.data.dualhead`).
 * HateCheck (:mod:`hatespeech.data.hatecheck`): evaluation only; its cases are dropped from every training
   corpus (``hatecheck_case``) and guarded against.
-* :func:`word_prefixes`, :func:`random_prefix`, :func:`word_end_token_positions`.
+* :func:`word_end_token_positions`.
 * :class:`DataValidationError`, :class:`DataLeakageError`, :class:`FilterLog`.
 """
 
 from .base import LoadedSource
 from .phase1 import PHASE1_MAPPINGS, build_phase1_corpus, leakage_check, phase1_splits
 from .prefix_probability import load_prefix_probability, reserved_tweet_ids
-from .prefixes import Prefix, random_prefix, word_end_token_positions, word_prefixes
+from .prefixes import word_end_token_positions
 from .registry import SHARED_SOURCES, SOURCES, load_source, load_sources
 from .schema import DataLeakageError, DataValidationError, FilterLog
 from .splits import apply_manifest, load_or_create_manifest, save_manifest, stratified_split
@@ -33,7 +33,6 @@ __all__ = [
     "DataValidationError",
     "FilterLog",
     "LoadedSource",
-    "Prefix",
     "apply_manifest",
     "build_phase1_corpus",
     "leakage_check",
@@ -42,10 +41,8 @@ __all__ = [
     "load_source",
     "load_sources",
     "phase1_splits",
-    "random_prefix",
     "reserved_tweet_ids",
     "save_manifest",
     "stratified_split",
     "word_end_token_positions",
-    "word_prefixes",
 ]

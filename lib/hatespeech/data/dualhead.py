@@ -40,8 +40,8 @@ from .dualhead_labels import (
     jigsaw_rules,
     label_names,
 )
-from .hatecheck import hatecheck_overlap, load_cases
-from .registry import load_source
+from .hatecheck import hatecheck_overlap
+from .registry import load_cases, load_source
 from .splits import seeded_numpy_global
 
 SPLITS = ("train", "val", "test")

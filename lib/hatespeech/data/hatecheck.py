@@ -173,10 +173,3 @@ def evaluation_only_check(frame: pd.DataFrame, cases: pd.DataFrame, what: str) -
             rows=list(rows.index),
         )
     return {"rows_checked": len(frame), "hatecheck_cases": len(cases)}
-
-
-def load_cases(data_dir: str | Path | None = None) -> pd.DataFrame:
-    """The HateCheck cases (the loader's frame), for the exclusions and guards of the training data."""
-    from .registry import load_source  # the registry imports this module
-
-    return load_source(NAME, data_dir).df

@@ -44,9 +44,9 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .. import paths
-from .hatecheck import evaluation_only_check, hatecheck_overlap, load_cases
+from .hatecheck import evaluation_only_check, hatecheck_overlap
 from .prefix_probability import load_prefix_probability, reserved_tweet_ids
-from .registry import load_source
+from .registry import load_cases, load_source
 from .schema import DataLeakageError, DataValidationError, FilterLog, show_values
 from .splits import apply_manifest, fingerprint, load_or_create_manifest, stratified_split
 from .text import n_words, normalise_for_matching

@@ -1,7 +1,8 @@
-"""Word prefixes of a sentence and the mapping of word ends to token positions.
+"""The mapping of word ends to token positions.
 
 Words are the whitespace tokens of the text (``text.split()``), the definition ``prefix_probability`` uses, so
-a prefix of ``k`` words is ``" ".join(words[:k])`` and ``w_len = k / n_words`` (the length weight of phase 1).
+a prefix of ``k`` words is ``" ".join(words[:k])`` and ``w_len = k / n_words`` (the length weight of phase 1);
+the pipelines cut prefixes where they batch them (:mod:`hatespeech.anticipation.examples`).
 
 :func:`word_end_token_positions` is hand-written because tokenizers only expose *their own* word notion
 (``word_ids()`` follows the pre-tokenizer, which splits punctuation for BERT and is absent for byte-level
@@ -12,61 +13,10 @@ available on every HF fast tokenizer) onto the character spans of the whitespace
 from __future__ import annotations
 
 import bisect
-import random as _random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-import numpy as np
 
 _WORD = re.compile(r"\S+")
-
-
-@dataclass(frozen=True)
-class Prefix:
-    """The first ``k`` of ``n_words`` words of a text; ``w_len = k / n_words``."""
-
-    text: str
-    k: int
-    n_words: int
-    w_len: float
-
-
-def _words(text: str) -> list[str]:
-    words = str(text).split()
-    if not words:
-        raise ValueError(f"cannot make prefixes of an empty text: {text!r}")
-    return words
-
-
-def word_prefixes(text: str) -> list[Prefix]:
-    """All ``n`` word prefixes of ``text`` (k = 1..n); the last one is the whole (whitespace-normalised)
-    text."""
-    words = _words(text)
-    n = len(words)
-    return [Prefix(" ".join(words[:k]), k, n, k / n) for k in range(1, n + 1)]
-
-
-def prefix_of(text: str, k: int) -> Prefix:
-    """The ``k``-word prefix of ``text`` (1 <= k <= n_words)."""
-    words = _words(text)
-    n = len(words)
-    if not 1 <= k <= n:
-        raise ValueError(f"k={k} outside 1..{n} for a {n}-word text")
-    return Prefix(" ".join(words[:k]), k, n, k / n)
-
-
-def random_prefix(text: str, rng: np.random.Generator | _random.Random | int | None = None) -> Prefix:
-    """A prefix cut at a uniformly random word count k in 1..n (seeded: pass a Generator, Random or int
-    seed)."""
-    n = len(_words(text))
-    if rng is None or isinstance(rng, (int, np.integer)):
-        rng = np.random.default_rng(rng)
-    if isinstance(rng, _random.Random):
-        k = rng.randint(1, n)
-    else:
-        k = int(rng.integers(1, n + 1))
-    return prefix_of(text, k)
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:

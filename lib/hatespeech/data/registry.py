@@ -66,3 +66,8 @@ def load_source(name: str, data_dir: str | Path | None = None, **kwargs) -> Load
 def load_sources(names=SHARED_SOURCES, data_dir: str | Path | None = None) -> dict[str, LoadedSource]:
     """Several sources at once, by name (default: all shipped ones)."""
     return {name: load_source(name, data_dir) for name in names}
+
+
+def load_cases(data_dir: str | Path | None = None):
+    """The HateCheck cases (the loader's frame), for the exclusions and guards of the training data."""
+    return load_source(hatecheck.NAME, data_dir).df

@@ -50,6 +50,7 @@ from .grid import (
     train_feature_head,
 )
 from .intervals import all_intervals
+from .predictor import DualHeadPredictor, save_thresholds
 from .results import DualHeadResult, GridResult, dualhead_result, separate_json, training_json
 from .training import (
     LambdaChoice,
@@ -63,6 +64,7 @@ from .training import (
 
 __all__ = [
     "DualHeadCollator",
+    "DualHeadPredictor",
     "DualHeadResult",
     "FeatureHead",
     "GridResult",
@@ -86,6 +88,7 @@ __all__ = [
     "rare_label_confusion",
     "run_focal_grid",
     "save_model",
+    "save_thresholds",
     "separate_json",
     "tfidf_baseline",
     "tokenize_splits",

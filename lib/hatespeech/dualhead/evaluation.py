@@ -40,7 +40,9 @@ def predict(
     batch_size: int | None = None,
     desc: str = "predict",
 ) -> Predictions:
-    """Sigmoid probabilities of both heads (and optionally the pooled features) for every row of a dataset."""
+    """Sigmoid probabilities of both heads (and optionally the pooled features) for every row of a dataset.
+    ``profile``: a profile (its device and batch size) or a device spec (None: cuda when present), then
+    with ``batch_size``."""
     device = resolve_device(profile)
     model.to(device).eval()
     loader = DataLoader(

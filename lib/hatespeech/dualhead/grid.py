@@ -29,7 +29,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .. import paths
-from ..config import seed_everything
+from ..config import GRID_MODES, seed_everything
 from ..data.dualhead import SPLITS, DualHeadSplits
 from ..losses import focal_loss_with_logits, labels_and_mask
 from ..metrics import classification as cls
@@ -41,8 +41,6 @@ from .evaluation import predict
 from .results import DualHeadResult, GridResult
 from .top_layers import cache_splits, cell_rates, train_cell
 from .training import experiment_dir, fit, uids_digest
-
-GRID_MODES = ("top_layers", "finetune", "cached_features")
 
 GRID_SELECTED_ON = "validation identity macro-F1 (val-tuned thresholds)"
 

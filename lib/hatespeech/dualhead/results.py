@@ -23,7 +23,7 @@ from ..metrics import bias as bias_metrics
 from ..metrics import classification as cls
 from ..metrics.bootstrap import Interval, PairedDifference
 from ..references import PUBLISHED_BIAS
-from ..results import Result, _fmt
+from ..results import Result, fmt_number
 
 if TYPE_CHECKING:
     from ..data.dualhead import DualHeadSplits
@@ -35,7 +35,7 @@ HEADS = ("head_n", "head_i")
 
 def _score(value: float | None) -> str:
     """A macro-F1 as the findings show it ('–' when no label could be scored)."""
-    return "–" if value is None else _fmt(value)
+    return "–" if value is None else fmt_number(value)
 
 
 # ======================================================================= notebook 04: the dual-head model
@@ -115,13 +115,13 @@ class DualHeadResult(Result):
             rows = choice["table"]
             picked = next(r for r in rows if r["lambda"] == choice["picked"])
             others = "; ".join(
-                f"lambda {_fmt(r['lambda'])}: {_fmt(r['val_macro_f1_mean'])}"
+                f"lambda {fmt_number(r['lambda'])}: {fmt_number(r['val_macro_f1_mean'])}"
                 for r in rows
                 if r["lambda"] != choice["picked"]
             )
             lines.append(
-                f"Focal weight picked on validation: lambda {_fmt(choice['picked'])} (mean validation "
-                f"macro-F1 of the two heads {_fmt(picked['val_macro_f1_mean'])}"
+                f"Focal weight picked on validation: lambda {fmt_number(choice['picked'])} (mean validation "
+                f"macro-F1 of the two heads {fmt_number(picked['val_macro_f1_mean'])}"
                 + (f"; {others}" if others else "")
                 + ")."
             )
@@ -135,7 +135,7 @@ class DualHeadResult(Result):
         if final is not None:
             published = ", ".join(f"{name} {value}" for name, value in PUBLISHED_BIAS.items())
             interval = self.bias.get("final_interval")
-            shown = _fmt(final)
+            shown = fmt_number(final)
             if interval:
                 shown += (
                     f" [{100 * interval['low']:.2f}, {100 * interval['high']:.2f}] (95% interval, "
@@ -436,9 +436,10 @@ class GridResult(Result):
         tests = {round(float(c["test_macro_f1"]), 6) for c in self.grid if c["test_macro_f1"] is not None}
         lines = [
             (
-                f"{len(self.grid)} cells trained. Picked on validation: gamma {_fmt(pick['gamma'])}, alpha "
-                f"{_fmt(pick['alpha'])} (validation identity macro-F1 {_fmt(pick['val_macro_f1'])}, test "
-                f"{_score(pick['test_macro_f1'])}); {len(tests)} distinct test scores across cells."
+                f"{len(self.grid)} cells trained. Picked on validation: gamma {fmt_number(pick['gamma'])}, "
+                f"alpha {fmt_number(pick['alpha'])} (validation identity macro-F1 "
+                f"{fmt_number(pick['val_macro_f1'])}, test {_score(pick['test_macro_f1'])}); {len(tests)} "
+                "distinct test scores across cells."
             )
         ]
         differ, info = self.grid_info["cells_differ"], self.grid_info
@@ -478,9 +479,9 @@ class GridResult(Result):
             lines.append(
                 "Focal loss against plain BCE (gamma = 0, alpha-balanced), each side's best cell on "
                 f"validation: focal gamma {f['gamma']:g}, alpha {f['alpha']:g}: validation "
-                f"{_fmt(f['val_macro_f1'])}, test {_fmt(f['test_macro_f1'])}; BCE alpha {b['alpha']:g}: "
-                "validation "
-                f"{_fmt(b['val_macro_f1'])}, test {_fmt(b['test_macro_f1'])} (test difference "
+                f"{fmt_number(f['val_macro_f1'])}, test {fmt_number(f['test_macro_f1'])}; BCE alpha "
+                f"{b['alpha']:g}: validation "
+                f"{fmt_number(b['val_macro_f1'])}, test {fmt_number(b['test_macro_f1'])} (test difference "
                 f"{f['test_macro_f1'] - b['test_macro_f1']:+.3f}, one seed, no interval)."
             )
         else:
@@ -498,8 +499,8 @@ class GridResult(Result):
         lines.append(
             "Spread of identity macro-F1 over the grid, "
             + "; ".join(spreads)
-            + ". alpha = 1 puts no weight on negatives, so its cells predict every identity and drag the "
-            "spread down."
+            + " (alpha = 1 puts no weight on negatives; the spread without those cells shows how much of the "
+            "range they make)."
         )
         return lines
 

@@ -213,8 +213,11 @@ def _model_loss(model, inputs):
     return outputs.loss, outputs
 
 
-def save_model(trained: TrainedModel, tokenizer, folder: Path, splits: DualHeadSplits) -> Path:
-    """save_pretrained + tokenizer + which split manifest it was trained on (notebook 05 checks it)."""
+def save_model(
+    trained: TrainedModel, tokenizer, folder: Path, splits: DualHeadSplits, max_length: int | None = None
+) -> Path:
+    """save_pretrained + tokenizer + which split manifest it was trained on (notebook 05 checks it) and the
+    ``max_length`` its texts were cut to (the predictor cuts the same way)."""
     folder.mkdir(parents=True, exist_ok=True)
     trained.model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -226,6 +229,7 @@ def save_model(trained: TrainedModel, tokenizer, folder: Path, splits: DualHeadS
                 "heads": trained.heads,
                 "train_seconds": trained.train_seconds,
                 "n_train": trained.n_train,
+                "max_length": max_length,
             },
             indent=2,
         )

@@ -16,7 +16,7 @@ from ..references import (
     HATECHECK_PUBLISHED_SOURCE,
     HATECHECK_PUBLISHED_SYSTEMS,
 )
-from ..results import Result, _fmt
+from ..results import Result, fmt_number
 
 AUC_TARGET = 0.80  # issue 26: one of the study's own systems reaches this AUC on HateCheck ...
 BALANCED_ACCURACY_TARGET = 0.70  # ... and this balanced accuracy at its held-out threshold
@@ -40,7 +40,7 @@ def _threshold_text(info: dict[str, Any]) -> str:
     return text + (f" [{iv['low']:.2f}, {iv['high']:.2f}]" if iv else "")
 
 
-def interval_text(row: dict[str, Any], measure: str) -> str:
+def measure_text(row: dict[str, Any], measure: str) -> str:
     return f"{row[measure]:.2f} [{row[measure + '_low']:.2f}, {row[measure + '_high']:.2f}]"
 
 
@@ -95,14 +95,15 @@ class FunctionalResult(Result):
         published = ", ".join(f"{k} {v:.2f}" for k, v in HATECHECK_PUBLISHED_OVERALL.items())
         ranked = sorted(self.discrimination, key=lambda r: -r["auc"])
         lines = [
-            f"HateCheck, evaluation only: {_fmt(c['n_cases'])} cases from {_fmt(c['n_templates'])} "
-            f"templates in {_fmt(c.get('n_families', c['n_templates']))} template families "
-            f"({_fmt(c['n_hateful'])} hateful) "
+            f"HateCheck, evaluation only: {fmt_number(c['n_cases'])} cases from "
+            f"{fmt_number(c['n_templates'])} templates in "
+            f"{fmt_number(c.get('n_families', c['n_templates']))} template families "
+            f"({fmt_number(c['n_hateful'])} hateful) "
             f"and {c['functionalities']} functionalities; intervals resample families. ROC AUC, which no "
-            "threshold moves: " + "; ".join(f"{r['system']} {interval_text(r, 'auc')}" for r in ranked) + ".",
+            "threshold moves: " + "; ".join(f"{r['system']} {measure_text(r, 'auc')}" for r in ranked) + ".",
             "Balanced accuracy (mean of the hateful and the non-hateful accuracy) at each system's held-out "
             "threshold: "
-            + "; ".join(f"{r['system']} {interval_text(r, 'balanced_accuracy')}" for r in ranked)
+            + "; ".join(f"{r['system']} {measure_text(r, 'balanced_accuracy')}" for r in ranked)
             + ". Plain accuracy rewards answering 'hateful': "
             + (
                 "the all-hateful constant scores "
@@ -140,7 +141,7 @@ class FunctionalResult(Result):
             )
         n_paired = 4 * (len(self.forgetting) + bool(self.remedy))
         lines.append(
-            f"{n_paired} paired comparisons on the same {_fmt(c.get('n_families', c['n_templates']))} "
+            f"{n_paired} paired comparisons on the same {fmt_number(c.get('n_families', c['n_templates']))} "
             "template families, no correction for multiplicity: the rehearsal's balanced accuracy and AUC "
             "are the primary question (its target), the rest exploratory."
         )
@@ -221,12 +222,12 @@ class FunctionalResult(Result):
         for r in sorted(self.discrimination, key=lambda r: -r["auc"]):
             info = self.systems[r["system"]]
             rows[r["system"]] = {
-                "ROC AUC [95% CI]": interval_text(r, "auc"),
-                "balanced accuracy [95% CI]": interval_text(r, "balanced_accuracy"),
+                "ROC AUC [95% CI]": measure_text(r, "auc"),
+                "balanced accuracy [95% CI]": measure_text(r, "balanced_accuracy"),
                 "hateful acc.": round(r["hateful_accuracy"], 3),
                 "non-hateful acc.": round(r["non_hateful_accuracy"], 3),
                 "threshold": _threshold_text(info),
-                "balanced acc. at 0.5": interval_text(r, "balanced_accuracy_at_0.5"),
+                "balanced acc. at 0.5": measure_text(r, "balanced_accuracy_at_0.5"),
                 "hateful / non-hateful at 0.5": (
                     f"{r['hateful_accuracy_at_0.5']:.2f} / {r['non_hateful_accuracy_at_0.5']:.2f}"
                 ),
@@ -268,8 +269,8 @@ class FunctionalResult(Result):
             rows[system] = {
                 **(
                     {
-                        "ROC AUC": interval_text(measures, "auc"),
-                        "balanced accuracy": interval_text(measures, "balanced_accuracy"),
+                        "ROC AUC": measure_text(measures, "auc"),
+                        "balanced accuracy": measure_text(measures, "balanced_accuracy"),
                     }
                     if measures
                     else {}

@@ -28,8 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from datasets import Dataset
-from transformers import AutoTokenizer
 
 from ..anticipation.evidence import load_tfidf_baseline
 from ..anticipation.inference import Anticipator
@@ -38,14 +36,13 @@ from ..anticipation.results import Phase2Result
 from ..anticipation.shared_layers import score_family
 from ..anticipation.training import checkpoint_dir, load_checkpoint
 from ..baselines import best_f1_threshold
-from ..config import Profile
-from ..data.hatecheck import load_cases
-from ..dualhead.evaluation import predict
+from ..config import Profile, resolve_device
+from ..data.registry import load_cases
+from ..dualhead.predictor import DualHeadPredictor
 from ..dualhead.results import DualHeadResult
 from ..dualhead.training import experiment_dir
 from ..metrics.bootstrap import PairedDifference, bootstrap_interval, paired_bootstrap
 from ..metrics.classification import balanced_accuracy, roc_auc
-from ..models.dualhead import DualHeadBert
 from .accuracy import UNIT, alarm_profile, discrimination, functional_accuracy
 from .results import AUC_TARGET, BALANCED_ACCURACY_TARGET, FunctionalResult
 
@@ -185,17 +182,17 @@ def dualhead_scores(profile: Profile, texts: list[str]) -> tuple[np.ndarray, str
             f"no dual-head model or result for profile {profile.name!r}: run notebooks/04_dualhead.ipynb "
             "first"
         )
-    model = DualHeadBert.from_pretrained(folder)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    names = list(model.config.label_names_n)
-    label = next((name for name in DUALHEAD_HATE_LABELS if name in names), None)
+    predictor = DualHeadPredictor.from_pretrained(
+        folder, device=resolve_device(profile), max_length=profile.dualhead.max_length
+    )
+    label = next((name for name in DUALHEAD_HATE_LABELS if name in predictor.labels), None)
     if label is None:
-        raise ValueError(f"the dual-head model has none of {DUALHEAD_HATE_LABELS} among its labels {names}")
-    encoded = tokenizer(texts, truncation=True, max_length=profile.dualhead.max_length)
-    dataset = Dataset.from_dict({**dict(encoded), "uid": [str(i) for i in range(len(texts))]})
-    probs = predict(model, dataset, tokenizer, profile, desc="dual head on HateCheck").probs_n
+        raise ValueError(
+            f"the dual-head model has none of {DUALHEAD_HATE_LABELS} among its labels {predictor.labels}"
+        )
+    probs = predictor.predict(texts, batch_size=profile.dualhead.batch_size * 2)[label].to_numpy()
     threshold = float(result.head_n["per_label"][label]["threshold"])
-    return probs[:, names.index(label)], label, threshold, time.perf_counter() - start
+    return probs, label, threshold, time.perf_counter() - start
 
 
 def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, SystemScores], dict[str, int]]:

@@ -79,6 +79,11 @@ class Interval:
         return f"{self.estimate:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
 
 
+def interval_text(d: dict | None, digits: int = 3) -> str:
+    """An :class:`Interval`'s JSON as the reports print it (:meth:`Interval.fmt`); "–" for none."""
+    return Interval.from_json(d).fmt(digits) if d else "–"
+
+
 @dataclass(frozen=True)
 class PairedDifference:
     """Two systems scored on the same resamples, with the interval of ``metric(A) - metric(B)``.

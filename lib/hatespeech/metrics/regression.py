@@ -27,6 +27,11 @@ def _as_float_array(values, name: str) -> np.ndarray:
     return array
 
 
+def mse(y_true, y_pred) -> float:
+    """Mean squared error in one numpy pass (the bootstrap calls it thousands of times; no input checks)."""
+    return float(np.mean((np.asarray(y_true, float) - np.asarray(y_pred, float)) ** 2))
+
+
 def pearson(y_true, y_pred) -> float | None:
     """Pearson's r, or None when either side is constant (r is undefined there, not 0)."""
 

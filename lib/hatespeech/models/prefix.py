@@ -31,9 +31,9 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from transformers import AutoConfig, AutoModel, BertConfig, LlamaConfig, PretrainedConfig, PreTrainedModel
 from transformers.utils import ModelOutput
 
+from ..config import VARIANT_NAMES as VARIANTS
 from .backbones import load_backbone, load_tokenizer, resolve_model_dir
 
-VARIANTS = ("encoder", "encoder+bilstm", "decoder", "decoder+bilstm")
 _BACKBONE_TYPES = ("encoder", "decoder")
 
 

@@ -15,11 +15,11 @@ tables), :mod:`.html` (the HTML and ``show*``). The stamp and the metrics files 
 from __future__ import annotations
 
 from ..stamp import (
-    _json_default,
     caption,
     cpu_model,
     data_checksums,
     hardware,
+    json_default,
     read_metrics,
     stamp,
     versions,
@@ -53,7 +53,6 @@ __all__ = [
     "FIGURE_PREFIXES",
     "SECTIONS",
     "Section",
-    "_json_default",
     "answers",
     "answers_html",
     "appendix_html",
@@ -63,6 +62,7 @@ __all__ = [
     "figure_html",
     "fit_table",
     "hardware",
+    "json_default",
     "limitations_html",
     "method_html",
     "model_card_html",

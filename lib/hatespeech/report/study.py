@@ -16,8 +16,9 @@ from ..anticipation.continuation_study import ContinuationResult
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..config import describe_model
 from ..dualhead.results import DualHeadResult, GridResult
-from ..functional.results import FunctionalResult, interval_text
-from ..metrics.bootstrap import Interval, PairedDifference
+from ..functional.results import FunctionalResult, measure_text
+from ..metrics.bootstrap import Interval, PairedDifference, interval_text
+from ..references import SEED_PHASE1
 from ..results import BenchmarkResult, Result, ResultShapeError
 from .html import figure_label
 
@@ -26,8 +27,7 @@ def _pd(d: dict) -> PairedDifference:
     return PairedDifference.from_json(d)
 
 
-def _iv(d: dict, digits: int = 3) -> str:
-    return Interval.from_json(d).fmt(digits)
+_iv = interval_text
 
 
 # ================================================================================================ answers
@@ -220,8 +220,8 @@ def functional(result: FunctionalResult) -> str:
     if result.discrimination:
         measures = result.discriminating(best)
         text += (
-            f"ranks HateCheck's cases with ROC AUC {interval_text(measures, 'auc')} and reaches "
-            f"balanced accuracy {interval_text(measures, 'balanced_accuracy')} at its held-out "
+            f"ranks HateCheck's cases with ROC AUC {measure_text(measures, 'auc')} and reaches "
+            f"balanced accuracy {measure_text(measures, 'balanced_accuracy')} at its held-out "
             "threshold: "
         )
     text += (
@@ -608,8 +608,6 @@ def _grid_method(d) -> str:
 
 def seed_claims(reports: Path | None = None) -> list[str]:
     """One line per published seed claim: reproduced, not reproduced, or no clear difference."""
-    from ..references import SEED_PHASE1
-
     results = read_results(reports)
     lines = []
     phase1 = results.get(Phase1Result)

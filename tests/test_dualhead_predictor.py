@@ -1,0 +1,64 @@
+"""hatespeech.dualhead.predictor: text -> P(label) from a saved dual-head model, the same numbers as the
+notebooks' predict path, thresholds saved beside the model, named errors, and the ``classify`` command."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from datasets import Dataset
+from hatespeech import __main__ as cli
+from hatespeech.dualhead import DualHeadPredictor, predict, save_thresholds
+from hatespeech.dualhead.predictor import NotADualHeadModelError
+from hatespeech.models.dualhead import from_encoder
+from synthetic import tiny_bert
+
+TEXTS = ["you people are all the same", "what a lovely day in the park", "go back where you came from"]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, offline_tokenizer):
+    tokenizer = offline_tokenizer("offline:minilm-l6")
+    encoder = tiny_bert(tmp_path_factory.mktemp("encoder"), tokenizer)
+    model = from_encoder(str(encoder), label_names_n=["toxic", "insult"], label_names_i=["women", "muslim"])
+    folder = tmp_path_factory.mktemp("dualhead")
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_predict_matches_the_notebooks_path_and_names_every_label(model_dir):
+    predictor = DualHeadPredictor.from_pretrained(model_dir, device="cpu", max_length=16)
+    table = predictor.predict(TEXTS, batch_size=2)
+    assert list(table.columns) == ["toxic", "insult", "women", "muslim"] == predictor.labels
+    assert len(table) == 3 and ((table >= 0) & (table <= 1)).all().all()
+    encoded = predictor.tokenizer(TEXTS, truncation=True, max_length=16)
+    dataset = Dataset.from_dict({**dict(encoded), "uid": ["0", "1", "2"]})
+    direct = predict(predictor.model, dataset, predictor.tokenizer, "cpu", batch_size=3)
+    assert np.allclose(table[["toxic", "insult"]].to_numpy(), direct.probs_n, atol=1e-6)
+    assert np.allclose(table[["women", "muslim"]].to_numpy(), direct.probs_i, atol=1e-6)
+    with pytest.raises(ValueError, match="text 1 is empty"):
+        predictor.predict(["fine", "  "])
+
+
+def test_thresholds_travel_with_the_model(model_dir, tmp_path):
+    predictor = DualHeadPredictor.from_pretrained(model_dir, device="cpu")
+    with pytest.raises(ValueError, match="without thresholds.json"):
+        predictor.decide(predictor.predict(TEXTS))
+    reports = {
+        "n": {"thresholds": {"toxic": 0.0, "insult": 1.0}},
+        "i": {"thresholds": {"women": 0.0, "muslim": 1.0}},
+    }
+    path = save_thresholds(model_dir, reports)
+    try:
+        decided = DualHeadPredictor.from_pretrained(model_dir, device="cpu").decide(predictor.predict(TEXTS))
+        assert decided["toxic"].tolist() == [1, 1, 1] and decided["insult"].tolist() == [0, 0, 0]
+    finally:
+        path.unlink()
+    with pytest.raises(NotADualHeadModelError, match="not a saved dual-head model"):
+        DualHeadPredictor.from_pretrained(tmp_path)
+
+
+def test_classify_command_prints_every_label(model_dir, capsys):
+    assert cli.main(["classify", "--model", str(model_dir), "--device", "cpu", *TEXTS[0].split()]) == 0
+    out = capsys.readouterr().out
+    assert all(label in out for label in ("toxic", "insult", "women", "muslim"))
