@@ -264,7 +264,7 @@ def _cpu() -> Profile:
             # so its second epoch, its selection scoring and decoder+bilstm cost only the top blocks:
             # benchmarks/decoder_capacity.py gave every mode (every layer, LoRA, top two for one epoch, top
             # two for two memoised epochs) the same training time on 2 cores, and the memoised two-epoch
-            # mode reached the highest selection F1 (0.474 vs 0.449 for one epoch of the top two, 0.443
+            # mode reached the highest selection F1 (0.468 vs 0.451 for one epoch of the top two, 0.439
             # LoRA, 0.424 every layer; reports/metrics/decoder_capacity.json, one seed): on a cpu budget,
             # sentences and epochs buy more than depth.
             # Sizes are set so that the whole cpu report fits 75 min on 2 cores (60 on the Intel Xeon of
@@ -532,14 +532,8 @@ def _rules(profile: Profile) -> list[tuple[str, Any, bool, str]]:
 def validate_profile(profile: Profile) -> None:
     """Raise ValueError naming the setting, its value and what it must be, for a value of the wrong type
     (by the field annotations) or out of range (:func:`_rules`)."""
-    for part in (profile, *(getattr(profile, f.name) for f in dataclasses.fields(profile))):
-        if not dataclasses.is_dataclass(part):
-            continue
-        prefix = (
-            ""
-            if part is profile
-            else next(f"{f.name}." for f in dataclasses.fields(profile) if getattr(profile, f.name) is part)
-        )
+    nested = [(f"{f.name}.", getattr(profile, f.name)) for f in dataclasses.fields(profile)]
+    for prefix, part in [("", profile), *((p, c) for p, c in nested if dataclasses.is_dataclass(c))]:
         hints = typing.get_type_hints(type(part))
         for f in dataclasses.fields(part):
             value = getattr(part, f.name)

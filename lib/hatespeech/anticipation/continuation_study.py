@@ -36,7 +36,7 @@ from ..results import Result, fmt_number
 from .calibration import PlattMap
 from .continuations import ContinuationEstimator, ContinuationSettings, Estimate
 from .evaluation import earliness_of, phase2_scores, predict_phase2, prefix_frame
-from .phase2 import load_phase2_data, pick_test_sentences
+from .phase2 import full_sentence_labels, load_phase2_data, pick_test_sentences
 from .training import checkpoint_dir, load_checkpoint
 
 CONTENT_WARNING = (
@@ -145,7 +145,7 @@ def fit_calibration(estimator: ContinuationEstimator, train: pd.DataFrame, test:
     """The scorer's calibration map, fit on the phase-2 train sentences at full length against their
     full-sentence label (the mean of both passes at k = n); every test sentence id is forbidden to it."""
     scores = estimator.scorer.score(train["sentence"].tolist())
-    labels = [float(labels[-1]) for labels in train["labels"]]
+    labels = full_sentence_labels(train)
     return PlattMap.fit(
         scores,
         labels,

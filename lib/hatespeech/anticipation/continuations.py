@@ -184,10 +184,11 @@ class ContinuationEstimator:
         if s.ending_lengths is None:
             cut = [cut_at_sentence_end(t) for t in texts]
         else:
-            rows = [
-                (prefix, seeds[j]) for j, prefix in enumerate(p for p in prefixes for _ in range(s.n_samples))
+            row_prefixes = [prefix for prefix in prefixes for _ in range(s.n_samples)]  # aligned with seeds
+            cut = [
+                cut_at_words(t, self.ending_words(prefix, seed))
+                for t, prefix, seed in zip(texts, row_prefixes, seeds)
             ]
-            cut = [cut_at_words(t, self.ending_words(prefix, seed)) for t, (prefix, seed) in zip(texts, rows)]
         return [cut[i * s.n_samples : (i + 1) * s.n_samples] for i in range(len(prefixes))]
 
     def ending_words(self, prefix: str, seed: int) -> int:

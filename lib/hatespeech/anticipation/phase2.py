@@ -96,6 +96,11 @@ def sentence_rows(prefixes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def full_sentence_labels(sentences: pd.DataFrame) -> np.ndarray:
+    """Each sentence's full-sentence label (the mean of both passes at k = n), in row order."""
+    return np.array([float(labels[-1]) for labels in sentences["labels"]])
+
+
 def load_phase2_data(profile: Profile) -> Phase2Data:
     """Train / held-out validation / test sentences of prefix_probability.
 
@@ -555,7 +560,7 @@ def _score_into(run: Phase2Run, kind: str, variant: str, model, tokenizer) -> No
 def pick_test_sentences(test: pd.DataFrame, n: int = 4, seed: int = 0) -> pd.DataFrame:
     """``n`` test sentences for the trajectory figure: half hateful by the full-sentence target, half not
     (seeded), short enough to read (<= 20 words) when possible."""
-    full = test.assign(full_label=test["labels"].map(lambda a: float(a[-1])))
+    full = test.assign(full_label=full_sentence_labels(test))
     readable = full[full["n_words"] <= 20]
     pool = readable if len(readable) >= n else full
     hateful = pool[pool["full_label"] >= THRESHOLD]

@@ -27,13 +27,24 @@ DESCRIPTION = (
 )
 
 
-def tfidf_probabilities(splits: DualHeadSplits, head: str, seed: int = 0) -> dict[str, np.ndarray]:
-    """``{"val": (n, k), "test": (n, k)}`` probabilities of one head's labels; a label whose annotated train
-    rows hold one class only gets that class's rate (nothing to learn)."""
-    names = splits.label_names_n if head == "n" else splits.label_names_i
+def tfidf_matrices(splits: DualHeadSplits) -> dict[str, Any]:
+    """TF-IDF of every split's texts, the vocabulary fit on train only (both heads share it)."""
     features = tfidf_features()
-    x_train = features.fit_transform(splits.frame("train")["text"].tolist())
-    x = {s: features.transform(splits.frame(s)["text"].tolist()) for s in ("val", "test")}
+    x = {"train": features.fit_transform(splits.frame("train")["text"].tolist())}
+    x.update({s: features.transform(splits.frame(s)["text"].tolist()) for s in ("val", "test")})
+    return x
+
+
+def tfidf_probabilities(
+    splits: DualHeadSplits, head: str, seed: int = 0, matrices: dict[str, Any] | None = None
+) -> dict[str, np.ndarray]:
+    """``{"val": (n, k), "test": (n, k)}`` probabilities of one head's labels; a label whose annotated train
+    rows hold one class only gets that class's rate (nothing to learn). ``matrices``: :func:`tfidf_matrices`
+    when the caller has them (made here otherwise)."""
+    names = splits.label_names_n if head == "n" else splits.label_names_i
+    matrices = matrices if matrices is not None else tfidf_matrices(splits)
+    x_train = matrices["train"]
+    x = {s: matrices[s] for s in ("val", "test")}
     y_train = splits.labels("train", head)
     out = {s: np.zeros((x[s].shape[0], len(names))) for s in x}
     for j in range(len(names)):
@@ -60,9 +71,10 @@ def tfidf_baseline(
     """Per head: the baseline's tuned test macro-F1 (and at 0.5), and model minus baseline macro-F1 on the
     same test-text resamples (each at its own validation-tuned thresholds)."""
     out: dict[str, Any] = {"name": NAME, "description": DESCRIPTION, "heads": {}}
+    matrices = tfidf_matrices(splits)  # one vocabulary, fit once, for both heads
     for head in ("n", "i"):
         names = splits.label_names_n if head == "n" else splits.label_names_i
-        probs = tfidf_probabilities(splits, head, seed)
+        probs = tfidf_probabilities(splits, head, seed, matrices)
         y_test = splits.labels("test", head)
         report = cls.head_report(splits.labels("val", head), probs["val"], y_test, probs["test"], names)
         paired = paired_bootstrap(

@@ -126,33 +126,34 @@ def discrimination(
     y = cases["label"].to_numpy(dtype=int)
     if len(np.unique(y)) < 2:
         raise ValueError("discrimination needs hateful and non-hateful cases: these cases hold one label")
-    groups = cases["family_id"].to_numpy()
     probs = {name: np.asarray(p, dtype=float) for name, p in scores.items()}
-    common = {"groups": groups, "n_resamples": n_resamples, "seed": seed, "unit": UNIT}
-    measures = {"auc": multi_bootstrap(roc_auc, y, probs, **common)}
+    common = {"groups": cases["family_id"].to_numpy(), "n_resamples": n_resamples, "seed": seed, "unit": UNIT}
+    n_families = int(cases["family_id"].nunique())
+    rows = {
+        name: {
+            "system": name,
+            "threshold": _threshold_of(thresholds, name),
+            "n_cases": len(cases),
+            "n_families": n_families,
+        }
+        for name in probs
+    }
+
+    def put(measure: str, intervals) -> None:
+        for name, iv in intervals.items():
+            rows[name].update({measure: iv.estimate, f"{measure}_low": iv.low, f"{measure}_high": iv.high})
+
+    put("auc", multi_bootstrap(roc_auc, y, probs, **common))
     for suffix, threshold_of in (
         ("", lambda name: _threshold_of(thresholds, name)),
         ("_at_0.5", lambda name: SECONDARY_THRESHOLD),
     ):
         decided = {name: (p >= threshold_of(name)).astype(int) for name, p in probs.items()}
-        measures[f"balanced_accuracy{suffix}"] = multi_bootstrap(balanced_accuracy, y, decided, **common)
+        put(f"balanced_accuracy{suffix}", multi_bootstrap(balanced_accuracy, y, decided, **common))
         for name, d in decided.items():
-            measures.setdefault(f"hateful_accuracy{suffix}", {})[name] = _accuracy(y[y == 1], d[y == 1])
-            measures.setdefault(f"non_hateful_accuracy{suffix}", {})[name] = _accuracy(y[y == 0], d[y == 0])
-    rows = []
-    for name in probs:
-        row = {"system": name, "threshold": _threshold_of(thresholds, name)}
-        for measure, values in measures.items():
-            value = values[name]
-            if isinstance(value, float):
-                row[measure] = value
-            else:
-                row.update(
-                    {measure: value.estimate, f"{measure}_low": value.low, f"{measure}_high": value.high}
-                )
-        row.update(n_cases=len(cases), n_families=int(cases["family_id"].nunique()))
-        rows.append(row)
-    return pd.DataFrame(rows)
+            rows[name][f"hateful_accuracy{suffix}"] = _accuracy(y[y == 1], d[y == 1])
+            rows[name][f"non_hateful_accuracy{suffix}"] = _accuracy(y[y == 0], d[y == 0])
+    return pd.DataFrame(list(rows.values()))
 
 
 def alarm_profile(

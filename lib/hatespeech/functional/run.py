@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..anticipation.evaluation import THRESHOLD as HATEFUL  # a full-sentence label >= 0.5 is hateful
 from ..anticipation.evidence import load_tfidf_baseline
 from ..anticipation.inference import Anticipator
-from ..anticipation.phase2 import load_phase2_data, rehearsal_dir
+from ..anticipation.phase2 import full_sentence_labels, load_phase2_data, rehearsal_dir
 from ..anticipation.results import Phase2Result
 from ..anticipation.shared_layers import score_family
 from ..anticipation.training import checkpoint_dir, load_checkpoint
@@ -48,7 +49,6 @@ from .results import AUC_TARGET, BALANCED_ACCURACY_TARGET, FunctionalResult
 
 #: head_n labels that stand for "hateful", first present wins (offline label map, then Jigsaw's).
 DUALHEAD_HATE_LABELS = ("toxic", "toxicity")
-PHASE2_HATEFUL = 0.5  # a phase-2 sentence is hateful when its full-sentence label is >= 0.5
 #: Systems that are yardsticks, not the study's own (never "best", never meet a target).
 REFERENCE_KINDS = ("reference",)
 
@@ -302,7 +302,7 @@ def phase2_system(
     at full length: the same rule as every other system, on data from its own training."""
     scorer = Anticipator.from_pretrained(folder, max_length=profile.anticipation.max_length)
     scores = scorer.score(held_out["sentence"].tolist())
-    labels = np.array([float(labels[-1]) >= PHASE2_HATEFUL for labels in held_out["labels"]], dtype=int)
+    labels = (full_sentence_labels(held_out) >= HATEFUL).astype(int)
     if not labels.any() or labels.all():
         raise ValueError(
             f"the held-out phase-2 sentences hold one class only ({len(labels)} sentences): no threshold "
@@ -317,7 +317,7 @@ def phase2_system(
         description,
         threshold,
         f"tuned for F1 on the {len(labels)} held-out phase-2 train sentences at full length (notebook 03's "
-        f"held-out split; hateful: full-sentence label >= {PHASE2_HATEFUL})",
+        f"held-out split; hateful: full-sentence label >= {HATEFUL})",
         np.empty(0),
         threshold_interval=interval,
     )
