@@ -69,8 +69,10 @@ def test_sections_render_from_results(fake_reports):
         assert "made with profile smoke, not this report" in text
     payloads = make_fake_metrics.payloads()
     phase2 = html["phase2"]
-    assert "Best model on the held-out train sentences" in phase2 and ": phase2:encoder; test MSE" in phase2
-    assert "phase2:encoder better than constant:train_mean" in phase2 and "test MSE [95% CI]" in phase2
+    assert (
+        "Best model on the held-out train sentences" in phase2 and ": encoder (phase 2); test MSE" in phase2
+    )
+    assert "encoder (phase 2) better than constant (train mean)" in phase2 and "test MSE [95% CI]" in phase2
     agreement = payloads["anticipation.json"]["annotator_agreement"]["test"]["mse"]
     assert f"The two annotation passes differ by MSE {agreement:.3f} on the test prefixes" in phase2
     phase1 = html["phase1"]

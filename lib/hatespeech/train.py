@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import torch
 from transformers import Trainer, TrainingArguments
+from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 LossFn = Callable[[Any, dict[str, Any]], tuple[Any, Any]]
@@ -177,8 +178,26 @@ def train(
         head_lr=settings.head_lr,
         callbacks=callbacks,
     )
+    quiet_logs(trainer)
     trainer.train()
     return model, history_frame(trainer.state.log_history)
+
+
+class QuietProgressCallback(ProgressCallback):
+    """The Trainer's progress bars without the log dicts it prints under them ({'loss': ...,
+    'train_runtime': ...}): every logged value is in ``trainer.state.log_history`` (:func:`history_frame`),
+    and printed dicts would land in the published notebook pages."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        return None
+
+
+def quiet_logs(trainer: Trainer) -> None:
+    """Swap the Trainer's log printers for :class:`QuietProgressCallback` (bars kept unless disabled)."""
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    if not trainer.args.disable_tqdm:
+        trainer.add_callback(QuietProgressCallback)
 
 
 def history_frame(log_history: list[dict[str, Any]]) -> pd.DataFrame:

@@ -52,7 +52,7 @@ def fit_text_for_print(fig) -> float:
     return min((t.get_fontsize() for t in _texts(fig)), default=MIN_PRINT_PT) * print_scale(fig)
 
 
-def save_figure(fig, name: str, caption: str | None = None) -> Path:
+def save_figure(fig, name: str, caption: str | None = None, show: bool = True) -> Path:
     """Save ``fig`` as reports/figures/<name>.png (tight, 150 dpi or less, :func:`save_dpi`) and return the
     path.
 
@@ -60,16 +60,122 @@ def save_figure(fig, name: str, caption: str | None = None) -> Path:
     under the axes so the figure says what produced it even when it travels alone. Text too small for the
     printed report is enlarged first (:func:`fit_text_for_print`).
     """
-    if caption:
-        fig.text(0.01, 0.005, caption, fontsize=7, color="0.35", ha="left", va="bottom")
+    drop_empty_axes(fig)
     fit_text_for_print(fig)
+    untangle_ticks(fig)
+    if caption:
+        _place_footer(fig, fig.text(0.01, 0.0, caption, fontsize=7, color="0.35", va="top", wrap=True))
+    overlaps = tick_overlaps(fig)
+    if overlaps:
+        raise FigureLayoutError(f"figure {name}: tick labels overlap after untangling: {overlaps[:3]}")
     path = paths.figures_dir() / f"{name}.png"
     buffer, dpi = io.BytesIO(), save_dpi(fig)
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
     buffer.seek(0)
     _write_compact_png(buffer, path)
-    _show_in_notebook(fig, path, dpi)
+    if show:  # off for a figure its caller places itself (the report's Figure 1)
+        _show_in_notebook(fig, path, dpi)
     return path
+
+
+def _place_footer(fig, footer: Text) -> None:
+    """Put ``footer`` under everything else drawn, so it never covers a tick label; again after each print
+    fit, since enlarging text moves the lowest labels down."""
+    for _ in range(3):
+        footer.set_visible(False)
+        fig.canvas.draw()
+        bottom = fig.get_tightbbox(fig.canvas.get_renderer()).y0
+        footer.set_visible(True)
+        footer.set_y((bottom - 0.05) / fig.get_figheight())
+        fit_text_for_print(fig)
+
+
+class FigureLayoutError(ValueError):
+    """A figure that would print with overlapping tick labels (checked by :func:`save_figure`)."""
+
+
+def drop_empty_axes(fig) -> None:
+    """Remove axes that show nothing (the spare cells of a subplot grid), which print as empty frames."""
+    for ax in list(fig.axes):
+        if not ax.has_data() and not ax.texts and ax.get_legend() is None and not ax.get_title():
+            fig.delaxes(ax)
+
+
+def _boxes(labels, renderer) -> list:
+    return [
+        (t.get_text(), t.get_window_extent(renderer))
+        for t in labels
+        if t.get_visible() and t.get_text().strip()
+    ]
+
+
+def _drawn_ticklabels(axis) -> list[Text]:
+    """The tick labels matplotlib draws: ``get_ticklabels`` also returns those of ticks outside the view."""
+    low, high = sorted(axis.get_view_interval())
+    slack = (high - low) * 1e-9
+    index = 0 if axis.axis_name == "x" else 1
+    return [
+        t
+        for t in axis.get_ticklabels()
+        if t.get_visible() and t.get_text().strip() and low - slack <= t.get_position()[index] <= high + slack
+    ]
+
+
+def _overlapping(boxes) -> list[tuple[str, str]]:
+    """Pairs of labels whose boxes overlap (a 1-pixel touch is not an overlap)."""
+    pairs = []
+    for i, (text_a, a) in enumerate(boxes):
+        for text_b, b in boxes[i + 1 :]:
+            if a.x0 < b.x1 - 1 and b.x0 < a.x1 - 1 and a.y0 < b.y1 - 1 and b.y0 < a.y1 - 1:
+                pairs.append((text_a, text_b))
+    return pairs
+
+
+def tick_overlaps(fig) -> list[tuple[str, str, str]]:
+    """(axis, label, label) for every pair of tick labels of one axis that overlap in the drawn figure, and
+    every tick label the figure's footer text covers."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    found = []
+    for ax in fig.axes:
+        for which, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            boxes = _boxes(_drawn_ticklabels(axis), renderer)
+            found.extend((f"{which} of {ax.get_title() or 'axes'}", a, b) for a, b in _overlapping(boxes))
+    footers = _boxes(fig.texts, renderer)
+    for ax in fig.axes:
+        ticks = _boxes([*_drawn_ticklabels(ax.xaxis), *_drawn_ticklabels(ax.yaxis)], renderer)
+        for footer in footers:
+            found.extend(("footer", a, b) for a, b in _overlapping([footer, *ticks]) if a == footer[0])
+    return found
+
+
+def untangle_ticks(fig) -> None:
+    """Make overlapping tick labels readable: x labels are rotated first, then either axis shows every
+    k-th label until none overlap.
+
+    Why by hand: matplotlib lays ticks out per axis without checking the text it puts there, and
+    ``fig.autofmt_xdate`` rotates only dates; a category axis with long names overlaps at print size."""
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        for which, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            fig.canvas.draw()
+            labels = _drawn_ticklabels(axis)
+            if not _overlapping(_boxes(labels, renderer)):
+                continue
+            if which == "x":
+                for label in labels:
+                    label.set_rotation(45)
+                    label.set_horizontalalignment("right")
+                    label.set_rotation_mode("anchor")
+                fig.canvas.draw()
+                if not _overlapping(_boxes(labels, renderer)):
+                    continue
+            for step in range(2, len(labels) + 1):
+                for i, label in enumerate(labels):
+                    label.set_visible(i % step == 0)
+                fig.canvas.draw()
+                if not _overlapping(_boxes(labels, renderer)):
+                    break
 
 
 def save_dpi(fig) -> float:

@@ -14,6 +14,7 @@ from pathlib import Path
 from .. import paths
 from ..config import MODEL_OVERRIDE_ENV, PROFILES, get_profile
 from ..models.backbones import check_models
+from .checks import pdf_problems, training_log_lines, unresolved_references
 from .contract import check_metrics
 from .errors import BuildError, NotebookFailed
 from .execute import pick_kernel, run_notebook
@@ -72,6 +73,15 @@ def _env(**values: str) -> Iterator[None]:
 def _fmt_seconds(seconds: float) -> str:
     minutes, sec = divmod(round(seconds), 60)
     return f"{minutes}m{sec:02d}s" if minutes else f"{seconds:.1f}s"
+
+
+def _check_pages(report_html: Path, pages: list[Path]) -> None:
+    """Fail the build when a reference of the report does not resolve or a page prints Trainer logs."""
+    problems = [f"report.html: unresolved {ref}" for ref in unresolved_references(report_html.read_text())]
+    for page in [report_html, *pages]:
+        problems += [f"{page.name}: training log {line!r}" for line in training_log_lines(page.read_text())]
+    if problems:
+        raise BuildError("published pages fail their checks:\n  " + "\n  ".join(problems[:20]))
 
 
 def build(
@@ -182,6 +192,7 @@ def build(
                     staging / "executed" / report.name, staging / "report.html", hide_code=True
                 )
                 log(f"exported {len(html_pages)} notebook page(s) and report.html")
+                _check_pages(report_html, html_pages)
                 if pdf == "skip":
                     pdf_note = "PDF skipped (--pdf skip)"
                 elif chromium is None:
@@ -193,6 +204,12 @@ def build(
                     started = time.perf_counter()
                     report_pdf = html_to_pdf(report_html, staging / "report.pdf", chromium)
                     pages = pdf_pages(report_pdf)
+                    printed, checked = pdf_problems(report_html.read_text(encoding="utf-8"), report_pdf)
+                    log(checked)
+                    if printed:
+                        raise BuildError(
+                            "the PDF does not print the report whole:\n  " + "\n  ".join(printed)
+                        )
                     pdf_note = (
                         f"report.pdf: {pages if pages is not None else '?'} pages, "
                         f"printed in {_fmt_seconds(time.perf_counter() - started)}"

@@ -39,6 +39,10 @@ REPORT_CSS = """
 .hs-wrap { white-space: normal; display: inline-block; min-width: 8em; max-width: 15em; text-align: left; }
 .hs-stamp td, .hs-stamp th { text-align: left !important; vertical-align: top; }
 .jp-RenderedHTMLCommon .hs-stamp td { white-space: normal; }
+/* prose tables (model card, method, seed claims): every cell wraps inside the page, none is cut off */
+table.hs-card { table-layout: fixed; width: 100%; }
+.jp-RenderedHTMLCommon table.hs-card td, .jp-RenderedHTMLCommon table.hs-card th {
+  white-space: normal !important; overflow-wrap: anywhere; vertical-align: top; text-align: left !important; }
 .hs-note { color: #555; font-size: 0.9em; }
 .hs-missing { color: #8a4b00; font-style: italic; }
 ol.hs-answers li { margin-bottom: 0.3em; }
@@ -59,7 +63,9 @@ figure.hs-figure figcaption { font-size: 0.8em; color: #555; }
   h1, h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
   pre { white-space: pre-wrap !important; word-break: break-all; }
   details > summary { list-style: none; }
-  ol.hs-answers { font-size: 8.6pt; line-height: 1.3; }  /* the six answers fit the first page */
+  ol.hs-answers, ul.hs-short { font-size: 8.2pt; line-height: 1.25; }
+  ul.hs-short li { margin-bottom: 0; }
+  figure.hs-figure img { min-width: 55%; }  /* a small figure still prints legibly wide */
   figure.hs-figure img { max-height: 235mm; width: auto; }  /* a tall figure fits the page it starts on */
 }
 """

@@ -25,6 +25,8 @@ from ..stamp import (
     versions,
     write_metrics,
 )
+from .claims import SeedClaim, method_html, seed_claims, seed_claims_html
+from .headline import conclusion, forest_figure, headline_comparisons, shortfalls
 from .html import (
     appendix_html,
     figure_html,
@@ -36,16 +38,16 @@ from .html import (
     stamp_html,
     title_html,
 )
+from .names import display_name, readable, terms_html
+from .page_one import conclusion_html, page_one_html
 from .sections import FIGURE_PREFIXES, SECTIONS, Section, read_result, section_figures, section_status
 from .study import (
     answers,
     answers_html,
     limitations_html,
-    method_html,
     model_card_html,
+    read_results,
     reproduce_html,
-    seed_claims,
-    seed_claims_html,
 )
 from .tables import fit_table, payload_tables, table_html
 
@@ -53,35 +55,46 @@ __all__ = [
     "FIGURE_PREFIXES",
     "SECTIONS",
     "Section",
+    "SeedClaim",
     "answers",
     "answers_html",
     "appendix_html",
     "caption",
+    "conclusion",
+    "conclusion_html",
     "cpu_model",
     "data_checksums",
+    "display_name",
     "figure_html",
     "fit_table",
+    "forest_figure",
     "hardware",
+    "headline_comparisons",
     "json_default",
     "limitations_html",
     "method_html",
     "model_card_html",
     "notebooks_html",
     "other_metrics_html",
+    "page_one_html",
     "payload_tables",
     "read_metrics",
     "read_result",
+    "read_results",
+    "readable",
     "reproduce_html",
     "section_figures",
     "section_html",
     "section_status",
     "seed_claims",
     "seed_claims_html",
+    "shortfalls",
     "show",
     "show_section",
     "stamp",
     "stamp_html",
     "table_html",
+    "terms_html",
     "title_html",
     "versions",
     "write_metrics",

@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import paths
 from ..results import Result, ResultShapeError, metrics_folder
+from .names import readable
 from .sections import (
     FIGURE_NOTES,
     KNOWN_METRICS,
@@ -147,15 +148,16 @@ def section_html(
     """
     section = get_section(section)
     parts = [f"<a id='sec-{section.key}'></a>"]
-    if heading:
-        parts.append(f"<h2 class='hs-section'>{_html.escape(section.title)}</h2>")
+    # the heading travels with the section's first paragraph (hs-keep), so no page ends on a bare heading
+    head = f"<h3 class='hs-section'>{_html.escape(section.title)}</h3>" if heading else ""
     figures = section_figures(section, reports)
     try:
         result = read_result(section, reports)
     except ResultShapeError as error:
-        parts.append(f"<p class='hs-missing'>Not shown: {_html.escape(str(error))}.</p>")
+        parts.append(f"{head}<p class='hs-missing'>Not shown: {_html.escape(str(error))}.</p>")
         return "".join(parts)
     if result is None:
+        parts.append(head)
         parts.append(
             f"<p class='hs-missing'>Not run in this build (no {_html.escape(section.result.__name__)} in "
             f"metrics/{_html.escape(section.metrics)}; it comes from {_html.escape(section.notebook)}).</p>"
@@ -166,9 +168,10 @@ def section_html(
                 "have no metrics beside them; not shown.</p>"
             )
         return "".join(parts)
-    if section.intro:
-        parts.append(f"<p>{_html.escape(section.intro)}</p>")
-    parts.append(_source_line(section, result, report_stamp))
+    parts.append(
+        f"<div class='hs-keep'>{head}<p>{_html.escape(section.intro)}</p>"
+        f"{_source_line(section, result, report_stamp)}</div>"
+    )
     try:
         lines, tables = [*result.findings(), *result.context(reports)], result.tables()
     except (KeyError, TypeError, ValueError) as error:  # e.g. a file written by an older version
@@ -179,8 +182,9 @@ def section_html(
             + "</p>"
         )
         lines, tables = [], []
-    if lines:
-        parts.append("<ul>" + "".join(f"<li>{_html.escape(line)}</li>" for line in lines) + "</ul>")
+    shown = lines if appendix else lines[: section.body_findings]
+    if shown:
+        parts.append(_findings_html(shown))
     parts.append(
         figures_line(section, figures, tuple(f.stem for f in figures) if appendix else section.body_figures)
     )
@@ -194,8 +198,16 @@ def section_html(
     return "".join(parts)
 
 
+def _findings_html(lines: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{_html.escape(readable(line))}</li>" for line in lines) + "</ul>"
+
+
 def _split_tables(section: Section, tables: list) -> tuple[list, list]:
-    return tables[: section.body_tables], tables[section.body_tables :]
+    """(the body's tables, the appendix's): the rest of the section's tables live on its notebook page."""
+    rest = tables[section.body_tables :]
+    if section.appendix_tables is not None:
+        rest = rest[: section.appendix_tables]
+    return tables[: section.body_tables], rest
 
 
 def _split_figures(section: Section, figures: list[Path]) -> tuple[list[Path], list[Path]]:
@@ -245,14 +257,16 @@ def _appendix_tables(result: Result) -> str:
 
 
 def appendix_html(reports: Path | None = None) -> str:
-    """Per section, what the body leaves out: its other key tables and figures, then every other field of
-    its result, behind a collapsible ``<details>`` in the HTML (the PDF prints them open,
+    """Per section, what the body leaves out: its other key tables and figures, and a link to the notebook
+    page that shows every other field of its result (the raw numbers stay out of the report, which a reader
+    prints), behind a collapsible ``<details>`` in the HTML (the PDF prints them open,
     :func:`hatespeech.publish.export.printable_html`)."""
     parts = []
     for section in SECTIONS:
         try:
             result = read_result(section, reports)
             tables = result.tables() if result is not None else []
+            lines = [*result.findings(), *result.context(reports)] if result is not None else []
         except (ResultShapeError, KeyError, TypeError, ValueError):
             continue  # the body already says what is missing
         if result is None:
@@ -260,13 +274,39 @@ def appendix_html(reports: Path | None = None) -> str:
         figures = section_figures(section, reports)
         _, rest_tables = _split_tables(section, tables)
         _, rest_figures = _split_figures(section, figures)
-        body = _tables_and_figures(section, rest_tables, rest_figures, figures) + _appendix_tables(result)
-        if body:
-            parts.append(
-                f"<details><summary>{_html.escape(section.title)}: the other tables, figures and numbers"
-                f"</summary>{body}</details>"
-            )
+        further = lines[section.body_findings :]
+        body = (
+            (f"<h4>Further findings</h4>{_findings_html(further)}" if further else "")
+            + _tables_and_figures(section, rest_tables, rest_figures, figures)
+            + notebook_link(section)
+        )
+        parts.append(
+            f"<details><summary>{_html.escape(section.title)}: the other tables and figures"
+            f"</summary>{body}</details>"
+        )
     return "".join(parts)
+
+
+def notebook_page(section: Section) -> str:
+    """The executed notebook's HTML page (beside the report) that shows every number of ``section``."""
+    return f"html/{Path(section.notebook).stem}.html"
+
+
+def notebook_link(section: Section) -> str:
+    """Where the numbers the report leaves out are: the notebook's page (every field of the result, as
+    tables) and the metrics file itself."""
+    if not section.notebook.endswith(".ipynb"):  # a benchmark script: its metrics file is the record
+        return (
+            f"<p class='hs-note'>Every other number of this section: <code>metrics/"
+            f"{_html.escape(section.metrics)}</code>, written by "
+            f"<code>{_html.escape(section.notebook)}</code>.</p>"
+        )
+    page = notebook_page(section)
+    return (
+        f"<p class='hs-note'>Every other number of this section: the notebook page "
+        f"<a href='{_html.escape(page)}'>{_html.escape(Path(section.notebook).stem)}</a> (its last part) and "
+        f"<code>metrics/{_html.escape(section.metrics)}</code>.</p>"
+    )
 
 
 def other_metrics_html(reports: Path | None = None) -> str:
@@ -331,5 +371,7 @@ def show(html_text: str) -> None:
     display(HTML(html_text))
 
 
-def show_section(key: str, report_stamp: dict[str, Any] | None = None, appendix: bool = True) -> None:
-    show(section_html(key, report_stamp=report_stamp, appendix=appendix))
+def show_section(
+    key: str, report_stamp: dict[str, Any] | None = None, appendix: bool = True, heading: bool = False
+) -> None:
+    show(section_html(key, report_stamp=report_stamp, appendix=appendix, heading=heading))

@@ -104,6 +104,12 @@ class Section:
     # the rest goes to the appendix, so the body stays short enough to read.
     body_tables: int = 1
     body_figures: tuple[str, ...] = ()
+    # The first ``body_findings`` findings print in the body, the rest in the appendix; of the tables the
+    # body leaves, the appendix prints ``appendix_tables`` (None: all); ``notebook_figures`` and the other
+    # tables are only on the notebook's own page, so that the printed report stays readable in length.
+    body_findings: int = 99
+    appendix_tables: int | None = None
+    notebook_figures: tuple[str, ...] = ()
 
     @property
     def metrics(self) -> str:
@@ -123,6 +129,7 @@ SECTIONS: tuple[Section, ...] = (
         "and the seeded splits every later notebook reuses.",
         body_tables=0,  # the corpora table is wide (two print pages): the appendix holds it
         body_figures=(),
+        notebook_figures=("data_phase1_splits",),
     ),
     Section(
         "phase1",
@@ -134,6 +141,9 @@ SECTIONS: tuple[Section, ...] = (
         "weighing 1, beside a majority and a TF-IDF baseline scored on the same prefixes, with 95% bootstrap "
         "intervals over evaluation sentences (Stormfront: posts).",
         body_figures=("phase1_with_baselines", "phase1_by_length_fraction"),
+        body_findings=3,
+        appendix_tables=2,
+        notebook_figures=("phase1_training_curves",),
     ),
     Section(
         "phase2",
@@ -145,6 +155,8 @@ SECTIONS: tuple[Section, ...] = (
         "variants and the models trained without phase 1) and the loss weight are chosen on held-out train "
         "sentences; training noise over seeds; how early hateful sentences are flagged.",
         body_figures=("phase2_example_trajectories", "phase2_earliness"),
+        body_findings=3,
+        notebook_figures=("phase2_demo_static", "phase2_training_curves", "phase2_test_trajectories"),
     ),
     Section(
         "continuations",
@@ -155,6 +167,7 @@ SECTIONS: tuple[Section, ...] = (
         "test MSE with 95% intervals over test sentences, paired against the best phase-2 model, the same "
         "classifier on the prefix alone and the constant.",
         body_figures=("continuation_trajectories",),
+        body_findings=3,
     ),
     Section(
         "dualhead",
@@ -163,6 +176,9 @@ SECTIONS: tuple[Section, ...] = (
         "One shared encoder with two heads (pos-weighted BCE for toxicity types, focal loss for identity "
         "groups), labels masked where a source does not annotate them; thresholds tuned on validation.",
         body_figures=("dualhead_shared_vs_separate",),
+        body_findings=4,
+        appendix_tables=4,
+        notebook_figures=("dualhead_training_loss", "dualhead_rare_confusion_n", "dualhead_rare_confusion_i"),
     ),
     Section(
         "grid",
@@ -180,7 +196,10 @@ SECTIONS: tuple[Section, ...] = (
         "at full length by every model of the study at its own validation-chosen "
         "threshold; accuracy per functionality and group with 95% intervals resampling templates; what "
         "phase 2 forgets and what rehearsal gives back; when the phase-2 alarm fires.",
-        body_figures=("functional_heatmap",),
+        body_tables=0,  # its per-system table is the figure below, in numbers: the appendix holds it
+        body_figures=("functional_discrimination",),
+        body_findings=5,
+        appendix_tables=2,
     ),
     Section(
         "benchmarks",
@@ -189,6 +208,8 @@ SECTIONS: tuple[Section, ...] = (
         "Scoring every word-prefix four ways in one run: naive per-prefix batches, sorted dynamic padding, "
         "decoder one pass, and decoder streaming with cached keys/values.",
         body_figures=(),
+        body_findings=5,
+        appendix_tables=0,
     ),
 )
 # Files a section (or the build) reads; any other metrics file is listed under "Other metrics".
@@ -232,4 +253,4 @@ def section_figures(section: Section | str, reports: Path | None = None) -> list
     found: list[Path] = []
     for prefix in FIGURE_PREFIXES.get(section.key, ()):
         found.extend(sorted(folder.glob(f"{prefix}*.png")))
-    return found
+    return [f for f in found if f.stem not in section.notebook_figures]

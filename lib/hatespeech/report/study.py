@@ -14,13 +14,13 @@ from pathlib import Path
 
 from ..anticipation.continuation_study import ContinuationResult
 from ..anticipation.results import Phase1Result, Phase2Result
-from ..config import describe_model
 from ..dualhead.results import DualHeadResult, GridResult
 from ..functional.results import FunctionalResult, measure_text
-from ..metrics.bootstrap import Interval, PairedDifference, interval_text
-from ..references import SEED_PHASE1
+from ..metrics.bootstrap import PairedDifference, interval_text
 from ..results import BenchmarkResult, Result, ResultShapeError
 from .html import figure_label
+from .names import readable
+from .sections import get_section
 
 
 def _pd(d: dict) -> PairedDifference:
@@ -155,7 +155,8 @@ def focal(grid: GridResult) -> str:
     )
     return (
         f"gamma {pick['gamma']:g}, alpha {pick['alpha']:g}, picked on validation identity macro-F1 "
-        f"({pick['val_macro_f1']:.3f}; test {pick['test_macro_f1']:.3f})."
+        f"({pick['val_macro_f1']:.3f}; test {pick['test_macro_f1']:.3f}; one training run per cell, so no "
+        "interval: read the spread, not the pick's third decimal)."
         + spread
         + (
             f" Each cell trained {grid.grid_info['each_cell_trained']}."
@@ -206,6 +207,8 @@ def speed(bench: BenchmarkResult) -> str:
                 f"{q['int8_largest_mse_change']:.4f})."
             )
         parts.append(text)
+    if parts:
+        parts.append("(Ratios of medians from one benchmark run on this machine: no interval.)")
     return " ".join(parts) or "No speed target measured."
 
 
@@ -377,10 +380,11 @@ def answers_html(reports: Path | None = None) -> str:
     for q, a in answers(reports):
         figures = evidence_figures(q, reports)
         see = f"; {', '.join(figures)}" if figures else ""
+        title = get_section(q.section).title
         items.append(
-            f"<li><b>{_html.escape(q.text)}</b> {_html.escape(a)} "
-            f"<span class='hs-note'>(evidence: section <a href='#sec-{q.section}'>"
-            f"{_html.escape(q.section)}</a>{_html.escape(see)})</span></li>"
+            f"<li><b>{_html.escape(q.text)}</b> {_html.escape(readable(a))} "
+            f"<span class='hs-note'>(evidence: <a href='#sec-{q.section}'>"
+            f"{_html.escape(title)}</a>{_html.escape(see)})</span></li>"
         )
     return f"<ol class='hs-answers'>{''.join(items)}</ol>"
 
@@ -452,7 +456,8 @@ def model_card_html(reports: Path | None = None) -> str:
         (
             "Known limits",
             (
-                "small offline models on a cpu budget, one training seed and one split; "
+                "small offline models on a cpu budget, one split, three training seeds for the phase-2 best "
+                "model and one elsewhere; "
                 "phase-2 labels from a language model; every interval covers evaluation "
                 "sampling only, not training noise."
             ),
@@ -476,8 +481,9 @@ LIMITATIONS = (
         "with the published Jigsaw numbers."
     ),
     (
-        "cpu scale: sampled training sets, few epochs, the decoders' lower layers frozen; one seed and one "
-        "split, so intervals cover evaluation sampling, not training noise."
+        "cpu scale: few epochs, the decoders' lower layers frozen, sampled dual-head and grid training "
+        "sets; one split, and three training seeds only for the phase-2 best model: intervals cover "
+        "evaluation sampling, not training noise."
     ),
     "HateCheck is English, templated and short: it shows failure modes, not rates in the wild.",
 )
@@ -488,166 +494,33 @@ def limitations_html() -> str:
 
 
 def reproduce_html(report_stamp: dict | None = None) -> str:
-    """The two commands, the commit, and how long this build's notebooks took (from the stamp)."""
+    """The two commands, the data dir and how to fill it, the profiles, and this build's time (from the
+    stamp)."""
     st = report_stamp or {}
     commit = st.get("git_commit") or "?"
     timings = st.get("notebook_wall_s") or {}
     seconds = [v.get("seconds") if isinstance(v, dict) else v for v in timings.values()]
     total = sum(x for x in seconds if isinstance(x, (int, float)))
-    took = f" (this build: {total / 60:.0f} min for {len(seconds)} notebooks)" if total else ""
-    return (
-        "<p>From a clone of the repository at commit <code>"
-        + _html.escape(str(commit)[:12])
-        + "</code>: <code>./run_all.sh --profile cpu</code> rebuilds every notebook, metric, figure and "
-        + f"this report{_html.escape(took)}; <code>./run_tests.sh</code> runs the tests. The stamp (end of "
-        "the appendix) "
-        "names the profile, hardware, package versions and the checksum of every data file used.</p>"
-    )
-
-
-# ================================================================================= method and seed claims
-def method_html(profile) -> str:
-    """One row per model and loss: the seed's choice beside ours (ours read from the profile)."""
-    a, d, m = profile.anticipation, profile.dualhead, profile.models
-    layers = {None: "all"}
-    lambdas = ", ".join(f"{x:g}" for x in (d.focal_lambda_candidates or (d.focal_lambda,)))
-    swept = any(len(c or ()) > 1 for c in (a.phase1_encoder_lr_candidates, a.phase1_decoder_lr_candidates))
-    rows = [
-        (
-            "Anticipation backbones",
-            "bert-base-uncased, gpt2; every layer trained",
-            (
-                f"{describe_model(m.encoder)} (encoders); {describe_model(m.decoder)} (decoders); encoder "
-                "layers trained: "
-                f"{layers.get(a.encoder_trainable_layers, a.encoder_trainable_layers)}, decoder: "
-                f"{layers.get(a.decoder_trainable_layers, a.decoder_trainable_layers)} (top)"
-            ),
-        ),
-        (
-            "Phase 1 loss",
-            "BCE on random prefixes, scaled by w_len = len(prefix) / len(sentence)",
-            (
-                "the same, with positives weighted by the class ratio; the decoders score every prefix of a "
-                f"sentence in one pass; train sentences: "
-                f"{'all' if a.phase1_max_train_samples is None else f'{a.phase1_max_train_samples:,}'} "
-                f"(encoders, up to {a.phase1_epochs} epoch(s)), "
-                + (
-                    f"{a.phase1_decoder_max_train_samples:,}"
-                    if a.phase1_decoder_max_train_samples is not None
-                    else "the same"
-                )
-                + f" (decoders, up to {a.phase1_decoder_epochs or a.phase1_epochs} epoch(s)); epoch, "
-                + (
-                    "learning rate and threshold chosen on every prefix of a selection set"
-                    if swept
-                    else "threshold chosen on every prefix of a selection set; learning rate from "
-                    f"{a.phase1_lr_source}"
-                    if a.phase1_lr_source
-                    else "threshold chosen on every prefix of a selection set; one configured learning rate"
-                )
-                + ("; the best variant also trained without w_len" if a.phase1_wlen_ablation else "")
-            ),
-        ),
-        (
-            "Phase 2 loss",
-            "weighted MSE, w = 0.8·C·y + 0.2·w_len",
-            (
-                f"the same (C = {a.phase2_C:g}), divided by a fixed normaliser so every variant optimises "
-                f"one objective; top {layers.get(a.phase2_trainable_layers, a.phase2_trainable_layers)} "
-                f"layer(s) trained, up to {a.phase2_epochs} epochs, epoch chosen on held-out sentences; "
-                f"rehearsal shares {', '.join(f'{x:g}' for x in a.phase2_rehearsal_shares) or 'none'} tried; "
-                "C among "
-                + ", ".join("unweighted" if c is None else f"{c:g}" for c in a.phase2_C_candidates)
-                + " on the best variant, chosen on held-out sentences"
-            ),
-        ),
-        (
-            "Dual head",
-            "BERT, head_n pos-weighted BCE, head_i focal loss; Jigsaw data",
-            (
-                f"{describe_model(m.encoder)}; the same losses, joint loss BCE + lambda · focal with lambda "
-                "chosen on "
-                f"validation among {lambdas}; "
-                "ToxiGen + OLID offline; unannotated labels masked"
-            ),
-        ),
-        (
-            "Focal grid",
-            "gamma x alpha swapped at test time only",
-            _grid_method(d) + "; the pick made on validation",
-        ),
-    ]
-    body = "".join(
-        f"<tr><th>{_html.escape(k)}</th><td>{_html.escape(seed)}</td><td>{_html.escape(ours)}</td></tr>"
-        for k, seed, ours in rows
+    hw = st.get("hardware") or {}
+    took = (
+        f" This build (profile {st.get('profile', '?')}) took {total / 60:.0f} min for {len(seconds)} "
+        "notebooks "
+        f"on {hw.get('cpu', '?')} ({hw.get('cpu_count', '?')} cores, GPU: {hw.get('gpu') or 'none'})."
+        if total
+        else ""
     )
     return (
-        f"<table class='hs-card'><tr><th></th><th>seed</th><th>this study (profile {profile.name})</th></tr>"
-        f"{body}</table>"
+        "<ol><li><b>Get the code</b> at commit <code>" + _html.escape(str(commit)[:12]) + "</code>.</li>"
+        "<li><b>Fill the data dir</b>: the corpora are read from <code>$HATESPEECH_DATA_DIR</code>, else "
+        "<code>../shared/data</code> beside the repository; it holds one folder per corpus with the "
+        "original files, as listed (with source commits and licences) in its <code>SOURCES.md</code>. "
+        "Nothing of it is committed.</li>"
+        "<li><b>Build</b>: <code>./run_all.sh --profile cpu</code> rebuilds every notebook, metric, figure "
+        "and this report (<code>--profile gpu</code> runs the seeds' bert-base-uncased and gpt2 where a "
+        "model hub "
+        "or a filled cache is reachable; <code>--profile smoke</code> checks the pipeline in minutes); "
+        "<code>./run_tests.sh</code> runs the tests.</li></ol><p>"
+        + _html.escape(took)
+        + " The stamp at the end of the appendix names the hardware, package versions and the checksum of "
+        "every data file used.</p>"
     )
-
-
-def _grid_method(d) -> str:
-    """What every focal-grid cell trains in this profile, in words."""
-    rows = f"{d.grid_max_train_rows:,} train rows" if d.grid_max_train_rows else "every train row"
-    if d.grid_mode == "top_layers":
-        return (
-            f"every cell trains the top {d.grid_trainable_layers} encoder layer(s) and both heads from the "
-            f"pretrained weights ({d.grid_epochs:g} epoch(s), {rows}) at notebook 04's lambda"
-        )
-    if d.grid_mode == "finetune":
-        return (
-            f"every cell fine-tunes every layer and both heads ({d.grid_epochs:g} epoch(s)) at notebook 04's "
-            "lambda"
-        )
-    return (
-        "every cell trains a fresh identity head on frozen features (a linear probe, "
-        f"{d.grid_epochs:g} epochs)"
-    )
-
-
-def seed_claims(reports: Path | None = None) -> list[str]:
-    """One line per published seed claim: reproduced, not reproduced, or no clear difference."""
-    results = read_results(reports)
-    lines = []
-    phase1 = results.get(Phase1Result)
-    if phase1 is not None:
-        intervals = phase1.phase1_evidence["intervals"]
-        for variant, seed in SEED_PHASE1.items():
-            if variant not in intervals:
-                continue
-            f1 = Interval.from_json(intervals[variant]["f1"])
-            where = (
-                "inside our interval"
-                if f1.contains(seed["f1"])
-                else ("above" if seed["f1"] > f1.high else "below") + " our interval"
-            )
-            lines.append(
-                f"Phase 1, {variant} ({seed['seed_model']}): seed F1 {seed['f1']:.2f}, ours {f1.fmt(2)}: the "
-                f"seed's number is {where} (other data and class balance: context, not a test)."
-            )
-    phase2 = results.get(Phase2Result)
-    if phase2 is not None:
-        comparisons = {k: _pd(v) for k, v in phase2.phase2_evidence["comparisons"].items()}
-        against = [c for k, c in comparisons.items() if k.startswith("mse:phase2:encoder-phase2:")]
-        wins = [c for c in against if c.verdict().startswith("phase2:encoder better")]
-        if against:
-            status = (
-                "reproduced"
-                if len(wins) == len(against)
-                else "not reproduced"
-                if any("better than phase2:encoder" in c.verdict() for c in against)
-                else "no clear difference"
-            )
-            lines.append(
-                f"Phase 2, plain BERT (our encoder) has the lowest test MSE: {status} "
-                f"({'; '.join(f'{c.name_b}: {c.verdict()}' for c in against)})."
-            )
-    return lines
-
-
-def seed_claims_html(reports: Path | None = None) -> str:
-    lines = seed_claims(reports)
-    if not lines:
-        return "<p class='hs-missing'>No seed claim could be checked in this build.</p>"
-    return "<ul>" + "".join(f"<li>{_html.escape(line)}</li>" for line in lines) + "</ul>"

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .names import readable
+
 
 def is_scalar(value) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
@@ -249,9 +251,10 @@ def _frame_html(frame, index: bool) -> str:
     """HTML of a table with our own cell formatting (numbers never wrap, long text may)."""
     shown = frame.copy()
     shown = shown.astype(object).apply(lambda column: column.map(_cell_html))
-    shown.columns = [_html.escape(str(c)) for c in shown.columns]
+    shown.columns = [_html.escape(readable(str(c))) for c in shown.columns]
     shown.index = [
-        _html.escape(" / ".join(map(str, i)) if isinstance(i, tuple) else str(i)) for i in shown.index
+        _html.escape(readable(" / ".join(map(str, i)) if isinstance(i, tuple) else str(i)))
+        for i in shown.index
     ]
     return shown.to_html(border=0, escape=False, index=index)
 
