@@ -148,6 +148,22 @@ def test_saved_figures_have_no_overlapping_tick_labels_and_no_empty_cells(tmp_pa
     assert plots.tick_overlaps(fig) == []
     assert len(fig.axes) == 3  # the empty cell is gone
     plt.close(fig)
+    # side-by-side panels: the last x label of one runs into the first of the next ("1.00.0")
+    panels, axes = plt.subplots(1, 3, figsize=(6, 2), sharey=True, gridspec_kw={"wspace": 0.0})
+    for ax in axes:
+        ax.barh(["a", "b"], [0.5, 1.0])
+        ax.set_xlim(0, 1)
+    assert any(where == "neighbouring axes" for where, _, _ in plots.tick_overlaps(panels))
+    plots.save_figure(panels, "data_panels", caption="profile=smoke")
+    assert plots.tick_overlaps(panels) == []
+    plt.close(panels)
+    # an axes turned off (a "no data" message) draws no tick, so the footer cannot cover one
+    off, ax = plt.subplots(figsize=(6, 3))
+    ax.text(0.5, 0.5, "nothing to show", ha="center")
+    ax.set_axis_off()
+    plots.save_figure(off, "data_off", caption="profile=smoke | " + "a long footer " * 12)
+    assert plots.tick_overlaps(off) == []
+    plt.close(off)
 
 
 def test_the_trainer_prints_no_log_dicts(tmp_path, capsys):

@@ -61,10 +61,16 @@ def save_figure(fig, name: str, caption: str | None = None, show: bool = True) -
     printed report is enlarged first (:func:`fit_text_for_print`).
     """
     drop_empty_axes(fig)
-    fit_text_for_print(fig)
-    untangle_ticks(fig)
-    if caption:
-        _place_footer(fig, fig.text(0.01, 0.0, caption, fontsize=7, color="0.35", va="top", wrap=True))
+    # wrapped to the figure's width, so that a long footer never widens the figure (which would shrink it on
+    # the page, enlarge its text, and so on)
+    footer = fig.text(0.01, 0.0, caption, fontsize=7, color="0.35", va="top", wrap=True) if caption else None
+    for _ in range(3):  # fitting text for print can re-create overlaps that untangling removed, and back
+        fit_text_for_print(fig)
+        untangle_ticks(fig)
+        if footer is not None:
+            _place_footer(fig, footer)
+        if not tick_overlaps(fig):
+            break
     overlaps = tick_overlaps(fig)
     if overlaps:
         raise FigureLayoutError(f"figure {name}: tick labels overlap after untangling: {overlaps[:3]}")
@@ -79,15 +85,18 @@ def save_figure(fig, name: str, caption: str | None = None, show: bool = True) -
 
 
 def _place_footer(fig, footer: Text) -> None:
-    """Put ``footer`` under everything else drawn, so it never covers a tick label; again after each print
-    fit, since enlarging text moves the lowest labels down."""
-    for _ in range(3):
+    """Put ``footer`` under everything else drawn, so it never covers a tick label. The print fit enlarges
+    text, which moves the lowest labels down, so placing and fitting repeat until the fit changes nothing."""
+    for _ in range(6):
         footer.set_visible(False)
         fig.canvas.draw()
         bottom = fig.get_tightbbox(fig.canvas.get_renderer()).y0
         footer.set_visible(True)
         footer.set_y((bottom - 0.05) / fig.get_figheight())
+        sizes = [t.get_fontsize() for t in _texts(fig)]
         fit_text_for_print(fig)
+        if sizes == [t.get_fontsize() for t in _texts(fig)]:
+            break
 
 
 class FigureLayoutError(ValueError):
@@ -111,6 +120,8 @@ def _boxes(labels, renderer) -> list:
 
 def _drawn_ticklabels(axis) -> list[Text]:
     """The tick labels matplotlib draws: ``get_ticklabels`` also returns those of ticks outside the view."""
+    if not (axis.axes.axison and axis.get_visible()):  # ax.set_axis_off(): no tick is drawn
+        return []
     low, high = sorted(axis.get_view_interval())
     slack = (high - low) * 1e-9
     index = 0 if axis.axis_name == "x" else 1
@@ -121,12 +132,18 @@ def _drawn_ticklabels(axis) -> list[Text]:
     ]
 
 
+#: The least gap, in pixels, between two labels side by side: "1.0" touching "0.0" reads as "1.00.0".
+MIN_GAP_PX = 3.0
+
+
 def _overlapping(boxes) -> list[tuple[str, str]]:
-    """Pairs of labels whose boxes overlap (a 1-pixel touch is not an overlap)."""
+    """Pairs of labels whose boxes overlap or stand closer than :data:`MIN_GAP_PX` side by side (stacked
+    labels may touch: a line of text has its own leading)."""
     pairs = []
     for i, (text_a, a) in enumerate(boxes):
         for text_b, b in boxes[i + 1 :]:
-            if a.x0 < b.x1 - 1 and b.x0 < a.x1 - 1 and a.y0 < b.y1 - 1 and b.y0 < a.y1 - 1:
+            side = a.x0 < b.x1 + MIN_GAP_PX and b.x0 < a.x1 + MIN_GAP_PX
+            if side and a.y0 < b.y1 - 1 and b.y0 < a.y1 - 1:
                 pairs.append((text_a, text_b))
     return pairs
 
@@ -141,6 +158,8 @@ def tick_overlaps(fig) -> list[tuple[str, str, str]]:
         for which, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
             boxes = _boxes(_drawn_ticklabels(axis), renderer)
             found.extend((f"{which} of {ax.get_title() or 'axes'}", a, b) for a, b in _overlapping(boxes))
+    for a, b in _across_axes(fig, renderer):
+        found.append(("neighbouring axes", a.get_text(), b.get_text()))
     footers = _boxes(fig.texts, renderer)
     for ax in fig.axes:
         ticks = _boxes([*_drawn_ticklabels(ax.xaxis), *_drawn_ticklabels(ax.yaxis)], renderer)
@@ -149,9 +168,23 @@ def tick_overlaps(fig) -> list[tuple[str, str, str]]:
     return found
 
 
+def _across_axes(fig, renderer) -> list[tuple[Text, Text]]:
+    """Pairs of drawn tick labels of two different axes that overlap (side-by-side panels: the last x label
+    of one runs into the first of the next, "1.00.0")."""
+    labels = [(ax, t) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis) for t in _drawn_ticklabels(axis)]
+    boxes = [(ax, t, t.get_window_extent(renderer)) for ax, t in labels]
+    pairs = []
+    for i, (ax_a, a, box_a) in enumerate(boxes):
+        for ax_b, b, box_b in boxes[i + 1 :]:
+            if ax_a is not ax_b and _overlapping([("a", box_a), ("b", box_b)]):
+                pairs.append((a, b))
+    return pairs
+
+
 def untangle_ticks(fig) -> None:
-    """Make overlapping tick labels readable: x labels are rotated first, then either axis shows every
-    k-th label until none overlap.
+    """Make overlapping tick labels readable: x labels are turned upright first, then either axis shows
+    every k-th label until none overlap, then labels of neighbouring panels that collide lose the earlier
+    panel's one.
 
     Why by hand: matplotlib lays ticks out per axis without checking the text it puts there, and
     ``fig.autofmt_xdate`` rotates only dates; a category axis with long names overlaps at print size."""
@@ -163,10 +196,9 @@ def untangle_ticks(fig) -> None:
             if not _overlapping(_boxes(labels, renderer)):
                 continue
             if which == "x":
-                for label in labels:
-                    label.set_rotation(45)
-                    label.set_horizontalalignment("right")
-                    label.set_rotation_mode("anchor")
+                for label in labels:  # upright text: its box is the text, so the check stays exact
+                    label.set_rotation(90)
+                    label.set_horizontalalignment("center")
                 fig.canvas.draw()
                 if not _overlapping(_boxes(labels, renderer)):
                     continue
@@ -176,6 +208,12 @@ def untangle_ticks(fig) -> None:
                 fig.canvas.draw()
                 if not _overlapping(_boxes(labels, renderer)):
                     break
+    for _ in range(100):  # across panels: hide the earlier panel's label of each pair
+        fig.canvas.draw()
+        pairs = _across_axes(fig, renderer)
+        if not pairs:
+            break
+        pairs[0][0].set_visible(False)
 
 
 def save_dpi(fig) -> float:
