@@ -4,13 +4,17 @@
     python benchmarks/anticipation_speed.py          # runs this too and writes it into benchmarks.json
 
 **Speed** (the profile's pretrained decoder, untrained head: speed does not depend on training; real
-sentences of 10, 20 and 40 words as in ``anticipation_speed``): per mode (fp32, int8, bf16), the per-word
-latency of re-scoring the whole prefix in one pass (``score([prefix])``) and of a streaming update
-(``stream().add_word``), the one-token forward floor, the weights the backbone reads and the peak RSS while a
-mode scores. int8 runs the backbone in ONNX Runtime (:mod:`hatespeech.anticipation.onnx_int8`), so part of
-its speed is the runtime's, not int8's: :func:`runtime_split` times the same exported graph with its fp32
-weights, which says how much of the gain each brings. The modes run interleaved per sentence so that load on
-the shared machine hits them alike.
+sentences of 10, 20 and 40 words as in ``anticipation_speed``, 10 per length): per mode (fp32, int8, bf16),
+the per-word latency of re-scoring the whole prefix in one pass (``score([prefix])``) and of a streaming
+update (``stream().add_word``), the one-token forward floor, the weights the backbone reads and the peak RSS
+while a mode scores. int8 runs the backbone in ONNX Runtime (:mod:`hatespeech.anticipation.onnx_int8`), so
+part of its speed is the runtime's, not int8's: a fourth mode, ``onnx_fp32``, streams with the same exported
+graph and its fp32 weights (and :func:`runtime_split` times its one-token forward), so every gain splits into
+the runtime's and int8's (:func:`stream_split`). The encoder variants (the recommended scorers cannot
+stream: a typed word re-scores the prefix) get the per-word latency of that re-scoring in fp32 and int8
+(:func:`bench_encoders`). Ratios are per sentence, reported as the median with the 25th-75th percentiles over
+the sentences of a length. The modes run interleaved per sentence so that load on the shared machine hits
+them alike.
 
 **Accuracy** (the trained phase-2 models of the profile, under ``artifacts/``): every prefix of the held-out
 phase-2 train sentences and of the test set scored by each variant in each mode; MSE against the labels,
@@ -44,14 +48,18 @@ from measure import PeakRSS, pick_sentences, prefixes_of, summary, timer
 from measure import forward_floor as speed_floor
 
 MODES = ("fp32", "int8", "bf16")
+#: The speed part adds the exported fp32 graph in ONNX Runtime: what the runtime brings without int8.
+SPEED_MODES = ("fp32", "onnx_fp32", "int8", "bf16")
+#: The encoder variants a user would type into (the recommended scorer is encoder + biLSTM).
+ENCODER_VARIANTS = ("encoder", "encoder+bilstm")
 MSE_TOLERANCE = 0.001  # |MSE(mode) - MSE(fp32)| at which a mode is offered for a variant
 STREAM_VS_ONE_PASS_TARGET = 0.2
 STREAM_VS_FP32_STREAM_TARGET = 0.5
 
 
 def decoders(base: Anticipator, export_dir: Path) -> dict[str, Anticipator]:
-    """``base``'s model once per mode (copies: the same weights in each, ``base`` untouched); int8 exports
-    into ``export_dir``, where :func:`runtime_split` finds the fp32 graph."""
+    """``base``'s model once per mode of :data:`SPEED_MODES` (copies: the same weights in each, ``base``
+    untouched); int8 exports into ``export_dir``, whose fp32 graph ``onnx_fp32`` runs."""
     models = {}
     for mode in MODES:
         anticipator = Anticipator(copy.deepcopy(base.model).eval(), base.tokenizer, device="cpu")
@@ -60,7 +68,20 @@ def decoders(base: Anticipator, export_dir: Path) -> dict[str, Anticipator]:
                 anticipator.model, mode, export_dir, keep_fp32_graph=True
             )
         models[mode] = anticipator
-    return models
+    models["onnx_fp32"] = onnx_fp32(base, models["int8"], export_dir)
+    return {mode: models[mode] for mode in SPEED_MODES}
+
+
+def onnx_fp32(base: Anticipator, int8: Anticipator, export_dir: Path) -> Anticipator:
+    """A copy of ``base`` with its backbone swapped for the exported fp32 graph (``backbone.onnx`` in
+    ``export_dir``, the graph ``int8`` was quantized from), run by the same runtime: the runtime without
+    int8."""
+    from hatespeech.anticipation.onnx_int8 import OnnxBackbone
+
+    model = copy.deepcopy(base.model).eval()
+    graph = int8.model.backbone
+    model.backbone = OnnxBackbone(export_dir / "backbone.onnx", graph.layout, graph.config)
+    return Anticipator(model, int8.tokenizer, device="cpu")
 
 
 def forward_floor(anticipator: Anticipator, sentence: str, repeats: int = 5) -> dict[str, float]:
@@ -90,8 +111,12 @@ def runtime_split(int8: Anticipator, export_dir: Path, sentence: str) -> dict[st
     }
 
 
-def bench_speed(models: dict[str, Anticipator], sentences: dict[int, list[str]], progress=True) -> list[dict]:
-    """One row per (words, mode): per-word latency of one-pass re-scoring and of streaming, peak RSS."""
+def bench_speed(
+    models: dict[str, Anticipator], sentences: dict[int, list[str]], progress=True
+) -> tuple[list[dict], dict]:
+    """One row per (words, mode): per-word latency of one-pass re-scoring and of streaming, peak RSS; and
+    the per-sentence medians ``{(words, mode): {"one_pass": [...], "stream": [...]}}`` that ratios with a
+    spread are taken from (:func:`ratio_spread`)."""
     from tqdm.auto import tqdm
 
     warm = next(iter(sentences.values()))[0]
@@ -101,19 +126,25 @@ def bench_speed(models: dict[str, Anticipator], sentences: dict[int, list[str]],
     acc = {
         (length, mode): {"one_pass": [], "stream": [], "rss": []} for length in sentences for mode in models
     }
+    per_sentence = {key: {"one_pass": [], "stream": []} for key in acc}
     jobs = [(length, s) for length, group in sentences.items() for s in group]
     for length, sentence in tqdm(jobs, desc="quantized speed", disable=not progress):
         for mode, anticipator in models.items():
             slot = acc[length, mode]
+            stream_s, one_pass_s = [], []
             with PeakRSS() as mem:
                 stream = anticipator.stream()
                 for word in sentence.split():
-                    with timer(slot["stream"]):
+                    with timer(stream_s):
                         stream.add_word(word)
                 for prefix in prefixes_of(sentence):
-                    with timer(slot["one_pass"]):
+                    with timer(one_pass_s):
                         anticipator.score([prefix])
             slot["rss"].append(mem.peak_mb)
+            slot["stream"] += stream_s
+            slot["one_pass"] += one_pass_s
+            per_sentence[length, mode]["stream"].append(statistics.median(stream_s))
+            per_sentence[length, mode]["one_pass"].append(statistics.median(one_pass_s))
     rows = []
     for (length, mode), slot in acc.items():
         rows.append(
@@ -125,8 +156,80 @@ def bench_speed(models: dict[str, Anticipator], sentences: dict[int, list[str]],
                 "stream_p95_ms": summary(slot["stream"])["p95_ms"],
                 "stream_last_word_ms": 1e3 * statistics.fmean(slot["stream"][length - 1 :: length]),
                 "peak_rss_mb": max(slot["rss"]),
+                "sentences": len(slot["rss"]),
             }
         )
+    return rows, per_sentence
+
+
+def ratio_spread(numerator: list[float], denominator: list[float]) -> dict[str, float]:
+    """Per-sentence ratios (the same sentences, in order): their median and 25th / 75th percentiles."""
+    ratios = np.asarray(numerator) / np.asarray(denominator)
+    low, mid, high = np.percentile(ratios, [25, 50, 75])
+    return {"median": float(mid), "p25": float(low), "p75": float(high), "sentences": len(ratios)}
+
+
+def stream_split(per_sentence: dict, words: int) -> dict[str, dict[str, float]]:
+    """A streamed word at ``words`` words, its speed-up from PyTorch fp32 split into causes: ``runtime``
+    (PyTorch fp32 / ONNX Runtime fp32, the same graph), ``int8`` (ONNX Runtime fp32 / int8) and ``total``
+    (PyTorch fp32 / int8); each a per-sentence ratio with its spread."""
+
+    def stream(mode):
+        return per_sentence[words, mode]["stream"]
+
+    return {
+        "words": words,
+        "runtime": ratio_spread(stream("fp32"), stream("onnx_fp32")),
+        "int8": ratio_spread(stream("onnx_fp32"), stream("int8")),
+        "total": ratio_spread(stream("fp32"), stream("int8")),
+    }
+
+
+def bench_encoders(
+    encoders: dict[str, Anticipator], sentences: dict[int, list[str]], export_dir: Path, progress=True
+) -> list[dict]:
+    """Someone typing into an encoder variant: each word re-scores the prefix so far (``score([prefix])``;
+    an encoder has no cache to stream with). One row per (variant, words, mode in fp32 / int8): the per-word
+    latency (median, p95) and int8 / fp32 as a per-sentence ratio with its spread."""
+    from tqdm.auto import tqdm
+
+    rows = []
+    for variant, base in encoders.items():
+        models = {"fp32": base}
+        int8 = Anticipator(copy.deepcopy(base.model).eval(), base.tokenizer, device="cpu")
+        int8.quantization = quantize_model(int8.model, "int8", export_dir / variant.replace("+", "_"))
+        models["int8"] = int8
+        warm = next(iter(sentences.values()))[0]
+        for anticipator in models.values():
+            anticipator.score(prefixes_of(warm)[:2], progress=False)
+        words_s = {(length, mode): [] for length in sentences for mode in models}
+        medians = {(length, mode): [] for length in sentences for mode in models}
+        jobs = [(length, s) for length, group in sentences.items() for s in group]
+        for length, sentence in tqdm(jobs, desc=f"{variant} per word", disable=not progress):
+            for mode, anticipator in models.items():
+                times = []
+                for prefix in prefixes_of(sentence):
+                    with timer(times):
+                        anticipator.score([prefix])
+                words_s[length, mode] += times
+                medians[length, mode].append(statistics.median(times))
+        for length in sentences:
+            for mode in models:
+                rows.append(
+                    {
+                        "variant": variant,
+                        "words": length,
+                        "mode": mode,
+                        "per_word_median_ms": summary(words_s[length, mode])["median_ms"],
+                        "per_word_p95_ms": summary(words_s[length, mode])["p95_ms"],
+                        "sentences": len(medians[length, mode]),
+                        **{
+                            f"int8_vs_fp32_{k}": v
+                            for k, v in ratio_spread(medians[length, "int8"], medians[length, "fp32"]).items()
+                            if k != "sentences"
+                        },
+                    }
+                )
     return rows
 
 
@@ -199,8 +302,9 @@ def offer(row: dict) -> bool:
     return row["mode"] == "fp32" or row["held_out_abs_mse_change"] <= MSE_TOLERANCE
 
 
-def targets(speed: pd.DataFrame, accuracy: dict) -> dict:
-    """The issue's targets as measured ratios (speed at the longest length) and which variants qualify."""
+def targets(speed: pd.DataFrame, accuracy: dict, per_sentence: dict | None = None) -> dict:
+    """The issue's targets as measured ratios (speed at the longest length; with ``per_sentence``, each also
+    as the median and spread of per-sentence ratios) and which variants qualify."""
 
     def get(mode, column):
         hit = speed[(speed["words"] == longest) & (speed["mode"] == mode)]
@@ -223,6 +327,14 @@ def targets(speed: pd.DataFrame, accuracy: dict) -> dict:
             "target": STREAM_VS_FP32_STREAM_TARGET,
             "met": vs_stream <= STREAM_VS_FP32_STREAM_TARGET,
         }
+        if per_sentence:  # the spread over sentences: p25-p75 of the per-sentence ratios
+            mine = per_sentence[longest, mode]["stream"]
+            for name, against in (("one_pass", "one_pass"), ("stream", "stream")):
+                spread = ratio_spread(mine, per_sentence[longest, "fp32"][against])
+                out[f"{mode}_stream_vs_fp32_{name}"].update(
+                    {f"sentence_ratio_{k}": v for k, v in spread.items() if k != "sentences"},
+                    sentences=spread["sentences"],
+                )
     for mode in MODES[1:]:
         rows = [r for r in accuracy.get("rows", []) if r["mode"] == mode]
         if rows:
@@ -235,17 +347,19 @@ def targets(speed: pd.DataFrame, accuracy: dict) -> dict:
 def run(
     profile_name: str = "cpu",
     lengths=(10, 20, 40),
-    per_length: int = 2,
+    per_length: int = 10,
     threads: int | None = 1,
     source: str = "implicit_hate",
     sentences=None,
     decoder: Anticipator | None = None,
     accuracy_inputs: dict | None = None,
     progress: bool = True,
+    encoders: dict[str, Anticipator] | None = None,
 ) -> dict:
     """Speed and accuracy of every mode, measured in this run (the payload benchmarks.json keeps as
-    ``quantized``). ``decoder`` (default: the profile's pretrained one) is timed; ``accuracy_inputs`` are
-    :func:`bench_accuracy`'s ``folders`` / ``test`` (default: the profile's phase-2 models and test set)."""
+    ``quantized``). ``decoder`` and ``encoders`` (variant -> scorer; default: the profile's pretrained
+    backbones, untrained heads) are timed; ``accuracy_inputs`` are :func:`bench_accuracy`'s ``folders`` /
+    ``test`` (default: the profile's phase-2 models and test set)."""
     started = time.perf_counter()
     if threads:
         torch.set_num_threads(threads)
@@ -256,25 +370,36 @@ def run(
     if decoder is None:
         model, tokenizer = build_prefix_classifier("decoder", profile)
         decoder = Anticipator(model, tokenizer, device="cpu")
+    if encoders is None:
+        encoders = {}
+        for variant in ENCODER_VARIANTS:
+            model, tokenizer = build_prefix_classifier(variant, profile)
+            encoders[variant] = Anticipator(model, tokenizer, device="cpu")
     with tempfile.TemporaryDirectory(prefix="hatespeech-bench-onnx-") as export_dir:
         models = decoders(decoder, Path(export_dir))
-        speed = pd.DataFrame(bench_speed(models, sentences, progress))
+        rows, per_sentence = bench_speed(models, sentences, progress)
+        speed = pd.DataFrame(rows)
         longest = sentences[max(sentences)][0]
         floors = {mode: forward_floor(a, longest) for mode, a in models.items()}
+        floors["onnx_fp32"]["weights_mb"] = floors["fp32"]["weights_mb"]  # the same weights, outside torch
         split = runtime_split(models["int8"], Path(export_dir), longest)
         del models
+        encoder_speed = bench_encoders(encoders, sentences, Path(export_dir), progress)
     accuracy = bench_accuracy(profile, progress=progress, **(accuracy_inputs or {}))
     return {
         "modes": list(MODES),
+        "speed_modes": list(SPEED_MODES),
         "int8_method": (
             f"backbone exported to ONNX, {split['int8_layers']} weight matrices int8 (MatMulNBits, blocks of "
             f"{BLOCK_SIZE} input channels, int8 activations per token), run by {split['runtime']}"
         ),
         "int8_runtime_split": split,
         "speed": speed.to_dict(orient="records"),
+        "stream_split": stream_split(per_sentence, max(sentences)),
+        "encoder_speed": encoder_speed,
         "forward_floor": floors,
         "accuracy": accuracy,
-        "targets": targets(speed, accuracy),
+        "targets": targets(speed, accuracy, per_sentence),
         "torch_threads": torch.get_num_threads(),
         "wall_s": time.perf_counter() - started,
     }
@@ -283,6 +408,8 @@ def run(
 def print_report(payload: dict) -> None:
     with pd.option_context("display.width", 200, "display.float_format", "{:.4g}".format):
         print(pd.DataFrame(payload["speed"]).to_string(index=False))
+        print(pd.DataFrame(payload["encoder_speed"]).to_string(index=False))
+        print(payload["stream_split"])
         print(pd.DataFrame(payload["forward_floor"]).T.to_string())
         accuracy = payload["accuracy"]
         print(accuracy.get("skipped") or pd.DataFrame(accuracy["rows"]).to_string(index=False))
@@ -294,7 +421,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--lengths", type=int, nargs="+", default=[10, 20, 40])
-    parser.add_argument("--per-length", type=int, default=2)
+    parser.add_argument("--per-length", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (0 = torch's default)")
     args = parser.parse_args(argv)
     payload = run(args.profile, tuple(args.lengths), args.per_length, args.threads or None)

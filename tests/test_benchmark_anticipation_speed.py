@@ -72,6 +72,10 @@ def test_benchmark_measures_every_way_and_writes_outputs(bench, tiny_anticipator
     written = json.loads((paths.metrics_dir() / "benchmarks.json").read_text())
     assert written["stamp"]["hardware"]["cpu_count"] and written["profile"] == "smoke"
     assert written["targets"]["stream_vs_rescore_latency"]["words"] == 8
+    for name in ("stream_vs_rescore_latency", "one_pass_vs_naive_throughput"):  # ratios with their spread
+        target = written["targets"][name]
+        assert target["sentences"] == 2
+        assert target["sentence_ratio_p25"] <= target["sentence_ratio_median"] <= target["sentence_ratio_p75"]
     assert (paths.figures_dir() / "bench_latency.png").stat().st_size > 1000
 
 

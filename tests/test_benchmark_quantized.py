@@ -64,12 +64,16 @@ def test_every_mode_is_timed_and_judged_against_fp32(quantized, offline_tokenize
         4: ["I am not sexist,", "Immigrants bring new ideas"],
         8: ["they should all go back where they came", "women don't belong in the 2024 workplace today!!"],
     }
+    encoder = Anticipator(
+        tiny_prefix_classifier("encoder+bilstm", tokenizers["encoder"]), tokenizers["encoder"], device="cpu"
+    )
     threads = torch.get_num_threads()
     try:
         payload = quantized.run(
             "smoke",
             sentences=sentences,
             decoder=decoder,
+            encoders={"encoder+bilstm": encoder},
             accuracy_inputs={
                 "folders": folders,
                 "held_out": _test_rows(sentences[8]),
@@ -80,15 +84,34 @@ def test_every_mode_is_timed_and_judged_against_fp32(quantized, offline_tokenize
     finally:
         torch.set_num_threads(threads)
     speed = pd.DataFrame(payload["speed"])
-    assert set(zip(speed["words"], speed["mode"])) == {(n, m) for n in (4, 8) for m in quantized.MODES}
+    # the exported fp32 graph in ONNX Runtime streams beside the others: the runtime's share of int8's gain
+    modes = quantized.SPEED_MODES
+    assert "onnx_fp32" in modes and set(quantized.MODES) < set(modes)
+    assert set(zip(speed["words"], speed["mode"])) == {(n, m) for n in (4, 8) for m in modes}
     assert (speed[["one_pass_median_ms", "stream_median_ms"]] > 0).all().all()
-    assert set(payload["forward_floor"]) == set(quantized.MODES)
+    assert (speed["sentences"] == 2).all()
+    assert set(payload["forward_floor"]) == set(modes)
     assert payload["forward_floor"]["int8"]["weights_mb"] > 0  # tiny models: mostly the embedding table
+    split = payload["stream_split"]
+    assert split["words"] == 8
+    for part in ("runtime", "int8", "total"):
+        assert split[part]["sentences"] == 2
+        assert split[part]["p25"] <= split[part]["median"] <= split[part]["p75"]
+    # runtime x int8 = total per sentence, so the medians of two sentences multiply up to rounding
+    product = split["runtime"]["median"] * split["int8"]["median"]
+    assert product == pytest.approx(split["total"]["median"], rel=0.5)
+    typing = pd.DataFrame(payload["encoder_speed"])
+    assert set(zip(typing["variant"], typing["words"], typing["mode"])) == {
+        ("encoder+bilstm", n, m) for n in (4, 8) for m in ("fp32", "int8")
+    }
+    assert (typing["per_word_median_ms"] > 0).all() and (typing["int8_vs_fp32_median"] > 0).all()
     targets = payload["targets"]
     assert (
         targets["int8_stream_vs_fp32_one_pass"]["words"] == 8
         and targets["int8_stream_vs_fp32_stream"]["ratio"] > 0
     )
+    spread = targets["int8_stream_vs_fp32_stream"]
+    assert spread["sentences"] == 2 and spread["sentence_ratio_p25"] <= spread["sentence_ratio_p75"]
     rows = pd.DataFrame(payload["accuracy"]["rows"]).set_index(["variant", "mode"])
     assert set(rows.index) == {(v, m) for v in folders for m in quantized.MODES}
     assert (
@@ -114,15 +137,20 @@ def test_every_mode_is_timed_and_judged_against_fp32(quantized, offline_tokenize
     text = " ".join(result.findings())
     assert "int8 streaming per word at 8 words" in text and "offered (held-out change <= 0.001) for" in text
     assert "int8 one-token decoder forward:" in text and " MB of weights instead of " in text
-    split = payload["int8_runtime_split"]
-    assert split["runtime"].startswith("onnxruntime ") and split["fp32_graph_one_token_ms"] > 0
-    assert split["int8_layers"] == sum(
+    runtime = payload["int8_runtime_split"]
+    assert runtime["runtime"].startswith("onnxruntime ") and runtime["fp32_graph_one_token_ms"] > 0
+    assert runtime["int8_layers"] == sum(
         isinstance(m, torch.nn.Linear) for m in decoder.model.backbone.modules()
     )
-    assert f"int8 runs the exported backbone in {split['runtime']}" in text
+    assert f"int8 runs the exported backbone in {runtime['runtime']}" in text
+    assert (
+        "A streamed decoder word at 8 words is " in text and "ONNX Runtime with the same fp32 graph" in text
+    )
+    assert "Typing into encoder+bilstm (no cache to stream with" in text
     assert "MatMulNBits" in payload["int8_method"]
-    assert [title for title, _ in result.tables()][1:] == [
+    assert [title.split(":")[0] for title, _ in result.tables()][1:] == [
         "decoder per-word latency by precision (ms, one run, 1 thread)",
+        "encoder variants typing",
         "phase-2 test MSE by precision, every variant",
     ]
 

@@ -431,3 +431,27 @@ def test_printed_copy_drops_links_to_local_files():
     assert publish.printable_html(page) == (
         '<a>01</a> <a href="#top">top</a> <a href="https://example.org/x">web</a> <a class=\'k\'>r</a>'
     )
+
+
+def test_published_notebook_keeps_no_widget_state_and_no_machine_path(tmp_path):
+    """tqdm's widget state (about a megabyte per training notebook, stored twice in the published report)
+    and papermill's absolute paths are dropped; every other output stays."""
+    from hatespeech.publish.execute import WIDGET_VIEW, _tidy_executed
+
+    executed = make_notebook(tmp_path / "01_x.ipynb", "print('kept')")
+    nb = nbformat.read(executed, as_version=4)
+    nb.metadata["papermill"] = {"input_path": "/home/someone/01_x.ipynb", "output_path": "/tmp/s/01_x.ipynb"}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"m": {}}}}
+    cell = nb.cells[-1]
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={WIDGET_VIEW: {"model_id": "m"}, "text/plain": "HBox()"}),
+        nbformat.v4.new_output("stream", name="stdout", text="kept\n"),
+    ]
+    nbformat.write(nb, executed)
+
+    _tidy_executed(executed)
+
+    tidy = nbformat.read(executed, as_version=4)
+    assert "widgets" not in tidy.metadata
+    assert tidy.metadata["papermill"] == {"input_path": "01_x.ipynb", "output_path": "01_x.ipynb"}
+    assert [o.get("text") for o in tidy.cells[-1].outputs] == ["kept\n"]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import make_fake_metrics
 import pytest
-from hatespeech import report
+from hatespeech import names, report
 from hatespeech.config import get_profile
 from hatespeech.publish import checks
-from hatespeech.report import headline, names
+from hatespeech.report import headline
 
 REPO_REPORTS = Path(__file__).resolve().parents[1] / "reports"
 
@@ -67,6 +67,23 @@ def test_readable_replaces_ids_but_not_plain_words():
     assert names.display_name("something new") == "something new"  # unknown ids come back unchanged
 
 
+def test_report_tables_show_display_names_in_title_header_index_and_cells():
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"A": ["phase2:encoder+bilstm"], "B": ["tfidf_logistic"], "head_i": [0.5]}, index=["head_n"]
+    )
+    html = report.table_html("head_n: paired comparisons", frame)
+    for shown in (
+        "toxicity-type head: paired",
+        "encoder + biLSTM (phase 2)",
+        "TF-IDF logistic",
+        "identity head",
+    ):
+        assert shown in html
+    assert not any(raw in html for raw in ("phase2:", "tfidf_logistic", "head_i", "head_n"))
+
+
 def test_shortfalls_name_every_missed_target_and_every_baseline_win(fake_reports):
     results = report.read_results(fake_reports)
     declared = headline.targets(results)
@@ -102,6 +119,11 @@ def test_forest_plot_draws_each_headline_comparison_signed_and_coloured(fake_rep
     assert path.exists() and path.read_bytes()[:4] == b"\x89PNG"
     page = report.page_one_html(get_profile("smoke"), reports=fake_reports)
     assert "Figure 1." in page and "What fell short" in page and "Models:" in page
+    # every term page 1 uses is defined on page 1, before the method section lists them all
+    used = [term for term in names.TERMS if term in page.split("Terms used above")[0]]
+    assert used, "the fake results' answers use at least one defined term"
+    defined = page.split("Terms used above")[1]
+    assert all(f"<b>{term}</b>" in defined for term in used)
 
 
 def test_unresolved_references_are_found():
@@ -164,6 +186,30 @@ def test_saved_figures_have_no_overlapping_tick_labels_and_no_empty_cells(tmp_pa
     plots.save_figure(off, "data_off", caption="profile=smoke | " + "a long footer " * 12)
     assert plots.tick_overlaps(off) == []
     plt.close(off)
+
+
+def test_saved_figures_name_systems_as_the_report_does(tmp_path, monkeypatch):
+    """A plotting function that draws result ids gets the display names in ticks, legend and title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from hatespeech import plots
+
+    monkeypatch.setenv("HATESPEECH_REPORTS_DIR", str(tmp_path))
+    ids = ["phase2:encoder+bilstm", "constant:train_mean", "phase1_only_corrected:decoder"]
+    fig, ax = plt.subplots()
+    ax.barh(ids, [0.03, 0.07, 0.08])  # a category axis: its labels are made at draw time
+    ax.plot([0.05, 0.05], [0, 2], label="baseline:tfidf_ridge")
+    ax.legend()
+    ax.set_title("best: phase2:encoder+bilstm")
+    plots.save_figure(fig, "phase2_names", caption="profile=smoke")
+    fig.canvas.draw()
+    shown = [t.get_text() for t in ax.get_yticklabels()]
+    assert shown == [names.display_name(i) for i in ids]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["TF-IDF ridge"]
+    assert ax.get_title() == "best: encoder + biLSTM (phase 2)"
+    plt.close(fig)
 
 
 def test_the_trainer_prints_no_log_dicts(tmp_path, capsys):

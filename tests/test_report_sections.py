@@ -34,7 +34,8 @@ def test_stamp_html_shows_commit_dirty_profile_hardware_timings_and_checksums():
     assert "<b>smoke</b> / 42" in html
     assert "test cpu (2 cores" in html and "GPU: none" in html
     assert "01_data 1m15s" in html and "02_phase1 30.0s (cpu)" in html and "total 1m45s" in html
-    assert "<details>" in html and "1 files, combined sha256" in html
+    # per-file checksums fold away on screen and stay out of print (the HTML and report.json keep them)
+    assert "<details class='hs-screen-only'>" in html and "1 files, combined sha256" in html
 
 
 def test_payload_tables_shapes():

@@ -83,13 +83,15 @@ def test_saved_figures_print_every_text_at_a_readable_size(tmp_path, monkeypatch
 
 
 def test_saved_figures_print_at_most_max_ppi_at_the_same_printed_size(tmp_path, monkeypatch):
-    """A figure the page shrinks is saved with fewer pixels (<= MAX_PRINT_PPI on paper) but still wider than
-    the page frame at 96 px/in, so it prints at the same size; a small figure keeps DPI."""
+    """A figure the page shrinks is saved with fewer pixels (<= MAX_PRINT_PPI on paper) and records that
+    dpi, so its natural size (and the report's width for it) stays the figure's; a small figure keeps DPI
+    and prints at its own size."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from hatespeech.plots import CSS_DPI, DPI, MAX_PRINT_PPI, PRINT_WIDTH_IN, print_scale, save_figure
+    from hatespeech.plots import DPI, MAX_PRINT_PPI, PRINT_HEIGHT_IN, print_scale, save_figure
+    from hatespeech.report.html import figure_html
     from PIL import Image
 
     monkeypatch.setenv("HATESPEECH_REPORTS_DIR", str(tmp_path))
@@ -99,9 +101,10 @@ def test_saved_figures_print_at_most_max_ppi_at_the_same_printed_size(tmp_path, 
     box = wide.get_tightbbox(wide.canvas.get_renderer())
     printed_width_in = box.width * print_scale(wide)
     with Image.open(path) as png:
-        width_px = png.width
+        width_px, dpi = png.width, png.info["dpi"][0]
     assert width_px / printed_width_in <= MAX_PRINT_PPI * 1.02
-    assert width_px / CSS_DPI > PRINT_WIDTH_IN  # still scaled down to the frame: the printed size holds
+    assert width_px / dpi == pytest.approx(box.width + 0.2, abs=0.05)  # its natural width, in inches
+    assert f"width:{width_px / dpi:.2f}in;" in figure_html(path)  # max-width 100% fits it to the page
     plt.close(wide)
 
     small, ax = plt.subplots(figsize=(3, 2))
@@ -109,7 +112,17 @@ def test_saved_figures_print_at_most_max_ppi_at_the_same_printed_size(tmp_path, 
     box = small.get_tightbbox(small.canvas.get_renderer())
     with Image.open(path) as png:
         assert png.width == pytest.approx((box.width + 2 * 0.1) * DPI, abs=3)  # savefig pads 0.1 in a side
+        assert png.info["dpi"][0] == pytest.approx(DPI, abs=0.05)  # PNG stores whole pixels per metre
     plt.close(small)
+    # a tall figure is narrowed so that it prints at most PRINT_HEIGHT_IN tall, its shape kept
+    tall, ax = plt.subplots(figsize=(4, 14))
+    ax.plot([0, 1])
+    path = save_figure(tall, "data_tall")
+    with Image.open(path) as png:
+        aspect = png.height / png.width
+    width_in = float(figure_html(path).split("width:")[1].split("in;")[0])
+    assert width_in * aspect == pytest.approx(PRINT_HEIGHT_IN, abs=0.02)
+    plt.close(tall)
 
 
 def test_save_figure_in_a_notebook_shows_the_saved_png_and_closes_the_figure(tmp_path, monkeypatch):

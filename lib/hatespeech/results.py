@@ -345,6 +345,10 @@ class BenchmarkResult(Result):
                 )
             if mode == "int8" and q.get("int8_runtime_split") and mine and fp32:
                 lines.append(_runtime_finding(q["int8_runtime_split"], mine, fp32))
+            if mode == "int8" and q.get("stream_split"):
+                lines.append(_stream_split_finding(q["stream_split"]))
+            if mode == "int8" and q.get("encoder_speed"):
+                lines += _encoder_speed_findings(q["encoder_speed"])
             accuracy = q.get("accuracy", {})
             if accuracy.get("skipped"):
                 lines.append(f"{mode} accuracy not measured: {accuracy['skipped']}.")
@@ -380,11 +384,61 @@ class BenchmarkResult(Result):
             ]
             speed = pd.DataFrame(q["speed"]).join(floors, on="mode")
             tables.append(("decoder per-word latency by precision (ms, one run, 1 thread)", speed))
+        if q.get("encoder_speed"):
+            tables.append(
+                (
+                    (
+                        "encoder variants typing: per-word latency of re-scoring the prefix, fp32 and "
+                        "int8 (ms; int8 / fp32 per sentence, median and 25th-75th percentiles)"
+                    ),
+                    pd.DataFrame(q["encoder_speed"]),
+                )
+            )
         if q.get("accuracy", {}).get("rows"):
             tables.append(
                 ("phase-2 test MSE by precision, every variant", pd.DataFrame(q["accuracy"]["rows"]))
             )
         return tables
+
+
+def spread_text(spread: dict, digits: int = 1) -> str:
+    """ "2.3x (2.1-2.6 over 10 sentences)": a per-sentence ratio's median and 25th-75th percentiles."""
+    return (
+        f"{spread['median']:.{digits}f}x ({spread['p25']:.{digits}f}-{spread['p75']:.{digits}f} over "
+        f"{spread['sentences']} sentences)"
+    )
+
+
+def _stream_split_finding(split: dict) -> str:
+    """A streamed word's speed-up from PyTorch fp32 to int8, split into the runtime's and int8's part."""
+    return (
+        f"A streamed decoder word at {split['words']} words is {spread_text(split['total'])} faster in int8 "
+        f"than in PyTorch fp32: ONNX Runtime with the same fp32 graph gives {spread_text(split['runtime'])} "
+        f"of it, int8 weights a further {spread_text(split['int8'])} (per-sentence ratios, median and "
+        "25th-75th percentiles)."
+    )
+
+
+def _encoder_speed_findings(rows: list[dict]) -> list[str]:
+    """Per encoder variant at the longest length: the per-word latency of typing (re-scoring the prefix)."""
+    frame = pd.DataFrame(rows)
+    longest = frame["words"].max()
+    lines = []
+    for variant, part in frame[frame["words"] == longest].groupby("variant", sort=False):
+        by_mode = part.set_index("mode")
+        spread = {
+            "median": by_mode.loc["int8", "int8_vs_fp32_median"],
+            "p25": by_mode.loc["int8", "int8_vs_fp32_p25"],
+            "p75": by_mode.loc["int8", "int8_vs_fp32_p75"],
+            "sentences": int(by_mode.loc["int8", "sentences"]),
+        }
+        lines.append(
+            f"Typing into {variant} (no cache to stream with: each word re-scores the prefix): at {longest} "
+            f"words {by_mode.loc['fp32', 'per_word_median_ms']:.0f} ms per word in fp32 and "
+            f"{by_mode.loc['int8', 'per_word_median_ms']:.0f} ms in int8 (int8 / fp32 "
+            f"{spread_text(spread, 2)})."
+        )
+    return lines
 
 
 def _runtime_finding(split: dict, int8: dict, fp32: dict) -> str:

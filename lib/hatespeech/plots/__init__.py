@@ -8,9 +8,13 @@ from pathlib import Path
 from matplotlib.text import Text
 
 from .. import paths
+from ..names import readable
 
 DPI = 150
-CSS_DPI = 96  # a browser (and the PDF printer) shows an image at 96 pixels per inch before scaling it down
+#: A saved figure carries its dpi, and the report shows it at its natural size (the figure's inches, as
+#: :func:`hatespeech.report.html.figure_html` sets them), shrunk only to fit the page: the size its text
+#: was made for. (Shown at the browser's 96 px per inch instead, a 150-dpi figure printed 1.6x its size,
+#: so few fitted a page.)
 #: The printed report's frame for a figure: A4 minus the page margins (hatespeech.publish.export's @page),
 #: and the tallest a figure may be (its max-height there).
 PRINT_WIDTH_IN = (210 - 22) / 25.4
@@ -23,10 +27,10 @@ MAX_PRINT_PPI = 200
 
 
 def print_scale(fig) -> float:
-    """How much the printed report shrinks (< 1) or grows ``fig``: its natural size at :data:`DPI` shown at
-    96 px per inch, scaled down to fit :data:`PRINT_WIDTH_IN` x :data:`PRINT_HEIGHT_IN`."""
+    """How much the printed report shrinks ``fig`` (1: not at all): its natural size, scaled down to fit
+    :data:`PRINT_WIDTH_IN` x :data:`PRINT_HEIGHT_IN`."""
     box = fig.get_tightbbox(fig.canvas.get_renderer())
-    return min(DPI / CSS_DPI, PRINT_WIDTH_IN / box.width, PRINT_HEIGHT_IN / box.height)
+    return min(1.0, PRINT_WIDTH_IN / box.width, PRINT_HEIGHT_IN / box.height)
 
 
 def _texts(fig) -> list[Text]:
@@ -57,10 +61,12 @@ def save_figure(fig, name: str, caption: str | None = None, show: bool = True) -
     path.
 
     ``caption`` (e.g. the profile / data / hardware line from :func:`hatespeech.stamp.caption`) is written
-    under the axes so the figure says what produced it even when it travels alone. Text too small for the
-    printed report is enlarged first (:func:`fit_text_for_print`).
+    under the axes so the figure says what produced it even when it travels alone. Every system id in the
+    figure's text reads as the report names it (:func:`display_labels`); text too small for the printed
+    report is enlarged (:func:`fit_text_for_print`) and overlapping tick labels untangled.
     """
     drop_empty_axes(fig)
+    display_labels(fig)
     # wrapped to the figure's width, so that a long footer never widens the figure (which would shrink it on
     # the page, enlarge its text, and so on)
     footer = fig.text(0.01, 0.0, caption, fontsize=7, color="0.35", va="top", wrap=True) if caption else None
@@ -78,10 +84,27 @@ def save_figure(fig, name: str, caption: str | None = None, show: bool = True) -
     buffer, dpi = io.BytesIO(), save_dpi(fig)
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
     buffer.seek(0)
-    _write_compact_png(buffer, path)
+    _write_compact_png(buffer, path, dpi)
     if show:  # off for a figure its caller places itself (the report's Figure 1)
         _show_in_notebook(fig, path, dpi)
     return path
+
+
+def display_labels(fig) -> None:
+    """Replace every system id in ``fig``'s text (tick labels, legend entries, titles, annotations) by its
+    display name (:func:`hatespeech.names.readable`), so that a figure names a system as the report's text
+    does, whichever plotting function drew it."""
+    fig.canvas.draw()  # a category axis makes its tick labels at draw time
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = [t.get_text() for t in axis.get_ticklabels()]
+            names = [readable(label) for label in labels]
+            if names != labels:  # fixed from now on: a redraw would bring the ids back
+                axis.set_ticks(axis.get_ticklocs(), labels=names)
+    for text in fig.findobj(Text):
+        label = text.get_text()
+        if label and readable(label) != label:
+            text.set_text(readable(label))
 
 
 def _place_footer(fig, footer: Text) -> None:
@@ -189,10 +212,10 @@ def untangle_ticks(fig) -> None:
     Why by hand: matplotlib lays ticks out per axis without checking the text it puts there, and
     ``fig.autofmt_xdate`` rotates only dates; a category axis with long names overlaps at print size."""
     renderer = fig.canvas.get_renderer()
+    fig.canvas.draw()
     for ax in fig.axes:
         for which, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
-            fig.canvas.draw()
-            labels = _drawn_ticklabels(axis)
+            labels = _drawn_ticklabels(axis)  # boxes of the last draw: redrawn below only after a change
             if not _overlapping(_boxes(labels, renderer)):
                 continue
             if which == "x":
@@ -218,7 +241,7 @@ def untangle_ticks(fig) -> None:
 
 def save_dpi(fig) -> float:
     """:data:`DPI`, lowered for a figure the page shrinks so that it prints at :data:`MAX_PRINT_PPI` at most.
-    Its printed size does not change: the image stays wider (or taller) than the page frame at 96 px/in."""
+    Its printed size does not change: the PNG records this dpi, so its natural size stays the figure's."""
     return min(DPI, MAX_PRINT_PPI * print_scale(fig))
 
 
@@ -241,7 +264,7 @@ def _show_in_notebook(fig, path: Path, dpi: float) -> None:
     plt.close(fig)
 
 
-def _write_compact_png(buffer, path: Path) -> None:
+def _write_compact_png(buffer, path: Path, dpi: float) -> None:
     """Save as a 256-colour palette PNG: about 2.5x smaller for seaborn/matplotlib plots, looks the same.
 
     Each figure is stored several times in the published report (PNG, report.html, report.pdf), which must
@@ -253,4 +276,4 @@ def _write_compact_png(buffer, path: Path) -> None:
         palette = image.convert("RGB").quantize(
             colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
         )
-        palette.save(path, format="PNG", optimize=True)
+        palette.save(path, format="PNG", optimize=True, dpi=(dpi, dpi))  # its natural size, in inches

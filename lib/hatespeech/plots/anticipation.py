@@ -14,17 +14,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ..names import display_name
 from . import save_figure
-
-KIND_LABELS = {
-    "phase2": "phase 1 + phase 2",
-    "phase1_only": "phase 1 only",
-    "no_phase1": "phase 2 only (no phase 1)",
-    "constant": "constant (train mean)",
-    "phase1_only_corrected": "phase 1 only, prior-corrected",
-    "baseline": "baseline",
-    "rehearsal": "phase 1 + phase 2 + rehearsal",
-}
 
 
 def _history_long(history: pd.DataFrame) -> pd.DataFrame:
@@ -271,7 +262,7 @@ def phase2_test_trajectories(
 def phase2_earliness(table: pd.DataFrame, caption: str | None = None):
     """Share of words read before the first p >= 0.5 on hateful test sentences; false alarms on the rest."""
     data = table.copy()
-    data["model"] = data["kind"].map(lambda k: KIND_LABELS.get(k, k)) + ": " + data["variant"]
+    data["model"] = [display_name(f"{k}:{v}") for k, v in zip(data["kind"], data["variant"])]
     fig, axes = plt.subplots(1, 3, figsize=(14, 0.45 * len(data) + 1.8), sharey=True)
     for ax, (metric, label) in zip(
         axes,

@@ -34,6 +34,7 @@ from .staging import (
 )
 
 REPORT_SIZE_BUDGET_MB = 20.0
+PDF_PAGE_BUDGET = 35  # the printed report's length a reader is asked to take (issue 28)
 
 
 @dataclasses.dataclass
@@ -214,6 +215,8 @@ def build(
                         f"report.pdf: {pages if pages is not None else '?'} pages, "
                         f"printed in {_fmt_seconds(time.perf_counter() - started)}"
                     )
+                    if pages is not None and pages > PDF_PAGE_BUDGET:
+                        pdf_note += f"\nWARNING: report.pdf is over its budget of {PDF_PAGE_BUDGET} pages"
                 if report_pdf is None:
                     (staging / "report.pdf").unlink(missing_ok=True)  # never keep a PDF of an older report
             else:

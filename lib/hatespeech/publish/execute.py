@@ -140,13 +140,21 @@ def run_notebook(notebook: Path, output: Path, profile: str, kernel: str, progre
             output if output.exists() else None,
             error=f"{type(error).__name__}: {error}",
         ) from error
-    _drop_machine_paths(output)
+    _tidy_executed(output)
     return time.perf_counter() - started
 
 
-def _drop_machine_paths(executed: Path) -> None:
-    """papermill records the absolute input and output paths in the notebook's metadata; the published
-    notebook names itself by file name instead (the builder's file system is nobody's business)."""
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _tidy_executed(executed: Path) -> None:
+    """What the published notebook keeps of the run:
+
+    - papermill records the absolute input and output paths in the metadata; the published notebook names
+      itself by file name (the builder's file system is nobody's business);
+    - tqdm's progress bars are Jupyter widgets whose state (every bar's last frame, about a megabyte per
+      training notebook) is stored in the metadata and again in each HTML page: a reader of the published
+      pages needs neither, so the widget outputs and their state are dropped (the report's size budget)."""
     # lazy: the Jupyter stack takes seconds to import and only a build needs it
     import nbformat
 
@@ -155,4 +163,8 @@ def _drop_machine_paths(executed: Path) -> None:
     for key in ("input_path", "output_path"):
         if meta.get(key):
             meta[key] = Path(meta[key]).name
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
     nbformat.write(nb, executed)

@@ -48,7 +48,10 @@ table.hs-card { table-layout: fixed; width: 100%; }
 ol.hs-answers li { margin-bottom: 0.3em; }
 figure.hs-figure { margin: 0.5em 0 1em 0; }
 figure.hs-figure figcaption { font-size: 0.8em; color: #555; }
+.hs-print-only { display: none; }
 @media print {
+  .hs-screen-only { display: none !important; }
+  .hs-print-only { display: inline; }
   @page { size: A4; margin: 12mm 11mm 14mm 11mm; }
   body, .jp-Notebook { max-width: none; font-size: 10pt; }
   .jp-Notebook { padding: 0 !important; }
@@ -66,7 +69,9 @@ figure.hs-figure figcaption { font-size: 0.8em; color: #555; }
   ol.hs-answers, ul.hs-short { font-size: 8.2pt; line-height: 1.25; }
   ul.hs-short li { margin-bottom: 0; }
   figure.hs-figure img { min-width: 55%; }  /* a small figure still prints legibly wide */
-  figure.hs-figure img { max-height: 235mm; width: auto; }  /* a tall figure fits the page it starts on */
+  /* each figure prints at its natural size (its width is set from its dpi, narrowed so that it is at most
+     235 mm tall: hatespeech.report.html.figure_html); this only catches one made without a dpi */
+  figure.hs-figure img { max-height: 235mm; }
 }
 """
 

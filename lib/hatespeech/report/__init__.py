@@ -14,6 +14,7 @@ tables), :mod:`.html` (the HTML and ``show*``). The stamp and the metrics files 
 
 from __future__ import annotations
 
+from ..names import display_name, readable, terms_html
 from ..stamp import (
     caption,
     cpu_model,
@@ -38,7 +39,6 @@ from .html import (
     stamp_html,
     title_html,
 )
-from .names import display_name, readable, terms_html
 from .page_one import conclusion_html, page_one_html
 from .sections import FIGURE_PREFIXES, SECTIONS, Section, read_result, section_figures, section_status
 from .study import (

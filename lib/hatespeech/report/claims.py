@@ -11,8 +11,8 @@ from ..anticipation.results import Phase1Result, Phase2Result
 from ..config import describe_model
 from ..dualhead.results import DualHeadResult, GridResult
 from ..metrics.bootstrap import Interval, PairedDifference
+from ..names import display_name, readable
 from ..references import SEED_PHASE1
-from .names import display_name, readable
 from .study import read_results
 
 

@@ -15,8 +15,8 @@ from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult
 from ..functional.results import FunctionalResult
 from ..metrics.bootstrap import PairedDifference
+from ..names import display_name
 from ..results import Result
-from .names import display_name
 
 #: Ids of systems that are yardsticks, not the study's models: a comparison they win is a shortfall.
 BASELINE_PREFIXES = ("baseline:", "constant:", "majority", "tfidf", "reference:")
@@ -53,7 +53,8 @@ class Headline:
         return "first better" if low > 0 else "second better" if high < 0 else "no clear difference"
 
 
-def _pd(payload: dict | None) -> PairedDifference | None:
+def _paired_or_none(payload: dict | None) -> PairedDifference | None:
+    """The comparison of a result that may lack it (an older file, a system not run): None then."""
     return PairedDifference.from_json(payload) if payload else None
 
 
@@ -64,36 +65,40 @@ def headline_comparisons(results: dict[type[Result], Result]) -> list[Headline]:
     if phase1 is not None:
         ev = phase1.phase1_evidence
         best, comparisons = ev["best_variant"], ev["comparisons"]
-        out.append(("1 anticipation", "F1", _pd(comparisons.get(f"f1:{best}-tfidf_logistic"))))
-        out.append(("2 seed's ranking", "F1", _pd(comparisons.get("f1:decoder-encoder"))))
+        out.append(("1 anticipation", "F1", _paired_or_none(comparisons.get(f"f1:{best}-tfidf_logistic"))))
+        out.append(("2 seed's ranking", "F1", _paired_or_none(comparisons.get("f1:decoder-encoder"))))
     phase2 = results.get(Phase2Result)
     if phase2 is not None:
         ev = phase2.phase2_evidence
         best = ev.get("best_model") or f"phase2:{phase2.best_phase2_variant}"
         comparisons = ev["comparisons"]
-        out.append(("3 phase 2", "MSE", _pd(comparisons.get(f"mse:{best}-baseline:tfidf_ridge"))))
-        out.append(("3 phase 2", "MSE", _pd(comparisons.get(f"mse:{best}-constant:train_mean"))))
-        out.append(("3 phase 2", "MSE", _pd(ev.get("phase1_adds"))))
+        out.append(("3 phase 2", "MSE", _paired_or_none(comparisons.get(f"mse:{best}-baseline:tfidf_ridge"))))
+        out.append(("3 phase 2", "MSE", _paired_or_none(comparisons.get(f"mse:{best}-constant:train_mean"))))
+        out.append(("3 phase 2", "MSE", _paired_or_none(ev.get("phase1_adds"))))
     endings = results.get(ContinuationResult)
     if endings is not None:
         for cmp in endings.comparisons.values():
             if cmp["name_b"].startswith(("constant:", "phase2:")):
-                out.append(("4 imagined endings", "MSE", _pd(cmp)))
+                out.append(("4 imagined endings", "MSE", _paired_or_none(cmp)))
     dualhead = results.get(DualHeadResult)
     if dualhead is not None:
         for head, baseline in (dualhead.baselines.get("heads") or {}).items():
             out.append(
-                (f"5 dual head ({display_name(head)})", "macro-F1", _pd(baseline["model_minus_baseline"]))
+                (
+                    f"5 dual head ({display_name(head)})",
+                    "macro-F1",
+                    _paired_or_none(baseline["model_minus_baseline"]),
+                )
             )
         for head, paired in (dualhead.separate_models.get("paired_shared_minus_separate") or {}).items():
-            out.append((f"5 dual head ({display_name(head)})", "macro-F1", _pd(paired)))
+            out.append((f"5 dual head ({display_name(head)})", "macro-F1", _paired_or_none(paired)))
     functional = results.get(FunctionalResult)
     if functional is not None:
         if functional.remedy.get("auc"):
-            out.append(("8 HateCheck", "AUC", _pd(functional.remedy["auc"])))
+            out.append(("8 HateCheck", "AUC", _paired_or_none(functional.remedy["auc"])))
         variant = functional.remedy.get("variant")
         if variant in functional.forgetting:
-            out.append(("8 HateCheck", "AUC", _pd(functional.forgetting[variant].get("auc"))))
+            out.append(("8 HateCheck", "AUC", _paired_or_none(functional.forgetting[variant].get("auc"))))
     return [Headline(q, m, c) for q, m, c in out if c is not None]
 
 

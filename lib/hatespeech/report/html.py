@@ -11,13 +11,14 @@ from __future__ import annotations
 import base64 as _base64
 import hashlib
 import html as _html
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 from .. import paths
+from ..names import readable
 from ..results import Result, ResultShapeError, metrics_folder
-from .names import readable
 from .sections import (
     FIGURE_NOTES,
     KNOWN_METRICS,
@@ -31,13 +32,30 @@ from .tables import payload_tables, show_separators, table_html
 
 
 def figure_html(path: Path, caption_text: str | None = None) -> str:
-    """<figure> with the PNG inlined as base64 (the HTML and its PDF need no other file)."""
-    data = _base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    """<figure> with the PNG inlined as base64 (the HTML and its PDF need no other file), as wide as the
+    figure was made (the dpi its PNG records, :func:`hatespeech.plots.save_figure`), or the page if less."""
+    raw = Path(path).read_bytes()
+    data = _base64.b64encode(raw).decode("ascii")
     cap = _html.escape(caption_text or Path(path).name)
     return (
         f"<figure class='hs-figure'><img src='data:image/png;base64,{data}' alt='{cap}' "
-        f"style='max-width:100%;height:auto'/><figcaption>{cap}</figcaption></figure>"
+        f"style='{_natural_width(raw)}max-width:100%;height:auto'/><figcaption>{cap}</figcaption></figure>"
     )
+
+
+def _natural_width(png: bytes) -> str:
+    """CSS width of a PNG at the dpi it records, narrowed so that its height fits the printed page's frame
+    (a max-height alone would squash it); "" when it records none (the browser's 96 px/in)."""
+    from PIL import Image  # inside: only figures need it
+
+    from ..plots import PRINT_HEIGHT_IN
+
+    with Image.open(io.BytesIO(png)) as image:
+        dpi = image.info.get("dpi")
+        width, height = image.size
+    if not dpi or float(dpi[0]) <= 1:
+        return ""
+    return f"width:{min(width / float(dpi[0]), PRINT_HEIGHT_IN * width / height):.2f}in;"
 
 
 # -------------------------------------------------------------------------------------------- stamp
@@ -69,8 +87,10 @@ def stamp_html(st: dict[str, Any]) -> str:
     data_text = (
         (
             f"{esc(str(st.get('data_dir')))}: {len(sums)} files, combined sha256 <code>{combined[:16]}</code>"
-            f"<details><summary>per-file sha256 (first 16 hex digits)</summary><table>{rows_sums}</table>"
-            "</details>"
+            # a page of hashes no printed copy needs: the HTML and metrics/report.json keep them
+            f"<details class='hs-screen-only'><summary>per-file sha256 (first 16 hex digits)</summary>"
+            f"<table>{rows_sums}</table></details>"
+            "<span class='hs-print-only'> (per-file sha256: in report.html and metrics/report.json)</span>"
         )
         if sums
         else f"{esc(str(st.get('data_dir')))}: no data files found"

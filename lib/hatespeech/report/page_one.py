@@ -9,6 +9,7 @@ from pathlib import Path
 from ..anticipation.results import Phase2Result
 from ..config import describe_model
 from ..metrics.bootstrap import Interval
+from ..names import terms_html
 from . import headline
 from .html import figure_html
 from .study import answers_html, read_results
@@ -58,7 +59,10 @@ def shortfalls_html(results) -> str:
 def page_one_html(profile, caption: str | None = None, reports: Path | None = None) -> str:
     """Models and labels, the answers, the shortfalls and the forest plot (saved as a report figure)."""
     results = read_results(reports)
-    parts = [models_line(profile, results), answers_html(reports), shortfalls_html(results)]
+    parts = [models_line(profile, results), answers_html(reports, results), shortfalls_html(results)]
+    terms = terms_html(used_in=_html.unescape("".join(parts)))
+    if terms:  # defined here, at first use; the method section lists them all
+        parts.append(f"<p class='hs-note'>Terms used above:</p>{terms}")
     figure = headline.forest_figure(results, caption) if results else None
     if figure is not None:
         parts.append(

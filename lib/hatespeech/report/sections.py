@@ -129,7 +129,7 @@ SECTIONS: tuple[Section, ...] = (
         "and the seeded splits every later notebook reuses.",
         body_tables=0,  # the corpora table is wide (two print pages): the appendix holds it
         body_figures=(),
-        notebook_figures=("data_phase1_splits",),
+        notebook_figures=("data_phase1_splits", "data_prefix_counts"),
     ),
     Section(
         "phase1",
@@ -156,7 +156,14 @@ SECTIONS: tuple[Section, ...] = (
         "sentences; training noise over seeds; how early hateful sentences are flagged.",
         body_figures=("phase2_example_trajectories", "phase2_earliness"),
         body_findings=3,
-        notebook_figures=("phase2_demo_static", "phase2_training_curves", "phase2_test_trajectories"),
+        # phase2_calibration: the continuations section's reliability figure shows the best phase-2 model
+        # beside the other anticipation systems on the same prefixes
+        notebook_figures=(
+            "phase2_demo_static",
+            "phase2_training_curves",
+            "phase2_test_trajectories",
+            "phase2_calibration",
+        ),
     ),
     Section(
         "continuations",
@@ -187,6 +194,7 @@ SECTIONS: tuple[Section, ...] = (
         "Each (gamma, alpha) cell trained with its own focal loss; the pick is made on validation identity "
         "macro-F1 and reported on test.",
         body_figures=(),
+        notebook_figures=("grid_focal_heatmap_test",),  # test F1 of every cell: its table is in the appendix
     ),
     Section(
         "functional",

@@ -17,15 +17,10 @@ from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult, GridResult
 from ..functional.results import FunctionalResult, measure_text
 from ..metrics.bootstrap import PairedDifference, interval_text
+from ..names import readable
 from ..results import BenchmarkResult, Result, ResultShapeError
 from .html import figure_label
-from .names import readable
 from .sections import get_section
-
-
-def _pd(d: dict) -> PairedDifference:
-    return PairedDifference.from_json(d)
-
 
 _iv = interval_text
 
@@ -34,7 +29,7 @@ _iv = interval_text
 def anticipate(phase1: Phase1Result, phase2: Phase2Result | None) -> str:
     ev = phase1.phase1_evidence
     best = ev["best_variant"]
-    margin = _pd(ev["comparisons"][f"f1:{best}-tfidf_logistic"])
+    margin = PairedDifference.from_json(ev["comparisons"][f"f1:{best}-tfidf_logistic"])
     opening = (
         "Yes, beyond a TF-IDF baseline."
         if margin.difference.low > 0
@@ -72,7 +67,7 @@ def best_variant(phase1: Phase1Result) -> str:
     others = []
     for key, value in ev["comparisons"].items():
         if key.startswith("f1:") and "tfidf" not in key and best in key.split(":", 1)[1].split("-"):
-            c = _pd(value)
+            c = PairedDifference.from_json(value)
             other = c.name_b if c.name_a == best else c.name_a
             others.append(f"vs {other} {c.difference.fmt(3)}, {c.verdict()}")
     return (
@@ -86,7 +81,7 @@ def phase2_adds(phase2: Phase2Result) -> str:
     ev = phase2.phase2_evidence
     best = ev.get("best_model") or f"phase2:{phase2.best_phase2_variant}"
     variant = best.split(":", 1)[1]
-    comparisons = {k: _pd(v) for k, v in ev["comparisons"].items()}
+    comparisons = {k: PairedDifference.from_json(v) for k, v in ev["comparisons"].items()}
     parts = [
         (
             f"Best model on the held-out train sentences, among {len(phase2.best_pool) or 1} candidates "
@@ -95,7 +90,7 @@ def phase2_adds(phase2: Phase2Result) -> str:
         )
     ]
     if ev.get("phase1_adds"):
-        c = _pd(ev["phase1_adds"])
+        c = PairedDifference.from_json(ev["phase1_adds"])
         parts.append(
             f"Phase 1 first, against the same variant without it: {c.difference.fmt(4)}, {c.verdict()}."
         )
@@ -130,7 +125,7 @@ def imagined(result: ContinuationResult) -> str:
     ):
         for cmp in result.comparisons.values():
             if cmp["name_b"].startswith(name):
-                c = _pd(cmp)
+                c = PairedDifference.from_json(cmp)
                 verdict = c.verdict().replace(key, "imagined endings").replace(c.name_b, what)
                 parts.append(f"Against {what} ({c.b.fmt(4)}): {c.difference.fmt(4)}, {verdict}.")
     parts.append(f"It costs {1e3 * result.cost['seconds_per_prefix']:.0f} ms per prefix on this machine.")
@@ -197,6 +192,22 @@ def speed(bench: BenchmarkResult) -> str:
                 f" and {against_stream['ratio']:.2f} of fp32 streaming (target <= "
                 f"{against_stream['target']:g}: {'met' if against_stream['met'] else 'missed'})"
             )
+        split = bench.quantized.get("stream_split")
+        if split:  # int8 runs in ONNX Runtime: say how much of the gain is the runtime's
+            total, runtime, weights = (split[k]["median"] for k in ("total", "runtime", "int8"))
+            text += (
+                f"; of its {total:.1f}x over PyTorch fp32 streaming, ONNX Runtime alone (fp32 weights) "
+                f"gives {runtime:.1f}x and int8 {weights:.1f}x"
+            )
+        typing = bench.quantized.get("encoder_speed") or []
+        longest = max((r["words"] for r in typing), default=None)
+        by_mode = {r["mode"]: r for r in typing if r["variant"] == "encoder+bilstm" and r["words"] == longest}
+        if {"fp32", "int8"} <= set(by_mode):
+            text += (
+                f"; the recommended encoder+bilstm scorer cannot stream and re-scores a {longest}-word "
+                f"prefix per typed word in {by_mode['int8']['per_word_median_ms']:.0f} ms in int8 against "
+                f"{by_mode['fp32']['per_word_median_ms']:.0f} ms in fp32"
+            )
         offered = q.get("int8_offered_for")
         if offered is None:
             text += "; its accuracy cost was not measured."
@@ -208,7 +219,13 @@ def speed(bench: BenchmarkResult) -> str:
             )
         parts.append(text)
     if parts:
-        parts.append("(Ratios of medians from one benchmark run on this machine: no interval.)")
+        sentences = (t.get("stream_vs_rescore_latency") or {}).get("sentences")
+        parts.append(
+            f"(One benchmark run on this machine, {sentences} sentences per length: ratios of medians; the "
+            "findings give each ratio's 25th-75th percentiles over sentences, a spread, not an interval.)"
+            if sentences
+            else "(Ratios of medians from one benchmark run on this machine: no interval.)"
+        )
     return " ".join(parts) or "No speed target measured."
 
 
@@ -311,7 +328,7 @@ QUESTIONS: tuple[Question, ...] = (
         (GridResult,),
         lambda r: focal(r[GridResult]),
         "grid",
-        (("grid", "grid_focal_heatmap_val"), ("grid", "grid_focal_heatmap_test")),
+        (("grid", "grid_focal_heatmap_val"),),
     ),
     Question(
         "speed",
@@ -353,9 +370,12 @@ def read_results(reports: Path | None = None) -> dict[type[Result], Result]:
     return out
 
 
-def answers(reports: Path | None = None) -> list[tuple[Question, str]]:
-    """(question, answer) pairs; an answer whose result is missing says which notebook would give it."""
-    results = read_results(reports)
+def answers(
+    reports: Path | None = None, results: dict[type[Result], Result] | None = None
+) -> list[tuple[Question, str]]:
+    """(question, answer) pairs; an answer whose result is missing says which notebook would give it.
+    ``results``: this build's results when the caller has read them already (:func:`read_results`)."""
+    results = read_results(reports) if results is None else results
     out = []
     for question in QUESTIONS:
         missing = [cls for cls in question.needs if cls not in results]
@@ -375,9 +395,9 @@ def evidence_figures(question: Question, reports: Path | None = None) -> list[st
     return [label for label in labels if label]
 
 
-def answers_html(reports: Path | None = None) -> str:
+def answers_html(reports: Path | None = None, results: dict[type[Result], Result] | None = None) -> str:
     items = []
-    for q, a in answers(reports):
+    for q, a in answers(reports, results):
         figures = evidence_figures(q, reports)
         see = f"; {', '.join(figures)}" if figures else ""
         title = get_section(q.section).title

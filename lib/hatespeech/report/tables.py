@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .names import readable
+from ..names import readable
 
 
 def is_scalar(value) -> bool:
@@ -239,7 +239,8 @@ def fit_table(frame) -> list:
 def _cell_html(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    if isinstance(value, str):
+    if isinstance(value, str):  # a system id in a cell ("A", "B" of a comparison) reads as in the text
+        value = readable(value)
         text = _html.escape(value)
         return f"<span class='hs-wrap'>{text}</span>" if len(value) > WRAP_FROM_CHARS else text
     if isinstance(value, np.generic):
@@ -267,7 +268,7 @@ def table_html(title: str, frame, max_rows: int = 60) -> str:
     for i, shown in enumerate(pieces):
         plain_index = isinstance(shown.index, pd.RangeIndex)
         body = _frame_html(shown, index=not plain_index)
-        label = title if len(pieces) == 1 else f"{title} ({i + 1}/{len(pieces)})"
+        label = readable(title) if len(pieces) == 1 else f"{readable(title)} ({i + 1}/{len(pieces)})"
         keep = " hs-keep" if len(shown) <= 30 else ""
         parts.append(f"<div class='hs-table{keep}'><h4>{_html.escape(label)}</h4>{body}</div>")
     if len(frame) > max_rows:

@@ -1,5 +1,6 @@
 """Display names: the one map from the ids results carry (``phase2:encoder+bilstm``, ``constant:train_mean``,
-``head_i``) to what a reader sees. The report's text, tables and figures all go through :func:`display_name`.
+``head_i``) to what a reader sees. The report's text and tables and every saved figure's labels
+(:func:`hatespeech.plots.save_figure`) go through :func:`display_name`.
 
 An id is a stage prefix and a variant (``<stage>:<variant>``) or one whole name; both parts come from the
 maps below, so a new stage or variant needs one line here, and ``test_display_names_cover_every_system``
@@ -54,6 +55,8 @@ WHOLE = {
     "top2": "top 2 blocks",
     "top2/lora": "top 2 blocks, LoRA",
     "MatMulNBits": "4-bit weights",
+    "annotators:mean of passes": "labels (mean of both passes)",
+    "labels:mean of passes": "labels (mean of both passes)",
 }
 
 #: Terms the report defines at first use (page 1 and the method), one sentence each.
@@ -107,7 +110,11 @@ def known(system_id: str) -> bool:
     return system_id in WHOLE or system_id in VARIANTS or display_name(system_id) != system_id
 
 
-def terms_html() -> str:
-    """The report's terms, defined once (:data:`TERMS`)."""
-    items = "".join(f"<li><b>{_html.escape(k)}</b>: {_html.escape(v)}.</li>" for k, v in TERMS.items())
+def terms_html(used_in: str | None = None) -> str:
+    """The report's terms (:data:`TERMS`), defined once; with ``used_in``, only those that text uses (page 1
+    defines the terms its answers use before the method section defines them all)."""
+    terms = {k: v for k, v in TERMS.items() if used_in is None or k in used_in}
+    if not terms:
+        return ""
+    items = "".join(f"<li><b>{_html.escape(k)}</b>: {_html.escape(v)}.</li>" for k, v in terms.items())
     return f"<ul class='hs-terms'>{items}</ul>"
