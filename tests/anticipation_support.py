@@ -42,12 +42,26 @@ def tiny_profile(**overrides):
     return get_profile("smoke", **base)
 
 
-def tiny_causal_lm(tokenizer, seed: int = 0):
-    """A tiny random Llama causal LM on a real tokenizer's vocabulary (stands in for the generator)."""
+def tiny_causal_lm(tokenizer, seed: int = 0, architecture: str = "llama"):
+    """A tiny random causal LM on a real tokenizer's vocabulary (stands in for the generator): Llama as
+    SmolLM2, or ``architecture="gpt2"`` (absolute positions) as the gpu profile's GPT-2."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
+    if architecture == "gpt2":
+        return GPT2LMHeadModel(
+            GPT2Config(
+                vocab_size=len(tokenizer),
+                n_embd=16,
+                n_inner=32,
+                n_layer=1,
+                n_head=2,
+                n_positions=256,
+                pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+            )
+        )
     return LlamaForCausalLM(
         LlamaConfig(
             vocab_size=len(tokenizer),

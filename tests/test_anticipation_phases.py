@@ -236,7 +236,8 @@ def test_payload_has_no_nan(isolated):
 
 def test_gpu_code_paths_every_layer_trained_at_smoke_size(isolated, monkeypatch, tokenizers):
     """The gpu / full profiles train every layer in both phases (no freezing): the same pipeline with tiny
-    models built as those profiles build them, so a change that breaks that path fails here, not on a GPU."""
+    models built as those profiles build them (the decoder a GPT-2, as the gpu profile's), so a change that
+    breaks that path fails here, not on a GPU."""
     from hatespeech.anticipation import training
     from hatespeech.models.prefix import parse_variant, tiny_prefix_classifier
 
@@ -246,7 +247,10 @@ def test_gpu_code_paths_every_layer_trained_at_smoke_size(isolated, monkeypatch,
             settings.encoder_trainable_layers if "encoder" in variant else settings.decoder_trainable_layers
         )
         tokenizer = tokenizers[parse_variant(variant)[0]]
-        return tiny_prefix_classifier(variant, tokenizer, seed=3, trainable_layers=layers), tokenizer
+        model = tiny_prefix_classifier(
+            variant, tokenizer, seed=3, trainable_layers=layers, architecture="gpt2"
+        )
+        return model, tokenizer
 
     monkeypatch.setattr(training, "build_prefix_classifier", build_all_trainable)
     gpu = ant_gpu_overrides()
@@ -256,6 +260,7 @@ def test_gpu_code_paths_every_layer_trained_at_smoke_size(isolated, monkeypatch,
     for stats in (*run1.stats.values(), *run2.stats.values()):
         assert stats["trainable_parameters"] == stats["total_parameters"], stats["variant"]
         assert stats["trainable_layers"] is None
+    assert 0 <= run1.metrics["decoder+bilstm"]["f1"] <= 1  # the GPT-2 decoder was scored, not only trained
 
 
 def ant_gpu_overrides():

@@ -23,7 +23,7 @@ VARIANTS = {
 #: What a stage prefix says about how a model was trained or scored.
 STAGES = {
     "phase1": "phase 1",
-    "phase1_only": "phase 1 only (raw)",
+    "phase1_only": "phase 1 only, raw",  # read inside parentheses: "encoder (phase 1 only, raw)"
     "phase1_only_corrected": "phase 1 only, prior-corrected",
     "phase2": "phase 2",
     "no_phase1": "phase 2 without phase 1",

@@ -28,7 +28,15 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
-from transformers import AutoConfig, AutoModel, BertConfig, LlamaConfig, PretrainedConfig, PreTrainedModel
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    BertConfig,
+    GPT2Config,
+    LlamaConfig,
+    PretrainedConfig,
+    PreTrainedModel,
+)
 from transformers.utils import ModelOutput
 
 from ..config import VARIANT_NAMES as VARIANTS
@@ -377,12 +385,17 @@ def tiny_prefix_classifier(
     lstm_hidden: int = 16,
     seed: int = 0,
     trainable_layers: int | None = None,
+    architecture: str = "llama",
 ) -> PrefixClassifier:
-    """A randomly initialised prefix classifier with a tiny backbone (BERT or Llama architecture).
+    """A randomly initialised prefix classifier with a tiny backbone: BERT for encoders; for decoders Llama
+    (rotary positions, as SmolLM2) or ``architecture="gpt2"`` (learned absolute positions and Conv1D layers,
+    as the gpu profile's GPT-2).
 
     For unit tests and CLI tests: it keeps the real tokenizer's vocabulary and the variant's exact code paths
     (pooling, causal one-pass, biLSTM, freezing) but builds in milliseconds and runs in microseconds.
     """
+    if architecture not in ("llama", "gpt2"):
+        raise ValueError(f"architecture must be 'llama' or 'gpt2', not {architecture!r}")
     backbone_type, use_bilstm = parse_variant(variant)
     common = {
         "vocab_size": len(tokenizer),
@@ -395,6 +408,18 @@ def tiny_prefix_classifier(
     }  # wider than 0.02 so random prefixes get distinct scores
     if backbone_type == "encoder":
         backbone_config = BertConfig(max_position_embeddings=128, **common)
+    elif architecture == "gpt2":
+        backbone_config = GPT2Config(
+            vocab_size=common["vocab_size"],
+            n_embd=hidden,
+            n_inner=2 * hidden,
+            n_layer=layers,
+            n_head=4,
+            n_positions=256,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            initializer_range=0.3,
+        )
     else:
         backbone_config = LlamaConfig(num_key_value_heads=2, max_position_embeddings=256, **common)
     config = PrefixClassifierConfig(
