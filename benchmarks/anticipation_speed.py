@@ -61,7 +61,7 @@ from measure import (
     timer,
 )
 from quantized_scoring import print_report as print_quantized
-from quantized_scoring import ratio_spread
+from quantized_scoring import ratio_spread, spread_columns
 from quantized_scoring import run as run_quantized
 
 METHODS = ("naive_encoder", "encoder_dynamic", "naive_decoder", "decoder_one_pass", "decoder_stream")
@@ -346,8 +346,7 @@ def targets(table: pd.DataFrame, per_sentence: dict | None = None) -> dict:
             ),
         }
         for name, spread in spreads.items():
-            out[name].update({f"sentence_ratio_{k}": v for k, v in spread.items() if k != "sentences"})
-            out[name]["sentences"] = spread["sentences"]
+            out[name].update(spread_columns(spread, "sentence_ratio_"), sentences=spread["sentences"])
     out["equivalence_max_abs_diff"] = {
         m: float(table.loc[table["method"] == m, "max_abs_diff_to_a"].max())
         for m in ("encoder_dynamic", "decoder_one_pass", "decoder_stream")

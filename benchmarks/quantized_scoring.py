@@ -9,7 +9,7 @@ the per-word latency of re-scoring the whole prefix in one pass (``score([prefix
 update (``stream().add_word``), the one-token forward floor, the weights the backbone reads and the peak RSS
 while a mode scores. int8 runs the backbone in ONNX Runtime (:mod:`hatespeech.anticipation.onnx_int8`), so
 part of its speed is the runtime's, not int8's: a fourth mode, ``onnx_fp32``, streams with the same exported
-graph and its fp32 weights (and :func:`runtime_split` times its one-token forward), so every gain splits into
+graph and its fp32 weights (its one-token forward is :func:`runtime_split`'s), so every gain splits into
 the runtime's and int8's (:func:`stream_split`). The encoder variants (the recommended scorers cannot
 stream: a typed word re-scores the prefix) get the per-word latency of that re-scoring in fp32 and int8
 (:func:`bench_encoders`). Ratios are per sentence, reported as the median with the 25th-75th percentiles over
@@ -34,7 +34,6 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -92,21 +91,14 @@ def forward_floor(anticipator: Anticipator, sentence: str, repeats: int = 5) -> 
     return out
 
 
-def runtime_split(int8: Anticipator, export_dir: Path, sentence: str) -> dict[str, float | str]:
-    """The exported decoder graph run by ONNX Runtime with its fp32 weights (``backbone.onnx`` in
-    ``export_dir``, the graph int8 was quantized from): its one-token forward beside int8's and PyTorch fp32's
-    separates what the runtime brings from what int8 brings."""
-    from hatespeech.anticipation.onnx_int8 import OnnxBackbone
-
-    int8_graph = int8.model.backbone
-    fp32_graph = OnnxBackbone(export_dir / "backbone.onnx", int8_graph.layout, int8_graph.config)
-    # forward_floor reads only .tokenizer and .model.backbone
-    scorer = SimpleNamespace(tokenizer=int8.tokenizer, model=SimpleNamespace(backbone=fp32_graph))
-    floor = speed_floor(scorer, sentence, repeats=5)
+def runtime_split(int8: Anticipator, floors: dict[str, dict]) -> dict[str, float | str]:
+    """The exported decoder graph run by ONNX Runtime with its fp32 weights (the ``onnx_fp32`` mode's
+    forward floor, the graph int8 was quantized from): its one-token forward beside int8's and PyTorch
+    fp32's separates what the runtime brings from what int8 brings."""
     return {
         "runtime": int8.quantization["runtime"],
-        "fp32_graph_one_token_ms": floor["one_token_ms"],
-        "fp32_graph_all_tokens_ms": floor["all_tokens_ms"],
+        "fp32_graph_one_token_ms": floors["onnx_fp32"]["one_token_ms"],
+        "fp32_graph_all_tokens_ms": floors["onnx_fp32"]["all_tokens_ms"],
         "int8_layers": int8.quantization["layers"],
     }
 
@@ -169,6 +161,12 @@ def ratio_spread(numerator: list[float], denominator: list[float]) -> dict[str, 
     return {"median": float(mid), "p25": float(low), "p75": float(high), "sentences": len(ratios)}
 
 
+def spread_columns(spread: dict[str, float], prefix: str) -> dict[str, float]:
+    """:func:`ratio_spread`'s median and percentiles as ``<prefix>median`` / ``p25`` / ``p75`` fields of a
+    row or target (the sentence count is the row's own)."""
+    return {f"{prefix}{k}": v for k, v in spread.items() if k != "sentences"}
+
+
 def stream_split(per_sentence: dict, words: int) -> dict[str, dict[str, float]]:
     """A streamed word at ``words`` words, its speed-up from PyTorch fp32 split into causes: ``runtime``
     (PyTorch fp32 / ONNX Runtime fp32, the same graph), ``int8`` (ONNX Runtime fp32 / int8) and ``total``
@@ -214,20 +212,18 @@ def bench_encoders(
                 words_s[length, mode] += times
                 medians[length, mode].append(statistics.median(times))
         for length in sentences:
+            spread = ratio_spread(medians[length, "int8"], medians[length, "fp32"])
             for mode in models:
+                latency = summary(words_s[length, mode])
                 rows.append(
                     {
                         "variant": variant,
                         "words": length,
                         "mode": mode,
-                        "per_word_median_ms": summary(words_s[length, mode])["median_ms"],
-                        "per_word_p95_ms": summary(words_s[length, mode])["p95_ms"],
-                        "sentences": len(medians[length, mode]),
-                        **{
-                            f"int8_vs_fp32_{k}": v
-                            for k, v in ratio_spread(medians[length, "int8"], medians[length, "fp32"]).items()
-                            if k != "sentences"
-                        },
+                        "per_word_median_ms": latency["median_ms"],
+                        "per_word_p95_ms": latency["p95_ms"],
+                        "sentences": spread["sentences"],
+                        **spread_columns(spread, "int8_vs_fp32_"),
                     }
                 )
     return rows
@@ -332,8 +328,7 @@ def targets(speed: pd.DataFrame, accuracy: dict, per_sentence: dict | None = Non
             for name, against in (("one_pass", "one_pass"), ("stream", "stream")):
                 spread = ratio_spread(mine, per_sentence[longest, "fp32"][against])
                 out[f"{mode}_stream_vs_fp32_{name}"].update(
-                    {f"sentence_ratio_{k}": v for k, v in spread.items() if k != "sentences"},
-                    sentences=spread["sentences"],
+                    spread_columns(spread, "sentence_ratio_"), sentences=spread["sentences"]
                 )
     for mode in MODES[1:]:
         rows = [r for r in accuracy.get("rows", []) if r["mode"] == mode]
@@ -382,7 +377,7 @@ def run(
         longest = sentences[max(sentences)][0]
         floors = {mode: forward_floor(a, longest) for mode, a in models.items()}
         floors["onnx_fp32"]["weights_mb"] = floors["fp32"]["weights_mb"]  # the same weights, outside torch
-        split = runtime_split(models["int8"], Path(export_dir), longest)
+        split = runtime_split(models["int8"], floors)
         del models
         encoder_speed = bench_encoders(encoders, sentences, Path(export_dir), progress)
     accuracy = bench_accuracy(profile, progress=progress, **(accuracy_inputs or {}))

@@ -103,8 +103,9 @@ def display_labels(fig) -> None:
                 axis.set_ticks(axis.get_ticklocs(), labels=names)
     for text in fig.findobj(Text):
         label = text.get_text()
-        if label and readable(label) != label:
-            text.set_text(readable(label))
+        shown = readable(label)
+        if shown != label:
+            text.set_text(shown)
 
 
 def _place_footer(fig, footer: Text) -> None:
