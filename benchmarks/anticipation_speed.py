@@ -48,9 +48,10 @@ import torch
 from hatespeech import report
 from hatespeech.anticipation.examples import encode_sentences
 from hatespeech.anticipation.inference import Anticipator
-from hatespeech.config import get_profile, seed_everything
-from hatespeech.models.prefix import build_prefix_classifier
+from hatespeech.anticipation.training import new_prefix_classifier
+from hatespeech.config import get_profile
 from hatespeech.results import BenchmarkResult
+from hatespeech.runtime import seed_everything
 from measure import (
     PeakRSS,
     forward_floor,
@@ -116,7 +117,7 @@ def naive_scores(model, tokenizer, prefixes: list[str], width: int, batch_size: 
     return np.concatenate(out)
 
 
-def bench_scoring(
+def bench_scoring(  # noqa: C901 - the four methods timed side by side, in one loop per length
     encoder: Anticipator,
     decoder: Anticipator,
     sentences: dict[int, list[str]],
@@ -405,10 +406,10 @@ def run(
     profile = get_profile(settings.profile)
     load_before = os.getloadavg()
     if encoder is None:
-        model, tokenizer = build_prefix_classifier("encoder", profile)
+        model, tokenizer = new_prefix_classifier("encoder", profile)
         encoder = Anticipator(model, tokenizer, device="cpu")
     if decoder is None:
-        model, tokenizer = build_prefix_classifier("decoder", profile)
+        model, tokenizer = new_prefix_classifier("decoder", profile)
         decoder = Anticipator(model, tokenizer, device="cpu")
     if sentences is None:
         sentences = pick_sentences(settings.lengths, settings.per_length, settings.source, settings.seed)

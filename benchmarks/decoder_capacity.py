@@ -39,11 +39,11 @@ from pathlib import Path
 import torch
 from hatespeech import anticipation as ant
 from hatespeech.anticipation.shared_layers import MemoPool
-from hatespeech.anticipation.training import _train_settings, one_pass_train_set
-from hatespeech.config import get_profile, resolve_device, seed_everything
+from hatespeech.anticipation.training import _train_settings, new_prefix_classifier, one_pass_train_set
+from hatespeech.config import get_profile
 from hatespeech.models.adapters import apply_lora
-from hatespeech.models.prefix import build_prefix_classifier
 from hatespeech.results import DecoderCapacityResult
+from hatespeech.runtime import resolve_device, seed_everything
 from hatespeech.train import train
 
 MODES = {
@@ -60,7 +60,7 @@ def run_mode(
     mode = {"epochs": 1, "memo": False, **MODES[name]}
     settings = profile.anticipation
     seed_everything(profile.seed)
-    model, tokenizer = build_prefix_classifier("decoder", profile)
+    model, tokenizer = new_prefix_classifier("decoder", profile)
     if mode["lora"]:
         apply_lora(model)
     else:
@@ -73,7 +73,7 @@ def run_mode(
             profile,
             Path(tmp),
             mode["epochs"],
-            settings.phase1_batch_size,
+            settings.phase1.batch_size,
             mode["lr"],
             train_set,
             min_rows=ant.PHASE1_MIN_ROWS_PER_BATCH,

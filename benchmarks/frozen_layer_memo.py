@@ -25,9 +25,9 @@ from pathlib import Path
 import torch
 from hatespeech import anticipation as ant
 from hatespeech.anticipation.shared_layers import MemoPool
-from hatespeech.anticipation.training import _train_settings, one_pass_train_set
-from hatespeech.config import get_profile, resolve_device, seed_everything
-from hatespeech.models.prefix import build_prefix_classifier
+from hatespeech.anticipation.training import _train_settings, new_prefix_classifier, one_pass_train_set
+from hatespeech.config import get_profile
+from hatespeech.runtime import resolve_device, seed_everything
 from hatespeech.train import train
 
 
@@ -35,7 +35,7 @@ def one_epoch(variant: str, profile, sentences, memos: MemoPool | None) -> float
     """Seconds of one training epoch of ``variant`` on ``sentences`` (with ``memos`` when given)."""
     settings = profile.anticipation
     seed_everything(profile.seed)
-    model, tokenizer = build_prefix_classifier(variant, profile)
+    model, tokenizer = new_prefix_classifier(variant, profile)
     model.to(resolve_device(profile))
     train_set, pos_weight = one_pass_train_set(tokenizer, sentences, settings.max_length)
     with tempfile.TemporaryDirectory() as tmp:
@@ -43,7 +43,7 @@ def one_epoch(variant: str, profile, sentences, memos: MemoPool | None) -> float
             profile,
             Path(tmp),
             1,
-            settings.phase1_batch_size,
+            settings.phase1.batch_size,
             1e-4,
             train_set,
             min_rows=ant.PHASE1_MIN_ROWS_PER_BATCH,

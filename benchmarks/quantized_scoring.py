@@ -41,8 +41,10 @@ import torch
 from hatespeech.anticipation.inference import Anticipator
 from hatespeech.anticipation.onnx_int8 import BLOCK_SIZE
 from hatespeech.anticipation.quantize import quantize_model
-from hatespeech.config import get_profile, seed_everything
-from hatespeech.models.prefix import VARIANTS, build_prefix_classifier
+from hatespeech.anticipation.training import new_prefix_classifier
+from hatespeech.config import get_profile
+from hatespeech.models.prefix import VARIANTS
+from hatespeech.runtime import seed_everything
 from measure import PeakRSS, pick_sentences, prefixes_of, summary, timer
 from measure import forward_floor as speed_floor
 
@@ -363,12 +365,12 @@ def run(
     if sentences is None:
         sentences = pick_sentences(lengths, per_length, source, profile.seed)
     if decoder is None:
-        model, tokenizer = build_prefix_classifier("decoder", profile)
+        model, tokenizer = new_prefix_classifier("decoder", profile)
         decoder = Anticipator(model, tokenizer, device="cpu")
     if encoders is None:
         encoders = {}
         for variant in ENCODER_VARIANTS:
-            model, tokenizer = build_prefix_classifier(variant, profile)
+            model, tokenizer = new_prefix_classifier(variant, profile)
             encoders[variant] = Anticipator(model, tokenizer, device="cpu")
     with tempfile.TemporaryDirectory(prefix="hatespeech-bench-onnx-") as export_dir:
         models = decoders(decoder, Path(export_dir))

@@ -1,8 +1,12 @@
-"""Which numbers moved between two versions of a metrics JSON: every numeric leaf whose value differs by more
+r"""Which numbers moved between two versions of a metrics JSON: every numeric leaf whose value differs by more
 than a tolerance, with both values, so a rebuild's note can list what moved and by how much.
 
     python scripts/compare_metrics.py OLD.json NEW.json [--keys phase1_evidence phase2_evidence] [--tol 1e-9]
     python scripts/compare_metrics.py --git HEAD~3 reports/metrics/anticipation.json   # old from git
+    python scripts/compare_metrics.py OLD.json NEW.json --rename '\.phase1_=.phase1.'  # a renamed key
+
+``--rename PATTERN=REPLACEMENT`` (a regular expression, repeatable) rewrites the old file's dotted keys
+before comparing, so a refactor that renames or nests keys shows only the numbers that moved.
 
 Timings, stamps and paths are left out (they always move). Written by hand because the question is this
 project's own (which reported number moved); ``json`` and ``subprocess`` do the rest.
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,10 +39,19 @@ def leaves(value, prefix: str = ""):
         yield prefix, float(value)
 
 
+def renamed(name: str, renames: list[tuple[str, str]]) -> str:
+    for pattern, replacement in renames:
+        name = re.sub(pattern, replacement, name)
+    return name
+
+
 def moved(
-    old: dict, new: dict, keys: list[str] | None, tol: float
+    old: dict, new: dict, keys: list[str] | None, tol: float, renames: list[tuple[str, str]] | None = None
 ) -> list[tuple[str, float | None, float | None]]:
-    old_leaves = dict(leaves({k: v for k, v in old.items() if not keys or k in keys}))
+    old_leaves = {
+        renamed(name, renames or []): value
+        for name, value in leaves({k: v for k, v in old.items() if not keys or k in keys})
+    }
     new_leaves = dict(leaves({k: v for k, v in new.items() if not keys or k in keys}))
     out = []
     for name in sorted(set(old_leaves) | set(new_leaves)):
@@ -55,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--git", action="store_true", help="read the old version from git: OLD is a revision")
     parser.add_argument("--keys", nargs="*", help="top-level keys to compare (default: all)")
     parser.add_argument("--tol", type=float, default=1e-9)
+    parser.add_argument(
+        "--rename",
+        action="append",
+        default=[],
+        metavar="PATTERN=REPLACEMENT",
+        help="rewrite the old file's keys (a regular expression; repeatable)",
+    )
     args = parser.parse_args(argv)
     if args.git:
         text = subprocess.run(
@@ -64,7 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         old = json.loads(Path(args.old).read_text())
     new = json.loads(Path(args.new).read_text())
-    rows = moved(old, new, args.keys, args.tol)
+    renames = []
+    for rule in args.rename:
+        pattern, sep, replacement = rule.partition("=")
+        if not sep:
+            parser.error(f"--rename {rule!r}: expected PATTERN=REPLACEMENT")
+        renames.append((pattern, replacement))
+    rows = moved(old, new, args.keys, args.tol, renames)
     for name, a, b in rows:
         delta = "" if a is None or b is None else f"  ({b - a:+.4g})"
         print(f"{name}: {a} -> {b}{delta}")

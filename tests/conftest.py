@@ -93,5 +93,5 @@ def isolated(monkeypatch, tmp_path, tokenizers):
             model.freeze_lower_layers(1)
         return model, tokenizers[parse_variant(variant)[0]]
 
-    monkeypatch.setattr(training, "build_prefix_classifier", tiny_build)  # where train_phase1/2 look it up
+    monkeypatch.setattr(training, "new_prefix_classifier", tiny_build)  # where train_phase1/2 look it up
     return tmp_path

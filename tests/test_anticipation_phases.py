@@ -182,7 +182,7 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
     # the forgetting remedy: for the best variant only, its share chosen on validation, compared on test
     rehearsal = out["rehearsal"]
     assert rehearsal["variant"] == out["best_phase2_variant"]
-    assert set(rehearsal["candidates"]) == {str(s) for s in profile.anticipation.phase2_rehearsal_shares}
+    assert set(rehearsal["candidates"]) == {str(s) for s in profile.anticipation.phase2.rehearsal_shares}
     chosen = rehearsal["candidates"][str(rehearsal["chosen_share"])]
     assert chosen["criterion"] == pytest.approx(chosen["val_mse"] + chosen["phase1_selection_brier"])
     assert chosen["criterion"] == min(c["criterion"] for c in rehearsal["candidates"].values())
@@ -241,14 +241,14 @@ def test_gpu_code_paths_every_layer_trained_at_smoke_size(isolated, monkeypatch,
     from hatespeech.anticipation import training
     from hatespeech.models.prefix import parse_variant, tiny_prefix_classifier
 
-    def build_all_trainable(variant, profile, pretrained=True):
-        settings = profile.anticipation
-        layers = (
-            settings.encoder_trainable_layers if "encoder" in variant else settings.decoder_trainable_layers
-        )
+    built = []
+
+    def build_all_trainable(variant, model_id, *, lstm_hidden, trainable_layers, pretrained=True):
+        # what training.new_prefix_classifier passes on from the profile, with a tiny model in its place
+        built.append((variant, model_id, lstm_hidden, trainable_layers))
         tokenizer = tokenizers[parse_variant(variant)[0]]
         model = tiny_prefix_classifier(
-            variant, tokenizer, seed=3, trainable_layers=layers, architecture="gpt2"
+            variant, tokenizer, seed=3, trainable_layers=trainable_layers, architecture="gpt2"
         )
         return model, tokenizer
 
@@ -257,6 +257,11 @@ def test_gpu_code_paths_every_layer_trained_at_smoke_size(isolated, monkeypatch,
     profile = tiny_profile(**{"anticipation.variants": ("encoder", "decoder+bilstm"), **gpu})
     run1 = ant.run_phase1(profile)
     run2 = ant.run_phase2(profile)
+    models = profile.models
+    assert {(v, m, h, t) for v, m, h, t in built} == {
+        ("encoder", models.encoder, profile.anticipation.lstm_hidden, None),
+        ("decoder+bilstm", models.decoder, profile.anticipation.lstm_hidden, None),
+    }
     for stats in (*run1.stats.values(), *run2.stats.values()):
         assert stats["trainable_parameters"] == stats["total_parameters"], stats["variant"]
         assert stats["trainable_layers"] is None
@@ -271,7 +276,7 @@ def ant_gpu_overrides():
     return {
         "anticipation.encoder_trainable_layers": gpu.encoder_trainable_layers,
         "anticipation.decoder_trainable_layers": gpu.decoder_trainable_layers,
-        "anticipation.phase2_trainable_layers": gpu.phase2_trainable_layers,
+        "anticipation.phase2.trainable_layers": gpu.phase2.trainable_layers,
     }
 
 

@@ -46,7 +46,7 @@ def family(request, tmp_path_factory, offline_tokenizer):
 def test_shared_layers_are_counted(family):
     models = [Anticipator.from_pretrained(family[n]).model for n in ("a", "b", "c")]
     assert shared_lower_layers(models) == len(models[0]._transformer_layers()) - 1
-    assert shared_lower_layers(models + [Anticipator.from_pretrained(family["other"]).model]) == 0
+    assert shared_lower_layers([*models, Anticipator.from_pretrained(family["other"]).model]) == 0
 
 
 def test_family_scores_equal_plain_scoring(family):

@@ -68,7 +68,7 @@ def test_score_adds_p_hate_column(model_dir, csv_dir, tmp_path, capsys):
     assert code == 0
     scored = pd.read_csv(output, keep_default_na=False)
     original = pd.read_csv(csv_dir / "prefixes.csv", keep_default_na=False)
-    assert list(scored.columns) == list(original.columns) + ["p_hate"]
+    assert list(scored.columns) == [*list(original.columns), "p_hate"]
     assert scored["text"].tolist() == original["text"].tolist()  # order kept; the text "NA" is not dropped
     expected = Anticipator.from_pretrained(model_dir).score(original["text"].tolist(), progress=False)
     assert np.allclose(scored["p_hate"], expected, atol=1e-6)

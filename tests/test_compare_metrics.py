@@ -18,3 +18,19 @@ def test_moved_lists_changed_added_and_removed_numbers_only(tmp_path, capsys):
     compare_metrics.main([str(tmp_path / "old.json"), str(tmp_path / "new.json"), "--keys", "a"])
     out = capsys.readouterr()
     assert "a.f1: 0.5 -> 0.52  (+0.02)" in out.out and "1 number(s) moved" in out.err
+
+
+def test_renames_map_old_keys_to_new_before_comparing(tmp_path, capsys):
+    old = {"settings": {"anticipation": {"phase1_epochs": 2, "lr": 1e-4}}}
+    new = {"settings": {"anticipation": {"phase1": {"epochs": 2}, "lr": 1e-4}}}
+    assert [r[0] for r in compare_metrics.moved(old, new, None, 1e-9)] == [
+        "settings.anticipation.phase1.epochs",
+        "settings.anticipation.phase1_epochs",
+    ]
+    assert compare_metrics.moved(old, new, None, 1e-9, [(r"\.phase1_", ".phase1.")]) == []
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    compare_metrics.main(
+        [str(tmp_path / "old.json"), str(tmp_path / "new.json"), "--rename", r"\.phase1_=.phase1."]
+    )
+    assert "0 number(s) moved" in capsys.readouterr().err

@@ -1,28 +1,28 @@
 import re
 
 import pytest
-from hatespeech import config, paths
+from hatespeech import config, paths, runtime
 
 
 def test_profiles_exist_and_differ():
     smoke, cpu, gpu = (config.get_profile(n) for n in ("smoke", "cpu", "gpu"))
-    assert cpu.anticipation.phase1_max_train_samples is None  # every phase-1 train sentence
-    assert smoke.anticipation.phase1_max_train_samples < cpu.anticipation.phase1_decoder_max_train_samples
+    assert cpu.anticipation.phase1.max_train_samples is None  # every phase-1 train sentence
+    assert smoke.anticipation.phase1.max_train_samples < cpu.anticipation.phase1.decoder_max_train_samples
     assert gpu.models.encoder == "bert-base-uncased" and gpu.models.decoder == "gpt2"
     assert cpu.models.encoder.startswith("offline:") and cpu.models.decoder.startswith("offline:")
-    assert cpu.to_dict()["dualhead"]["grid_gammas"] == (0.0, 0.5, 1.0, 2.0, 3.0)
+    assert cpu.to_dict()["dualhead"]["grid"]["gammas"] == (0.0, 0.5, 1.0, 2.0, 3.0)
 
 
 def test_overrides_with_dotted_keys_and_fresh_copies():
-    p = config.get_profile("cpu", **{"anticipation.phase1_epochs": 3, "seed": 7})
-    assert p.anticipation.phase1_epochs == 3 and p.seed == 7
-    assert config.get_profile("cpu").anticipation.phase1_epochs == 1  # no leak between calls
+    p = config.get_profile("cpu", **{"anticipation.phase1.epochs": 3, "seed": 7})
+    assert p.anticipation.phase1.epochs == 3 and p.seed == 7
+    assert config.get_profile("cpu").anticipation.phase1.epochs == 1  # no leak between calls
 
 
 def test_unknown_profile_and_setting_are_named():
     with pytest.raises(ValueError, match="unknown profile 'tpu'"):
         config.get_profile("tpu")
-    with pytest.raises(ValueError, match="no setting 'anticipation.nope'"):
+    with pytest.raises(ValueError, match=r"no setting 'anticipation.nope'"):
         config.get_profile("cpu", **{"anticipation.nope": 1})
 
 
@@ -41,9 +41,9 @@ def test_seed_everything_repeats():
     import numpy as np
     import torch
 
-    config.seed_everything(3)
+    runtime.seed_everything(3)
     a = (np.random.rand(), torch.rand(1).item())
-    config.seed_everything(3)
+    runtime.seed_everything(3)
     assert (np.random.rand(), torch.rand(1).item()) == a
 
 
@@ -64,7 +64,7 @@ def test_full_profile_is_the_gpu_scale_on_offline_models():
     full, gpu = config.get_profile("full"), config.get_profile("gpu")
     assert full.models == config.ModelConfig() and full.models.encoder.startswith("offline:")
     assert full.anticipation == gpu.anticipation and full.dualhead == gpu.dualhead
-    assert full.anticipation.encoder_trainable_layers is None and full.dualhead.grid_mode == "finetune"
+    assert full.anticipation.encoder_trainable_layers is None and full.dualhead.grid.mode == "finetune"
 
 
 def test_model_ids_can_point_at_local_copies(monkeypatch, tmp_path):
@@ -90,14 +90,16 @@ def test_mixed_precision_only_on_cuda(monkeypatch):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"dualhead.grid_mode": "nope"}, "dualhead.grid_mode = 'nope' must be one of"),
-        ({"anticipation.phase1_epochs": "2"}, "anticipation.phase1_epochs = '2' is not int"),
+        ({"dualhead.grid.mode": "nope"}, "dualhead.grid.mode = 'nope' must be one of"),
+        ({"anticipation.phase1.epochs": "2"}, "anticipation.phase1.epochs = '2' is not int"),
         ({"anticipation.variants": ("bert",)}, "variants = ('bert',) must be a non-empty choice"),
         ({"dualhead.focal_alpha": 2.0}, "dualhead.focal_alpha = 2.0 must be in [0, 1]"),
         ({"data.dualhead_split": (0.5, 0.5, 0.5)}, "must be three positive fractions summing to 1"),
-        ({"anticipation.phase2_C_candidates": (1.0, -1.0)}, "C > 0"),
-        ({"anticipation.phase1_batch_size": 0}, "anticipation.phase1_batch_size = 0 must be > 0"),
-        ({"anticipation.nothing.x": 1}, "has no setting 'anticipation.nothing.x'"),
+        ({"anticipation.phase2.C_candidates": (1.0, -1.0)}, "C > 0"),
+        ({"anticipation.phase1.batch_size": 0}, "anticipation.phase1.batch_size = 0 must be > 0"),
+        ({"anticipation.nothing.x": 1}, "profile 'cpu': no setting 'anticipation.nothing.x'"),
+        ({"anticipation.phase1.epochs.x": 1}, "no setting 'anticipation.phase1.epochs.x'"),
+        ({"dualhead.grid.gammas": ()}, "dualhead.grid.gammas = () must be a non-empty tuple"),
         ({"device": "tpu"}, "device = 'tpu' must be auto, cpu, cuda or cuda:N"),
     ],
 )
@@ -110,5 +112,36 @@ def test_a_bad_setting_fails_at_get_profile_naming_it(override, message):
 def test_overrides_keep_their_types_and_every_profile_validates():
     for name in ("smoke", "cpu", "gpu", "full"):
         config.get_profile(name)  # no shipped profile breaks its own rules
-    profile = config.get_profile("smoke", **{"dualhead.grid_gammas": [0, 1.5], "anticipation.phase2_lr": 1})
-    assert profile.dualhead.grid_gammas == (0, 1.5) and profile.anticipation.phase2_lr == 1  # int for float
+    profile = config.get_profile("smoke", **{"dualhead.grid.gammas": [0, 1.5], "anticipation.phase2.lr": 1})
+    assert profile.dualhead.grid.gammas == (0, 1.5) and profile.anticipation.phase2.lr == 1  # int for float
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: config.Phase1Config(epochs=0), "anticipation.phase1.epochs = 0 must be > 0"),
+        (lambda: config.Phase2Config(rehearsal_shares=(1.5,)), "anticipation.phase2.rehearsal_shares"),
+        (lambda: config.Phase2Config(ablation_variants=("bert",)), "anticipation.phase2.ablation_variants"),
+        (lambda: config.ContinuationConfig(top_p=0.0), "anticipation.continuation.top_p = 0.0 must be in"),
+        (lambda: config.GridConfig(mode="nope"), "dualhead.grid.mode = 'nope' must be one of"),
+        (lambda: config.Phase1Config(encoder_lr_candidates=()), "anticipation.phase1.encoder_lr_candidates"),
+        (lambda: config.DualHeadConfig(batch_size=2.5), "dualhead.batch_size = 2.5 is not int"),
+        (lambda: config.Profile(name="x", device="tpu"), "device = 'tpu' must be"),
+    ],
+)
+def test_a_bad_value_fails_at_construction_naming_the_field(make, message):
+    """Each config section checks itself when it is made, wherever that is (a profile, a test, a notebook)."""
+    with pytest.raises(config.ConfigError, match=re.escape(message)):
+        make()
+
+
+def test_profiles_are_frozen_and_overrides_make_new_ones():
+    import dataclasses
+
+    smoke = config.get_profile("smoke")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        smoke.anticipation.phase1.epochs = 2  # type: ignore[misc]
+    bigger = config.overridden(smoke, {"anticipation.phase1.epochs": 2, "dualhead.grid.mode": "finetune"})
+    assert bigger.anticipation.phase1.epochs == 2 and bigger.dualhead.grid.mode == "finetune"
+    assert smoke.anticipation.phase1.epochs == 1 and smoke.dualhead.grid.mode == "top_layers"
+    assert bigger.anticipation.phase2 == smoke.anticipation.phase2  # untouched sections are kept

@@ -5,6 +5,8 @@ tables."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +14,7 @@ from anticipation_support import tiny_causal_lm
 from hatespeech.anticipation import continuation_study as cs
 from hatespeech.anticipation.continuations import ContinuationEstimator, ContinuationSettings
 from hatespeech.anticipation.inference import Anticipator
-from hatespeech.config import get_profile
+from hatespeech.config import get_profile, overridden
 from hatespeech.models.prefix import tiny_prefix_classifier
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
@@ -56,7 +58,7 @@ def run(offline_tokenizer, monkeypatch):
     scorer = Anticipator(tiny_prefix_classifier("decoder", tokenizer), tokenizer, device="cpu")
     phase2_model = tiny_prefix_classifier("decoder+bilstm", tokenizer)
     profile = get_profile(
-        "smoke", **{"anticipation.bootstrap_resamples": 50, "anticipation.continuation_max_sentences": None}
+        "smoke", **{"anticipation.bootstrap_resamples": 50, "anticipation.continuation.max_sentences": None}
     )
 
     def build(profile, variant, ending_lengths=None):
@@ -132,7 +134,9 @@ def test_result_holds_intervals_comparisons_noise_and_reads_back(run, tmp_path, 
 
 
 def test_a_sampled_test_set_does_not_quote_notebook_03(run):
-    run.profile.anticipation.continuation_max_sentences = 2
+    run = dataclasses.replace(
+        run, profile=overridden(run.profile, {"anticipation.continuation.max_sentences": 2})
+    )
     result = cs.continuation_result(
         run, {"baseline:tfidf_ridge": {"estimate": 0.05, "low": 0.04, "high": 0.06}}
     )

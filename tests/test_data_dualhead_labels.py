@@ -137,7 +137,7 @@ def test_duplicates_counted_not_silent(frames):
 
 def test_unknown_category_raises(frames):
     frames["olid"].loc[1, "subtask_c"] = "XYZ"
-    with pytest.raises(DataValidationError, match="subtask_c.*XYZ"):
+    with pytest.raises(DataValidationError, match=r"subtask_c.*XYZ"):
         build_table(frames, "offline")
 
 

@@ -115,5 +115,5 @@ def test_a_phase2_sentence_that_is_a_hatecheck_case_is_refused(tmp_path, monkeyp
     extra = frame.iloc[[3]].assign(case_id=99, test_case=sentence)
     pd.concat([frame, extra], ignore_index=True).to_csv(path)
     monkeypatch.setenv("HATESPEECH_DATA_DIR", str(data_dir))
-    with pytest.raises(DataLeakageError, match="prefix_probability.*HateCheck cases"):
+    with pytest.raises(DataLeakageError, match=r"prefix_probability.*HateCheck cases"):
         load_phase2_data(get_profile("smoke"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hatespeech import dualhead as dh
-from hatespeech.config import get_profile
+from hatespeech.config import get_profile, overridden
 from hatespeech.dualhead import grid as grid_module
 from synthetic import synthetic_splits, tiny_bert
 
@@ -14,7 +14,7 @@ from synthetic import synthetic_splits, tiny_bert
 @pytest.fixture
 def profile(tmp_path, monkeypatch):
     monkeypatch.setenv("HATESPEECH_ARTIFACTS_DIR", str(tmp_path))
-    return get_profile("smoke", **{"dualhead.grid_epochs": 15.0, "dualhead.grid_batch_size": 16})
+    return get_profile("smoke", **{"dualhead.grid.epochs": 15.0, "dualhead.grid.batch_size": 16})
 
 
 def test_feature_head_cells_train_differently(profile):
@@ -96,9 +96,10 @@ def test_focal_grid_trains_every_cell(profile, monkeypatch):
 def test_tiny_finetune_grid(profile, tmp_path, offline_tokenizer):
     """The gpu profile's grid mode: a whole model fine-tuned per cell (tiny random BERT, two cells)."""
     tokenizer = offline_tokenizer("offline:minilm-l6")
-    profile.models.encoder = str(tiny_bert(tmp_path / "tiny_bert", tokenizer))
-    profile.dualhead.grid_epochs = 1.0
-    profile.dualhead.lr = 1e-3
+    encoder = str(tiny_bert(tmp_path / "tiny_bert", tokenizer))
+    profile = overridden(
+        profile, {"models.encoder": encoder, "dualhead.grid.epochs": 1.0, "dualhead.lr": 1e-3}
+    )
     splits = synthetic_splits(n=100)
     datasets = dh.tokenize_splits(splits, tokenizer, profile)
     grid = dh.run_focal_grid(
@@ -115,8 +116,9 @@ def test_top_layers_on_cached_lower_states_equal_the_whole_encoder(tmp_path, off
     from hatespeech.dualhead.batches import TOKEN_KEYS
 
     tokenizer = offline_tokenizer("offline:minilm-l6")
-    profile = get_profile("smoke")
-    profile.models.encoder = str(tiny_bert(tmp_path / "tiny_bert", tokenizer, layers=3))
+    profile = get_profile(
+        "smoke", **{"models.encoder": str(tiny_bert(tmp_path / "tiny_bert", tokenizer, layers=3))}
+    )
     splits = synthetic_splits(n=100)
     datasets = dh.tokenize_splits(splits, tokenizer, profile)
     torch.manual_seed(0)
@@ -143,11 +145,16 @@ def test_top_layers_grid_cells_change_the_encoder(profile, tmp_path, offline_tok
     with the focal settings (the linear-probe grid could not)."""
     monkeypatch.setenv("HATESPEECH_REPORTS_DIR", str(tmp_path / "reports"))  # no notebook-04 lambda there
     tokenizer = offline_tokenizer("offline:minilm-l6")
-    profile.models.encoder = str(tiny_bert(tmp_path / "tiny_bert", tokenizer, layers=2))
-    profile.dualhead.grid_epochs = 2.0
-    profile.dualhead.grid_trainable_layers = 1
-    profile.dualhead.grid_max_train_rows = 60
-    profile.dualhead.lr = 1e-3
+    profile = overridden(
+        profile,
+        {
+            "models.encoder": str(tiny_bert(tmp_path / "tiny_bert", tokenizer, layers=2)),
+            "dualhead.grid.epochs": 2.0,
+            "dualhead.grid.trainable_layers": 1,
+            "dualhead.grid.max_train_rows": 60,
+            "dualhead.lr": 1e-3,
+        },
+    )
     splits = synthetic_splits(n=100)
     datasets = dh.tokenize_splits(splits, tokenizer, profile)
     grid = dh.run_focal_grid(profile, splits, datasets, tokenizer, gammas=(0.5, 3.0), alphas=(0.25,))

@@ -42,7 +42,7 @@ def test_predict_matches_the_notebooks_path_and_names_every_label(model_dir):
 
 def test_thresholds_travel_with_the_model(model_dir, tmp_path):
     predictor = DualHeadPredictor.from_pretrained(model_dir, device="cpu")
-    with pytest.raises(ValueError, match="without thresholds.json"):
+    with pytest.raises(ValueError, match=r"without thresholds.json"):
         predictor.decide(predictor.predict(TEXTS))
     reports = {
         "n": {"thresholds": {"toxic": 0.0, "insult": 1.0}},
@@ -62,3 +62,49 @@ def test_classify_command_prints_every_label(model_dir, capsys):
     assert cli.main(["classify", "--model", str(model_dir), "--device", "cpu", *TEXTS[0].split()]) == 0
     out = capsys.readouterr().out
     assert all(label in out for label in ("toxic", "insult", "women", "muslim"))
+
+
+def test_classify_a_csv_adds_a_probability_and_a_decision_per_label(model_dir, tmp_path, capsys):
+    import pandas as pd
+
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"id": [1, 2, 3], "text": TEXTS}).to_csv(source, index=False)
+    out = tmp_path / "out.csv"
+    tuned = {
+        "n": {"thresholds": {"toxic": 0.0, "insult": 1.0}},
+        "i": {"thresholds": {"women": 0.0, "muslim": 1.0}},
+    }
+    path = save_thresholds(model_dir, tuned)
+    try:
+        args = ["classify", "--model", str(model_dir), "--device", "cpu", "--quiet"]
+        assert cli.main([*args, "--input", str(source), "--output", str(out)]) == 0
+    finally:
+        path.unlink()
+    table = pd.read_csv(out)
+    labels = ["toxic", "insult", "women", "muslim"]
+    assert list(table.columns) == ["id", "text", *(f"p_{x}" for x in labels), *(f"is_{x}" for x in labels)]
+    expected = DualHeadPredictor.from_pretrained(model_dir, device="cpu").predict(TEXTS)
+    assert np.allclose(table[[f"p_{x}" for x in labels]].to_numpy(), expected.to_numpy(), atol=1e-6)
+    assert table["is_toxic"].tolist() == [1, 1, 1] and table["is_insult"].tolist() == [0, 0, 0]
+    assert "classified 3 rows (with tuned thresholds)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--input", "{csv}", "--output", "{out}", "--text-column", "body"], "has no column 'body'"),
+        (["--input", "{csv}", "--output", "{out}", "some", "text"], "either TEXT or --input/--output"),
+        (["--input", "{csv}"], "--input and --output go together"),
+        (["--input", "{missing}", "--output", "{out}"], "does not exist"),
+        (["--input", "{blank}", "--output", "{out}"], "column 'text' is empty in 1 row(s)"),
+        (["--input", "{csv}", "--output", "{out}", "--batch-size", "0"], "--batch-size must be >= 1"),
+    ],
+)
+def test_classify_fails_clearly_on_bad_input(model_dir, tmp_path, capsys, extra, message):
+    (tmp_path / "in.csv").write_text("text\nyou people are all the same\n")
+    (tmp_path / "blank.csv").write_text('text\nfine\n""\n')
+    names = {"csv": "in.csv", "out": "out.csv", "missing": "nope.csv", "blank": "blank.csv"}
+    extra = [x.format(**{k: str(tmp_path / v) for k, v in names.items()}) for x in extra]
+    assert cli.main(["classify", "--model", str(model_dir), "--device", "cpu", *extra]) == cli.EXIT_BAD_INPUT
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out.csv").exists()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from hatespeech import dualhead as dh
-from hatespeech.config import get_profile
+from hatespeech.config import get_profile, overridden
 from hatespeech.dualhead import training
 from synthetic import synthetic_splits, tiny_bert
 
@@ -14,7 +14,7 @@ from synthetic import synthetic_splits, tiny_bert
 @pytest.fixture
 def profile(tmp_path, monkeypatch):
     monkeypatch.setenv("HATESPEECH_ARTIFACTS_DIR", str(tmp_path))
-    return get_profile("smoke", **{"dualhead.grid_epochs": 15.0, "dualhead.grid_batch_size": 16})
+    return get_profile("smoke", **{"dualhead.grid.epochs": 15.0, "dualhead.grid.batch_size": 16})
 
 
 def test_lambda_choice_keeps_best_validation_mean_and_trains_each_lambda(profile, monkeypatch):
@@ -52,7 +52,7 @@ def test_lambda_choice_keeps_best_validation_mean_and_trains_each_lambda(profile
     tie = dh.fit_joint_choosing_lambda(profile, None, {"val": "V", "test": "T"}, None, (10.0, 30.0))
     assert tie.focal_lambda == 10.0
     fitted.clear()
-    profile.dualhead.focal_lambda_candidates, profile.dualhead.focal_lambda = None, 30.0
+    profile = overridden(profile, {"dualhead.focal_lambda_candidates": None, "dualhead.focal_lambda": 30.0})
     assert dh.fit_joint_choosing_lambda(profile, None, {"val": "V", "test": "T"}, None).focal_lambda == 30.0
     assert [f[1] for f in fitted] == [30.0]
 
@@ -61,8 +61,8 @@ def test_lambda_choice_keeps_best_validation_mean_and_trains_each_lambda(profile
 def test_tiny_end_to_end(profile, tmp_path, offline_tokenizer):
     """fit -> predict -> evaluate -> bias on a tiny random BERT with the offline tokenizer (seconds)."""
     tokenizer = offline_tokenizer("offline:minilm-l6")
-    profile.models.encoder = str(tiny_bert(tmp_path / "tiny_bert", tokenizer))
-    profile.dualhead.batch_size = 16
+    encoder = str(tiny_bert(tmp_path / "tiny_bert", tokenizer))
+    profile = overridden(profile, {"models.encoder": encoder, "dualhead.batch_size": 16})
     splits = synthetic_splits(n=120)
     datasets = dh.tokenize_splits(splits, tokenizer, profile)
     trained = dh.fit(profile, splits, datasets, tokenizer, heads="both", run_name="tiny", focal_lambda=7.0)

@@ -46,7 +46,7 @@ def test_gpt2_one_pass_batches_and_stream_equal_each_prefix_alone(variant, gpt2_
     assert naive.std() > 1e-3  # the tiny model tells prefixes apart, so the comparisons mean something
     assert np.abs(table["p_hate"].to_numpy() - naive).max() <= TOLERANCE
     # padded batches mixing lengths: absolute positions must not shift with the padding
-    batch = anticipator.score(list(table["prefix"])[::-1] + ["You people"], batch_size=4, progress=False)
+    batch = anticipator.score([*list(table["prefix"])[::-1], "You people"], batch_size=4, progress=False)
     assert np.abs(batch[:-1][::-1] - naive).max() <= TOLERANCE
     stream = anticipator.stream()
     streamed = np.array([stream.add_word(word) for word in TEXT.split()])

@@ -8,7 +8,7 @@ def test_unknown_offline_alias_is_named():
 
 
 def test_folder_without_config_is_rejected(tmp_path):
-    with pytest.raises(backbones.ModelNotAvailableError, match="no config.json"):
+    with pytest.raises(backbones.ModelNotAvailableError, match=r"no config.json"):
         backbones.resolve_model_dir(str(tmp_path))
 
 

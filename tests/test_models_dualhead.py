@@ -191,7 +191,7 @@ def test_from_encoder_loads_plain_bert_checkpoint_and_checks_it(tmp_path):
     config_path.write_text(
         config_path.read_text().replace('"num_hidden_layers": 1', '"num_hidden_layers": 2')
     )
-    with pytest.raises(EncoderWeightsNotLoadedError, match="encoder.layer.1"):
+    with pytest.raises(EncoderWeightsNotLoadedError, match=r"encoder.layer.1"):
         from_encoder(str(tmp_path / "short"), label_names_n=NAMES_N, label_names_i=NAMES_I)
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 import torch
 from hatespeech.anticipation.examples import encode_sentences
+from hatespeech.anticipation.training import new_prefix_classifier
 from hatespeech.models.backbones import load_backbone
 from hatespeech.models.prefix import (
     VARIANTS,
     PrefixClassifier,
     PrefixClassifierConfig,
-    build_prefix_classifier,
     parse_variant,
     tiny_prefix_classifier,
 )
@@ -216,7 +216,7 @@ def test_text_tokenized_prefixes_match_token_slices(tokenizers):
             for k, end in enumerate(ends, start=1):
                 prefix_ids = tokenizer(" ".join(words[:k]))["input_ids"]
                 if kind == "encoder":  # [CLS] ... [SEP]: the sentence's slice plus the closing [SEP]
-                    assert prefix_ids == ids[: end + 1] + [tokenizer.sep_token_id]
+                    assert prefix_ids == [*ids[: end + 1], tokenizer.sep_token_id]
                 else:
                     assert prefix_ids == ids[: end + 1]
 
@@ -267,7 +267,7 @@ def smoke_profile():
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", ["encoder", "decoder+bilstm"])
 def test_build_loads_pretrained_backbone_and_freezes(variant, smoke_profile):
-    model, tokenizer = build_prefix_classifier(variant, smoke_profile)
+    model, tokenizer = new_prefix_classifier(variant, smoke_profile)
     backbone_type, use_bilstm = parse_variant(variant)
     model_id = getattr(smoke_profile.models, backbone_type)
     reference = load_backbone(model_id).state_dict()
@@ -285,7 +285,7 @@ def test_build_loads_pretrained_backbone_and_freezes(variant, smoke_profile):
 
 @pytest.mark.slow
 def test_real_decoder_one_pass_equals_each_prefix_alone(smoke_profile):
-    model, tokenizer = build_prefix_classifier("decoder", smoke_profile)
+    model, tokenizer = new_prefix_classifier("decoder", smoke_profile)
     model.eval()
     sentences = ["I am not sexist, but women should stay home", "Immigrants bring new ideas and energy"]
     encoded = [_encode(tokenizer, s) for s in sentences]
@@ -318,7 +318,7 @@ def test_real_decoder_one_pass_equals_each_prefix_alone(smoke_profile):
 
 @pytest.mark.slow
 def test_real_encoder_bilstm_round_trip(smoke_profile, tmp_path):
-    model, tokenizer = build_prefix_classifier("encoder+bilstm", smoke_profile)
+    model, tokenizer = new_prefix_classifier("encoder+bilstm", smoke_profile)
     model.eval()
     model.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)

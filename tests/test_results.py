@@ -60,7 +60,7 @@ def test_read_is_none_when_absent_or_not_run(metrics_dir):
     (metrics_dir / "benchmarks.json").write_text(json.dumps({"profile": "cpu", "rows": []}))
     assert BenchmarkResult.read(reports) is None  # no "targets": the benchmark did not run
     (metrics_dir / "data.json").write_text("{not json")
-    with pytest.raises(ResultShapeError, match="data.json is not valid JSON"):
+    with pytest.raises(ResultShapeError, match=r"data.json is not valid JSON"):
         DataResult.read(reports)
     _data().write("smoke")
     read = DataResult.read(reports)

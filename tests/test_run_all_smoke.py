@@ -53,7 +53,7 @@ def test_smoke_build_runs_every_notebook_and_writes_expected_metrics(tmp_path):
         )
         assert page.exists(), page
     assert publish.check_metrics(reports / "metrics", ran=numbers, report_ran=True) == []
-    for result in (*publish.NOTEBOOK_RESULTS, *publish.OPTIONAL_RESULTS):
+    for result in (*publish.NOTEBOOK_RESULTS, *publish.BENCHMARK_RESULTS):
         path = reports / "metrics" / result.FILE
         if path.exists():
             assert json.loads(path.read_text())["stamp"]["profile"] == "smoke", result.FILE

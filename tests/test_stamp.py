@@ -31,7 +31,7 @@ def test_write_metrics_adds_stamp_and_read_back(tmp_path, monkeypatch):
         assert key in written
     assert written["notebook_wall_s"] == {"01_data.ipynb": {"seconds": 3.0}}
     assert written["versions"]["python"].count(".") == 2
-    with pytest.raises(FileNotFoundError, match="absent.json is missing"):
+    with pytest.raises(FileNotFoundError, match=r"absent.json is missing"):
         stamp.read_metrics("absent")
 
 

@@ -2,6 +2,7 @@
 
     python -m hatespeech anticipate --model DIR "I am not sexist, but"     # per-word p_hate table
     python -m hatespeech classify --model DIR "you people are all the same"  # dual head: P(label) per label
+    python -m hatespeech classify --model DIR --input in.csv --output out.csv  # + p_<label>, is_<label>
     echo "I am not sexist, but" | python -m hatespeech anticipate --model DIR --stream
     python -m hatespeech score --model DIR --input in.csv --output out.csv [--text-column text]
     python -m hatespeech anticipate --model DIR --quantize int8 --stream      # int8 CPU scoring
@@ -143,26 +144,37 @@ def cmd_score(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(f"{args.input}: {exc}") from exc
     _warn_truncated(anticipator.last_truncated, len(texts), anticipator.max_length)
-    output = Path(args.output)
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(output, index=False)
-    except OSError as exc:
-        raise InputError(f"cannot write {str(output)!r}: {exc}") from exc
+    output = _write_csv(frame, args.output)
     print(f"scored {len(frame)} rows with {anticipator.variant} -> {output}", file=sys.stderr)
     return 0
 
 
-def cmd_classify(args: argparse.Namespace) -> int:
-    text = " ".join(args.text)
-    if not text.split():
-        raise InputError("empty text: give at least one word")
+def _load_dual_head(model_dir: str, device: str | None):
     from .dualhead.predictor import DualHeadPredictor, NotADualHeadModelError  # heavy: after args parse
 
     try:
-        predictor = DualHeadPredictor.from_pretrained(args.model, device=args.device)
+        return DualHeadPredictor.from_pretrained(model_dir, device=device)
     except NotADualHeadModelError as exc:
         raise InputError(str(exc)) from exc
+
+
+def _write_csv(frame, output: str) -> Path:
+    path = Path(output)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(path, index=False)
+    except OSError as exc:
+        raise InputError(f"cannot write {str(path)!r}: {exc}") from exc
+    return path
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    if args.input or args.output:
+        return _classify_csv(args)
+    text = " ".join(args.text)
+    if not text.split():
+        raise InputError("empty text: give at least one word (or --input CSV --output CSV)")
+    predictor = _load_dual_head(args.model, args.device)
     probabilities = predictor.predict([text])
     decided = predictor.decide(probabilities) if predictor.thresholds is not None else None
     print(
@@ -173,6 +185,30 @@ def cmd_classify(args: argparse.Namespace) -> int:
         p = float(probabilities[label].iloc[0])
         mark = "*" if decided is not None and decided[label].iloc[0] else " "
         print(f"{label:<20s} {p:6.3f} {mark} {_bar(p)}")
+    return 0
+
+
+def _classify_csv(args: argparse.Namespace) -> int:
+    """The input CSV plus ``p_<label>`` (P(label)) for every label and, when the model carries its tuned
+    thresholds, ``is_<label>`` (0/1 at that threshold)."""
+    if args.text:
+        raise InputError("give either TEXT or --input/--output, not both")
+    if not (args.input and args.output):
+        raise InputError("--input and --output go together")
+    if args.batch_size < 1:
+        raise InputError(f"--batch-size must be >= 1, got {args.batch_size}")
+    frame, texts = read_texts(args.input, args.text_column)
+    predictor = _load_dual_head(args.model, args.device)
+    probabilities = predictor.predict(texts, batch_size=args.batch_size, progress=not args.quiet)
+    for label in probabilities.columns:
+        frame[f"p_{label}"] = probabilities[label].to_numpy()
+    if predictor.thresholds is not None:
+        decided = predictor.decide(probabilities)
+        for label in decided.columns:
+            frame[f"is_{label}"] = decided[label].to_numpy()
+    output = _write_csv(frame, args.output)
+    tuned = "with" if predictor.thresholds is not None else "without"
+    print(f"classified {len(frame)} rows ({tuned} tuned thresholds) -> {output}", file=sys.stderr)
     return 0
 
 
@@ -218,10 +254,19 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.set_defaults(func=cmd_score)
 
-    classify = sub.add_parser("classify", help="the dual-head model's P(label) for every label of a text")
+    classify = sub.add_parser(
+        "classify", help="the dual-head model's P(label) for every label of a text, or of a CSV's texts"
+    )
     classify.add_argument("--model", required=True, help="folder of a saved dual-head model (notebook 04)")
     classify.add_argument("--device", default=None, help="cpu / cuda (default: cuda when available)")
-    classify.add_argument("text", nargs="+", help="the text")
+    classify.add_argument("--input", help="input CSV (with --output, instead of TEXT)")
+    classify.add_argument(
+        "--output", help="output CSV: the input plus p_<label> and, with tuned thresholds, is_<label>"
+    )
+    classify.add_argument("--text-column", default="text", help="column holding the texts (default: text)")
+    classify.add_argument("--batch-size", type=int, default=32)
+    classify.add_argument("--quiet", action="store_true", help="no progress bar")
+    classify.add_argument("text", nargs="*", help="the text")
     classify.set_defaults(func=cmd_classify)
     return parser
 

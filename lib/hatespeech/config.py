@@ -16,6 +16,10 @@ Every field can be overridden in code (a notebook, a test, a benchmark) with
 machine without the model hub can run any profile on local copies: ``HATESPEECH_ENCODER`` /
 ``HATESPEECH_DECODER`` (a local model folder or a hub id) replace the profile's encoder / decoder ids.
 ``./run_all.sh`` checks before the first notebook that every model resolves (:mod:`hatespeech.publish`).
+
+Over the ~500-line guide (~650 lines) on purpose: each profile keeps the why of every size and rate beside the
+value (measurements, budgets), and each section states its own checks; split up, the reasons would part from
+the values they explain.
 """
 
 from __future__ import annotations
@@ -23,14 +27,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-import random
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-import torch
+from typing import Any, ClassVar
 
 from . import paths
 
@@ -56,16 +56,94 @@ def describe_model(model_id: str) -> str:
 MODEL_OVERRIDE_ENV = {"encoder": "HATESPEECH_ENCODER", "decoder": "HATESPEECH_DECODER"}
 
 
-@dataclass
-class ModelConfig:
+# ============================================================================================ validation
+#: The anticipation variants (models.prefix.VARIANTS) and the focal-grid modes (dualhead.grid): named here,
+#: where the settings that choose among them are checked.
+VARIANT_NAMES = ("encoder", "encoder+bilstm", "decoder", "decoder+bilstm")
+GRID_MODES = ("top_layers", "finetune", "cached_features")
+
+
+class ConfigError(ValueError):
+    """A setting of the wrong type or out of range, named by its key (``anticipation.phase1.epochs``)."""
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether ``value`` fits the annotation ``hint`` (the kinds config fields use: numbers, str, bool,
+    None, unions, fixed and variadic tuples, nested configs). An int passes for a float, a bool for
+    neither."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if origin in (types.UnionType, typing.Union):
+        return any(_conforms(value, a) for a in args)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_conforms(v, args[0]) for v in value)
+        return len(value) == len(args) and all(_conforms(v, a) for v, a in zip(value, args, strict=False))
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
+
+
+def _positive(*values: Any) -> bool:
+    return all(v is None or v > 0 for v in values)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Base of every config section: frozen, and checked when it is made (``__post_init__``), so a bad value
+    fails where it is written, naming its key, never deep inside a notebook.
+
+    A section declares :attr:`KEY` (its dotted place in a profile), :attr:`POSITIVE` (fields that must be
+    > 0 where set) and, for other ranges, :meth:`rules`; every field is also checked against its annotation.
+    """
+
+    KEY: ClassVar[str] = ""
+    POSITIVE: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if not _conforms(value, hints[f.name]):
+                hint = hints[f.name]
+                raise ConfigError(f"{self.key(f.name)} = {value!r} is not {getattr(hint, '__name__', hint)}")
+        checks = [
+            (name, _positive(getattr(self, name)), "> 0 (or None where None is allowed)")
+            for name in self.POSITIVE
+        ]
+        for name, holds, must in [*checks, *self.rules()]:
+            if not holds:
+                raise ConfigError(f"{self.key(name)} = {getattr(self, name)!r} must be {must}")
+
+    def key(self, name: str) -> str:
+        return f"{self.KEY}.{name}" if self.KEY else name
+
+    def rules(self) -> list[tuple[str, bool, str]]:
+        """(field, whether its value holds, what it must be) for the ranges a type cannot say."""
+        return []
+
+
+@dataclass(frozen=True)
+class ModelConfig(Settings):
+    KEY: ClassVar[str] = "models"
     encoder: str = OFFLINE_ENCODER  # BERT family backbone (encoder variants, DualHeadBert)
     decoder: str = OFFLINE_DECODER  # GPT family backbone (decoder variants)
 
 
-@dataclass
-class DataConfig:
+@dataclass(frozen=True)
+class DataConfig(Settings):
     """Which corpora feed which experiment, and how much of them."""
 
+    KEY: ClassVar[str] = "data"
     # Phase-1 prefix corpora (see hatespeech.data); hatexplain is optional extra prefix data.
     phase1_sources: tuple[str, ...] = ("stormfront", "implicit_hate", "davidson", "olid")
     # Rows sampled per phase-1 source before splitting (None = all). Sampling is seeded and stratified.
@@ -80,63 +158,156 @@ class DataConfig:
     # kept, so the intervals still resample the units the suite is built from; smoke runs use a few.
     hatecheck_max_templates: int | None = None
 
+    POSITIVE: ClassVar[tuple[str, ...]] = (
+        "phase1_max_rows_per_source",
+        "dualhead_max_rows",
+        "hatecheck_max_templates",
+    )
 
-@dataclass
-class AnticipationConfig:
-    """Phase 1 (binary, random prefixes, loss x w_len) and phase 2 (probability labels, weighted MSE)."""
+    def rules(self) -> list[tuple[str, bool, str]]:
+        split = self.dualhead_split
+        return [
+            (
+                "dualhead_split",
+                min(split) > 0 and abs(sum(split) - 1) < 1e-6,
+                "three positive fractions summing to 1",
+            ),
+            ("phase1_val_fraction", 0 < self.phase1_val_fraction < 1, "in (0, 1)"),
+        ]
 
+
+@dataclass(frozen=True)
+class Phase1Config(Settings):
+    """Phase 1: binary hate / not-hate on random prefixes, loss x w_len (notebook 02)."""
+
+    KEY: ClassVar[str] = "anticipation.phase1"
+    max_train_samples: int | None = None  # sentences per variant (each gives one random prefix, or all
+    max_eval_samples: int | None = None  # of them in the decoder's one-pass training)
+    max_selection_samples: int | None = None  # selection-set sentences scored after every epoch
+    # Epochs are a *maximum*: the selection set is scored after every epoch and the best epoch is kept.
+    epochs: int = 1
+    decoder_epochs: int | None = None  # decoder variants; None = epochs
+    batch_size: int = 16
+    lr: float = 5e-5
+    # Learning rates tried per backbone on the plain variant (encoder / decoder), picked by selection-set F1;
+    # the +biLSTM variant of that backbone reuses the pick. None = lr only.
+    encoder_lr_candidates: tuple[float, ...] | None = None
+    decoder_lr_candidates: tuple[float, ...] | None = None
+    # Where a single configured rate came from, when a profile does not sweep (reported as lr_chosen_by).
+    lr_source: str | None = None
+    decoder_max_train_samples: int | None = None  # decoder variants; None = max_train_samples
+    # The seed's length weight tested on the best phase-1 variant: trained again without w_len (and, when this
+    # is set, with it too, both on this many train sentences, so the pair costs less than the main run; None =
+    # the main run is the with-w_len arm). False = no ablation.
+    wlen_ablation: bool = True
+    wlen_ablation_sentences: int | None = None
+
+    POSITIVE: ClassVar[tuple[str, ...]] = (
+        "max_train_samples",
+        "max_eval_samples",
+        "max_selection_samples",
+        "epochs",
+        "decoder_epochs",
+        "batch_size",
+        "lr",
+        "decoder_max_train_samples",
+        "wlen_ablation_sentences",
+    )
+
+    def rules(self) -> list[tuple[str, bool, str]]:
+        return [
+            (
+                name,
+                getattr(self, name) is None
+                or (bool(getattr(self, name)) and _positive(*getattr(self, name))),
+                "None or a non-empty tuple of rates > 0",
+            )
+            for name in ("encoder_lr_candidates", "decoder_lr_candidates")
+        ]
+
+
+@dataclass(frozen=True)
+class Phase2Config(Settings):
+    """Phase 2: prefixes with probability labels, weighted MSE w = 0.8 * C * y + 0.2 * w_len (notebook 03)."""
+
+    KEY: ClassVar[str] = "anticipation.phase2"
+    epochs: int = 2  # a maximum: the held-out phase-2 train sentences pick the epoch (lowest MSE)
+    batch_size: int = 16
+    lr: float = 3e-5
+    C: float = 1.0  # w = 0.8 * C * y + 0.2 * w_len
+    # The seed's label weight tested on the best phase-2 variant (None = unweighted MSE): each is one phase-2
+    # run, chosen by plain MSE on the held-out train sentences (a tie with C keeps C); empty = no ablation.
+    # The test split scores only the chosen setting and the default.
+    C_candidates: tuple[float | None, ...] = (0.5, 1.0, 2.0, None)
+    # Extra training seeds for the best phase-2 model and the no-phase-1 model (their test-MSE spread is
+    # shown beside the intervals; nothing is chosen from them). Empty = one seed (profile.seed).
+    extra_seeds: tuple[int, ...] = (1, 2)
+    max_train_sentences: int | None = None
+    max_test_sentences: int | None = None  # None = every test sentence (a seeded subset: smoke only)
+    max_val_sentences: int | None = None  # held-out train sentences scored after every epoch (None = all)
+    # Backbone layers trained in phase 2 (from the top; None = all). 480 sentences are few: the cpu profile
+    # adapts the top layers of the phase-1 model rather than all of it.
+    trainable_layers: int | None = None
+    ablation_variants: tuple[str, ...] | None = None  # phase 2 from the bare backbone; None = all
+    # The forgetting remedy (rehearsal), for the best phase-2 variant only: phase-1 full sentences mixed into
+    # phase-2 training, as a share of the phase-2 train prefixes; each share is one run, and held-out phase-2
+    # MSE + phase-1 selection Brier picks one (never HateCheck, never test). Empty = no remedy.
+    rehearsal_shares: tuple[float, ...] = (0.1, 0.3)
+
+    POSITIVE: ClassVar[tuple[str, ...]] = (
+        "epochs",
+        "batch_size",
+        "lr",
+        "max_train_sentences",
+        "max_test_sentences",
+        "max_val_sentences",
+        "trainable_layers",
+    )
+
+    def rules(self) -> list[tuple[str, bool, str]]:
+        ablation = self.ablation_variants
+        return [
+            ("C_candidates", _positive(self.C, *self.C_candidates), "C > 0 (None: the unweighted MSE)"),
+            (
+                "ablation_variants",
+                ablation is None or set(ablation) <= set(VARIANT_NAMES),
+                f"None or a choice among {VARIANT_NAMES}",
+            ),
+            ("rehearsal_shares", all(0 < x <= 1 for x in self.rehearsal_shares), "shares in (0, 1]"),
+        ]
+
+
+@dataclass(frozen=True)
+class ContinuationConfig(Settings):
+    """Anticipation by imagined endings (notebook 07): endings sampled per test prefix with the pretrained
+    decoder and scored by the best phase-1 model (hatespeech.anticipation.continuation_study)."""
+
+    KEY: ClassVar[str] = "anticipation.continuation"
+    samples: int = 32
+    max_new_tokens: int = 16  # a cap, never the true length; most endings stop at . ! ?
+    top_p: float = 0.9
+    int8_generator: bool = False  # int8 linear layers in the generator (CPU only)
+    batch_prefixes: int = 4  # prefixes per generate call (x samples rows)
+    max_sentences: int | None = None  # test sentences scored (None = all: notebook 03's set)
+
+    POSITIVE: ClassVar[tuple[str, ...]] = ("samples", "max_new_tokens", "batch_prefixes", "max_sentences")
+
+    def rules(self) -> list[tuple[str, bool, str]]:
+        return [("top_p", 0 < self.top_p <= 1, "in (0, 1]")]
+
+
+@dataclass(frozen=True)
+class AnticipationConfig(Settings):
+    """Phase 1 (binary, random prefixes, loss x w_len) and phase 2 (probability labels, weighted MSE): what
+    both share, then each phase's own settings and the imagined endings'."""
+
+    KEY: ClassVar[str] = "anticipation"
     variants: tuple[str, ...] = ("encoder", "encoder+bilstm", "decoder", "decoder+bilstm")
     max_length: int = 64  # tokens per prefix / sentence
     # Layers of the backbone left trainable (from the top); None = all trainable (the seed's --no_freeze).
     encoder_trainable_layers: int | None = 2
     decoder_trainable_layers: int | None = 2
     lstm_hidden: int = 128
-    # Phase 1
-    phase1_max_train_samples: int | None = None  # sentences per variant (each gives one random prefix, or all
-    phase1_max_eval_samples: int | None = None  # of them in the decoder's one-pass training)
-    phase1_max_selection_samples: int | None = None  # selection-set sentences scored after every epoch
-    # Epochs are a *maximum*: the selection set is scored after every epoch and the best epoch is kept.
-    phase1_epochs: int = 1
-    phase1_decoder_epochs: int | None = None  # decoder variants; None = phase1_epochs
-    phase1_batch_size: int = 16
-    phase1_lr: float = 5e-5
-    # Learning rates tried per backbone on the plain variant (encoder / decoder), picked by selection-set F1;
-    # the +biLSTM variant of that backbone reuses the pick. None = phase1_lr only.
-    phase1_encoder_lr_candidates: tuple[float, ...] | None = None
-    phase1_decoder_lr_candidates: tuple[float, ...] | None = None
-    # Where a single configured rate came from, when a profile does not sweep (reported as lr_chosen_by).
-    phase1_lr_source: str | None = None
-    # Phase 2
-    phase2_epochs: int = 2  # a maximum: the held-out phase-2 train sentences pick the epoch (lowest MSE)
-    phase2_batch_size: int = 16
-    phase2_lr: float = 3e-5
-    phase2_C: float = 1.0  # w = 0.8 * C * y + 0.2 * w_len
-    # The seed's label weight tested on the best phase-2 variant (None = unweighted MSE): each is one phase-2
-    # run, chosen by plain MSE on the held-out train sentences (a tie with phase2_C keeps phase2_C); empty =
-    # no ablation. The test split scores only the chosen setting and the default.
-    phase2_C_candidates: tuple[float | None, ...] = (0.5, 1.0, 2.0, None)
-    # Extra training seeds for the best phase-2 model and the no-phase-1 model (their test-MSE spread is
-    # shown beside the intervals; nothing is chosen from them). Empty = one seed (profile.seed).
-    phase2_extra_seeds: tuple[int, ...] = (1, 2)
-    phase2_max_train_sentences: int | None = None
-    phase2_max_test_sentences: int | None = None  # None = every test sentence (a seeded subset: smoke only)
-    phase2_max_val_sentences: int | None = (
-        None  # held-out train sentences scored after every epoch (None = all)
-    )
-    # Backbone layers trained in phase 2 (from the top; None = all). 480 sentences are few: the cpu profile
-    # adapts the top layers of the phase-1 model rather than all of it.
-    phase2_trainable_layers: int | None = None
-    phase2_ablation_variants: tuple[str, ...] | None = None  # phase 2 from the bare backbone; None = all
-    # The forgetting remedy (rehearsal), for the best phase-2 variant only: phase-1 full sentences mixed into
-    # phase-2 training, as a share of the phase-2 train prefixes; each share is one run, and held-out phase-2
-    # MSE + phase-1 selection Brier picks one (never HateCheck, never test). Empty = no remedy.
-    phase2_rehearsal_shares: tuple[float, ...] = (0.1, 0.3)
-    phase1_decoder_max_train_samples: int | None = None  # decoder variants; None = phase1_max_train_samples
-    # The seed's length weight tested on the best phase-1 variant: trained again without w_len (and, when this
-    # is set, with it too, both on this many train sentences, so the pair costs less than the main run; None =
-    # the main run is the with-w_len arm). False / 0 = no ablation.
-    phase1_wlen_ablation: bool = True
-    phase1_wlen_ablation_sentences: int | None = None
     head_lr: float | None = 1e-3  # head + biLSTM learning rate (None = the phase's lr); new heads need more
     # A decoder whose lower blocks are frozen computes them once per token sequence and replays them in later
     # epochs, selection scoring and the other decoder variant (anticipation.shared_layers.FrozenLayerMemo);
@@ -144,18 +315,81 @@ class AnticipationConfig:
     # models that train every layer (gpu, full).
     frozen_layer_memo_mb: int = 3072
     bootstrap_resamples: int = 1000  # resamples of sentences / Stormfront posts for every interval
-    # Anticipation by imagined endings (notebook 07): endings sampled per test prefix with the pretrained
-    # decoder and scored by the best phase-1 model (hatespeech.anticipation.continuation_study).
-    continuation_samples: int = 32
-    continuation_max_new_tokens: int = 16  # a cap, never the true length; most endings stop at . ! ?
-    continuation_top_p: float = 0.9
-    continuation_int8_generator: bool = False  # int8 linear layers in the generator (CPU only)
-    continuation_batch_prefixes: int = 4  # prefixes per generate call (x samples rows)
-    continuation_max_sentences: int | None = None  # test sentences scored (None = all: notebook 03's set)
+    phase1: Phase1Config = field(default_factory=Phase1Config)
+    phase2: Phase2Config = field(default_factory=Phase2Config)
+    continuation: ContinuationConfig = field(default_factory=ContinuationConfig)
+
+    POSITIVE: ClassVar[tuple[str, ...]] = (
+        "max_length",
+        "lstm_hidden",
+        "bootstrap_resamples",
+        "encoder_trainable_layers",
+        "decoder_trainable_layers",
+        "head_lr",
+    )
+
+    def rules(self) -> list[tuple[str, bool, str]]:
+        return [
+            (
+                "variants",
+                bool(self.variants) and set(self.variants) <= set(VARIANT_NAMES),
+                f"a non-empty choice among {VARIANT_NAMES}",
+            ),
+            ("frozen_layer_memo_mb", self.frozen_layer_memo_mb >= 0, ">= 0"),
+        ]
 
 
-@dataclass
-class DualHeadConfig:
+@dataclass(frozen=True)
+class GridConfig(Settings):
+    """The focal gamma x alpha grid (notebook 05)."""
+
+    KEY: ClassVar[str] = "dualhead.grid"
+    # gamma = 0 is plain BCE with alpha-balancing: the baseline the seed's focal-loss claim is tested against.
+    gammas: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 3.0)
+    alphas: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
+    # How each cell trains (hatespeech.dualhead.grid): "top_layers" (the top trainable_layers encoder layers
+    # + both heads from the pretrained weights, on lower-layer states computed once), "finetune" (every
+    # layer), or "cached_features" (a linear probe: a fresh head_i on frozen pooled features).
+    mode: str = "top_layers"
+    epochs: float = 1.0  # per cell
+    trainable_layers: int = 2  # top_layers mode
+    max_train_rows: int | None = None  # top_layers mode: train rows per cell (None = every train row)
+    encoder_lr: float | None = None  # top_layers / finetune: encoder layers' lr per cell (None = dualhead.lr)
+    head_lr: float | None = None  # top_layers / finetune: heads' lr per cell (None = dualhead.head_lr)
+    lr: float = 1e-2  # cached_features mode only (head-only learning rate of the linear probe)
+    batch_size: int = 64
+
+    POSITIVE: ClassVar[tuple[str, ...]] = (
+        "epochs",
+        "trainable_layers",
+        "max_train_rows",
+        "encoder_lr",
+        "head_lr",
+        "lr",
+        "batch_size",
+    )
+
+    def rules(self) -> list[tuple[str, bool, str]]:
+        return [
+            ("mode", self.mode in GRID_MODES, f"one of {GRID_MODES}"),
+            (
+                "gammas",
+                bool(self.gammas) and all(x >= 0 for x in self.gammas),
+                "a non-empty tuple of gammas >= 0",
+            ),
+            (
+                "alphas",
+                bool(self.alphas) and all(0 <= x <= 1 for x in self.alphas),
+                "a non-empty tuple of alphas in [0, 1]",
+            ),
+        ]
+
+
+@dataclass(frozen=True)
+class DualHeadConfig(Settings):
+    """The dual-head model (notebook 04) and its focal grid (notebook 05)."""
+
+    KEY: ClassVar[str] = "dualhead"
     max_length: int = 64
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
@@ -173,34 +407,48 @@ class DualHeadConfig:
     label_threshold: float = 0.5  # binarise Jigsaw fractions at >= 0.5
     group_by_length: bool = True  # joint / separate models: batches of texts of similar length (less padding)
     train_separate_models: bool = True  # the seed's two single-head models, for comparison
-    # Focal grid
-    # gamma = 0 is plain BCE with alpha-balancing: the baseline the seed's focal-loss claim is tested against.
-    grid_gammas: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 3.0)
-    grid_alphas: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
-    # How each cell trains (hatespeech.dualhead.grid): "top_layers" (the top grid_trainable_layers encoder
-    # layers + both heads from the pretrained weights, on lower-layer states computed once), "finetune"
-    # (every layer), or "cached_features" (a linear probe: a fresh head_i on frozen pooled features).
-    grid_mode: str = "top_layers"
-    grid_epochs: float = 1.0  # per cell
-    grid_trainable_layers: int = 2  # top_layers mode
-    grid_max_train_rows: int | None = None  # top_layers mode: train rows per cell (None = every train row)
-    grid_encoder_lr: float | None = None  # top_layers / finetune: encoder layers' lr per cell (None = lr)
-    grid_head_lr: float | None = None  # top_layers / finetune: heads' lr per cell (None = head_lr)
-    grid_lr: float = 1e-2  # cached_features mode only (head-only learning rate of the linear probe)
-    grid_batch_size: int = 64
     bias_min_subgroup_size: int = 10  # subgroups with fewer test members are skipped (and named)
     bootstrap_resamples: int = 1000  # resamples of test texts for the macro-F1 and bias intervals
+    grid: GridConfig = field(default_factory=GridConfig)
+
+    POSITIVE: ClassVar[tuple[str, ...]] = (
+        "max_length",
+        "max_train_samples",
+        "max_eval_samples",
+        "epochs",
+        "batch_size",
+        "lr",
+        "head_lr",
+        "bias_min_subgroup_size",
+        "bootstrap_resamples",
+    )
+
+    def rules(self) -> list[tuple[str, bool, str]]:
+        return [
+            ("focal_alpha", 0 <= self.focal_alpha <= 1, "in [0, 1]"),
+            ("focal_gamma", self.focal_gamma >= 0, ">= 0"),
+        ]
 
 
-@dataclass
-class Profile:
+@dataclass(frozen=True)
+class Profile(Settings):
     name: str
     seed: int = 42
-    device: str = "auto"  # auto | cpu | cuda
+    device: str = "auto"  # auto | cpu | cuda | cuda:N, resolved by hatespeech.runtime.resolve_device
     models: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     anticipation: AnticipationConfig = field(default_factory=AnticipationConfig)
     dualhead: DualHeadConfig = field(default_factory=DualHeadConfig)
+
+    def rules(self) -> list[tuple[str, bool, str]]:
+        device = self.device
+        return [
+            (
+                "device",
+                device in ("auto", "cpu", "cuda") or device.startswith("cuda:"),
+                "auto, cpu, cuda or cuda:N",
+            )
+        ]
 
     @property
     def data_dir(self):
@@ -220,36 +468,36 @@ def _smoke() -> Profile:
         data=DataConfig(phase1_max_rows_per_source=120, dualhead_max_rows=600, hatecheck_max_templates=60),
         anticipation=AnticipationConfig(
             max_length=32,
-            phase1_max_train_samples=64,
-            phase1_max_eval_samples=48,
-            phase1_batch_size=8,
-            phase2_epochs=1,
-            phase2_batch_size=8,
-            phase2_max_train_sentences=12,
-            phase2_max_test_sentences=40,
-            phase2_ablation_variants=("encoder",),
-            phase1_max_selection_samples=24,
-            phase1_encoder_lr_candidates=(5e-5, 1e-4),
             bootstrap_resamples=200,
-            phase2_max_val_sentences=12,
-            phase2_rehearsal_shares=(0.5,),
-            phase2_C_candidates=(1.0, None),
-            phase2_extra_seeds=(1,),
-            continuation_samples=2,
-            continuation_max_new_tokens=4,
-            continuation_max_sentences=3,
+            phase1=Phase1Config(
+                max_train_samples=64,
+                max_eval_samples=48,
+                max_selection_samples=24,
+                batch_size=8,
+                encoder_lr_candidates=(5e-5, 1e-4),
+            ),
+            phase2=Phase2Config(
+                epochs=1,
+                batch_size=8,
+                max_train_sentences=12,
+                max_test_sentences=40,
+                max_val_sentences=12,
+                ablation_variants=("encoder",),
+                rehearsal_shares=(0.5,),
+                C_candidates=(1.0, None),
+                extra_seeds=(1,),
+            ),
+            continuation=ContinuationConfig(samples=2, max_new_tokens=4, max_sentences=3),
         ),
         dualhead=DualHeadConfig(
             max_length=32,
             max_train_samples=128,
             max_eval_samples=120,
             batch_size=16,
-            grid_gammas=(0.0, 2.0),
-            grid_alphas=(0.25, 1.0),
-            grid_epochs=2.0,
             bias_min_subgroup_size=3,
             bootstrap_resamples=200,
             focal_lambda_candidates=(1.0, 10.0),
+            grid=GridConfig(gammas=(0.0, 2.0), alphas=(0.25, 1.0), epochs=2.0),
         ),
     )
 
@@ -267,48 +515,52 @@ def _cpu() -> Profile:
             # mode reached the highest selection F1 (0.468 vs 0.451 for one epoch of the top two, 0.439
             # LoRA, 0.424 every layer; reports/metrics/decoder_capacity.json, one seed): on a cpu budget,
             # sentences and epochs buy more than depth.
-            # Sizes are set so that the whole cpu report fits 75 min on 2 cores (60 on the Intel Xeon of
-            # the committed build): the encoders see every train sentence once (a second epoch over all of
-            # them did not fit beside the every-prefix evaluation), the decoders 1,500 sentences twice.
-            # Evaluation: every prefix of 1,000 evaluation sentences (the cap the budget forces; the split
-            # has ~2,400); selection: every prefix of 300 selection sentences after each epoch.
             encoder_trainable_layers=None,
             decoder_trainable_layers=2,
-            phase1_max_train_samples=None,
-            phase1_decoder_max_train_samples=1500,
-            phase1_max_eval_samples=1000,
-            phase1_max_selection_samples=300,
-            phase1_epochs=1,
-            phase1_decoder_epochs=2,
-            phase1_lr=1e-4,
-            # One rate per backbone in the cpu budget (the encoder sweep cost ~6 min on 2 cores). Encoder:
-            # 1e-4 won the sweep over 3e-5 on the selection set in the build of cba906f (best-epoch F1 0.560
-            # vs 0.534, same seed and data); the decoder's is the capacity benchmark's rate for its top two
-            # blocks. The gpu and full profiles sweep.
-            phase1_encoder_lr_candidates=(1e-4,),
-            phase1_decoder_lr_candidates=(1e-4,),
-            phase1_lr_source=(
-                "an earlier cpu build's selection-set sweep (encoder: 1e-4 over 3e-5, F1 0.560 vs 0.534) and "
-                "the decoder capacity benchmark"
+            phase1=Phase1Config(
+                # Sizes are set so that the whole cpu report fits 75 min on 2 cores (60 on the Intel Xeon
+                # of the committed build): the encoders see every train sentence once (a second epoch over
+                # all of them did not fit beside the every-prefix evaluation), the decoders 1,500 sentences
+                # twice. Evaluation: every prefix of 1,000 evaluation sentences (the cap the budget forces;
+                # the split has ~2,400); selection: every prefix of 300 selection sentences after each epoch.
+                max_train_samples=None,
+                decoder_max_train_samples=1500,
+                max_eval_samples=1000,
+                max_selection_samples=300,
+                epochs=1,
+                decoder_epochs=2,
+                lr=1e-4,
+                # One rate per backbone in the cpu budget (the encoder sweep cost ~6 min on 2 cores). Encoder:
+                # 1e-4 won the sweep over 3e-5 on the selection set in the build of cba906f (best-epoch F1
+                # 0.560 vs 0.534, same seed and data); the decoder's is the capacity benchmark's rate for its
+                # top two blocks. The gpu and full profiles sweep.
+                encoder_lr_candidates=(1e-4,),
+                decoder_lr_candidates=(1e-4,),
+                lr_source=(
+                    "an earlier cpu build's selection-set sweep (encoder: 1e-4 over 3e-5, F1 0.560 vs 0.534) "
+                    "and the decoder capacity benchmark"
+                ),
             ),
-            # No phase 1 for both encoder variants: they join the best-model pool (the decoders' would cost
-            # ~2 min each on 2 cores).
-            phase2_ablation_variants=("encoder", "encoder+bilstm"),
-            phase2_lr=1e-4,
-            phase2_trainable_layers=2,
-            # One rehearsal share in the cpu budget (each share is a full phase-2 run, ~5-7 min on 2 cores):
-            # 0.3, the share the held-out criterion picked over 0.1 when both were run (build of 8c30b9f,
-            # criterion 0.1670 vs 0.1673); "without rehearsal" stays in the comparison. Other profiles: both.
-            phase2_rehearsal_shares=(0.3,),
+            phase2=Phase2Config(
+                # No phase 1 for both encoder variants: they join the best-model pool (the decoders' would
+                # cost ~2 min each on 2 cores).
+                ablation_variants=("encoder", "encoder+bilstm"),
+                lr=1e-4,
+                trainable_layers=2,
+                # One rehearsal share in the cpu budget (each share is a full phase-2 run, ~5-7 min on 2
+                # cores): 0.3, the share the held-out criterion picked over 0.1 when both were run (build of
+                # 8c30b9f, criterion 0.1670 vs 0.1673); "without rehearsal" stays in the comparison. Other
+                # profiles: both.
+                rehearsal_shares=(0.3,),
+            ),
             # 4 endings per test prefix from the int8 generator, 8 prefixes (32 rows) per generate call: 8
             # endings measured 1.29 s per prefix on 2 cores (14 min for the 666 test prefixes to continue,
-            # over issue 15's 8-minute budget). The gpu profile samples 32 in fp32.
-            continuation_samples=4,
-            continuation_batch_prefixes=8,
-            continuation_int8_generator=True,
-            # A seeded subset of whole test sentences, fixed before scoring: 50 of release 2's 250 fit the
-            # continuations' 8 minutes (the 50 of release 1 took 5 min).
-            continuation_max_sentences=50,
+            # over issue 15's 8-minute budget). The gpu profile samples 32 in fp32. A seeded subset of
+            # whole test sentences, fixed before scoring: 50 of release 2's 250 fit the continuations' 8
+            # minutes (the 50 of release 1 took 5 min).
+            continuation=ContinuationConfig(
+                samples=4, batch_prefixes=8, int8_generator=True, max_sentences=50
+            ),
         ),
         dualhead=DualHeadConfig(
             max_train_samples=5000,
@@ -318,10 +570,7 @@ def _cpu() -> Profile:
             # cell on 2 cores; notebook 05 took 7m20s in the build of cba906f). The rates come from one
             # probe cell (gamma 2, alpha 0.25) on validation: at the joint model's 5e-5 / 1e-3 one epoch left
             # the identity head near chance (validation macro-F1 0.21), at 2e-4 / 5e-3 it reached 0.57.
-            grid_trainable_layers=1,
-            grid_max_train_rows=1500,
-            grid_encoder_lr=2e-4,
-            grid_head_lr=5e-3,
+            grid=GridConfig(trainable_layers=1, max_train_rows=1500, encoder_lr=2e-4, head_lr=5e-3),
         ),  # nb 04 ~14 min on 2 cores
     )
 
@@ -335,21 +584,22 @@ def _gpu() -> Profile:
             encoder_trainable_layers=None,
             decoder_trainable_layers=None,
             lstm_hidden=256,
-            phase1_epochs=3,
-            phase1_batch_size=32,
-            phase1_lr=2e-5,
-            phase1_encoder_lr_candidates=(2e-5, 5e-5),
-            phase1_decoder_lr_candidates=(2e-5, 5e-5),
-            phase2_epochs=4,
+            phase1=Phase1Config(
+                epochs=3,
+                batch_size=32,
+                lr=2e-5,
+                encoder_lr_candidates=(2e-5, 5e-5),
+                decoder_lr_candidates=(2e-5, 5e-5),
+            ),
+            phase2=Phase2Config(epochs=4),
         ),
         dualhead=DualHeadConfig(
             max_length=128,
             epochs=3.0,
             batch_size=32,
             lr=2e-5,
-            grid_mode="finetune",
-            grid_epochs=1.0,
             focal_lambda_candidates=(1.0, 3.0, 10.0, 30.0),
+            grid=GridConfig(mode="finetune", epochs=1.0),
         ),
     )
 
@@ -357,214 +607,48 @@ def _gpu() -> Profile:
 def _full() -> Profile:
     """The gpu profile's scale (all data, every layer, the seeds' epochs) on the offline models: what a GPU
     machine without a model hub can run."""
-    profile = _gpu()
-    profile.name = "full"
-    profile.models = ModelConfig()
-    return profile
+    return dataclasses.replace(_gpu(), name="full", models=ModelConfig())
 
 
 PROFILES = {"smoke": _smoke, "cpu": _cpu, "gpu": _gpu, "full": _full}
 
 
-def get_profile(name: str = "cpu", **overrides: Any) -> Profile:
-    """Return a fresh profile; ``overrides`` use dotted keys (``"dualhead.epochs": 2``) or top-level names.
-    Every setting is checked (:func:`validate_profile`), so a bad value fails here, naming its key, not deep
-    inside a notebook; a list given for a tuple setting becomes a tuple."""
-    if name not in PROFILES:
-        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
-    profile = PROFILES[name]()
-    for role, variable in MODEL_OVERRIDE_ENV.items():
-        if os.environ.get(variable):
-            setattr(profile.models, role, os.environ[variable])
+def with_setting(settings: Settings, key: str, value: Any) -> Settings:
+    """A copy of ``settings`` with the dotted ``key`` (``"anticipation.phase1.epochs"``) set to ``value``;
+    every section on the way is made again, so each checks itself (:class:`Settings`). A list given for a
+    tuple setting becomes a tuple."""
+    head, _, rest = key.partition(".")
+    names = {f.name for f in dataclasses.fields(settings)}
+    current = getattr(settings, head, None) if head in names else None
+    if head not in names or (rest and not isinstance(current, Settings)):
+        raise ConfigError(f"no setting {settings.key(key)!r}")
+    if rest:
+        value = with_setting(current, rest, value)
+    elif isinstance(value, list):
+        value = tuple(value)
+    return dataclasses.replace(settings, **{head: copy.deepcopy(value)})
+
+
+def overridden(profile: Profile, overrides: dict[str, Any]) -> Profile:
+    """``profile`` with each dotted key of ``overrides`` set (:func:`with_setting`), e.g. a test's tiny model:
+    ``overridden(profile, {"models.encoder": folder, "dualhead.grid.epochs": 1.0})``."""
     for key, value in overrides.items():
-        target: Any = profile
-        *parents, leaf = key.split(".")
-        for part in parents:
-            target = getattr(target, part, None)
-            if not dataclasses.is_dataclass(target):
-                raise ValueError(f"profile {name!r} has no setting {key!r}")
-        if not hasattr(target, leaf):
-            raise ValueError(f"profile {name!r} has no setting {key!r}")
-        value = tuple(value) if isinstance(value, list) else value
-        setattr(target, leaf, copy.deepcopy(value))
-    validate_profile(profile)
+        profile = with_setting(profile, key, value)
     return profile
 
 
-# ============================================================================================ validation
-#: The anticipation variants (models.prefix.VARIANTS) and the focal-grid modes (dualhead.grid): named here,
-#: where the settings that choose among them are checked.
-VARIANT_NAMES = ("encoder", "encoder+bilstm", "decoder", "decoder+bilstm")
-GRID_MODES = ("top_layers", "finetune", "cached_features")
-
-
-def _conforms(value: Any, hint: Any) -> bool:
-    """Whether ``value`` fits the annotation ``hint`` (the kinds config fields use: numbers, str, bool,
-    None, unions, fixed and variadic tuples, nested configs). An int passes for a float, a bool for
-    neither."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if hint is type(None):
-        return value is None
-    if origin in (types.UnionType, typing.Union):
-        return any(_conforms(value, a) for a in args)
-    if origin is tuple:
-        if not isinstance(value, tuple):
-            return False
-        if len(args) == 2 and args[1] is Ellipsis:
-            return all(_conforms(v, args[0]) for v in value)
-        return len(value) == len(args) and all(_conforms(v, a) for v, a in zip(value, args))
-    if hint is bool:
-        return isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if isinstance(hint, type):
-        return isinstance(value, hint)
-    return True
-
-
-def _rules(profile: Profile) -> list[tuple[str, Any, bool, str]]:
-    """(key, value, holds, what it must be) for the settings whose range matters."""
-    a, d, data = profile.anticipation, profile.dualhead, profile.data
-
-    def positive(*values):
-        return all(v is None or v > 0 for v in values)
-
-    split = data.dualhead_split
-    rules = [
-        (
-            "device",
-            profile.device,
-            profile.device in ("auto", "cpu", "cuda") or profile.device.startswith("cuda:"),
-            "auto, cpu, cuda or cuda:N",
-        ),
-        (
-            "anticipation.variants",
-            a.variants,
-            bool(a.variants) and set(a.variants) <= set(VARIANT_NAMES),
-            f"a non-empty choice among {VARIANT_NAMES}",
-        ),
-        (
-            "anticipation.phase2_ablation_variants",
-            a.phase2_ablation_variants,
-            a.phase2_ablation_variants is None or set(a.phase2_ablation_variants) <= set(VARIANT_NAMES),
-            f"None or a choice among {VARIANT_NAMES}",
-        ),
-        ("dualhead.grid_mode", d.grid_mode, d.grid_mode in GRID_MODES, f"one of {GRID_MODES}"),
-        (
-            "data.dualhead_split",
-            split,
-            min(split) > 0 and abs(sum(split) - 1) < 1e-6,
-            "three positive fractions summing to 1",
-        ),
-        ("data.phase1_val_fraction", data.phase1_val_fraction, 0 < data.phase1_val_fraction < 1, "in (0, 1)"),
-        (
-            "anticipation.phase2_rehearsal_shares",
-            a.phase2_rehearsal_shares,
-            all(0 < x <= 1 for x in a.phase2_rehearsal_shares),
-            "shares in (0, 1]",
-        ),
-        ("anticipation.continuation_top_p", a.continuation_top_p, 0 < a.continuation_top_p <= 1, "in (0, 1]"),
-        ("dualhead.grid_alphas", d.grid_alphas, all(0 <= x <= 1 for x in d.grid_alphas), "alphas in [0, 1]"),
-        ("dualhead.focal_alpha", d.focal_alpha, 0 <= d.focal_alpha <= 1, "in [0, 1]"),
-        ("dualhead.grid_gammas", d.grid_gammas, all(x >= 0 for x in d.grid_gammas), "gammas >= 0"),
-        ("dualhead.focal_gamma", d.focal_gamma, d.focal_gamma >= 0, ">= 0"),
-        (
-            "anticipation.phase2_C_candidates",
-            a.phase2_C_candidates,
-            positive(a.phase2_C, *a.phase2_C_candidates),
-            "C > 0 (None: the unweighted MSE)",
-        ),
-        ("anticipation.frozen_layer_memo_mb", a.frozen_layer_memo_mb, a.frozen_layer_memo_mb >= 0, ">= 0"),
-    ]
-    counts = {
-        "anticipation": (
-            "max_length",
-            "lstm_hidden",
-            "phase1_epochs",
-            "phase1_batch_size",
-            "phase2_epochs",
-            "phase2_batch_size",
-            "bootstrap_resamples",
-            "continuation_samples",
-            "continuation_max_new_tokens",
-            "continuation_batch_prefixes",
-            "phase1_lr",
-            "phase2_lr",
-            "phase1_max_train_samples",
-            "phase1_max_eval_samples",
-            "phase1_max_selection_samples",
-            "phase1_decoder_max_train_samples",
-            "phase2_max_train_sentences",
-            "phase2_max_test_sentences",
-            "phase2_max_val_sentences",
-            "continuation_max_sentences",
-            "encoder_trainable_layers",
-            "decoder_trainable_layers",
-            "phase2_trainable_layers",
-            "head_lr",
-        ),
-        "dualhead": (
-            "max_length",
-            "epochs",
-            "batch_size",
-            "lr",
-            "head_lr",
-            "grid_epochs",
-            "grid_batch_size",
-            "grid_trainable_layers",
-            "grid_lr",
-            "bootstrap_resamples",
-            "max_train_samples",
-            "max_eval_samples",
-            "grid_max_train_rows",
-            "bias_min_subgroup_size",
-        ),
-    }
-    for part, names in counts.items():
-        for name in names:
-            value = getattr(getattr(profile, part), name)
-            rules.append((f"{part}.{name}", value, positive(value), "> 0 (or None where None is allowed)"))
-    return rules
-
-
-def validate_profile(profile: Profile) -> None:
-    """Raise ValueError naming the setting, its value and what it must be, for a value of the wrong type
-    (by the field annotations) or out of range (:func:`_rules`)."""
-    nested = [(f"{f.name}.", getattr(profile, f.name)) for f in dataclasses.fields(profile)]
-    for prefix, part in [("", profile), *((p, c) for p, c in nested if dataclasses.is_dataclass(c))]:
-        hints = typing.get_type_hints(type(part))
-        for f in dataclasses.fields(part):
-            value = getattr(part, f.name)
-            if not _conforms(value, hints[f.name]):
-                hint = hints[f.name]
-                raise ValueError(
-                    f"profile {profile.name!r}: {prefix}{f.name} = {value!r} is not "
-                    f"{getattr(hint, '__name__', hint)}"
-                )
-    for key, value, holds, must in _rules(profile):
-        if not holds:
-            raise ValueError(f"profile {profile.name!r}: {key} = {value!r} must be {must}")
-
-
-def resolve_device(profile_or_device) -> torch.device:
-    """torch.device of a profile (its ``device``) or a device spec; None or "auto" picks CUDA if present."""
-    device = getattr(profile_or_device, "device", profile_or_device)
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def default_profile_name() -> str:
-    """gpu when CUDA is available, else cpu (what run_all.sh does without --profile)."""
-    return "gpu" if torch.cuda.is_available() else "cpu"
-
-
-def seed_everything(seed: int) -> None:
-    """Seed python, numpy and torch (and transformers' helper) so reruns repeat."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    if torch.cuda.is_available():
-        torch.cuda.manual_seed_all(seed)
+def get_profile(name: str = "cpu", **overrides: Any) -> Profile:
+    """Return a fresh profile; ``overrides`` use dotted keys (``"dualhead.grid.epochs": 2``) or top-level
+    names. Every section checks itself when it is made (:class:`Settings`), so a bad value fails here, naming
+    its key and the profile, not deep inside a notebook."""
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
+    try:
+        profile = PROFILES[name]()
+        for role, variable in MODEL_OVERRIDE_ENV.items():
+            if os.environ.get(variable):
+                profile = with_setting(profile, f"models.{role}", os.environ[variable])
+        profile = overridden(profile, overrides)
+    except ConfigError as error:
+        raise ConfigError(f"profile {name!r}: {error}") from None
+    return profile

@@ -233,7 +233,7 @@ class DecoderCapacityResult(Result):
     threads: int
     note: str = ""
 
-    def line(self, trained_layers: int | None | str = "?") -> str:
+    def line(self, trained_layers: int | str | None = "?") -> str:
         """One sentence: the equal-time comparison, and what this build's decoders trained."""
         reference = self.equal_time_seconds
         rows = [r for r in self.rows if r["budget"] == "equal time" or r["train_seconds"] == reference]

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from . import paths
 
@@ -45,6 +44,9 @@ def cpu_model() -> str:
 
 
 def hardware() -> dict[str, Any]:
+    # torch only when a stamp is made (a run, which has loaded it): reading a result must not need it.
+    import torch
+
     info: dict[str, Any] = {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "gpu": None}
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)

@@ -24,25 +24,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..config import Profile
-from ..metrics.bootstrap import Interval, PairedDifference, multi_bootstrap, paired_bootstrap
+from ..metrics.bootstrap import PairedDifference, multi_bootstrap, paired_bootstrap
 from ..metrics.regression import mse
-from ..results import Result, fmt_number
 from .calibration import PlattMap
+from .continuation_result import CONTENT_WARNING, ContinuationResult
 from .continuations import ContinuationEstimator, ContinuationSettings, Estimate
 from .evaluation import earliness_of, phase2_scores, predict_phase2, prefix_frame
 from .phase2 import full_sentence_labels, load_phase2_data, pick_test_sentences
 from .training import checkpoint_dir, load_checkpoint
-
-CONTENT_WARNING = (
-    "Model-generated text: the endings are what a small pretrained language model wrote after real prefixes, "
-    "unfiltered, and may be offensive."
-)
 
 
 @dataclass
@@ -73,13 +68,13 @@ def build_estimator(
     profile: Profile, scorer_variant: str, ending_lengths=None
 ) -> tuple[ContinuationEstimator, str]:
     """The estimator of the profile: its pretrained decoder (int8 linear layers when
-    ``continuation_int8_generator``) and the phase-1 checkpoint of ``scorer_variant``; endings run to
+    ``continuation.int8_generator``) and the phase-1 checkpoint of ``scorer_variant``; endings run to
     ``ending_lengths`` words (train tweets' word counts) when given."""
     a = profile.anticipation
     settings = ContinuationSettings(
-        n_samples=a.continuation_samples,
-        max_new_tokens=a.continuation_max_new_tokens,
-        top_p=a.continuation_top_p,
+        n_samples=a.continuation.samples,
+        max_new_tokens=a.continuation.max_new_tokens,
+        top_p=a.continuation.top_p,
         seed=profile.seed,
         ending_lengths=ending_lengths,
     )
@@ -87,7 +82,7 @@ def build_estimator(
         profile, checkpoint_dir(profile, 1, scorer_variant), settings
     )
     generator = f"{profile.models.decoder} (pretrained, fp32)"
-    if a.continuation_int8_generator and next(estimator.generator.parameters()).device.type == "cpu":
+    if a.continuation.int8_generator and next(estimator.generator.parameters()).device.type == "cpu":
         from .quantize import quantize_int8
 
         layers = quantize_int8(estimator.generator)
@@ -102,8 +97,8 @@ def run_continuations(
     a = profile.anticipation
     data = load_phase2_data(profile)
     test = data.test
-    if a.continuation_max_sentences is not None and a.continuation_max_sentences < len(test):
-        test = test.sample(n=a.continuation_max_sentences, random_state=profile.seed).sort_index()
+    if a.continuation.max_sentences is not None and a.continuation.max_sentences < len(test):
+        test = test.sample(n=a.continuation.max_sentences, random_state=profile.seed).sort_index()
     test = test.reset_index(drop=True)
     estimator, generator = build_estimator(profile, phase1_best, tuple(data.train["n_words"]))
     estimator.calibration = fit_calibration(estimator, data.train, data.test)
@@ -114,7 +109,7 @@ def run_continuations(
         complete += [k == n for k in range(1, n + 1)]
     start = time.perf_counter()
     estimates = estimator.estimate_many(
-        prefixes, complete, progress="continuations", batch_prefixes=a.continuation_batch_prefixes
+        prefixes, complete, progress="continuations", batch_prefixes=a.continuation.batch_prefixes
     )
     run = ContinuationRun(profile, test, phase1_best, phase2_best, estimates, generator=generator)
     run.calibration = estimator.calibration
@@ -229,149 +224,19 @@ def trajectory_sentences(run: ContinuationRun, n: int = 4) -> pd.DataFrame:
     return pick_test_sentences(run.test, n=n, seed=run.profile.seed)
 
 
-# ================================================================================================ result
-LABELS = {
-    "continuation": "imagined endings, calibrated (continuation estimator)",
-    "continuation_raw": "imagined endings, raw scores",
-    "phase1_prefix": "the same classifier on the prefix as it stands",
-    "phase1_prefix_calibrated": "the same classifier on the prefix, calibrated",
-    "phase2": "best phase-2 model",
-    "constant": "constant (phase-2 train mean)",
-}
-
-
-def label(key: str) -> str:
-    kind, _, variant = key.partition(":")
-    return LABELS.get(kind, kind) + (f" ({variant})" if variant and kind != "constant" else "")
-
-
-@dataclass(kw_only=True)
-class ContinuationResult(Result):
-    """``continuations.json`` (notebook 07): P(hateful | prefix) from sampled endings, against the trained
-    models on the same phase-2 test prefixes."""
-
-    FILE: ClassVar[str] = "continuations.json"
-    NOTEBOOK: ClassVar[str] = "notebooks/07_continuations.ipynb"
-    MARKER: ClassVar[str] = "mc_noise"
-    CURATED: ClassVar[tuple[str, ...]] = ("intervals", "comparisons", "mc_noise", "cost", "examples")
-
-    estimator: dict[str, Any]  # settings, generator, scorer, what it is
-    test: dict[str, Any]  # sentences, prefixes, prefixes continued, whether every test sentence is in
-    metrics: dict[str, dict[str, Any]]  # system -> mse, mae, pearson, ece, n, earliness
-    intervals: dict[str, dict[str, Any]]  # system -> Interval json (test MSE, resampling test sentences)
-    comparisons: dict[str, dict[str, Any]]  # "mse:a-b" -> PairedDifference json
-    mc_noise: dict[str, Any]
-    cost: dict[str, Any]  # seconds: estimator, per prefix, per ending; the other systems
-    examples: list[dict[str, Any]]  # a few prefixes with sampled endings (model-generated, may offend)
-    notebook03: dict[str, dict[str, Any]] = field(default_factory=dict)  # its test-MSE intervals, same set
-    calibration: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # system -> reliability bins
-    target: dict[str, Any] = field(default_factory=dict)  # calibrated endings vs the constant
-
-    @property
-    def key(self) -> str:
-        return next(k for k in self.metrics if k.startswith("continuation:"))
-
-    def findings(self) -> list[str]:
-        est = Interval.from_json(self.intervals[self.key])
-        e = self.estimator
-        m = self.metrics[self.key]
-        lines = [
-            (
-                f"Imagined endings ({e['n_samples']} per prefix from {e['generator']}, each scored at full "
-                f"length by the phase-1 {e['scorer_variant']} model"
-                + (
-                    ", calibrated on the phase-2 train sentences at full length"
-                    if e.get("calibration")
-                    else ""
-                )
-                + f") reach a test MSE of {est.fmt(4)} (Pearson {m['pearson']:.3f}, ECE {m['ece']:.3f}) on "
-                f"{self.test['prefixes']:,} prefixes of {self.test['sentences']} test sentences, with no "
-                "prefix label used."
-            )
-        ]
-        if self.target:
-            d = PairedDifference.from_json(self.target["difference"])
-            lines.append(
-                f"Target ({self.target['target']}): {'met' if self.target['met'] else 'missed'}, "
-                f"{d.difference.fmt(4)}."
-            )
-        primary = f"mse:{self.key}-constant:train_mean"
-        for key, cmp in sorted(self.comparisons.items(), key=lambda kv: kv[0] != primary):
-            other = cmp["name_b"]
-            d = PairedDifference.from_json(cmp)
-            tag = "Primary comparison" if key == primary else "Exploratory"
-            lines.append(
-                f"{tag}, against {label(other)}: MSE {d.b.fmt(4)}; difference {d.difference.fmt(4)} - "
-                f"{d.verdict().replace(self.key, 'imagined endings').replace(other, label(other))}."
-            )
-        lines.append(
-            f"{len(self.comparisons)} paired comparisons on the same {self.test['sentences']} test "
-            "sentences, no correction for multiplicity: one primary (against the constant, the target), "
-            "the rest exploratory."
-        )
-        noise = self.mc_noise
-        lines.append(
-            f"Monte-Carlo noise adds about {noise['mean_stderr_squared']:.4f} to the estimator's MSE "
-            f"({fmt_number(100 * (noise['share_of_mse'] or 0), 1)}% of it): more endings per prefix would "
-            "lower it by at most that much."
-        )
-        lines.append(
-            "Not tried in this build: endings as a label source (phase 2 trained on continuation estimates "
-            "of phase-1 train sentences instead of annotated labels), the optional part of the plan; at the "
-            "measured cost per prefix it would add more than the cpu budget for this notebook."
-        )
-        c = self.cost
-        lines.append(
-            f"Cost: {c['estimator_seconds']:.0f} s for the estimator ({1e3 * c['seconds_per_prefix']:.0f} ms "
-            f"per prefix, {1e3 * c['seconds_per_ending']:.0f} ms per ending) against "
-            f"{c['other_seconds']:.0f} s for re-scoring the other systems on every prefix."
-        )
-        return lines
-
-    def tables(self) -> list[tuple[str, pd.DataFrame]]:
-        rows = {}
-        for key, iv in self.intervals.items():
-            m = self.metrics[key]
-            early = m.get("earliness") or {}
-            rows[label(key)] = {
-                "test MSE [95% CI]": Interval.from_json(iv).fmt(4),
-                "Pearson": m.get("pearson"),
-                "ECE": m.get("ece"),
-                "detection rate": early.get("detection_rate"),
-                "false-alarm rate": early.get("false_alarm_rate"),
-                "computed in": "notebook 07",
-            }
-        for key, iv in self.notebook03.items():
-            rows.setdefault(
-                f"{key} (notebook 03)",
-                {"test MSE [95% CI]": Interval.from_json(iv).fmt(4), "computed in": "notebook 03"},
-            )
-        examples = pd.DataFrame(
-            [
-                {"prefix": e["prefix"], "ending (model-generated)": x["ending"], "p_hate": x["p_hate"]}
-                for e in self.examples
-                for x in e["endings"]
-            ]
-        )
-        return [
-            ("test MSE of every system on the same prefixes", pd.DataFrame.from_dict(rows, orient="index")),
-            (f"example endings ({CONTENT_WARNING})", examples),
-        ]
-
-
 def continuation_result(run: ContinuationRun, notebook03_intervals: dict[str, Any] | None = None):
     """The typed result of a run (its evidence computed here)."""
     ev = evidence(run)
     continued = run.continued
     n_endings = sum(len(e.scores) for e in continued)
     s = run.profile.anticipation
-    all_sentences = s.continuation_max_sentences is None
+    all_sentences = s.continuation.max_sentences is None
     return ContinuationResult(
         profile=run.profile.name,
         estimator={
-            "n_samples": s.continuation_samples,
-            "max_new_tokens": s.continuation_max_new_tokens,
-            "top_p": s.continuation_top_p,
+            "n_samples": s.continuation.samples,
+            "max_new_tokens": s.continuation.max_new_tokens,
+            "top_p": s.continuation.top_p,
             "generator": run.generator,
             "scorer_variant": run.scorer_variant,
             "scorer": "best phase-1 model (selection set, notebook 02), its probability at full length "

@@ -41,8 +41,8 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, GenerationConfig, LogitsProcessor, LogitsProcessorList
 
-from ..config import resolve_device
 from ..models.backbones import load_tokenizer, resolve_model_dir
+from ..runtime import resolve_device
 from .inference import Anticipator
 
 SENTENCE_END = re.compile(r"[.!?\n]")

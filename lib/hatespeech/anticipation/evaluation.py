@@ -31,7 +31,7 @@ THRESHOLD = 0.5
 # =================================================================================== phase 1: selection set
 def selection_sentences(selection: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     """The fixed sample of selection sentences scored at every prefix after every epoch (same for all)."""
-    return sample_sentences(selection, profile.anticipation.phase1_max_selection_samples, profile.seed + 4)
+    return sample_sentences(selection, profile.anticipation.phase1.max_selection_samples, profile.seed + 4)
 
 
 def score_every_prefix(model, tokenizer, sentences: pd.DataFrame, max_length: int, desc: str) -> pd.DataFrame:
@@ -100,11 +100,11 @@ def grouped_binary_metrics(
 
 # ====================================================================================== phase 1: evaluation
 def evaluation_prefixes(val_frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
-    """The evaluation sentences (``phase1_max_eval_samples`` of them, seeded; all when None) with one random
+    """The evaluation sentences (``phase1.max_eval_samples`` of them, seeded; all when None) with one random
     prefix each (``k``, ``prefix``: the secondary one-random-prefix view): the same for every system."""
     return random_prefix_draw(
         val_frame,
-        profile.anticipation.phase1_max_eval_samples,
+        profile.anticipation.phase1.max_eval_samples,
         profile.seed + 2,
         [profile.seed, EVAL_SEED_OFFSET],
     ).reset_index(drop=True)

@@ -81,7 +81,7 @@ def phase1_baselines(run, data) -> None:
     settings = profile.anticipation
     best = run.best_variant()
     sentences = phase1_train_sentences(data, phase1_sentence_limit(profile, best), profile.seed)
-    fit = _prefix_draws(sentences, int(settings.phase1_epochs), profile.seed)
+    fit = _prefix_draws(sentences, int(settings.phase1.epochs), profile.seed)
     selection = text_prefix_rows(selection_sentences(data.selection, profile))
     evaluation = evaluation_prefixes(data.val, profile)
     reference = next(iter(run.predictions.values()))  # every model's rows: the same sentences and prefixes
@@ -167,7 +167,7 @@ def phase1_threshold(run, name: str) -> float:
     return run.stats[name]["threshold"] if name in run.stats else run.baselines[name]["threshold"]
 
 
-def phase1_evidence(run) -> None:
+def phase1_evidence(run) -> None:  # noqa: C901 - one flat list of the comparisons the text states
     """Intervals for every system and the paired comparisons the text states (into ``run.evidence``), on
     every evaluation prefix with each sentence weighing 1: the bootstrap resamples evaluation sentences
     (Stormfront: posts) with their per-sentence confusion counts, at each system's selection threshold and
@@ -302,7 +302,7 @@ def phase2_baselines(run) -> None:
     ridge on the phase-2 train prefixes (alpha chosen on the held-out train sentences); prior-corrected
     phase-1-only predictions. Adds predictions and metrics to ``run`` under ``baseline:*`` /
     ``phase1_only_corrected:*``."""
-    data, C = run.data, run.profile.anticipation.phase2_C
+    data, C = run.data, run.profile.anticipation.phase2.C
     fit, held_out = _prefix_rows(data.train), _prefix_rows(data.val)
     weights = phase2_weights(*(np.asarray(fit[c], np.float32) for c in ("label", "w_len")), C)
     weights = np.asarray(weights, dtype=float)
@@ -371,7 +371,7 @@ def prior_corrected(probabilities, pos_weight: float) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) - math.log(pos_weight))))
 
 
-def phase2_evidence(run) -> dict[str, Any]:
+def phase2_evidence(run) -> dict[str, Any]:  # noqa: C901 - one flat list of the comparisons the text states
     """Test-MSE intervals (resampling test sentences) and the paired comparisons the text states."""
     profile = run.profile
     n = int(profile.anticipation.bootstrap_resamples)

@@ -53,8 +53,8 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
-from ..config import resolve_device
 from ..models.prefix import PrefixClassifier, PrefixClassifierConfig
+from ..runtime import resolve_device
 from .examples import EncodedSentence, encode_sentences, truncation_counts
 
 

@@ -170,8 +170,8 @@ def run_phase1(profile: Profile, variants=None) -> Phase1Run:
             if len(candidates) > 1
             else "the sweep of the plain variant"
             if kind in chosen_lr
-            else f"the profile (one rate: {profile.anticipation.phase1_lr_source})"
-            if profile.anticipation.phase1_lr_source
+            else f"the profile (one rate: {profile.anticipation.phase1.lr_source})"
+            if profile.anticipation.phase1.lr_source
             else "the profile (one rate)"
         )
         chosen_lr.setdefault(kind, stats["lr"])
@@ -197,20 +197,20 @@ def run_phase1(profile: Profile, variants=None) -> Phase1Run:
     print("[phase 1] baselines and bootstrap intervals")
     evidence.phase1_baselines(run, data)
     evidence.phase1_evidence(run)
-    if profile.anticipation.phase1_wlen_ablation:
+    if profile.anticipation.phase1.wlen_ablation:
         run_wlen_ablation(run, data, memos)
     return run
 
 
 def run_wlen_ablation(run: Phase1Run, data: Phase1Data, memos: MemoPool | None = None) -> dict[str, Any]:
     """The seed's length weight w_len tested on the best variant: trained again with every prefix weighing 1
-    (and with w_len, on ``phase1_wlen_ablation_sentences`` sentences when that is set; else the main run is
+    (and with w_len, on ``phase1.wlen_ablation_sentences`` sentences when that is set; else the main run is
     that arm), at the variant's kept learning rate. The selection set says which weighting it would keep
     (higher F1; a tie keeps w_len); both arms are reported on every evaluation prefix with the paired interval
     of their F1 difference (at each arm's selection threshold)."""
     profile = run.profile
     variant = run.best_variant()
-    limit = profile.anticipation.phase1_wlen_ablation_sentences
+    limit = profile.anticipation.phase1.wlen_ablation_sentences
     arms: dict[str, dict[str, Any]] = {}
     for name, use_w_len in (("w_len", True), ("unweighted", False)):
         if use_w_len and limit is None:

@@ -1,6 +1,7 @@
 """Phase 2 end to end: prefix_probability as sentences (:class:`Phase2Data`), :func:`run_phase2` (phase-1
 models without phase 2, phase 2 from each phase-1 checkpoint, the no-phase-1 ablation, then the baselines and
-the bootstrap evidence) and what it returns (:class:`Phase2Run`)."""
+the bootstrap evidence) and what it returns (:class:`Phase2Run`). Over the ~500-line guide (~575 lines):
+the rehearsal, loss-weight and extra-seed runs are here too: each reads and extends one Phase2Run."""
 
 from __future__ import annotations
 
@@ -106,8 +107,8 @@ def load_phase2_data(profile: Profile) -> Phase2Data:
 
     Raises :class:`hatespeech.data.DataLeakageError` if a train sentence is a HateCheck case. A tenth of the
     train sentences (seeded, stratified by corpus class) is held out: it picks the epoch kept
-    and the best variant, and draws the loss curves (``phase2_max_val_sentences`` caps it for smoke runs);
-    ``phase2_max_train_sentences`` samples the rest.
+    and the best variant, and draws the loss curves (``phase2.max_val_sentences`` caps it for smoke runs);
+    ``phase2.max_train_sentences`` samples the rest.
     """
     train_prefixes = load_prefix_probability("train")
     test_prefixes = load_prefix_probability("test")
@@ -120,16 +121,16 @@ def load_phase2_data(profile: Profile) -> Phase2Data:
         random_state=profile.seed,
         stratify=sentences["corpus_class"],
     )
-    limit = profile.anticipation.phase2_max_train_sentences
+    limit = profile.anticipation.phase2.max_train_sentences
     fit = sample_sentences(fit, limit, profile.seed, strata=("corpus_class",))
     val = sample_sentences(
-        val, profile.anticipation.phase2_max_val_sentences, profile.seed, strata=("corpus_class",)
+        val, profile.anticipation.phase2.max_val_sentences, profile.seed, strata=("corpus_class",)
     )
     train_ids = set(fit["sentence_id"])
     test = sentence_rows(test_prefixes)
-    if profile.anticipation.phase2_max_test_sentences is not None:  # smoke runs only: a seeded subset
+    if profile.anticipation.phase2.max_test_sentences is not None:  # smoke runs only: a seeded subset
         test = sample_sentences(
-            test, profile.anticipation.phase2_max_test_sentences, profile.seed, strata=("corpus_class",)
+            test, profile.anticipation.phase2.max_test_sentences, profile.seed, strata=("corpus_class",)
         )
         test_prefixes = test_prefixes[test_prefixes["sentence_id"].isin(set(test["sentence_id"]))]
     return Phase2Data(
@@ -284,7 +285,7 @@ class Phase2Run:
             },
             annotator_agreement=annotator_agreement(self.data),
             best_phase2_variant=self.best_variant(),
-            phase2_C=self.profile.anticipation.phase2_C,
+            phase2_C=self.profile.anticipation.phase2.C,
             data=self.data.counts(),
             rehearsal={**self.rehearsal, "model": rehearsal.get(self.rehearsal["variant"])}
             if self.rehearsal
@@ -305,7 +306,7 @@ def run_phase2(profile: Profile, variants=None, ablation_variants=None) -> Phase
     settings = profile.anticipation
     variants = tuple(variants or settings.variants)
     if ablation_variants is None:
-        ablation_variants = settings.phase2_ablation_variants or variants
+        ablation_variants = settings.phase2.ablation_variants or variants
     missing = [v for v in variants if not (checkpoint_dir(profile, 1, v) / "config.json").exists()]
     if missing:
         raise FileNotFoundError(
@@ -348,11 +349,11 @@ def run_phase2(profile: Profile, variants=None, ablation_variants=None) -> Phase
         run.histories[key], run.stats[key] = history, stats
         _score_into(run, "no_phase1", variant, model, tokenizer)
         del model
-    if settings.phase2_rehearsal_shares:
+    if settings.phase2.rehearsal_shares:
         run_rehearsal(run)
-    if len(settings.phase2_C_candidates) > 1:
+    if len(settings.phase2.C_candidates) > 1:
         run_loss_weight_ablation(run)
-    if settings.phase2_extra_seeds:
+    if settings.phase2.extra_seeds:
         run_extra_seeds(run)
     print("[phase 2] baselines and bootstrap intervals")
     evidence.phase2_baselines(run)
@@ -368,18 +369,18 @@ def rehearsal_dir(profile: Profile, variant: str):
 def run_rehearsal(run: Phase2Run, phase1_data=None) -> dict[str, Any]:
     """The forgetting remedy for the best phase-2 variant (chosen on held-out MSE before this runs): phase 2
     again from its phase-1 checkpoint with phase-1 full sentences mixed in (:class:`Rehearsal`), once per
-    ``phase2_rehearsal_shares``; the share with the lowest held-out phase-2 MSE + phase-1 selection Brier is
+    ``phase2.rehearsal_shares``; the share with the lowest held-out phase-2 MSE + phase-1 selection Brier is
     kept, scored on the test prefixes as ``rehearsal:<variant>`` and saved under :func:`rehearsal_dir`.
     Neither HateCheck nor any test split chooses anything here."""
     profile = run.profile
     settings = profile.anticipation
     variant = run.best_variant()
     phase1_data = phase1_data if phase1_data is not None else load_phase1_data(profile)
-    selection = sample_sentences(phase1_data.selection, settings.phase1_max_selection_samples, profile.seed)
+    selection = sample_sentences(phase1_data.selection, settings.phase1.max_selection_samples, profile.seed)
     n_phase2_prefixes = int(run.data.train["n_words"].sum())
     candidates: dict[str, dict[str, Any]] = {}
     kept = None
-    for share in settings.phase2_rehearsal_shares:
+    for share in settings.phase2.rehearsal_shares:
         sentences = sample_sentences(
             phase1_data.train, max(1, round(share * n_phase2_prefixes)), profile.seed
         )
@@ -420,7 +421,7 @@ def run_rehearsal(run: Phase2Run, phase1_data=None) -> dict[str, Any]:
         "phase-2 train prefixes; share = rehearsal sentences / phase-2 train prefixes",
         "chosen_by": "lowest held-out phase-2 MSE + Brier score on the phase-1 selection sentences "
         f"({len(selection)} sentences, full length); the epoch within a run by the same criterion",
-        "shares": [float(s) for s in settings.phase2_rehearsal_shares],
+        "shares": [float(s) for s in settings.phase2.rehearsal_shares],
         "chosen_share": float(share),
         "candidates": candidates,
         "without": {
@@ -439,19 +440,19 @@ def _weight_name(C: float | None) -> str:
 
 def run_loss_weight_ablation(run: Phase2Run) -> dict[str, Any]:
     """The seed's label weight tested on the best phase-2 variant: phase 2 again from its phase-1 checkpoint
-    with each ``phase2_C_candidates`` (``None``: unweighted MSE). Each run's kept epoch has a plain MSE on the
+    with each ``phase2.C_candidates`` (``None``: unweighted MSE). Each run's kept epoch has a plain MSE on the
     held-out train sentences; the lowest wins unless its paired bootstrap difference to the default C (over
     held-out sentences) holds 0, in which case the default is kept (48 sentences are few). The test split
     scores only the chosen setting (``loss_weight:<variant>``) beside the default ``phase2:<variant>``."""
     profile, settings = run.profile, run.profile.anticipation
     variant = run.best_variant()
-    default = settings.phase2_C
+    default = settings.phase2.C
     default_model, tokenizer, _ = load_checkpoint(profile, 2, variant)
     held_out = {_weight_name(default): predict_phase2(default_model, tokenizer, profile, run.data.val)}
     del default_model
     candidates = {_weight_name(default): {"C": default, "val_mse": run.val_mse[run.key("phase2", variant)]}}
     models = {}
-    for C in settings.phase2_C_candidates:
+    for C in settings.phase2.C_candidates:
         name = _weight_name(C)
         if name in candidates:
             continue
@@ -495,7 +496,7 @@ def run_loss_weight_ablation(run: Phase2Run) -> dict[str, Any]:
 def run_extra_seeds(run: Phase2Run) -> dict[str, Any]:
     """Training noise beside the sampling intervals: the best phase-2 variant and the best no-phase-1 model
     (the pool's winner when it is one, else the best variant without phase 1, when the profile trains it)
-    again at each ``phase2_extra_seeds``; their test MSE spread is reported, nothing is chosen from it."""
+    again at each ``phase2.extra_seeds``; their test MSE spread is reported, nothing is chosen from it."""
     profile, settings = run.profile, run.profile.anticipation
     keys = [run.key("phase2", run.best_variant())]
     best, no_phase1 = run.best_model(), run.key("no_phase1", run.best_variant())
@@ -515,7 +516,7 @@ def run_extra_seeds(run: Phase2Run) -> dict[str, Any]:
                 "test_mse": run.metrics[key]["mse"],
             }
         ]
-        for seed in settings.phase2_extra_seeds:
+        for seed in settings.phase2.extra_seeds:
             print(f"[phase 2] {key}: training seed {seed}")
             model, tokenizer, _, stats = train_phase2(
                 variant, profile, run.data, init=init, seed=seed, memos=run.memos, curves=False

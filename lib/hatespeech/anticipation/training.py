@@ -1,6 +1,7 @@
 """Training: the prefix losses of both phases, batch sizing, one variant's phase-1 or phase-2 fit through
 :func:`hatespeech.train.train` (epoch kept by :class:`hatespeech.selection.EpochSelection`), and checkpoint
-I/O."""
+I/O. Over the ~500-line guide (~620 lines): both phases' fits share the losses, batch sizing, the model
+builder and checkpoint I/O, which a split by phase would have to import back and forth."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ import torch
 from transformers import AutoTokenizer
 
 from .. import paths
-from ..config import Profile, resolve_device, seed_everything
+from ..config import Profile
 from ..losses import phase2_weights, pos_weight_from_labels, weighted_bce_with_logits, weighted_mse
 from ..metrics.regression import regression_metrics
 from ..models.prefix import PrefixClassifier, build_prefix_classifier, parse_variant
+from ..runtime import resolve_device, seed_everything
 from ..selection import EpochSelection
 from ..stamp import json_default
 from ..train import TrainSettings, mixed_precision, train
@@ -173,13 +175,26 @@ def _trainable(model) -> tuple[int, int]:
     )
 
 
+def new_prefix_classifier(variant: str, profile: Profile, pretrained: bool = True):
+    """``(model, tokenizer)`` for ``variant`` with the profile's backbone, trainable layers and LSTM size
+    (:func:`~hatespeech.models.prefix.build_prefix_classifier`, which takes them as arguments)."""
+    settings, is_encoder = profile.anticipation, parse_variant(variant)[0] == "encoder"
+    if is_encoder:
+        model_id, trainable = profile.models.encoder, settings.encoder_trainable_layers
+    else:
+        model_id, trainable = profile.models.decoder, settings.decoder_trainable_layers
+    return build_prefix_classifier(
+        variant, model_id, lstm_hidden=settings.lstm_hidden, trainable_layers=trainable, pretrained=pretrained
+    )
+
+
 def phase1_epochs(profile: Profile, variant: str) -> int:
     """The most epochs a variant trains (the selection set picks the best of them)."""
     settings = profile.anticipation
     is_decoder = parse_variant(variant)[0] == "decoder"
-    if is_decoder and settings.phase1_decoder_epochs is not None:
-        return int(settings.phase1_decoder_epochs)
-    return int(settings.phase1_epochs)
+    if is_decoder and settings.phase1.decoder_epochs is not None:
+        return int(settings.phase1.decoder_epochs)
+    return int(settings.phase1.epochs)
 
 
 def phase1_sentence_limit(profile: Profile, variant: str) -> int | None:
@@ -187,17 +202,17 @@ def phase1_sentence_limit(profile: Profile, variant: str) -> int | None:
     (a 135M decoder costs ~6x MiniLM per sequence)."""
     settings = profile.anticipation
     is_decoder = parse_variant(variant)[0] == "decoder"
-    if is_decoder and settings.phase1_decoder_max_train_samples is not None:
-        return settings.phase1_decoder_max_train_samples
-    return settings.phase1_max_train_samples
+    if is_decoder and settings.phase1.decoder_max_train_samples is not None:
+        return settings.phase1.decoder_max_train_samples
+    return settings.phase1.max_train_samples
 
 
 def phase1_lr_candidates(profile: Profile, variant: str) -> tuple[float, ...]:
-    """Learning rates tried for a variant's backbone (the profile's list, else its single ``phase1_lr``)."""
+    """Learning rates tried for a variant's backbone (the profile's list, else its single ``phase1.lr``)."""
     settings = profile.anticipation
     is_decoder = parse_variant(variant)[0] == "decoder"
-    listed = settings.phase1_decoder_lr_candidates if is_decoder else settings.phase1_encoder_lr_candidates
-    return tuple(listed) if listed else (settings.phase1_lr,)
+    listed = settings.phase1.decoder_lr_candidates if is_decoder else settings.phase1.encoder_lr_candidates
+    return tuple(listed) if listed else (settings.phase1.lr,)
 
 
 # ================================================================================================== phase 1
@@ -208,21 +223,21 @@ def train_phase1(
     lr: float | None = None,
     memos: MemoPool | None = None,
     use_w_len: bool = True,
-    max_sentences: int | None | str = "profile",
+    max_sentences: int | str | None = "profile",
     curves: bool = True,
 ):
     """Train one variant on phase-1 prefixes at one learning rate for up to :func:`phase1_epochs` epochs,
     keeping the epoch with the best selection-set F1 (threshold tuned on the selection set too).
 
     Returns ``(model, tokenizer, history, stats)``; ``stats["selection"]`` holds the per-epoch selection
-    scores, the kept epoch and its threshold. The train frame is sampled to ``phase1_max_train_samples``
-    sentences (``phase1_decoder_max_train_samples`` for decoders; stratified by source x label).
+    scores, the kept epoch and its threshold. The train frame is sampled to ``phase1.max_train_samples``
+    sentences (``phase1.decoder_max_train_samples`` for decoders; stratified by source x label).
     """
     settings = profile.anticipation
-    lr = settings.phase1_lr if lr is None else float(lr)
+    lr = settings.phase1.lr if lr is None else float(lr)
     epochs = phase1_epochs(profile, variant)
     seed_everything(profile.seed)
-    model, tokenizer = build_prefix_classifier(variant, profile)
+    model, tokenizer = new_prefix_classifier(variant, profile)
     model.to(resolve_device(profile))
     limit = phase1_sentence_limit(profile, variant) if max_sentences == "profile" else max_sentences
     sentences = phase1_train_sentences(data, limit, profile.seed)
@@ -250,7 +265,7 @@ def train_phase1(
         collator = PrefixCollator(tokenizer, settings.max_length)
     output = checkpoint_dir(profile, 1, variant).parent / "_trainer"
     train_settings = _train_settings(
-        profile, output, epochs, settings.phase1_batch_size, lr, train_set, min_rows=PHASE1_MIN_ROWS_PER_BATCH
+        profile, output, epochs, settings.phase1.batch_size, lr, train_set, min_rows=PHASE1_MIN_ROWS_PER_BATCH
     )
     selector = EpochSelection(
         selection_score_fn(tokenizer, selection_sentences(data.selection, profile), settings.max_length),
@@ -286,7 +301,7 @@ def train_phase1(
             "epochs": selector.epochs,
             "kept": kept,
             "sentences": int(
-                min(len(data.selection), settings.phase1_max_selection_samples or len(data.selection))
+                min(len(data.selection), settings.phase1.max_selection_samples or len(data.selection))
             ),
         },
         "threshold": float(kept["threshold"]),
@@ -294,7 +309,7 @@ def train_phase1(
         "loss_weighting": "w_len = k / n_words" if use_w_len else "none (every prefix 1)",
         "train_positive_share": float(labels.mean()),
         "max_length": settings.max_length,
-        "batch_size_prefixes": settings.phase1_batch_size,
+        "batch_size_prefixes": settings.phase1.batch_size,
         "lr": lr,
         "truncation": truncation_counts(encoded),
         "curve_eval_sentences": len(curve_frame),
@@ -409,31 +424,31 @@ def train_phase2(
     data: Phase2Data,
     init: str = "phase1",
     rehearsal: Rehearsal | None = None,
-    C: float | None | str = "profile",
+    C: float | str | None = "profile",
     seed: int | None = None,
     memos: MemoPool | None = None,
     curves: bool = True,
 ):
     """Fine-tune on prefix_probability from the phase-1 checkpoint (``init="phase1"``) or from the bare
-    pretrained backbone (``init="pretrained"``, the ablation), for up to ``phase2_epochs`` epochs, keeping the
+    pretrained backbone (``init="pretrained"``, the ablation), for up to ``phase2.epochs`` epochs, keeping the
     epoch with the lowest MSE on the held-out train sentences (the test split chooses nothing); with
     ``rehearsal`` (:class:`Rehearsal`), phase-1 sentences join the train set and the kept epoch minimises
     held-out MSE + phase-1 selection Brier. ``C``: the label weight of the loss (``"profile"``: the
-    profile's ``phase2_C``; ``None``: unweighted MSE); ``seed``: the training seed (default the profile's);
+    profile's ``phase2.C``; ``None``: unweighted MSE); ``seed``: the training seed (default the profile's);
     ``curves=False`` skips the loss-curve evaluations (they choose nothing; the ablation and seed runs draw
     no curve). Returns ``(model, tokenizer, history, stats)``."""
     settings = profile.anticipation
-    C = settings.phase2_C if C == "profile" else C
+    C = settings.phase2.C if C == "profile" else C
     seed = profile.seed if seed is None else int(seed)
     seed_everything(seed)
     if init == "phase1":
         model, tokenizer, _ = load_checkpoint(profile, 1, variant)
     elif init == "pretrained":
-        model, tokenizer = build_prefix_classifier(variant, profile)
+        model, tokenizer = new_prefix_classifier(variant, profile)
         model.to(resolve_device(profile))
     else:
         raise ValueError(f"init must be 'phase1' or 'pretrained', got {init!r}")
-    model.freeze_lower_layers(settings.phase2_trainable_layers)
+    model.freeze_lower_layers(settings.phase2.trainable_layers)
     train_set = phase2_datasets(model, tokenizer, data.train, settings.max_length)
     n_phase2_prefixes, n_phase2_rows = train_set.n_prefixes, len(train_set)
     if rehearsal is not None:
@@ -453,7 +468,7 @@ def train_phase2(
         else PrefixCollator(tokenizer, settings.max_length)
     )
     output = checkpoint_dir(profile, 2, variant).parent / "_trainer"
-    epochs = int(settings.phase2_epochs)
+    epochs = int(settings.phase2.epochs)
     # Phase 2 batches prefixes of similar length (half the padded tokens of random batches). Phase 1 keeps
     # random batches: its corpora differ in length and in hate share, so length-sorted batches would be
     # nearly one-corpus, one-label batches, which collapsed the decoder's training (rows_per_batch). A
@@ -465,15 +480,15 @@ def train_phase2(
         profile,
         output,
         epochs,
-        settings.phase2_batch_size,
-        settings.phase2_lr,
+        settings.phase2.batch_size,
+        settings.phase2.lr,
         train_set,
         group_by_length=rehearsal is None,
         seed=seed,
     )
     train_prefixes = data.train_prefixes
     normaliser = phase2_normaliser(
-        train_prefixes["label"], train_prefixes["w_len"], C, settings.phase2_batch_size
+        train_prefixes["label"], train_prefixes["w_len"], C, settings.phase2.batch_size
     )
 
     def held_out_mse(candidate):
@@ -518,8 +533,8 @@ def train_phase2(
         "C": C,
         "loss_weighting": "unweighted MSE" if C is None else "w = 0.8·C·y + 0.2·w_len",
         "seed": seed,
-        "lr": settings.phase2_lr,
-        "batch_size_prefixes": settings.phase2_batch_size,
+        "lr": settings.phase2.lr,
+        "batch_size_prefixes": settings.phase2.batch_size,
     }
     if rehearsal is not None:
         stats["rehearsal"] = {

@@ -117,7 +117,7 @@ def template_families(raw: pd.DataFrame, templates: pd.Series, path: Path) -> pd
         while template in parent:
             if template in seen:
                 raise DataValidationError(
-                    f"ref_templ_id chain loops: {seen + [template]}", file=path, column="ref_templ_id"
+                    f"ref_templ_id chain loops: {[*seen, template]}", file=path, column="ref_templ_id"
                 )
             seen.append(template)
             template = parent[template]

@@ -31,68 +31,61 @@ Modules, each importing only those above it (type annotations aside):
 * :mod:`.top_layers`: the cpu grid's cells (top encoder layers + both heads on cached lower-layer states);
 * :mod:`.grid`: the focal grid (:func:`run_focal_grid` -> :class:`GridRun` -> :meth:`GridRun.result`).
 
-The names below are re-exported for the notebooks and tests (``from hatespeech import dualhead as dh``);
-code in ``lib/`` imports from the submodules.
+The names below are re-exported for the notebooks and tests (``from hatespeech import dualhead as dh``), each
+loaded on first use (:mod:`hatespeech.lazy`), so reading a result imports no training code; code in ``lib/``
+imports from the submodules.
 """
 
 from __future__ import annotations
 
-from .baseline import tfidf_baseline
-from .batches import DualHeadCollator, tokenize_splits, tokenized_dataset
-from .evaluation import Predictions, bias_of, comparison_table, evaluate, predict, rare_label_confusion
-from .grid import (
-    FeatureHead,
-    GridRun,
-    cached_features,
-    encoder_for_grid,
-    head_probs,
-    run_focal_grid,
-    train_feature_head,
-)
-from .intervals import all_intervals
-from .predictor import DualHeadPredictor, save_thresholds
-from .results import DualHeadResult, GridResult, dualhead_result, separate_json, training_json
-from .training import (
-    LambdaChoice,
-    TrainedModel,
-    experiment_dir,
-    fit,
-    fit_joint_choosing_lambda,
-    new_model,
-    save_model,
-)
+from ..lazy import lazy_exports
 
-__all__ = [
-    "DualHeadCollator",
-    "DualHeadPredictor",
-    "DualHeadResult",
-    "FeatureHead",
-    "GridResult",
-    "GridRun",
-    "LambdaChoice",
-    "Predictions",
-    "TrainedModel",
-    "all_intervals",
-    "bias_of",
-    "cached_features",
-    "comparison_table",
-    "dualhead_result",
-    "encoder_for_grid",
-    "evaluate",
-    "experiment_dir",
-    "fit",
-    "fit_joint_choosing_lambda",
-    "head_probs",
-    "new_model",
-    "predict",
-    "rare_label_confusion",
-    "run_focal_grid",
-    "save_model",
-    "save_thresholds",
-    "separate_json",
-    "tfidf_baseline",
-    "tokenize_splits",
-    "tokenized_dataset",
-    "train_feature_head",
-    "training_json",
-]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".baseline": ("tfidf_baseline",),
+        ".batches": (
+            "DualHeadCollator",
+            "tokenize_splits",
+            "tokenized_dataset",
+        ),
+        ".evaluation": (
+            "Predictions",
+            "bias_of",
+            "comparison_table",
+            "evaluate",
+            "predict",
+            "rare_label_confusion",
+        ),
+        ".grid": (
+            "FeatureHead",
+            "GridRun",
+            "cached_features",
+            "encoder_for_grid",
+            "head_probs",
+            "run_focal_grid",
+            "train_feature_head",
+        ),
+        ".intervals": ("all_intervals",),
+        ".predictor": (
+            "DualHeadPredictor",
+            "save_thresholds",
+        ),
+        ".results": (
+            "DualHeadResult",
+            "GridResult",
+            "dualhead_result",
+            "separate_json",
+            "training_json",
+        ),
+        ".training": (
+            "LambdaChoice",
+            "TrainedModel",
+            "experiment_dir",
+            "fit",
+            "fit_joint_choosing_lambda",
+            "new_model",
+            "save_model",
+        ),
+    },
+)

@@ -12,12 +12,12 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..config import resolve_device
 from ..data.dualhead import DualHeadSplits
 from ..data.dualhead_labels import BIAS_TOXICITY
 from ..metrics import bias as bias_metrics
 from ..metrics import classification as cls
 from ..models.dualhead import DualHeadBert
+from ..runtime import resolve_device
 from .batches import TOKEN_KEYS, DualHeadCollator
 
 
@@ -39,6 +39,7 @@ def predict(
     return_features: bool = False,
     batch_size: int | None = None,
     desc: str = "predict",
+    progress: bool = True,
 ) -> Predictions:
     """Sigmoid probabilities of both heads (and optionally the pooled features) for every row of a dataset.
     ``profile``: a profile (its device and batch size) or a device spec (None: cuda when present), then
@@ -53,7 +54,7 @@ def predict(
     )
     probs_n, probs_i, features = [], [], []
     start = time.perf_counter()
-    for batch in tqdm(loader, desc=desc, leave=False):
+    for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
         inputs = {k: v.to(device) for k, v in batch.items() if k in TOKEN_KEYS}
         out = model(**inputs, return_features=return_features)
         if out.logits_n is not None:

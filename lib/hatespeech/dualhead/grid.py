@@ -1,5 +1,5 @@
 """The focal gamma x alpha grid of the identity head (notebook 05): every cell trained with its own focal
-loss, in one of three modes (``profile.dualhead.grid_mode``):
+loss, in one of three modes (``profile.dualhead.grid.mode``):
 
 * ``top_layers`` (smoke / cpu): the top encoder layers and both heads from the pretrained weights, on
   lower-layer states computed once (:mod:`.top_layers`), at notebook 04's lambda;
@@ -29,13 +29,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .. import paths
-from ..config import GRID_MODES, seed_everything
+from ..config import GRID_MODES
 from ..data.dualhead import SPLITS, DualHeadSplits
 from ..losses import focal_loss_with_logits, labels_and_mask
 from ..metrics import classification as cls
 from ..models.backbones import resolve_model_dir
 from ..models.dualhead import DualHeadBert, from_encoder
 from ..results import ResultShapeError
+from ..runtime import seed_everything
 from ..train import TrainSettings, train
 from .evaluation import predict
 from .results import DualHeadResult, GridResult
@@ -159,9 +160,9 @@ def train_feature_head(
 
     settings = TrainSettings(
         output_dir=experiment_dir(profile) / "trainer" / run_name,
-        epochs=cfg.grid_epochs,
-        batch_size=cfg.grid_batch_size,
-        lr=cfg.grid_lr,
+        epochs=cfg.grid.epochs,
+        batch_size=cfg.grid.batch_size,
+        lr=cfg.grid.lr,
         weight_decay=0.0,
         seed=profile.seed,
         # 16 cells: keep the notebook quiet (no per-step logs, no per-epoch evaluation)
@@ -247,8 +248,8 @@ class GridRun:
                 "each_cell_trained": self.trained,
                 "cell_settings": self.settings or {},
                 "encode_seconds": self.encode_seconds,
-                "head_epochs": cfg.grid_epochs,
-                "head_lr": (self.settings or {}).get("head_lr", cfg.grid_lr),
+                "head_epochs": cfg.grid.epochs,
+                "head_lr": (self.settings or {}).get("head_lr", cfg.grid.lr),
                 "n_train_rows_identity": int((~pd.isna(splits.labels("train", "i"))).any(axis=1).sum()),
                 "cells_differ": self.differences(),
                 "notebook_seconds": notebook_seconds,
@@ -268,15 +269,15 @@ def run_focal_grid(
     """Train every (gamma, alpha) cell with its own focal loss and score identity macro-F1 (val-tuned
     thresholds) on val and test (and head_n's macro-F1 where the cell trains head_n too).
 
-    ``mode`` (default ``profile.dualhead.grid_mode``): see the module docstring. Every cell starts from the
+    ``mode`` (default ``profile.dualhead.grid.mode``): see the module docstring. Every cell starts from the
     same weights and seed, so its focal loss is the only difference.
     """
     cfg = profile.dualhead
-    gammas = list(cfg.grid_gammas if gammas is None else gammas)
-    alphas = list(cfg.grid_alphas if alphas is None else alphas)
-    mode = mode or cfg.grid_mode
+    gammas = list(cfg.grid.gammas if gammas is None else gammas)
+    alphas = list(cfg.grid.alphas if alphas is None else alphas)
+    mode = mode or cfg.grid.mode
     if mode not in GRID_MODES:
-        raise ValueError(f"grid_mode must be one of {GRID_MODES}, not {mode!r}")
+        raise ValueError(f"dualhead.grid.mode must be one of {GRID_MODES}, not {mode!r}")
     names = splits.label_names_i
     y = {s: splits.labels(s, "i") for s in SPLITS}
     y_n = {s: splits.labels(s, "n") for s in SPLITS}
@@ -287,19 +288,19 @@ def run_focal_grid(
         features, encoder, encode_seconds = cached_features(profile, splits, datasets, tokenizer)
         settings = {
             "trainable": "head_i",
-            "epochs": cfg.grid_epochs,
-            "head_lr": cfg.grid_lr,
+            "epochs": cfg.grid.epochs,
+            "head_lr": cfg.grid.lr,
             "rows": n_train_rows,
         }
         trained = (
             f"a fresh head_i only (a linear probe on frozen pooled features of the {encoder}), "
-            f"{cfg.grid_epochs:g} epochs at lr {cfg.grid_lr:g} on the {n_train_rows} train rows; the encoder "
+            f"{cfg.grid.epochs:g} epochs at lr {cfg.grid.lr:g} on the {n_train_rows} train rows; the encoder "
             "and head_n do not change between cells"
         )
     else:
         if mode == "top_layers":
             cached = cache_splits(
-                profile, splits, datasets, tokenizer, cfg.grid_trainable_layers, cfg.grid_max_train_rows
+                profile, splits, datasets, tokenizer, cfg.grid.trainable_layers, cfg.grid.max_train_rows
             )
             encode_seconds, n_total = cached.seconds, cached.n_lower + cached.n_top
             layers = f"top {cached.n_top} of {n_total} encoder layers"
@@ -312,14 +313,14 @@ def run_focal_grid(
             layer_lr, head_lr, rows = cfg.lr, cfg.head_lr or cfg.lr, n_train_rows
         settings = {
             "trainable": f"{layers} + head_n + head_i",
-            "epochs": cfg.grid_epochs,
+            "epochs": cfg.grid.epochs,
             "lr": layer_lr,
             "head_lr": head_lr,
             "rows": rows,
             "focal_lambda": focal_lambda,
         }
         trained = (
-            f"{named} and both heads, from the pretrained weights{frozen}, {cfg.grid_epochs:g} epoch(s) on "
+            f"{named} and both heads, from the pretrained weights{frozen}, {cfg.grid.epochs:g} epoch(s) on "
             f"{rows} train rows, lr {layer_lr:g} (heads {head_lr:g}), loss BCE(head_n) + lambda "
             f"{focal_lambda:g} x focal(head_i; gamma, alpha) with lambda {lambda_source}"
         )
@@ -346,7 +347,7 @@ def run_focal_grid(
                 heads="both",
                 gamma=gamma,
                 alpha=alpha,
-                epochs=cfg.grid_epochs,
+                epochs=cfg.grid.epochs,
                 run_name=name,
                 focal_lambda=focal_lambda,
             )

@@ -70,7 +70,7 @@ class DualHeadPredictor:
         return names
 
     def predict(self, texts, batch_size: int = 32, progress: bool = False) -> pd.DataFrame:
-        """One row per text, one column per label of both heads: P(label)."""
+        """One row per text, one column per label of both heads: P(label) (``progress``: a tqdm bar)."""
         texts = [texts] if isinstance(texts, str) else list(texts)
         for i, text in enumerate(texts):
             if not isinstance(text, str) or not text.strip():
@@ -78,7 +78,13 @@ class DualHeadPredictor:
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
         dataset = Dataset.from_dict({**dict(encoded), "uid": [str(i) for i in range(len(texts))]})
         out = predict(
-            self.model, dataset, self.tokenizer, self.device, batch_size=batch_size, desc="dual head"
+            self.model,
+            dataset,
+            self.tokenizer,
+            self.device,
+            batch_size=batch_size,
+            desc="dual head",
+            progress=progress,
         )
         config = self.model.config
         parts = []

@@ -1,4 +1,4 @@
-"""The focal grid's cpu mode (``grid_mode="top_layers"``): every gamma x alpha cell trains the top encoder
+"""The focal grid's cpu mode (``grid.mode="top_layers"``): every gamma x alpha cell trains the top encoder
 layers and both heads, from the pretrained weights, with its own focal loss, on lower-layer states computed
 once.
 
@@ -27,9 +27,9 @@ from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..config import resolve_device, seed_everything
 from ..data.dualhead import DualHeadSplits
 from ..models.dualhead import DualHeadBert
+from ..runtime import resolve_device, seed_everything
 from ..train import TrainSettings, mixed_precision, train
 from .batches import LABEL_KEYS, TOKEN_KEYS, DualHeadCollator
 from .training import _model_loss, experiment_dir, new_model
@@ -45,7 +45,7 @@ class StatesIn(nn.Module):
 
 def cell_rates(cfg) -> tuple[float, float]:
     """(encoder-layer lr, head lr) of a grid cell: the grid's own rates, else the joint model's."""
-    return cfg.grid_encoder_lr or cfg.lr, cfg.grid_head_lr or cfg.head_lr or cfg.lr
+    return cfg.grid.encoder_lr or cfg.lr, cfg.grid.head_lr or cfg.head_lr or cfg.lr
 
 
 def n_layers(model: DualHeadBert) -> int:
@@ -124,7 +124,9 @@ def cache_splits(
     model = new_model(profile, splits, "both")
     n_lower = n_layers(model) - n_top
     if n_lower < 0:
-        raise ValueError(f"grid_trainable_layers={n_top} exceeds the encoder's {n_layers(model)} layers")
+        raise ValueError(
+            f"dualhead.grid.trainable_layers={n_top} exceeds the encoder's {n_layers(model)} layers"
+        )
     rows = {}
     for split in ("train", "val", "test"):
         data = datasets[split]
@@ -177,7 +179,7 @@ def train_cell(
     layer_lr, head_lr = cell_rates(cfg)
     settings = TrainSettings(
         output_dir=experiment_dir(profile) / "trainer" / run_name,
-        epochs=cfg.grid_epochs,
+        epochs=cfg.grid.epochs,
         batch_size=cfg.batch_size,
         lr=layer_lr,
         head_lr=head_lr,

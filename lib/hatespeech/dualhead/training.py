@@ -20,11 +20,11 @@ from typing import Any
 import pandas as pd
 
 from .. import paths
-from ..config import resolve_device, seed_everything
 from ..data.dualhead import DualHeadSplits
 from ..losses import pos_weight_from_labels
 from ..models.backbones import resolve_model_dir
 from ..models.dualhead import DualHeadBert, from_encoder
+from ..runtime import resolve_device, seed_everything
 from ..train import TrainSettings, mixed_precision, train
 from .batches import DualHeadCollator
 from .evaluation import Predictions, evaluate, predict

@@ -7,19 +7,24 @@ with counter-speech, negation, identity mentions and spelling tricks, which held
 * :mod:`.results`: :class:`FunctionalResult`, ``functional.json``.
 """
 
-from .accuracy import CASE_COLUMNS, GROUPINGS, alarm_profile, discrimination, functional_accuracy
-from .results import FunctionalResult
-from .run import FunctionalRun, SystemScores, run_functional_tests, score_systems
+from ..lazy import lazy_exports
 
-__all__ = [
-    "CASE_COLUMNS",
-    "GROUPINGS",
-    "FunctionalResult",
-    "FunctionalRun",
-    "SystemScores",
-    "alarm_profile",
-    "discrimination",
-    "functional_accuracy",
-    "run_functional_tests",
-    "score_systems",
-]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".accuracy": (
+            "CASE_COLUMNS",
+            "GROUPINGS",
+            "alarm_profile",
+            "discrimination",
+            "functional_accuracy",
+        ),
+        ".results": ("FunctionalResult",),
+        ".run": (
+            "FunctionalRun",
+            "SystemScores",
+            "run_functional_tests",
+            "score_systems",
+        ),
+    },
+)

@@ -37,13 +37,14 @@ from ..anticipation.results import Phase2Result
 from ..anticipation.shared_layers import score_family
 from ..anticipation.training import checkpoint_dir, load_checkpoint
 from ..baselines import best_f1_threshold
-from ..config import Profile, resolve_device
+from ..config import Profile
 from ..data.registry import load_cases
 from ..dualhead.predictor import DualHeadPredictor
 from ..dualhead.results import DualHeadResult
 from ..dualhead.training import experiment_dir
 from ..metrics.bootstrap import PairedDifference, bootstrap_interval, paired_bootstrap
 from ..metrics.classification import balanced_accuracy, roc_auc
+from ..runtime import resolve_device
 from .accuracy import UNIT, alarm_profile, discrimination, functional_accuracy
 from .results import AUC_TARGET, BALANCED_ACCURACY_TARGET, FunctionalResult
 
@@ -306,7 +307,7 @@ def phase2_system(
     if not labels.any() or labels.all():
         raise ValueError(
             f"the held-out phase-2 sentences hold one class only ({len(labels)} sentences): no threshold "
-            "can be tuned for HateCheck; enlarge phase2_max_val_sentences"
+            "can be tuned for HateCheck; enlarge anticipation.phase2.max_val_sentences"
         )
     threshold, interval = held_out_threshold(
         labels, scores, int(profile.anticipation.bootstrap_resamples), profile.seed

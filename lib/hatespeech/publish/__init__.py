@@ -30,74 +30,61 @@ notebook), :mod:`.contract` (the metrics JSON each notebook must leave), :mod:`.
 
 from __future__ import annotations
 
-from .builder import REPORT_SIZE_BUDGET_MB, BuildResult, NotebookRun, build
-from .cli import main, parse_args
-from .contract import NOTEBOOK_RESULTS, OPTIONAL_RESULTS, check_metrics
-from .errors import BuildError, NotebookFailed
-from .execute import pick_kernel, run_notebook
-from .export import (
-    CHROMIUM_CANDIDATES,
-    CHROMIUM_ENV,
-    REPORT_CSS,
-    export_html,
-    find_chromium,
-    html_to_pdf,
-    pdf_pages,
-    printable_html,
-)
-from .selection import (
-    NOTEBOOK_NAME,
-    NOTEBOOKS_DIR,
-    REPORT_NOTEBOOK_SUFFIX,
-    discover_notebooks,
-    notebook_number,
-    report_notebook,
-    select_notebooks,
-)
-from .staging import (
-    FAILED_DIR_NAME,
-    LOCK_DIR_NAME,
-    PRESERVED_PATHS,
-    STAGING_PREFIX,
-    TIMINGS_FILE,
-    folder_size_mb,
-    swap_in,
-)
+from ..lazy import lazy_exports
 
-__all__ = [
-    "CHROMIUM_CANDIDATES",
-    "CHROMIUM_ENV",
-    "FAILED_DIR_NAME",
-    "LOCK_DIR_NAME",
-    "NOTEBOOKS_DIR",
-    "NOTEBOOK_NAME",
-    "NOTEBOOK_RESULTS",
-    "OPTIONAL_RESULTS",
-    "PRESERVED_PATHS",
-    "REPORT_CSS",
-    "REPORT_NOTEBOOK_SUFFIX",
-    "REPORT_SIZE_BUDGET_MB",
-    "STAGING_PREFIX",
-    "TIMINGS_FILE",
-    "BuildError",
-    "BuildResult",
-    "NotebookFailed",
-    "NotebookRun",
-    "build",
-    "check_metrics",
-    "discover_notebooks",
-    "export_html",
-    "find_chromium",
-    "folder_size_mb",
-    "html_to_pdf",
-    "main",
-    "notebook_number",
-    "parse_args",
-    "pdf_pages",
-    "pick_kernel",
-    "printable_html",
-    "report_notebook",
-    "run_notebook",
-    "select_notebooks",
-    "swap_in",
-]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "..result_registry": (
+            "BENCHMARK_RESULTS",
+            "NOTEBOOK_RESULTS",
+        ),
+        ".builder": (
+            "REPORT_SIZE_BUDGET_MB",
+            "BuildResult",
+            "NotebookRun",
+            "build",
+        ),
+        ".cli": (
+            "main",
+            "parse_args",
+        ),
+        ".contract": ("check_metrics",),
+        ".errors": (
+            "BuildError",
+            "NotebookFailed",
+        ),
+        ".execute": (
+            "pick_kernel",
+            "run_notebook",
+        ),
+        ".export": (
+            "CHROMIUM_CANDIDATES",
+            "CHROMIUM_ENV",
+            "REPORT_CSS",
+            "export_html",
+            "find_chromium",
+            "html_to_pdf",
+            "pdf_pages",
+            "printable_html",
+        ),
+        ".selection": (
+            "NOTEBOOK_NAME",
+            "NOTEBOOKS_DIR",
+            "REPORT_NOTEBOOK_SUFFIX",
+            "discover_notebooks",
+            "notebook_number",
+            "report_notebook",
+            "select_notebooks",
+        ),
+        ".staging": (
+            "FAILED_DIR_NAME",
+            "LOCK_DIR_NAME",
+            "PRESERVED_PATHS",
+            "STAGING_PREFIX",
+            "TIMINGS_FILE",
+            "folder_size_mb",
+            "swap_in",
+        ),
+    },
+)

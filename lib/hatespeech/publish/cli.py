@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from .. import paths
-from ..config import PROFILES, default_profile_name
+from ..config import PROFILES
+from ..runtime import default_profile_name
 from .builder import build
 from .errors import BuildError
 from .selection import NOTEBOOKS_DIR

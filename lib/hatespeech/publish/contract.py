@@ -7,30 +7,10 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..anticipation.continuation_study import ContinuationResult
-from ..anticipation.results import Phase1Result, Phase2Result
-from ..dualhead.results import DualHeadResult, GridResult
-from ..functional.results import FunctionalResult
-from ..results import BenchmarkResult, DataResult, DecoderCapacityResult, Result, ResultShapeError
+from ..result_registry import BENCHMARK_RESULTS, NOTEBOOK_RESULTS, writer
+from ..results import ResultShapeError
 
-# What each experiment notebook writes (its number is the first two characters of Result.NOTEBOOK's name).
-NOTEBOOK_RESULTS: tuple[type[Result], ...] = (
-    DataResult,
-    Phase1Result,
-    Phase2Result,
-    DualHeadResult,
-    GridResult,
-    FunctionalResult,
-    ContinuationResult,
-)
-# Written by the scripts in benchmarks/, not by a notebook: checked when present.
-OPTIONAL_RESULTS: tuple[type[Result], ...] = (BenchmarkResult, DecoderCapacityResult)
 REPORT_METRICS = "report.json"  # written by the report notebook: {"sections": {key: status}, "stamp": ...}
-
-
-def writer(result: type[Result]) -> str:
-    """The number of the notebook that writes ``result`` ("02" for notebooks/02_phase1.ipynb)."""
-    return Path(result.NOTEBOOK).name[:2]
 
 
 def check_metrics(metrics_dir: Path, ran: Iterable[str], report_ran: bool = False) -> list[str]:
@@ -42,9 +22,9 @@ def check_metrics(metrics_dir: Path, ran: Iterable[str], report_ran: bool = Fals
     ran = set(ran)
     reports = Path(metrics_dir).parent
     problems = []
-    for result in (*NOTEBOOK_RESULTS, *OPTIONAL_RESULTS):
+    for result in (*NOTEBOOK_RESULTS, *BENCHMARK_RESULTS):
         required = result in NOTEBOOK_RESULTS and writer(result) in ran
-        optional_present = result in OPTIONAL_RESULTS and (Path(metrics_dir) / result.FILE).exists()
+        optional_present = result in BENCHMARK_RESULTS and (Path(metrics_dir) / result.FILE).exists()
         if not (required or optional_present):  # earlier builds' results were checked when they were made
             continue
         try:

@@ -15,6 +15,7 @@ tables), :mod:`.html` (the HTML and ``show*``). The stamp and the metrics files 
 from __future__ import annotations
 
 from ..names import display_name, readable, terms_html
+from ..result_registry import read_results
 from ..stamp import (
     caption,
     cpu_model,
@@ -46,7 +47,6 @@ from .study import (
     answers_html,
     limitations_html,
     model_card_html,
-    read_results,
     reproduce_html,
 )
 from .tables import fit_table, payload_tables, table_html

@@ -13,7 +13,7 @@ from ..dualhead.results import DualHeadResult, GridResult
 from ..metrics.bootstrap import Interval, PairedDifference
 from ..names import display_name, readable
 from ..references import SEED_PHASE1
-from .study import read_results
+from ..result_registry import read_results
 
 
 def method_html(profile) -> str:
@@ -21,7 +21,7 @@ def method_html(profile) -> str:
     a, d, m = profile.anticipation, profile.dualhead, profile.models
     layers = {None: "all"}
     lambdas = ", ".join(f"{x:g}" for x in (d.focal_lambda_candidates or (d.focal_lambda,)))
-    swept = any(len(c or ()) > 1 for c in (a.phase1_encoder_lr_candidates, a.phase1_decoder_lr_candidates))
+    swept = any(len(c or ()) > 1 for c in (a.phase1.encoder_lr_candidates, a.phase1.decoder_lr_candidates))
     rows = [
         (
             "Anticipation backbones",
@@ -39,35 +39,35 @@ def method_html(profile) -> str:
             (
                 "the same, with positives weighted by the class ratio; the decoders score every prefix of a "
                 f"sentence in one pass; train sentences: "
-                f"{'all' if a.phase1_max_train_samples is None else f'{a.phase1_max_train_samples:,}'} "
-                f"(encoders, up to {a.phase1_epochs} epoch(s)), "
+                f"{'all' if a.phase1.max_train_samples is None else f'{a.phase1.max_train_samples:,}'} "
+                f"(encoders, up to {a.phase1.epochs} epoch(s)), "
                 + (
-                    f"{a.phase1_decoder_max_train_samples:,}"
-                    if a.phase1_decoder_max_train_samples is not None
+                    f"{a.phase1.decoder_max_train_samples:,}"
+                    if a.phase1.decoder_max_train_samples is not None
                     else "the same"
                 )
-                + f" (decoders, up to {a.phase1_decoder_epochs or a.phase1_epochs} epoch(s)); epoch, "
+                + f" (decoders, up to {a.phase1.decoder_epochs or a.phase1.epochs} epoch(s)); epoch, "
                 + (
                     "learning rate and threshold chosen on every prefix of a selection set"
                     if swept
                     else "threshold chosen on every prefix of a selection set; learning rate from "
-                    f"{a.phase1_lr_source}"
-                    if a.phase1_lr_source
+                    f"{a.phase1.lr_source}"
+                    if a.phase1.lr_source
                     else "threshold chosen on every prefix of a selection set; one configured learning rate"
                 )
-                + ("; the best variant also trained without w_len" if a.phase1_wlen_ablation else "")
+                + ("; the best variant also trained without w_len" if a.phase1.wlen_ablation else "")
             ),
         ),
         (
             "Phase 2 loss",
             "weighted MSE, w = 0.8·C·y + 0.2·w_len",
             (
-                f"the same (C = {a.phase2_C:g}), divided by a fixed normaliser so every variant optimises "
-                f"one objective; top {layers.get(a.phase2_trainable_layers, a.phase2_trainable_layers)} "
-                f"layer(s) trained, up to {a.phase2_epochs} epochs, epoch chosen on held-out sentences; "
-                f"rehearsal shares {', '.join(f'{x:g}' for x in a.phase2_rehearsal_shares) or 'none'} tried; "
+                f"the same (C = {a.phase2.C:g}), divided by a fixed normaliser so every variant optimises "
+                f"one objective; top {layers.get(a.phase2.trainable_layers, a.phase2.trainable_layers)} "
+                f"layer(s) trained, up to {a.phase2.epochs} epochs, epoch chosen on held-out sentences; "
+                f"rehearsal shares {', '.join(f'{x:g}' for x in a.phase2.rehearsal_shares) or 'none'} tried; "
                 "C among "
-                + ", ".join("unweighted" if c is None else f"{c:g}" for c in a.phase2_C_candidates)
+                + ", ".join("unweighted" if c is None else f"{c:g}" for c in a.phase2.C_candidates)
                 + " on the best variant, chosen on held-out sentences"
             ),
         ),
@@ -99,20 +99,20 @@ def method_html(profile) -> str:
 
 def _grid_method(d) -> str:
     """What every focal-grid cell trains in this profile, in words."""
-    rows = f"{d.grid_max_train_rows:,} train rows" if d.grid_max_train_rows else "every train row"
-    if d.grid_mode == "top_layers":
+    rows = f"{d.grid.max_train_rows:,} train rows" if d.grid.max_train_rows else "every train row"
+    if d.grid.mode == "top_layers":
         return (
-            f"every cell trains the top {d.grid_trainable_layers} encoder layer(s) and both heads from the "
-            f"pretrained weights ({d.grid_epochs:g} epoch(s), {rows}) at notebook 04's lambda"
+            f"every cell trains the top {d.grid.trainable_layers} encoder layer(s) and both heads from the "
+            f"pretrained weights ({d.grid.epochs:g} epoch(s), {rows}) at notebook 04's lambda"
         )
-    if d.grid_mode == "finetune":
+    if d.grid.mode == "finetune":
         return (
-            f"every cell fine-tunes every layer and both heads ({d.grid_epochs:g} epoch(s)) at notebook 04's "
+            f"every cell fine-tunes every layer and both heads ({d.grid.epochs:g} epoch(s)) at notebook 04's "
             "lambda"
         )
     return (
         "every cell trains a fresh identity head on frozen features (a linear probe, "
-        f"{d.grid_epochs:g} epochs)"
+        f"{d.grid.epochs:g} epochs)"
     )
 
 

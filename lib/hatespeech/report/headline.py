@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ..anticipation.continuation_study import ContinuationResult
+from ..anticipation.continuation_result import ContinuationResult
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult
 from ..functional.results import FunctionalResult

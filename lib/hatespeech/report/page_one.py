@@ -10,9 +10,10 @@ from ..anticipation.results import Phase2Result
 from ..config import describe_model
 from ..metrics.bootstrap import Interval
 from ..names import terms_html
+from ..result_registry import read_results
 from . import headline
 from .html import figure_html
-from .study import answers_html, read_results
+from .study import answers_html
 
 #: The seeds' own backbones: a profile that uses others says so on page 1.
 SEED_MODELS = {"encoder": "bert-base-uncased", "decoder": "gpt2"}
