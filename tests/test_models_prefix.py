@@ -136,6 +136,34 @@ def test_all_prefix_logits_trains(variant, tokenizers):
         assert model.lstm.weight_hh_l0_reverse.grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize("variant", ["decoder", "decoder+bilstm"])
+def test_shared_pass_gradients_repeat_bit_for_bit(variant, tokenizers):
+    """Seeded training repeats: the backbone's gradients from every prefix of several sentences are the same
+    bits on every backward, with more threads than this machine may have cores. (decoder+bilstm gathered a
+    sentence's states once per prefix with advanced indexing, whose backward adds the repeats with parallel
+    atomic float adds on CPU: its numbers moved by ~1e-8 between builds of one commit.)"""
+    model = _tiny(variant, tokenizers, hidden=64, trainable_layers=None).eval()  # eval: no dropout draws
+    encoded = [_encode(tokenizers["decoder"], s) for s in SENTENCES * 4]
+    width = max(len(ids) for ids, _ in encoded)
+    ids = torch.tensor([ids + [0] * (width - len(ids)) for ids, _ in encoded])
+    mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i, _ in encoded])
+    words = max(len(e) for _, e in encoded)
+    ends = torch.tensor([e + [-1] * (words - len(e)) for _, e in encoded])
+    threads = torch.get_num_threads()
+    torch.set_num_threads(4)
+    try:
+        digests = set()
+        for _ in range(5):
+            model.zero_grad()
+            # several chunks of 64 prefixes, each large enough for the parallel backward (where it varied)
+            model.all_prefix_logits(ids, mask, ends, lstm_batch_size=64).sum().backward()
+            grads = [p.grad.flatten() for p in model.backbone.parameters() if p.grad is not None]
+            digests.add(torch.cat(grads).numpy().tobytes())
+    finally:
+        torch.set_num_threads(threads)
+    assert len(digests) == 1
+
+
 def test_decoder_one_pass_does_not_see_later_words(tokenizers):
     """Leakage: the first k prefix scores stay the same whatever follows word k."""
     model = _tiny("decoder", tokenizers)

@@ -327,7 +327,10 @@ class PrefixClassifier(PreTrainedModel):
             r = rows[start : start + lstm_batch_size]
             c = cols[start : start + lstm_batch_size]
             lengths = positions[r, c] + 1
-            chunk = states[r, : int(lengths.max())]
+            # index_select, not states[r]: the sentence's row repeats once per prefix, and the backward of
+            # advanced indexing adds those repeats with parallel atomic float adds on CPU, whose order (and so
+            # the rounding of the backbone's gradients) varies from run to run; index_select's does not.
+            chunk = states.index_select(0, r)[:, : int(lengths.max())]
             logits[r, c] = self._logit(self._lstm_features(chunk, lengths))
         return logits
 
