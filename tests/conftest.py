@@ -85,7 +85,8 @@ def isolated(monkeypatch, tmp_path, tokenizers):
     from hatespeech.anticipation import training  # the anticipation tests' only: keeps torch out of the rest
     from hatespeech.models.prefix import parse_variant, tiny_prefix_classifier
 
-    def tiny_build(variant, profile, pretrained=True):
+    def tiny_build(variant, model_id, *, lstm_hidden, trainable_layers, pretrained=True):
+        # in place of the model layer's builder, so training.new_prefix_classifier (profile -> arguments) runs
         model = tiny_prefix_classifier(
             variant, tokenizers[parse_variant(variant)[0]], seed=3, trainable_layers=1
         )
@@ -93,5 +94,5 @@ def isolated(monkeypatch, tmp_path, tokenizers):
             model.freeze_lower_layers(1)
         return model, tokenizers[parse_variant(variant)[0]]
 
-    monkeypatch.setattr(training, "new_prefix_classifier", tiny_build)  # where train_phase1/2 look it up
+    monkeypatch.setattr(training, "build_prefix_classifier", tiny_build)  # where train_phase1/2 look it up
     return tmp_path
