@@ -12,7 +12,7 @@ offline aliases resolved by :mod:`hatespeech.models.backbones`:
 
 Every field can be overridden in code (a notebook, a test, a benchmark) with
 :func:`get_profile(name, **overrides)` using dotted keys, e.g.
-``get_profile("cpu", **{"anticipation.phase1_epochs": 2})``. One thing is read from the environment, so that a
+``get_profile("cpu", **{"anticipation.phase1.epochs": 2})``. One thing is read from the environment, so that a
 machine without the model hub can run any profile on local copies: ``HATESPEECH_ENCODER`` /
 ``HATESPEECH_DECODER`` (a local model folder or a hub id) replace the profile's encoder / decoder ids.
 ``./run_all.sh`` checks before the first notebook that every model resolves (:mod:`hatespeech.publish`).
