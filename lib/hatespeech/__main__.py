@@ -132,9 +132,13 @@ def read_texts(path: str | Path, column: str):
     return frame, texts.tolist()
 
 
-def cmd_score(args: argparse.Namespace) -> int:
+def _check_batch_size(args: argparse.Namespace) -> None:
     if args.batch_size < 1:
         raise InputError(f"--batch-size must be >= 1, got {args.batch_size}")
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    _check_batch_size(args)
     frame, texts = read_texts(args.input, args.text_column)
     anticipator = _load(args.model, args.device, args.quantize)
     try:
@@ -195,20 +199,22 @@ def _classify_csv(args: argparse.Namespace) -> int:
         raise InputError("give either TEXT or --input/--output, not both")
     if not (args.input and args.output):
         raise InputError("--input and --output go together")
-    if args.batch_size < 1:
-        raise InputError(f"--batch-size must be >= 1, got {args.batch_size}")
+    _check_batch_size(args)
     frame, texts = read_texts(args.input, args.text_column)
     predictor = _load_dual_head(args.model, args.device)
     probabilities = predictor.predict(texts, batch_size=args.batch_size, progress=not args.quiet)
     for label in probabilities.columns:
         frame[f"p_{label}"] = probabilities[label].to_numpy()
-    if predictor.thresholds is not None:
+    tuned = predictor.thresholds is not None
+    if tuned:
         decided = predictor.decide(probabilities)
         for label in decided.columns:
             frame[f"is_{label}"] = decided[label].to_numpy()
     output = _write_csv(frame, args.output)
-    tuned = "with" if predictor.thresholds is not None else "without"
-    print(f"classified {len(frame)} rows ({tuned} tuned thresholds) -> {output}", file=sys.stderr)
+    print(
+        f"classified {len(frame)} rows ({'with' if tuned else 'without'} tuned thresholds) -> {output}",
+        file=sys.stderr,
+    )
     return 0
 
 

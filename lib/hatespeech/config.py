@@ -215,13 +215,11 @@ class Phase1Config(Settings):
     )
 
     def rules(self) -> list[tuple[str, bool, str]]:
+        def rates_hold(rates: tuple[float, ...] | None) -> bool:
+            return rates is None or (bool(rates) and _positive(*rates))
+
         return [
-            (
-                name,
-                getattr(self, name) is None
-                or (bool(getattr(self, name)) and _positive(*getattr(self, name))),
-                "None or a non-empty tuple of rates > 0",
-            )
+            (name, rates_hold(getattr(self, name)), "None or a non-empty tuple of rates > 0")
             for name in ("encoder_lr_candidates", "decoder_lr_candidates")
         ]
 
