@@ -114,7 +114,7 @@ def test_result_holds_intervals_comparisons_noise_and_reads_back(run, tmp_path, 
     key = "continuation:decoder"
     assert result.key == key
     assert set(result.intervals) == set(run.predictions)
-    assert {c["name_b"] for c in result.comparisons.values()} == set(run.predictions) - {key}
+    assert {c.name_b for c in result.comparisons.values()} == set(run.predictions) - {key}
     continued = [e for e in run.estimates if len(e.scores) > 1]
     assert result.mc_noise["mean_stderr_squared"] == pytest.approx(np.mean([e.stderr**2 for e in continued]))
     assert result.cost["endings"] == 3 * len(continued)
@@ -131,6 +131,7 @@ def test_result_holds_intervals_comparisons_noise_and_reads_back(run, tmp_path, 
     result.write(run.profile)
     back = cs.ContinuationResult.read(tmp_path)
     assert back.intervals == result.intervals and back.findings() == result.findings()
+    assert back.target == result.target and isinstance(back.target.difference.difference.low, float)
 
 
 def test_a_sampled_test_set_does_not_quote_notebook_03(run):

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from hatespeech.data import load_source
 from hatespeech.functional import alarm_profile, functional_accuracy
-from hatespeech.metrics.bootstrap import PairedDifference
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 
@@ -120,7 +119,6 @@ def _labelled_cases(n_templates=10, per_template=3):
 
 def test_forgetting_is_phase2_minus_phase1_on_each_gold_label():
     from hatespeech.functional.run import forgetting
-    from hatespeech.metrics.bootstrap import PairedDifference
 
     cases = _labelled_cases()
     hateful = cases["label"].to_numpy() == 1
@@ -128,7 +126,7 @@ def test_forgetting_is_phase2_minus_phase1_on_each_gold_label():
     phase2 = np.zeros(len(cases))  # forgets every hateful case, keeps the non-hateful ones right
     run = _run_with({"phase1:encoder": phase1, "phase2:encoder": phase2}, cases)
     out = forgetting(run)["encoder"]
-    h, nh = PairedDifference.from_json(out["hateful"]), PairedDifference.from_json(out["non_hateful"])
+    h, nh = out.hateful, out.non_hateful
     assert (
         h.difference.estimate == -1.0 and h.difference.high == -1.0 and h.verdict() != "no clear difference"
     )
@@ -171,22 +169,20 @@ def test_remedy_target_is_auc_and_balanced_accuracy_up_not_one_sided_accuracy():
     ranks = np.where(hateful, 0.4, 0.3)
     shifted = _run_with({"phase2:encoder": ranks, "rehearsal:encoder": ranks + 0.2}, cases)
     out = remedy(shifted, _phase2_with_rehearsal())
-    assert PairedDifference.from_json(out["hateful"]).difference.estimate == 1.0
-    assert PairedDifference.from_json(out["non_hateful"]).difference.estimate == -1.0
-    assert PairedDifference.from_json(out["auc"]).difference.estimate == 0.0
-    assert PairedDifference.from_json(out["balanced_accuracy"]).difference.estimate == 0.0
-    assert not out["target"]["met"]
+    assert out.hateful.difference.estimate == 1.0
+    assert out.non_hateful.difference.estimate == -1.0
+    assert out.auc.difference.estimate == 0.0
+    assert out.balanced_accuracy.difference.estimate == 0.0
+    assert not out.target.met
     # Rehearsal that separates the classes the model without it confused: both measures up -> met.
     confused = np.full(len(cases), 0.4)
     separated = _run_with(
         {"phase2:encoder": confused, "rehearsal:encoder": np.where(hateful, 0.9, 0.1)}, cases
     )
     met = remedy(separated, _phase2_with_rehearsal())
-    assert met["target"]["auc_up"] and met["target"]["balanced_accuracy_up"] and met["target"]["met"]
-    assert remedy(separated, None) == {}
-    line = FunctionalResult.remedy_line(
-        SimpleNamespace(remedy=met, _paired_text=FunctionalResult._paired_text)
-    )
+    assert met.target.auc_up and met.target.balanced_accuracy_up and met.target.met
+    assert remedy(separated, None) is None
+    line = FunctionalResult.remedy_line(SimpleNamespace(remedy=met))
     assert "the one share this profile tries" in line and "lower without rehearsal (0.1600 vs 0.1700)" in line
     assert "AUC 0.50 [0.50, 0.50] (rehearsal:encoder better" in line and line.endswith("met.")
 
@@ -223,7 +219,7 @@ def test_held_out_threshold_carries_its_interval():
     p = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.4, 0.6, 0.65, 0.9, 0.35])
     threshold, interval = held_out_threshold(y, p, n_resamples=100, seed=0)
     assert threshold == 0.35  # F1 5/6 (all five hateful caught, two false alarms) beats 0.6 (F1 0.8)
-    assert interval["low"] <= threshold <= interval["high"] and interval["n_units"] == 10
+    assert interval.low <= threshold <= interval.high and interval.n_units == 10
 
 
 def test_reference_rows_are_a_constant_and_profanity_check():

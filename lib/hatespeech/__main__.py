@@ -154,10 +154,10 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _load_dual_head(model_dir: str, device: str | None):
-    from .dualhead.predictor import DualHeadPredictor, NotADualHeadModelError  # heavy: after args parse
+    from .dualhead.scorer import DualHeadScorer, NotADualHeadModelError  # heavy: after args parse
 
     try:
-        return DualHeadPredictor.from_pretrained(model_dir, device=device)
+        return DualHeadScorer.from_pretrained(model_dir, device=device)
     except NotADualHeadModelError as exc:
         raise InputError(str(exc)) from exc
 
@@ -178,9 +178,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
     text = " ".join(args.text)
     if not text.split():
         raise InputError("empty text: give at least one word (or --input CSV --output CSV)")
-    predictor = _load_dual_head(args.model, args.device)
-    probabilities = predictor.predict([text])
-    decided = predictor.decide(probabilities) if predictor.thresholds is not None else None
+    scorer = _load_dual_head(args.model, args.device)
+    probabilities = scorer.predict([text])
+    decided = scorer.decide(probabilities) if scorer.thresholds is not None else None
     print(
         f"# P(label | text), dual-head model {args.model}"
         + ("; * = above its tuned threshold" if decided is not None else "")
@@ -201,15 +201,11 @@ def _classify_csv(args: argparse.Namespace) -> int:
         raise InputError("--input and --output go together")
     _check_batch_size(args)
     frame, texts = read_texts(args.input, args.text_column)
-    predictor = _load_dual_head(args.model, args.device)
-    probabilities = predictor.predict(texts, batch_size=args.batch_size, progress=not args.quiet)
-    for label in probabilities.columns:
-        frame[f"p_{label}"] = probabilities[label].to_numpy()
-    tuned = predictor.thresholds is not None
-    if tuned:
-        decided = predictor.decide(probabilities)
-        for label in decided.columns:
-            frame[f"is_{label}"] = decided[label].to_numpy()
+    scorer = _load_dual_head(args.model, args.device)
+    table = scorer.classify(texts, batch_size=args.batch_size, progress=not args.quiet)
+    for column in table.columns:
+        frame[column] = table[column].to_numpy()
+    tuned = scorer.thresholds is not None
     output = _write_csv(frame, args.output)
     print(
         f"classified {len(frame)} rows ({'with' if tuned else 'without'} tuned thresholds) -> {output}",

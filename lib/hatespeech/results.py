@@ -11,8 +11,10 @@ writes.
 
 Two files hold two results each (notebooks 02 + 03 write ``anticipation.json``, 04 + 05 ``dualhead.json``):
 each result owns its fields of the file and :meth:`~Result.write` merges them in (a file written under another
-profile is replaced, not merged). Nested values stay plain JSON (dicts and lists): each is made by one
-function, named beside its field, and the code that reads it lives in the same class.
+profile is replaced, not merged). Nested values are typed dataclasses where a result has been moved over
+(:mod:`hatespeech.nested` reads them back by their type hints: notebook 06's ``FunctionalResult``), plain JSON
+(dicts and lists) elsewhere: each is made by one function, named beside its field, and the code that reads it
+lives in the same class.
 
 The results of this module need no torch: data (notebook 01), the speed benchmark and the decoder-capacity
 benchmark. The experiments' own live with them: :mod:`hatespeech.anticipation.results` (phase 1, phase 2) and
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,11 +33,8 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from . import paths
+from .nested import ResultShapeError, decode, encode
 from .stamp import json_default, write_metrics
-
-
-class ResultShapeError(ValueError):
-    """A metrics file lacks a field its result class declares (or is not a JSON object)."""
 
 
 def metrics_folder(reports: Path | None = None) -> Path:
@@ -91,7 +91,7 @@ class Result:
 
     def to_json(self) -> dict[str, Any]:
         """The fields as JSON values (the stamp is added by :meth:`write`)."""
-        body = {name: getattr(self, name) for name in self.field_names() if name != "stamp"}
+        body = {name: encode(getattr(self, name)) for name in self.field_names() if name != "stamp"}
         return json.loads(json.dumps(body, default=json_default, allow_nan=True))
 
     @classmethod
@@ -109,7 +109,14 @@ class Result:
                 f"{where} lacks {', '.join(map(repr, missing))} (fields of {cls.__name__}): re-run "
                 f"{cls.NOTEBOOK} with this version of the code"
             )
-        return cls(**{name: payload[name] for name in cls.field_names() if name in payload})
+        hints = typing.get_type_hints(cls)  # nested dataclasses are read by their type (hatespeech.nested)
+        return cls(
+            **{
+                name: decode(hints[name], payload[name], f"{where}: {name}")
+                for name in cls.field_names()
+                if name in payload
+            }
+        )
 
     def write(self, profile=None) -> Path:
         """Write (or merge into) ``reports/metrics/<FILE>`` with a fresh stamp; returns the file."""

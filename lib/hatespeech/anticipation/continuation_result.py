@@ -32,6 +32,15 @@ def label(key: str) -> str:
     return LABELS.get(kind, kind) + (f" ({variant})" if variant and kind != "constant" else "")
 
 
+@dataclass(frozen=True)
+class EndingsTarget:
+    """Issue 26's target: calibrated imagined endings below the constant (the paired interval below 0)."""
+
+    target: str
+    difference: PairedDifference  # endings minus the constant, test MSE
+    met: bool
+
+
 @dataclass(kw_only=True)
 class ContinuationResult(Result):
     """``continuations.json`` (notebook 07): P(hateful | prefix) from sampled endings, against the trained
@@ -45,21 +54,21 @@ class ContinuationResult(Result):
     estimator: dict[str, Any]  # settings, generator, scorer, what it is
     test: dict[str, Any]  # sentences, prefixes, prefixes continued, whether every test sentence is in
     metrics: dict[str, dict[str, Any]]  # system -> mse, mae, pearson, ece, n, earliness
-    intervals: dict[str, dict[str, Any]]  # system -> Interval json (test MSE, resampling test sentences)
-    comparisons: dict[str, dict[str, Any]]  # "mse:a-b" -> PairedDifference json
+    intervals: dict[str, Interval]  # system -> test MSE, resampling test sentences
+    comparisons: dict[str, PairedDifference]  # "mse:<endings>-<other>" -> endings minus the other
     mc_noise: dict[str, Any]
     cost: dict[str, Any]  # seconds: estimator, per prefix, per ending; the other systems
     examples: list[dict[str, Any]]  # a few prefixes with sampled endings (model-generated, may offend)
-    notebook03: dict[str, dict[str, Any]] = field(default_factory=dict)  # its test-MSE intervals, same set
+    notebook03: dict[str, Interval] = field(default_factory=dict)  # its test-MSE intervals, same set
     calibration: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # system -> reliability bins
-    target: dict[str, Any] = field(default_factory=dict)  # calibrated endings vs the constant
+    target: EndingsTarget | None = None
 
     @property
     def key(self) -> str:
         return next(k for k in self.metrics if k.startswith("continuation:"))
 
     def findings(self) -> list[str]:
-        est = Interval.from_json(self.intervals[self.key])
+        est = self.intervals[self.key]
         e = self.estimator
         m = self.metrics[self.key]
         lines = [
@@ -77,15 +86,13 @@ class ContinuationResult(Result):
             )
         ]
         if self.target:
-            d = PairedDifference.from_json(self.target["difference"])
             lines.append(
-                f"Target ({self.target['target']}): {'met' if self.target['met'] else 'missed'}, "
-                f"{d.difference.fmt(4)}."
+                f"Target ({self.target.target}): {'met' if self.target.met else 'missed'}, "
+                f"{self.target.difference.difference.fmt(4)}."
             )
         primary = f"mse:{self.key}-constant:train_mean"
-        for key, cmp in sorted(self.comparisons.items(), key=lambda kv: kv[0] != primary):
-            other = cmp["name_b"]
-            d = PairedDifference.from_json(cmp)
+        for key, d in sorted(self.comparisons.items(), key=lambda kv: kv[0] != primary):
+            other = d.name_b
             tag = "Primary comparison" if key == primary else "Exploratory"
             lines.append(
                 f"{tag}, against {label(other)}: MSE {d.b.fmt(4)}; difference {d.difference.fmt(4)} - "
@@ -121,7 +128,7 @@ class ContinuationResult(Result):
             m = self.metrics[key]
             early = m.get("earliness") or {}
             rows[label(key)] = {
-                "test MSE [95% CI]": Interval.from_json(iv).fmt(4),
+                "test MSE [95% CI]": iv.fmt(4),
                 "Pearson": m.get("pearson"),
                 "ECE": m.get("ece"),
                 "detection rate": early.get("detection_rate"),
@@ -131,7 +138,7 @@ class ContinuationResult(Result):
         for key, iv in self.notebook03.items():
             rows.setdefault(
                 f"{key} (notebook 03)",
-                {"test MSE [95% CI]": Interval.from_json(iv).fmt(4), "computed in": "notebook 03"},
+                {"test MSE [95% CI]": iv.fmt(4), "computed in": "notebook 03"},
             )
         examples = pd.DataFrame(
             [

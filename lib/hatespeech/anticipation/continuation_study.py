@@ -30,10 +30,11 @@ import numpy as np
 import pandas as pd
 
 from ..config import Profile
-from ..metrics.bootstrap import PairedDifference, multi_bootstrap, paired_bootstrap
+from ..metrics.bootstrap import Interval, multi_bootstrap, paired_bootstrap
 from ..metrics.regression import mse
+from ..nested import decode
 from .calibration import PlattMap
-from .continuation_result import CONTENT_WARNING, ContinuationResult
+from .continuation_result import CONTENT_WARNING, ContinuationResult, EndingsTarget
 from .continuations import ContinuationEstimator, ContinuationSettings, Estimate
 from .evaluation import earliness_of, phase2_scores, predict_phase2, prefix_frame
 from .phase2 import full_sentence_labels, load_phase2_data, pick_test_sentences
@@ -173,23 +174,23 @@ def evidence(run: ContinuationRun) -> dict[str, Any]:
     comparisons = {
         f"mse:{run.key}-{other}": paired_bootstrap(
             mse, y, preds[run.key], preds[other], higher_is_better=False, name_a=run.key, name_b=other, **kw
-        ).to_json()
+        )
         for other in preds
         if other != run.key
     }
     continued = run.continued
     noise = float(np.mean([e.stderr**2 for e in continued])) if continued else 0.0
-    against_constant = PairedDifference.from_json(comparisons[f"mse:{run.key}-constant:train_mean"])
+    against_constant = comparisons[f"mse:{run.key}-constant:train_mean"]
     return {
         "metrics": metrics,
         "calibration": calibration,
-        "target": {
-            "target": "calibrated imagined endings below the constant: the paired interval of "
+        "target": EndingsTarget(
+            target="calibrated imagined endings below the constant: the paired interval of "
             "(endings - constant) test MSE entirely below 0",
-            "difference": against_constant.to_json(),
-            "met": bool(against_constant.difference.high < 0),
-        },
-        "intervals": {key: value.to_json() for key, value in intervals.items()},
+            difference=against_constant,
+            met=bool(against_constant.difference.high < 0),
+        ),
+        "intervals": intervals,
         "comparisons": comparisons,
         "mc_noise": {
             "mean_stderr_squared": noise,
@@ -266,5 +267,7 @@ def continuation_result(run: ContinuationRun, notebook03_intervals: dict[str, An
         examples=example_endings(run),
         calibration=ev["calibration"],
         target=ev["target"],
-        notebook03=dict(notebook03_intervals or {}) if all_sentences else {},
+        notebook03=decode(dict[str, Interval], dict(notebook03_intervals or {}), "notebook03")
+        if all_sentences
+        else {},
     )

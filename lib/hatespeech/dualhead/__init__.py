@@ -67,8 +67,8 @@ __all__, __getattr__, __dir__ = lazy_exports(
             "train_feature_head",
         ),
         ".intervals": ("all_intervals",),
-        ".predictor": (
-            "DualHeadPredictor",
+        ".scorer": (
+            "DualHeadScorer",
             "save_thresholds",
         ),
         ".results": (

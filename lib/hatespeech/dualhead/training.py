@@ -217,7 +217,7 @@ def save_model(
     trained: TrainedModel, tokenizer, folder: Path, splits: DualHeadSplits, max_length: int | None = None
 ) -> Path:
     """save_pretrained + tokenizer + which split manifest it was trained on (notebook 05 checks it) and the
-    ``max_length`` its texts were cut to (the predictor cuts the same way)."""
+    ``max_length`` its texts were cut to (the scorer cuts the same way)."""
     folder.mkdir(parents=True, exist_ok=True)
     trained.model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)

@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from ..metrics.bootstrap import PairedDifference
+from ..metrics.bootstrap import Interval, PairedDifference
+from ..nested import json_field
 from ..references import (
     HATECHECK_PUBLISHED,
     HATECHECK_PUBLISHED_OVERALL,
@@ -33,15 +34,109 @@ def _iv(row: dict[str, Any]) -> str:
     return f"{row['accuracy']:.2f} [{row['low']:.2f}, {row['high']:.2f}]"
 
 
-def _threshold_text(info: dict[str, Any]) -> str:
-    """A system's threshold, with its bootstrap interval where the held-out set that chose it is small."""
-    iv = info.get("threshold_interval")
-    text = f"{info['threshold']:.3f}"
-    return text + (f" [{iv['low']:.2f}, {iv['high']:.2f}]" if iv else "")
+# ========================================================================== the typed rows of the file
+@dataclass(frozen=True)
+class SystemInfo:
+    """One classifier on HateCheck: what it is and how it decides (``FunctionalRun.systems``' JSON)."""
+
+    kind: str  # phase1 | phase2 | rehearsal | dualhead | baseline | reference
+    variant: str
+    description: str
+    threshold: float
+    threshold_source: str  # where the threshold was chosen (never HateCheck)
+    threshold_interval: Interval | None = None  # its bootstrap interval where the held-out set is small
+    seconds: float = 0.0
+
+    def threshold_text(self) -> str:
+        """The threshold, with its interval where the held-out set that chose it is small."""
+        iv = self.threshold_interval
+        return f"{self.threshold:.3f}" + (f" [{iv.low:.2f}, {iv.high:.2f}]" if iv else "")
 
 
-def measure_text(row: dict[str, Any], measure: str) -> str:
-    return f"{row[measure]:.2f} [{row[measure + '_low']:.2f}, {row[measure + '_high']:.2f}]"
+@dataclass(frozen=True)
+class Discrimination:
+    """One system on every case (:func:`.accuracy.discrimination`): ROC AUC (no threshold) and balanced
+    accuracy with 95% template-family intervals, the one-sided accuracies, at its threshold and at 0.5."""
+
+    system: str
+    threshold: float
+    n_cases: int
+    n_families: int
+    auc: float | None
+    auc_low: float | None
+    auc_high: float | None
+    balanced_accuracy: float
+    balanced_accuracy_low: float
+    balanced_accuracy_high: float
+    hateful_accuracy: float | None
+    non_hateful_accuracy: float | None
+    balanced_accuracy_at_half: float = json_field("balanced_accuracy_at_0.5")
+    balanced_accuracy_at_half_low: float = json_field("balanced_accuracy_at_0.5_low")
+    balanced_accuracy_at_half_high: float = json_field("balanced_accuracy_at_0.5_high")
+    hateful_accuracy_at_half: float | None = json_field("hateful_accuracy_at_0.5")
+    non_hateful_accuracy_at_half: float | None = json_field("non_hateful_accuracy_at_0.5")
+
+    def text(self, measure: str) -> str:
+        """``"0.61 [0.57, 0.65]"`` for ``auc``, ``balanced_accuracy`` or ``balanced_accuracy_at_half``."""
+        value, low, high = (getattr(self, measure + end) for end in ("", "_low", "_high"))
+        return f"{value:.2f} [{low:.2f}, {high:.2f}]"
+
+
+@dataclass(frozen=True)
+class PairedMeasures:
+    """System a minus system b on the same family resamples: AUC and balanced accuracy (the measures of a
+    change), the hateful / non-hateful accuracy (the trade a threshold makes)."""
+
+    auc: PairedDifference
+    balanced_accuracy: PairedDifference
+    hateful: PairedDifference
+    non_hateful: PairedDifference
+
+    def text(self) -> str:
+        parts = [
+            f"{name} {diff.difference.fmt(2)} ({diff.verdict()})"
+            for name, diff in (
+                ("AUC", self.auc),
+                ("balanced accuracy", self.balanced_accuracy),
+                ("hateful-case accuracy", self.hateful),
+                ("non-hateful", self.non_hateful),
+            )
+        ]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class RemedyTarget:
+    target: str
+    auc_up: bool
+    balanced_accuracy_up: bool
+    met: bool
+
+
+@dataclass(frozen=True)
+class Remedy(PairedMeasures):
+    """The rehearsal model minus the same variant without it (the four paired measures), how its share was
+    chosen, the phase-2 test MSE of both (reported, not a criterion) and the target."""
+
+    variant: str
+    share: float
+    chosen_by: str
+    phase2_test_mse: dict[str, Interval]  # "with" / "without"
+    target: RemedyTarget
+    shares_tried: list[float] = field(default_factory=list)
+    criterion: dict[str, float] = field(default_factory=dict)  # held-out criterion "with" / "without"
+
+
+@dataclass(frozen=True)
+class HateCheckTarget:
+    """Issue 26's HateCheck target on the study's own systems (``FunctionalRun.target``)."""
+
+    target: str
+    systems: list[str]
+    met_by: list[str]
+    met: bool
+    stretch_met_by: list[str]
+    highest_auc: str | None
 
 
 @dataclass(kw_only=True)
@@ -54,18 +149,16 @@ class FunctionalResult(Result):
     CURATED: ClassVar[tuple[str, ...]] = ("accuracy", "alarms", "forgetting", "remedy")
 
     cases: dict[str, Any]  # counts, groups, "evaluation only"
-    systems: dict[str, dict[str, Any]]  # name -> kind, variant, description, threshold, its source, seconds
+    systems: dict[str, SystemInfo]
     accuracy: list[
         dict[str, Any]
     ]  # functional_accuracy records: system, grouping, value, accuracy, low, high
     alarms: list[dict[str, Any]]  # alarm_profile records (phase-2 kinds)
-    # variant -> {auc, balanced_accuracy, hateful, non_hateful}: PairedDifference json, phase 2 - phase 1
-    forgetting: dict[str, Any]
-    remedy: dict[str, Any]  # run.remedy: rehearsal vs without (same measures), phase-2 MSE, target
+    forgetting: dict[str, PairedMeasures]  # per variant, phase 2 minus phase 1
+    remedy: Remedy | None  # rehearsal minus without (None: notebook 03 trained no rehearsal model)
     best_system: str  # the best phase-2 variant (chosen on held-out phase-2 data in notebook 03)
-    # accuracy.discrimination records: system, auc, balanced_accuracy (own threshold, at 0.5), one-sided
-    discrimination: list[dict[str, Any]] = field(default_factory=list)
-    target: dict[str, Any] = field(default_factory=dict)  # FunctionalRun.target()
+    discrimination: list[Discrimination] = field(default_factory=list)
+    target: HateCheckTarget | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     scoring_seconds: float | None = None
 
@@ -83,9 +176,9 @@ class FunctionalResult(Result):
         rows = [r for r in self.accuracy if r["system"] == system and r["grouping"] == "functionality"]
         return sorted(rows, key=lambda r: (r["accuracy"], r["value"]))[:n]
 
-    def discriminating(self, system: str) -> dict[str, Any]:
+    def discriminating(self, system: str) -> Discrimination:
         for r in self.discrimination:
-            if r["system"] == system:
+            if r.system == system:
                 return r
         raise KeyError(f"no discrimination row for {system}")
 
@@ -93,17 +186,17 @@ class FunctionalResult(Result):
     def findings(self) -> list[str]:
         c = self.cases
         published = ", ".join(f"{k} {v:.2f}" for k, v in HATECHECK_PUBLISHED_OVERALL.items())
-        ranked = sorted(self.discrimination, key=lambda r: -r["auc"])
+        ranked = sorted(self.discrimination, key=lambda r: -r.auc)
         lines = [
             f"HateCheck, evaluation only: {fmt_number(c['n_cases'])} cases from "
             f"{fmt_number(c['n_templates'])} templates in "
             f"{fmt_number(c.get('n_families', c['n_templates']))} template families "
             f"({fmt_number(c['n_hateful'])} hateful) "
             f"and {c['functionalities']} functionalities; intervals resample families. ROC AUC, which no "
-            "threshold moves: " + "; ".join(f"{r['system']} {measure_text(r, 'auc')}" for r in ranked) + ".",
+            "threshold moves: " + "; ".join(f"{r.system} {r.text('auc')}" for r in ranked) + ".",
             "Balanced accuracy (mean of the hateful and the non-hateful accuracy) at each system's held-out "
             "threshold: "
-            + "; ".join(f"{r['system']} {measure_text(r, 'balanced_accuracy')}" for r in ranked)
+            + "; ".join(f"{r.system} {r.text('balanced_accuracy')}" for r in ranked)
             + ". Plain accuracy rewards answering 'hateful': "
             + (
                 "the all-hateful constant scores "
@@ -116,9 +209,9 @@ class FunctionalResult(Result):
         if self.target:
             t = self.target
             lines.append(
-                f"Target ({t['target']}): {'met by ' + ', '.join(t['met_by']) if t['met'] else 'missed'}"
-                + (f"; stretch met by {', '.join(t['stretch_met_by'])}" if t["stretch_met_by"] else "")
-                + (f"; highest AUC among them: {t['highest_auc']}" if t.get("highest_auc") else "")
+                f"Target ({t.target}): {'met by ' + ', '.join(t.met_by) if t.met else 'missed'}"
+                + (f"; stretch met by {', '.join(t.stretch_met_by)}" if t.stretch_met_by else "")
+                + (f"; highest AUC among them: {t.highest_auc}" if t.highest_auc else "")
                 + "."
             )
         best = self.best_system
@@ -131,14 +224,12 @@ class FunctionalResult(Result):
             lines.append(
                 f"The study's anticipation scorer ({best}, chosen on held-out phase-2 data): hateful cases "
                 f"{_iv(hateful)}, non-hateful {_iv(other)} at its held-out threshold "
-                f"{self.systems[best]['threshold']:.2f}. Its three weakest functionalities: {weakest}."
+                f"{self.systems[best].threshold:.2f}. Its three weakest functionalities: {weakest}."
             )
         if self.remedy:
             lines.append("Primary comparison. " + self.remedy_line())
         for variant, d in self.forgetting.items():
-            lines.append(
-                f"Exploratory: forgetting, {variant} (phase 2 minus phase 1): " + self._paired_text(d) + "."
-            )
+            lines.append(f"Exploratory: forgetting, {variant} (phase 2 minus phase 1): {d.text()}.")
         n_paired = 4 * (len(self.forgetting) + bool(self.remedy))
         lines.append(
             f"{n_paired} paired comparisons on the same {fmt_number(c.get('n_families', c['n_templates']))} "
@@ -148,42 +239,25 @@ class FunctionalResult(Result):
         lines.extend(self.alarm_lines())
         return lines
 
-    @staticmethod
-    def _paired_text(d: dict[str, Any]) -> str:
-        """AUC and balanced accuracy differences (the measures), then the one-sided trade."""
-        parts = []
-        for key, name in (
-            ("auc", "AUC"),
-            ("balanced_accuracy", "balanced accuracy"),
-            ("hateful", "hateful-case accuracy"),
-            ("non_hateful", "non-hateful"),
-        ):
-            if key in d:
-                diff = PairedDifference.from_json(d[key])
-                parts.append(f"{name} {diff.difference.fmt(2)} ({diff.verdict()})")
-        return ", ".join(parts)
-
     def remedy_line(self) -> str:
         r = self.remedy
-        mse = r["phase2_test_mse"]
-        target = r["target"]
-        shares = r.get("shares_tried", [r["share"]])
+        mse, target, shares = r.phase2_test_mse, r.target, r.shares_tried or [r.share]
         how = (
-            f"share {r['share']:g} chosen on held-out data among {', '.join(f'{x:g}' for x in shares)}"
+            f"share {r.share:g} chosen on held-out data among {', '.join(f'{x:g}' for x in shares)}"
             if len(shares) > 1
-            else f"share {r['share']:g}, the one share this profile tries"
+            else f"share {r.share:g}, the one share this profile tries"
         )
-        criterion = r.get("criterion")
+        criterion = r.criterion
         if criterion and criterion["without"] < criterion["with"]:
             how += (
                 f"; the held-out criterion is lower without rehearsal ({criterion['without']:.4f} vs "
                 f"{criterion['with']:.4f}), so held-out data alone would not ask for it"
             )
         return (
-            f"Rehearsal ({r['variant']}, {how}), with minus without on HateCheck: {self._paired_text(r)}; "
-            f"phase-2 test MSE {mse['with']['estimate']:.4f} with vs {mse['without']['estimate']:.4f} "
-            f"[{mse['without']['low']:.4f}, {mse['without']['high']:.4f}] without. Target "
-            f"({target['target']}): {'met' if target['met'] else 'missed'}."
+            f"Rehearsal ({r.variant}, {how}), with minus without on HateCheck: {r.text()}; "
+            f"phase-2 test MSE {mse['with'].estimate:.4f} with vs {mse['without'].estimate:.4f} "
+            f"[{mse['without'].low:.4f}, {mse['without'].high:.4f}] without. Target "
+            f"({target.target}): {'met' if target.met else 'missed'}."
         )
 
     def alarm_lines(self) -> list[str]:
@@ -219,19 +293,19 @@ class FunctionalResult(Result):
         """Per system: AUC and balanced accuracy [95% CI], the one-sided accuracies, at its held-out
         threshold and at 0.5."""
         rows = {}
-        for r in sorted(self.discrimination, key=lambda r: -r["auc"]):
-            info = self.systems[r["system"]]
-            rows[r["system"]] = {
-                "ROC AUC [95% CI]": measure_text(r, "auc"),
-                "balanced accuracy [95% CI]": measure_text(r, "balanced_accuracy"),
-                "hateful acc.": round(r["hateful_accuracy"], 3),
-                "non-hateful acc.": round(r["non_hateful_accuracy"], 3),
-                "threshold": _threshold_text(info),
-                "balanced acc. at 0.5": measure_text(r, "balanced_accuracy_at_0.5"),
+        for r in sorted(self.discrimination, key=lambda r: -r.auc):
+            info = self.systems[r.system]
+            rows[r.system] = {
+                "ROC AUC [95% CI]": r.text("auc"),
+                "balanced accuracy [95% CI]": r.text("balanced_accuracy"),
+                "hateful acc.": round(r.hateful_accuracy, 3),
+                "non-hateful acc.": round(r.non_hateful_accuracy, 3),
+                "threshold": info.threshold_text(),
+                "balanced acc. at 0.5": r.text("balanced_accuracy_at_half"),
                 "hateful / non-hateful at 0.5": (
-                    f"{r['hateful_accuracy_at_0.5']:.2f} / {r['non_hateful_accuracy_at_0.5']:.2f}"
+                    f"{r.hateful_accuracy_at_half:.2f} / {r.non_hateful_accuracy_at_half:.2f}"
                 ),
-                "threshold chosen on": info["threshold_source"],
+                "threshold chosen on": info.threshold_source,
             }
         return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -263,32 +337,26 @@ class FunctionalResult(Result):
         and with rehearsal."""
         rows = {}
         for system, info in self.systems.items():
-            if info["kind"] not in ("phase1", "phase2", "rehearsal"):
+            if info.kind not in ("phase1", "phase2", "rehearsal"):
                 continue
             measures = self.discriminating(system) if self.discrimination else None
             rows[system] = {
                 **(
                     {
-                        "ROC AUC": measure_text(measures, "auc"),
-                        "balanced accuracy": measure_text(measures, "balanced_accuracy"),
+                        "ROC AUC": measures.text("auc"),
+                        "balanced accuracy": measures.text("balanced_accuracy"),
                     }
                     if measures
                     else {}
                 ),
                 "hateful cases": _iv(self.row(system, "label_gold", "hateful")),
                 "non-hateful cases": _iv(self.row(system, "label_gold", "non-hateful")),
-                "threshold": info["threshold"],
+                "threshold": info.threshold,
             }
         if self.remedy:
-            mse = self.remedy["phase2_test_mse"]
-            for key, side in (
-                (f"phase2:{self.remedy['variant']}", "without"),
-                (f"rehearsal:{self.remedy['variant']}", "with"),
-            ):
-                m = mse[side]
-                rows[key]["phase-2 test MSE [95% CI]"] = (
-                    f"{m['estimate']:.4f} [{m['low']:.4f}, {m['high']:.4f}]"
-                )
+            mse, variant = self.remedy.phase2_test_mse, self.remedy.variant
+            for key, side in ((f"phase2:{variant}", "without"), (f"rehearsal:{variant}", "with")):
+                rows[key]["phase-2 test MSE [95% CI]"] = mse[side].fmt(4)
         return pd.DataFrame.from_dict(rows, orient="index")
 
     def alarm_table(self) -> pd.DataFrame:

@@ -39,14 +39,25 @@ from ..anticipation.training import checkpoint_dir, load_checkpoint
 from ..baselines import best_f1_threshold
 from ..config import Profile
 from ..data.registry import load_cases
-from ..dualhead.predictor import DualHeadPredictor
 from ..dualhead.results import DualHeadResult
+from ..dualhead.scorer import DualHeadScorer
 from ..dualhead.training import experiment_dir
-from ..metrics.bootstrap import PairedDifference, bootstrap_interval, paired_bootstrap
+from ..metrics.bootstrap import Interval, PairedDifference, bootstrap_interval, paired_bootstrap
 from ..metrics.classification import balanced_accuracy, roc_auc
+from ..nested import decode
 from ..runtime import resolve_device
 from .accuracy import UNIT, alarm_profile, discrimination, functional_accuracy
-from .results import AUC_TARGET, BALANCED_ACCURACY_TARGET, FunctionalResult
+from .results import (
+    AUC_TARGET,
+    BALANCED_ACCURACY_TARGET,
+    Discrimination,
+    FunctionalResult,
+    HateCheckTarget,
+    PairedMeasures,
+    Remedy,
+    RemedyTarget,
+    SystemInfo,
+)
 
 #: head_n labels that stand for "hateful", first present wins (offline label map, then Jigsaw's).
 DUALHEAD_HATE_LABELS = ("toxic", "toxicity")
@@ -66,18 +77,18 @@ class SystemScores:
     scores: np.ndarray
     trajectories: list[np.ndarray] | None = None  # per word (phase-2 kinds)
     seconds: float = 0.0
-    threshold_interval: dict[str, Any] | None = None  # Interval json, where the held-out set is small
+    threshold_interval: Interval | None = None  # where the held-out set that chose it is small
 
-    def info(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "variant": self.variant,
-            "description": self.description,
-            "threshold": float(self.threshold),
-            "threshold_source": self.threshold_source,
-            "threshold_interval": self.threshold_interval,
-            "seconds": self.seconds,
-        }
+    def info(self) -> SystemInfo:
+        return SystemInfo(
+            self.kind,
+            self.variant,
+            self.description,
+            float(self.threshold),
+            self.threshold_source,
+            self.threshold_interval,
+            float(self.seconds),
+        )
 
 
 @dataclass
@@ -90,8 +101,8 @@ class FunctionalRun:
     accuracy: pd.DataFrame | None = None
     discrimination: pd.DataFrame | None = None
     alarms: pd.DataFrame | None = None
-    forgetting: dict[str, Any] = field(default_factory=dict)
-    remedy: dict[str, Any] = field(default_factory=dict)
+    forgetting: dict[str, PairedMeasures] = field(default_factory=dict)
+    remedy: Remedy | None = None
     best_system: str = ""
     seconds: float = 0.0
     shared_layers: dict[str, int] = field(default_factory=dict)  # per model family: layers computed once
@@ -117,7 +128,7 @@ class FunctionalRun:
             },
             systems={name: s.info() for name, s in self.systems.items()},
             accuracy=self.accuracy.to_dict("records"),
-            discrimination=_records(self.discrimination),
+            discrimination=decode(list[Discrimination], _records(self.discrimination), "discrimination"),
             target=self.target(),
             alarms=_records(self.alarms),
             forgetting=self.forgetting,
@@ -133,7 +144,7 @@ class FunctionalRun:
             scoring_seconds=self.seconds,
         )
 
-    def target(self) -> dict[str, Any]:
+    def target(self) -> HateCheckTarget:
         """Issue 26's HateCheck target on the study's own systems (references and the TF-IDF baseline
         excluded): AUC >= :data:`AUC_TARGET` and balanced accuracy >= :data:`BALANCED_ACCURACY_TARGET` at
         the system's held-out threshold; the stretch also asks each one-sided accuracy >= 0.70."""
@@ -152,16 +163,16 @@ class FunctionalRun:
             and min(r["hateful_accuracy"], r["non_hateful_accuracy"]) >= BALANCED_ACCURACY_TARGET
         ]
         best = max(rows, key=lambda r: (r["auc"], r["system"]), default=None)
-        return {
-            "target": f"one of the study's own systems with AUC >= {AUC_TARGET} and balanced accuracy >= "
+        return HateCheckTarget(
+            target=f"one of the study's own systems with AUC >= {AUC_TARGET} and balanced accuracy >= "
             f"{BALANCED_ACCURACY_TARGET} at its held-out threshold (stretch: hateful and non-hateful "
             f"accuracy each >= {BALANCED_ACCURACY_TARGET})",
-            "systems": own,
-            "met_by": met,
-            "met": bool(met),
-            "stretch_met_by": stretch,
-            "highest_auc": best["system"] if best else None,
-        }
+            systems=own,
+            met_by=met,
+            met=bool(met),
+            stretch_met_by=stretch,
+            highest_auc=best["system"] if best else None,
+        )
 
 
 def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
@@ -183,15 +194,15 @@ def dualhead_scores(profile: Profile, texts: list[str]) -> tuple[np.ndarray, str
             f"no dual-head model or result for profile {profile.name!r}: run notebooks/04_dualhead.ipynb "
             "first"
         )
-    predictor = DualHeadPredictor.from_pretrained(
+    scorer = DualHeadScorer.from_pretrained(
         folder, device=resolve_device(profile), max_length=profile.dualhead.max_length
     )
-    label = next((name for name in DUALHEAD_HATE_LABELS if name in predictor.labels), None)
+    label = next((name for name in DUALHEAD_HATE_LABELS if name in scorer.labels), None)
     if label is None:
         raise ValueError(
-            f"the dual-head model has none of {DUALHEAD_HATE_LABELS} among its labels {predictor.labels}"
+            f"the dual-head model has none of {DUALHEAD_HATE_LABELS} among its labels {scorer.labels}"
         )
-    probs = predictor.predict(texts, batch_size=profile.dualhead.batch_size * 2)[label].to_numpy()
+    probs = scorer.predict(texts, batch_size=profile.dualhead.batch_size * 2)[label].to_numpy()
     threshold = float(result.head_n["per_label"][label]["threshold"])
     return probs, label, threshold, time.perf_counter() - start
 
@@ -285,7 +296,7 @@ def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, Syst
 
 def held_out_threshold(
     labels: np.ndarray, scores: np.ndarray, n_resamples: int, seed: int
-) -> tuple[float, dict[str, Any]]:
+) -> tuple[float, Interval]:
     """The F1-best threshold on a held-out set (``labels`` 0/1) and its bootstrap interval over the held-out
     sentences (the threshold re-tuned on each resample): how far a small set pins it down."""
 
@@ -293,7 +304,7 @@ def held_out_threshold(
         return best_f1_threshold(y, p) if y.any() else float("nan")
 
     interval = bootstrap_interval(tuned, labels, scores, n_resamples=n_resamples, seed=seed)
-    return float(interval.estimate), interval.to_json()
+    return float(interval.estimate), interval
 
 
 def phase2_system(
@@ -378,21 +389,19 @@ def paired_accuracy(run: FunctionalRun, a: str, b: str, label: int) -> PairedDif
     return _paired(run, _accuracy, run.decisions(a), run.decisions(b), mask, a, b)
 
 
-def paired_discrimination(run: FunctionalRun, a: str, b: str) -> dict[str, Any]:
+def paired_discrimination(run: FunctionalRun, a: str, b: str) -> PairedMeasures:
     """``a`` minus ``b`` on every case: ROC AUC (threshold-free) and balanced accuracy (each at its own
     held-out threshold), same family resamples; the one-sided accuracies beside them show the trade."""
     every = np.ones(len(run.cases), dtype=bool)
-    return {
-        "auc": _paired(run, roc_auc, run.systems[a].scores, run.systems[b].scores, every, a, b).to_json(),
-        "balanced_accuracy": _paired(
-            run, balanced_accuracy, run.decisions(a), run.decisions(b), every, a, b
-        ).to_json(),
-        "hateful": paired_accuracy(run, a, b, 1).to_json(),
-        "non_hateful": paired_accuracy(run, a, b, 0).to_json(),
-    }
+    return PairedMeasures(
+        auc=_paired(run, roc_auc, run.systems[a].scores, run.systems[b].scores, every, a, b),
+        balanced_accuracy=_paired(run, balanced_accuracy, run.decisions(a), run.decisions(b), every, a, b),
+        hateful=paired_accuracy(run, a, b, 1),
+        non_hateful=paired_accuracy(run, a, b, 0),
+    )
 
 
-def forgetting(run: FunctionalRun) -> dict[str, Any]:
+def forgetting(run: FunctionalRun) -> dict[str, PairedMeasures]:
     """Per variant, phase 2 minus phase 1: AUC and balanced accuracy (the measures of forgetting), and the
     hateful / non-hateful accuracy trade (paired, family resamples)."""
     return {
@@ -401,36 +410,40 @@ def forgetting(run: FunctionalRun) -> dict[str, Any]:
     }
 
 
-def remedy(run: FunctionalRun, phase2: Phase2Result | None) -> dict[str, Any]:
+def remedy(run: FunctionalRun, phase2: Phase2Result | None) -> Remedy | None:
     """The rehearsal model against the same variant without it: HateCheck AUC and balanced accuracy (the
     target: both up, each interval above 0), the one-sided trade beside them, and the phase-2 test MSE
     (notebook 03's intervals, reported, not a criterion)."""
     if phase2 is None or not phase2.rehearsal:
-        return {}
-    variant = phase2.rehearsal["variant"]
+        return None
+    rehearsal = phase2.rehearsal
+    variant = rehearsal["variant"]
     with_key, without_key = f"rehearsal:{variant}", f"phase2:{variant}"
     paired = paired_discrimination(run, with_key, without_key)
     intervals = phase2.phase2_evidence["intervals"]
-    up = {m: PairedDifference.from_json(paired[m]).difference.low > 0 for m in ("auc", "balanced_accuracy")}
-    return {
-        "variant": variant,
-        "share": phase2.rehearsal["chosen_share"],
-        "chosen_by": phase2.rehearsal["chosen_by"],
-        "shares_tried": phase2.rehearsal.get("shares", [phase2.rehearsal["chosen_share"]]),
-        "criterion": {
-            "with": phase2.rehearsal["candidates"][str(phase2.rehearsal["chosen_share"])]["criterion"],
-            "without": phase2.rehearsal["without"]["criterion"],
+    auc_up, balanced_up = paired.auc.difference.low > 0, paired.balanced_accuracy.difference.low > 0
+    return Remedy(
+        **vars(paired),
+        variant=variant,
+        share=rehearsal["chosen_share"],
+        chosen_by=rehearsal["chosen_by"],
+        phase2_test_mse={
+            "with": Interval.from_json(intervals[with_key]),
+            "without": Interval.from_json(intervals[without_key]),
         },
-        **paired,
-        "phase2_test_mse": {"with": intervals[with_key], "without": intervals[without_key]},
-        "target": {
-            "target": "HateCheck AUC and balanced accuracy both higher with rehearsal, each paired interval "
+        target=RemedyTarget(
+            target="HateCheck AUC and balanced accuracy both higher with rehearsal, each paired interval "
             "above 0",
-            "auc_up": up["auc"],
-            "balanced_accuracy_up": up["balanced_accuracy"],
-            "met": bool(all(up.values())),
+            auc_up=auc_up,
+            balanced_accuracy_up=balanced_up,
+            met=bool(auc_up and balanced_up),
+        ),
+        shares_tried=rehearsal.get("shares", [rehearsal["chosen_share"]]),
+        criterion={
+            "with": rehearsal["candidates"][str(rehearsal["chosen_share"])]["criterion"],
+            "without": rehearsal["without"]["criterion"],
         },
-    }
+    )
 
 
 def sample_templates(cases: pd.DataFrame, n_templates: int | None, seed: int) -> pd.DataFrame:

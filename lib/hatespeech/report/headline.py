@@ -7,7 +7,7 @@ target or a new baseline row shows up without a change here.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from ..anticipation.continuation_result import ContinuationResult
@@ -78,8 +78,8 @@ def headline_comparisons(results: dict[type[Result], Result]) -> list[Headline]:
     endings = results.get(ContinuationResult)
     if endings is not None:
         for cmp in endings.comparisons.values():
-            if cmp["name_b"].startswith(("constant:", "phase2:")):
-                out.append(("4 imagined endings", "MSE", _paired_or_none(cmp)))
+            if cmp.name_b.startswith(("constant:", "phase2:")):
+                out.append(("4 imagined endings", "MSE", cmp))
     dualhead = results.get(DualHeadResult)
     if dualhead is not None:
         for head, baseline in (dualhead.baselines.get("heads") or {}).items():
@@ -93,12 +93,11 @@ def headline_comparisons(results: dict[type[Result], Result]) -> list[Headline]:
         for head, paired in (dualhead.separate_models.get("paired_shared_minus_separate") or {}).items():
             out.append((f"5 dual head ({display_name(head)})", "macro-F1", _paired_or_none(paired)))
     functional = results.get(FunctionalResult)
-    if functional is not None:
-        if functional.remedy.get("auc"):
-            out.append(("8 HateCheck", "AUC", _paired_or_none(functional.remedy["auc"])))
-        variant = functional.remedy.get("variant")
-        if variant in functional.forgetting:
-            out.append(("8 HateCheck", "AUC", _paired_or_none(functional.forgetting[variant].get("auc"))))
+    if functional is not None and functional.remedy is not None:
+        out.append(("8 HateCheck", "AUC", functional.remedy.auc))
+        forgetting = functional.forgetting.get(functional.remedy.variant)
+        if forgetting is not None:
+            out.append(("8 HateCheck", "AUC", forgetting.auc))
     return [Headline(q, m, c) for q, m, c in out if c is not None]
 
 
@@ -114,7 +113,7 @@ def _walk(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, .
 
 
 def _payload(result: Result) -> dict[str, Any]:
-    return {f.name: getattr(result, f.name) for f in fields(result) if f.name not in ("stamp", "profile")}
+    return {name: value for name, value in result.to_json().items() if name != "profile"}
 
 
 def _is_paired(d: dict) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..anticipation.continuation_result import ContinuationResult
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult, GridResult
-from ..functional.results import FunctionalResult, measure_text
+from ..functional.results import FunctionalResult
 from ..metrics.bootstrap import PairedDifference, interval_text
 from ..names import readable
 from ..result_registry import read_results
@@ -115,7 +115,7 @@ def imagined(result: ContinuationResult) -> str:
     parts = [
         (
             f"Sampling {e['n_samples']} endings per prefix, scoring them with the phase-1 "
-            f"{e['scorer_variant']} model{calibrated} gives test MSE {_iv(result.intervals[key], 4)} with no "
+            f"{e['scorer_variant']} model{calibrated} gives test MSE {result.intervals[key].fmt(4)} with no "
             "prefix label."
         )
     ]
@@ -125,9 +125,8 @@ def imagined(result: ContinuationResult) -> str:
         ("phase1_prefix_calibrated:", "the same classifier on the prefix alone, calibrated"),
         ("phase1_prefix:", "the same classifier on the prefix alone, raw"),
     ):
-        for cmp in result.comparisons.values():
-            if cmp["name_b"].startswith(name):
-                c = PairedDifference.from_json(cmp)
+        for c in result.comparisons.values():
+            if c.name_b.startswith(name):
                 verdict = c.verdict().replace(key, "imagined endings").replace(c.name_b, what)
                 parts.append(f"Against {what} ({c.b.fmt(4)}): {c.difference.fmt(4)}, {verdict}.")
     parts.append(f"It costs {1e3 * result.cost['seconds_per_prefix']:.0f} ms per prefix on this machine.")
@@ -242,8 +241,8 @@ def functional(result: FunctionalResult) -> str:
     if result.discrimination:
         measures = result.discriminating(best)
         text += (
-            f"ranks HateCheck's cases with ROC AUC {measure_text(measures, 'auc')} and reaches "
-            f"balanced accuracy {measure_text(measures, 'balanced_accuracy')} at its held-out "
+            f"ranks HateCheck's cases with ROC AUC {measures.text('auc')} and reaches "
+            f"balanced accuracy {measures.text('balanced_accuracy')} at its held-out "
             "threshold: "
         )
     text += (
@@ -254,18 +253,16 @@ def functional(result: FunctionalResult) -> str:
         t = result.target
         text += (
             f" Target (one own system with AUC >= 0.80 and balanced accuracy >= 0.70): "
-            f"{'met by ' + ', '.join(t['met_by']) if t['met'] else 'missed'}."
+            f"{'met by ' + ', '.join(t.met_by) if t.met else 'missed'}."
         )
     if result.remedy:
         r = result.remedy
-        auc = PairedDifference.from_json(r["auc"]) if "auc" in r else None
-        balanced = PairedDifference.from_json(r["balanced_accuracy"]) if "balanced_accuracy" in r else None
-        if auc and balanced:
-            text += (
-                f" Rehearsal, with minus without: AUC {auc.difference.fmt(2)} ({auc.verdict()}), balanced "
-                f"accuracy {balanced.difference.fmt(2)} ({balanced.verdict()}) (target: both up, "
-                f"{'met' if r['target']['met'] else 'missed'})."
-            )
+        auc, balanced = r.auc, r.balanced_accuracy
+        text += (
+            f" Rehearsal, with minus without: AUC {auc.difference.fmt(2)} ({auc.verdict()}), balanced "
+            f"accuracy {balanced.difference.fmt(2)} ({balanced.verdict()}) (target: both up, "
+            f"{'met' if r.target.met else 'missed'})."
+        )
     return text
 
 

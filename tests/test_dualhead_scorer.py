@@ -1,4 +1,4 @@
-"""hatespeech.dualhead.predictor: text -> P(label) from a saved dual-head model, the same numbers as the
+"""hatespeech.dualhead.scorer: text -> P(label) from a saved dual-head model, the same numbers as the
 notebooks' predict path, thresholds saved beside the model, named errors, and the ``classify`` command."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from datasets import Dataset
 from hatespeech import __main__ as cli
-from hatespeech.dualhead import DualHeadPredictor, predict, save_thresholds
-from hatespeech.dualhead.predictor import NotADualHeadModelError
+from hatespeech.dualhead import DualHeadScorer, predict, save_thresholds
+from hatespeech.dualhead.scorer import NotADualHeadModelError
 from hatespeech.models.dualhead import from_encoder
 from synthetic import tiny_bert
 
@@ -27,35 +27,40 @@ def model_dir(tmp_path_factory, offline_tokenizer):
 
 
 def test_predict_matches_the_notebooks_path_and_names_every_label(model_dir):
-    predictor = DualHeadPredictor.from_pretrained(model_dir, device="cpu", max_length=16)
-    table = predictor.predict(TEXTS, batch_size=2)
-    assert list(table.columns) == ["toxic", "insult", "women", "muslim"] == predictor.labels
+    scorer = DualHeadScorer.from_pretrained(model_dir, device="cpu", max_length=16)
+    table = scorer.predict(TEXTS, batch_size=2)
+    assert list(table.columns) == ["toxic", "insult", "women", "muslim"] == scorer.labels
     assert len(table) == 3 and ((table >= 0) & (table <= 1)).all().all()
-    encoded = predictor.tokenizer(TEXTS, truncation=True, max_length=16)
+    encoded = scorer.tokenizer(TEXTS, truncation=True, max_length=16)
     dataset = Dataset.from_dict({**dict(encoded), "uid": ["0", "1", "2"]})
-    direct = predict(predictor.model, dataset, predictor.tokenizer, "cpu", batch_size=3)
+    direct = predict(scorer.model, dataset, scorer.tokenizer, "cpu", batch_size=3)
     assert np.allclose(table[["toxic", "insult"]].to_numpy(), direct.probs_n, atol=1e-6)
     assert np.allclose(table[["women", "muslim"]].to_numpy(), direct.probs_i, atol=1e-6)
     with pytest.raises(ValueError, match="text 1 is empty"):
-        predictor.predict(["fine", "  "])
+        scorer.predict(["fine", "  "])
 
 
 def test_thresholds_travel_with_the_model(model_dir, tmp_path):
-    predictor = DualHeadPredictor.from_pretrained(model_dir, device="cpu")
+    scorer = DualHeadScorer.from_pretrained(model_dir, device="cpu")
     with pytest.raises(ValueError, match=r"without thresholds.json"):
-        predictor.decide(predictor.predict(TEXTS))
+        scorer.decide(scorer.predict(TEXTS))
     reports = {
         "n": {"thresholds": {"toxic": 0.0, "insult": 1.0}},
         "i": {"thresholds": {"women": 0.0, "muslim": 1.0}},
     }
+    assert list(scorer.classify(TEXTS).columns) == [f"p_{x}" for x in scorer.labels]  # no thresholds: no is_
     path = save_thresholds(model_dir, reports)
     try:
-        decided = DualHeadPredictor.from_pretrained(model_dir, device="cpu").decide(predictor.predict(TEXTS))
+        tuned = DualHeadScorer.from_pretrained(model_dir, device="cpu")
+        decided = tuned.decide(scorer.predict(TEXTS))
         assert decided["toxic"].tolist() == [1, 1, 1] and decided["insult"].tolist() == [0, 0, 0]
+        table = tuned.classify(TEXTS)  # probabilities and decisions in one table
+        assert table["is_toxic"].tolist() == [1, 1, 1] and table["is_muslim"].tolist() == [0, 0, 0]
+        assert table["p_toxic"].tolist() == scorer.predict(TEXTS)["toxic"].tolist()
     finally:
         path.unlink()
     with pytest.raises(NotADualHeadModelError, match="not a saved dual-head model"):
-        DualHeadPredictor.from_pretrained(tmp_path)
+        DualHeadScorer.from_pretrained(tmp_path)
 
 
 def test_classify_command_prints_every_label(model_dir, capsys):
@@ -83,7 +88,7 @@ def test_classify_a_csv_adds_a_probability_and_a_decision_per_label(model_dir, t
     table = pd.read_csv(out)
     labels = ["toxic", "insult", "women", "muslim"]
     assert list(table.columns) == ["id", "text", *(f"p_{x}" for x in labels), *(f"is_{x}" for x in labels)]
-    expected = DualHeadPredictor.from_pretrained(model_dir, device="cpu").predict(TEXTS)
+    expected = DualHeadScorer.from_pretrained(model_dir, device="cpu").predict(TEXTS)
     assert np.allclose(table[[f"p_{x}" for x in labels]].to_numpy(), expected.to_numpy(), atol=1e-6)
     assert table["is_toxic"].tolist() == [1, 1, 1] and table["is_insult"].tolist() == [0, 0, 0]
     assert "classified 3 rows (with tuned thresholds)" in capsys.readouterr().err

@@ -1,12 +1,12 @@
 """Text -> per-label probabilities from a saved dual-head model: the one predict path that notebook 06 (the
 functional tests), the command line and a user call, in the manner of Detoxify's ``predict``.
 
->>> model = DualHeadPredictor.from_pretrained("artifacts/cpu/dualhead/joint_model")     # doctest: +SKIP
+>>> model = DualHeadScorer.from_pretrained("artifacts/cpu/dualhead/joint_model")     # doctest: +SKIP
 >>> model.predict(["you people are all the same"])                                    # doctest: +SKIP
    toxic  obscene  ...  black  muslim  ...
 
 A model saved by notebook 04 carries ``thresholds.json`` (each label's threshold, tuned for F1 on the
-validation split); :meth:`DualHeadPredictor.decide` applies it. Texts are tokenized as in training
+validation split); :meth:`DualHeadScorer.decide` applies it. Texts are tokenized as in training
 (truncated to the ``max_length`` the model was trained with, from ``dualhead_run.json``) and scored by
 :func:`hatespeech.dualhead.evaluation.predict`, the function the notebooks' numbers come from.
 """
@@ -43,7 +43,7 @@ def save_thresholds(folder: str | Path, reports: dict[str, dict]) -> Path:
 
 
 @dataclass
-class DualHeadPredictor:
+class DualHeadScorer:
     model: DualHeadBert
     tokenizer: object
     max_length: int = DEFAULT_MAX_LENGTH
@@ -104,3 +104,12 @@ class DualHeadPredictor:
         return pd.DataFrame(
             {c: (probabilities[c] >= self.thresholds[c]).astype(int) for c in probabilities.columns}
         )
+
+    def classify(self, texts, batch_size: int = 32, progress: bool = False) -> pd.DataFrame:
+        """:meth:`predict` and :meth:`decide` in one table: ``p_<label>`` for every label and, when the model
+        carries its tuned thresholds, ``is_<label>`` (0/1) beside them: what ``classify --input`` writes."""
+        probabilities = self.predict(texts, batch_size=batch_size, progress=progress)
+        table = probabilities.add_prefix("p_")
+        if self.thresholds is not None:
+            table = pd.concat([table, self.decide(probabilities).add_prefix("is_")], axis=1)
+        return table

@@ -1,0 +1,118 @@
+"""Typed nested results (hatespeech.nested): JSON in, dataclasses out, the same JSON back; a renamed or
+missing nested key fails on reading with the path to it."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import pytest
+from hatespeech.functional.results import Discrimination, FunctionalResult, PairedMeasures, SystemInfo
+from hatespeech.metrics.bootstrap import Interval, PairedDifference
+from hatespeech.nested import ResultShapeError, decode, encode, json_field
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    at_half: float = json_field("at_0.5")
+    spread: Interval | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+def test_decode_reads_dataclasses_lists_dicts_and_json_keys():
+    payload = {
+        "a": {"name": "a", "at_0.5": 0.5, "spread": Interval(0.5, 0.4, 0.6).to_json(), "tags": ["x"]},
+        "b": {"name": "b", "at_0.5": 0.7, "spread": {}},
+    }
+    rows = decode(dict[str, Row], payload, "rows")
+    assert rows["a"] == Row("a", 0.5, Interval(0.5, 0.4, 0.6, n_units=0, n_resamples=0), ["x"])
+    assert rows["b"].spread is None  # under "X | None" an empty object stands for none
+    assert encode(rows["a"]) == payload["a"]
+    assert decode(list[Row], [payload["a"]], "rows")[0].at_half == 0.5
+    assert decode(dict[str, float], {"x": 1.0}, "plain") == {"x": 1.0}  # no dataclass: as it is
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"name": "a"}, r"rows\[0\] lacks 'at_0.5' \(fields of Row\)"),
+        ({"name": "a", "at_0.5": 1, "spread": {"low": 0, "high": 1}}, r"rows\[0\]\.spread lacks 'estimate'"),
+        ("a", r"rows\[0\]: expected a JSON dict, got str"),
+    ],
+)
+def test_decode_names_the_path_of_a_missing_or_wrong_value(payload, message):
+    with pytest.raises(ResultShapeError, match=message):
+        decode(list[Row], [payload], "rows")
+
+
+def _paired(a: float, b: float) -> PairedDifference:
+    return PairedDifference(
+        Interval(a, a - 0.1, a + 0.1),
+        Interval(b, b - 0.1, b + 0.1),
+        Interval(a - b, -0.05, 0.2),
+        True,
+        "x",
+        "y",
+    )
+
+
+def _functional_payload() -> dict:
+    row = {
+        "system": "phase2:encoder", "threshold": 0.4, "n_cases": 10, "n_families": 3,
+        "auc": 0.7, "auc_low": 0.6, "auc_high": 0.8,
+        "balanced_accuracy": 0.65, "balanced_accuracy_low": 0.6, "balanced_accuracy_high": 0.7,
+        "hateful_accuracy": 0.7, "non_hateful_accuracy": 0.6,
+        "balanced_accuracy_at_0.5": 0.6, "balanced_accuracy_at_0.5_low": 0.5,
+        "balanced_accuracy_at_0.5_high": 0.7,
+        "hateful_accuracy_at_0.5": 0.5, "non_hateful_accuracy_at_0.5": 0.7,
+    }  # fmt: skip
+    system = SystemInfo("phase2", "encoder", "d", 0.4, "held-out", Interval(0.4, 0.3, 0.5, 0.95, 48, 100))
+    measures = PairedMeasures(_paired(0.7, 0.6), _paired(0.65, 0.6), _paired(0.7, 0.8), _paired(0.6, 0.5))
+    return {
+        "profile": "smoke",
+        "wall_seconds": {},
+        "cases": {"n_cases": 10},
+        "systems": {"phase2:encoder": encode(system)},
+        "accuracy": [],
+        "alarms": [],
+        "forgetting": {"encoder": encode(measures)},
+        "remedy": {},
+        "best_system": "phase2:encoder",
+        "discrimination": [row],
+        "target": None,
+        "settings": {},
+        "scoring_seconds": None,
+    }
+
+
+def test_functional_result_is_typed_all_the_way_down_and_writes_the_same_json():
+    payload = _functional_payload()
+    result = FunctionalResult.from_json(copy.deepcopy(payload))
+    assert isinstance(result.systems["phase2:encoder"], SystemInfo)
+    assert isinstance(result.systems["phase2:encoder"].threshold_interval, Interval)
+    assert isinstance(result.discrimination[0], Discrimination)
+    assert result.discrimination[0].balanced_accuracy_at_half == 0.6
+    assert isinstance(result.forgetting["encoder"].auc, PairedDifference)
+    assert result.remedy is None
+    assert result.to_json() == {**payload, "remedy": None}  # {} meant "no rehearsal"; it is written as null
+    assert result.discriminating("phase2:encoder").text("auc") == "0.70 [0.60, 0.80]"
+
+
+@pytest.mark.parametrize(
+    ("path", "old", "new", "message"),
+    [
+        (("discrimination", 0), "auc_low", "auc_lo", r"functional.json: discrimination\[0\] lacks 'auc_low'"),
+        (("systems", "phase2:encoder"), "threshold_source", "source", r"systems\.phase2:encoder lacks"),
+        (("forgetting", "encoder"), "auc", "roc_auc", r"forgetting\.encoder lacks 'auc'"),
+        (("forgetting", "encoder", "hateful"), "difference", "diff", r"forgetting\.encoder\.hateful lacks"),
+    ],
+)
+def test_a_renamed_nested_field_fails_on_reading(path, old, new, message):
+    payload = _functional_payload()
+    place = payload
+    for key in path:
+        place = place[key]
+    place[new] = place.pop(old)
+    with pytest.raises(ResultShapeError, match=message):
+        FunctionalResult.from_json(payload)
