@@ -9,8 +9,10 @@ import pytest
 from hatespeech.anticipation import Phase1Result, Phase1Run, Phase2Result, Phase2Run
 from hatespeech.anticipation import evidence as ev
 from hatespeech.anticipation.every_prefix import every_prefix_metrics, prefix_rows
-from hatespeech.anticipation.results import comparison_table, unique_comparisons
+from hatespeech.anticipation.evidence_types import Phase1Evidence
+from hatespeech.anticipation.results import comparison_table
 from hatespeech.config import get_profile
+from hatespeech.nested import decode
 
 
 def test_prior_correction_undoes_the_class_weight():
@@ -174,5 +176,8 @@ def test_reversed_repeats_of_a_comparison_are_shown_once():
     comparisons = dict(run.evidence["comparisons"])
     first = comparisons["f1:encoder-decoder"]
     comparisons["f1:decoder-encoder"] = {**first, "name_a": "decoder", "name_b": "encoder"}
-    assert list(unique_comparisons(comparisons)) == list(run.evidence["comparisons"])
-    assert len(comparison_table(comparisons)) == len(run.evidence["comparisons"])
+    evidence = decode(Phase1Evidence, {**run.evidence, "comparisons": comparisons}, "phase1_evidence")
+    assert list(evidence.unique_comparisons()) == list(run.evidence["comparisons"])
+    assert len(comparison_table(evidence)) == len(run.evidence["comparisons"])
+    assert evidence.comparison("f1", "encoder", "decoder") == evidence.comparisons["f1:encoder-decoder"]
+    assert evidence.comparison("f1", "encoder", "nobody") is None

@@ -119,18 +119,17 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
     evidence = result1.phase1_evidence
     assert Phase1Result.from_json(result1.to_json()).to_json() == result1.to_json()  # the JSON round-trips
     assert result1.findings() and result1.tables()
-    assert set(evidence["intervals"]) == {
+    assert set(evidence.intervals) == {
         "encoder",
         "decoder",
         "decoder+bilstm",
         "majority",
         "tfidf_logistic",
     }
-    assert f"f1:{run1.best_variant()}-tfidf_logistic" in evidence["comparisons"]
-    assert evidence["n_comparisons"] == len(evidence["comparisons"])
-    assert {"f1_margin_over_tfidf", "accuracy_above_majority", "decoders_at_least_tfidf"} == set(
-        evidence["targets"]
-    )
+    assert evidence.comparison("f1", run1.best_variant(), "tfidf_logistic") is not None
+    assert evidence.n_comparisons == len(evidence.comparisons)
+    targets = evidence.targets
+    assert None not in (targets.decoders_at_least_tfidf, targets.accuracy_above_majority)
 
     # the seed's length weight: the best variant again without w_len, the main run as the with-w_len arm
     wlen = result1.wlen_ablation

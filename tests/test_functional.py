@@ -137,6 +137,8 @@ def test_forgetting_is_phase2_minus_phase1_on_each_gold_label():
 def _phase2_with_rehearsal(mse_with=0.031):
     from types import SimpleNamespace
 
+    from hatespeech.metrics.bootstrap import Interval
+
     interval = {"estimate": 0.030, "low": 0.025, "high": 0.035, "n_units": 50, "n_resamples": 10}
     return SimpleNamespace(
         rehearsal={
@@ -147,12 +149,12 @@ def _phase2_with_rehearsal(mse_with=0.031):
             "candidates": {"0.1": {"criterion": 0.17}},
             "without": {"criterion": 0.16},
         },
-        phase2_evidence={
-            "intervals": {
-                "phase2:encoder": interval,
-                "rehearsal:encoder": {**interval, "estimate": mse_with},
+        phase2_evidence=SimpleNamespace(
+            intervals={
+                "phase2:encoder": Interval.from_json(interval),
+                "rehearsal:encoder": Interval.from_json({**interval, "estimate": mse_with}),
             }
-        },
+        ),
     )
 
 

@@ -16,6 +16,7 @@ metadata entry, and the project gains no dependency for it. No torch here: readi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from typing import Any
@@ -54,7 +55,10 @@ def encode(value: Any) -> Any:
 def decode(hint: Any, value: Any, where: str) -> Any:
     """``value`` (parsed JSON) as the type ``hint`` says: a dataclass (its own ``from_json`` when it has one),
     ``list[X]``, ``dict[str, X]`` or ``X | None`` of those; other hints leave the value as it is. Under
-    ``X | None`` an empty object or null stands for "none". ``where`` names the place in errors."""
+    ``X | None`` an empty object or null stands for "none"; a value already of its type is kept. ``where``
+    names the place in errors."""
+    if hint is not Any and isinstance(hint, type) and isinstance(value, hint):
+        return value  # already typed (a result built in code rather than read from a file)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
@@ -97,3 +101,9 @@ def decode(hint: Any, value: Any, where: str) -> Any:
 def _expect(value: Any, kind: type, where: str) -> None:
     if not isinstance(value, kind):
         raise ResultShapeError(f"{where}: expected a JSON {kind.__name__}, got {type(value).__name__}")
+
+
+@functools.cache
+def type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints`` of a class, once per class."""
+    return typing.get_type_hints(cls)

@@ -12,9 +12,10 @@ writes.
 Two files hold two results each (notebooks 02 + 03 write ``anticipation.json``, 04 + 05 ``dualhead.json``):
 each result owns its fields of the file and :meth:`~Result.write` merges them in (a file written under another
 profile is replaced, not merged). Nested values are typed dataclasses where a result has been moved over
-(:mod:`hatespeech.nested` reads them back by their type hints: notebook 06's ``FunctionalResult``), plain JSON
-(dicts and lists) elsewhere: each is made by one function, named beside its field, and the code that reads it
-lives in the same class.
+(:mod:`hatespeech.nested` reads them back by their type hints, from a file or from the JSON-shaped values a
+run hands over): notebook 06's ``FunctionalResult``, notebook 07's ``ContinuationResult`` and the phase-1 /
+phase-2 evidence (:mod:`hatespeech.anticipation.evidence_types`). Elsewhere they are still plain JSON (dicts
+and lists): each is made by one function, named beside its field, and read in the same class.
 
 The results of this module need no torch: data (notebook 01), the speed benchmark and the decoder-capacity
 benchmark. The experiments' own live with them: :mod:`hatespeech.anticipation.results` (phase 1, phase 2) and
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from . import paths
-from .nested import ResultShapeError, decode, encode
+from .nested import ResultShapeError, decode, encode, type_hints
 from .stamp import json_default, write_metrics
 
 
@@ -74,6 +74,15 @@ class Result:
     # Provenance of the last write (:func:`hatespeech.stamp.stamp`); set by write, read back by from_json.
     stamp: dict[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        # A result built in code may hold nested values as JSON (what the evidence functions make): typed
+        # here, by the same rules as reading a file, so every result reads its fields one way.
+        hints = type_hints(type(self))
+        for f in dataclasses.fields(self):
+            setattr(
+                self, f.name, decode(hints[f.name], getattr(self, f.name), f"{type(self).__name__}.{f.name}")
+            )
+
     # ------------------------------------------------------------------------------------------------ JSON
     @classmethod
     def field_names(cls, own: bool = False) -> list[str]:
@@ -109,7 +118,7 @@ class Result:
                 f"{where} lacks {', '.join(map(repr, missing))} (fields of {cls.__name__}): re-run "
                 f"{cls.NOTEBOOK} with this version of the code"
             )
-        hints = typing.get_type_hints(cls)  # nested dataclasses are read by their type (hatespeech.nested)
+        hints = type_hints(cls)  # nested dataclasses are read by their type (hatespeech.nested)
         return cls(
             **{
                 name: decode(hints[name], payload[name], f"{where}: {name}")

@@ -16,9 +16,10 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from ..metrics.bootstrap import Interval, PairedDifference, interval_text
+from ..metrics.bootstrap import Interval, PairedDifference
 from ..references import SEED_PHASE1, SEED_PHASE2_CLAIM
 from ..results import DecoderCapacityResult, Result, metrics_folder
+from .evidence_types import Phase1Evidence, Phase2Evidence
 from .history import moved_lines
 
 SEED_CONTEXT_NOTE = (
@@ -28,21 +29,10 @@ SEED_CONTEXT_NOTE = (
 )
 
 
-def unique_comparisons(comparisons: dict[str, Any]) -> dict[str, Any]:
-    """The comparisons without a reversed repeat ("f1:a-b" after "f1:b-a" says the same thing)."""
-    out: dict[str, Any] = {}
-    for key, value in comparisons.items():
-        metric = key.split(":", 1)[0]
-        if f"{metric}:{value['name_b']}-{value['name_a']}" not in out:
-            out[key] = value
-    return out
-
-
-def comparison_table(comparisons: dict[str, Any], digits: int = 3) -> pd.DataFrame:
+def comparison_table(evidence: Phase1Evidence | Phase2Evidence, digits: int = 3) -> pd.DataFrame:
     """One row per paired comparison: what minus what, the difference with its interval, the verdict."""
     rows = []
-    for key, value in unique_comparisons(comparisons).items():
-        c = PairedDifference.from_json(value)
+    for key, c in evidence.unique_comparisons().items():
         rows.append(
             {
                 "metric": key.split(":", 1)[0],
@@ -60,19 +50,19 @@ PHASE1_F1_MARGIN = 0.05
 PHASE2_MSE_TARGET = 0.025
 
 
-def _iv(d: dict[str, Any] | None, digits: int = 3) -> str:
-    return interval_text(d, digits)
+def _iv(interval: Interval | None, digits: int = 3) -> str:
+    return interval.fmt(digits) if interval is not None else "–"
 
 
-def _seed_line(evidence: dict[str, Any], seeds: dict[str, Any] | None = None) -> str:
+def _seed_line(evidence: Phase1Evidence | Phase2Evidence, seeds: dict[str, Any] | None = None) -> str:
     if seeds:
         return (
-            f"Each reported number comes from the run at seed {evidence['seed']}: the intervals cover the "
+            f"Each reported number comes from the run at seed {evidence.seed}: the intervals cover the "
             f"sampling of test sentences; the retrained runs of {', '.join(seeds)} above show the training "
             "noise beside them."
         )
     return (
-        f"Every number comes from one training run (seed {evidence['seed']}): the intervals cover the "
+        f"Every number comes from one training run (seed {evidence.seed}): the intervals cover the "
         "sampling of evaluation sentences, not training noise."
     )
 
@@ -97,9 +87,7 @@ class Phase1Result(Result):
     # training (Phase1Run.payload)
     phase1: dict[str, dict[str, Any]]
     phase1_baselines: dict[str, dict[str, Any]]  # majority, tfidf_logistic (evidence.phase1_baselines)
-    phase1_evidence: dict[
-        str, Any
-    ]  # intervals, comparisons, targets, best_variant (evidence.phase1_evidence)
+    phase1_evidence: Phase1Evidence | None  # made by evidence.phase1_evidence
     phase1_sweep: list[dict[str, Any]]  # one row per (variant, lr, epoch) on the selection set
     phase1_data: dict[str, Any]  # corpus report and counts (load_phase1_data)
     models: dict[str, str]  # variant -> backbone (phase1.models_section)
@@ -113,19 +101,17 @@ class Phase1Result(Result):
     @property
     def best_variant(self) -> str:
         """The variant chosen on the selection set (the evaluation split chooses nothing)."""
-        return self.phase1_evidence["best_variant"]
+        return self.phase1_evidence.best_variant
 
     def findings(self) -> list[str]:
         """Plain sentences for notebook 02 and the report, generated from the bootstrap evidence."""
         ev = self.phase1_evidence
-        best = ev["best_variant"]
-        iv = {k: {m: Interval.from_json(x) for m, x in v.items()} for k, v in ev["intervals"].items()}
-        comp = {k: PairedDifference.from_json(v) for k, v in unique_comparisons(ev["comparisons"]).items()}
-        tf = comp[f"f1:{best}-tfidf_logistic"]
+        best, iv, comp = ev.best_variant, ev.intervals, ev.unique_comparisons()
+        tf = ev.comparison("f1", best, "tfidf_logistic")
         where = (
-            f"every prefix of {ev['n_sentences']} evaluation sentences ({ev['n_prefixes']} prefixes, each "
+            f"every prefix of {ev.n_sentences} evaluation sentences ({ev.n_prefixes} prefixes, each "
             "sentence weighing 1)"
-            if "n_sentences" in ev
+            if ev.n_sentences is not None
             else "the evaluation split"
         )
         lines = [
@@ -139,12 +125,12 @@ class Phase1Result(Result):
             (
                 f"Primary comparison, {best} minus TF-IDF, F1: {tf.difference.fmt()} -> {tf.verdict()}. "
                 f"Target (+{PHASE1_F1_MARGIN} with the interval above 0): "
-                f"{'met' if ev['targets']['f1_margin_over_tfidf']['met'] else 'missed'}."
+                f"{'met' if ev.targets.f1_margin_over_tfidf.met else 'missed'}."
             ),
         ]
-        floor = ev["targets"].get("decoders_at_least_tfidf")
-        if floor and floor["by_variant"]:
-            below = [v for v, ok in floor["by_variant"].items() if not ok]
+        floor = ev.targets.decoders_at_least_tfidf
+        if floor and floor.by_variant:
+            below = [v for v, ok in floor.by_variant.items() if not ok]
             lines.append(
                 "Floor (each decoder variant's F1 at least TF-IDF's): "
                 + ("met." if not below else f"missed by {', '.join(below)}.")
@@ -163,8 +149,8 @@ class Phase1Result(Result):
             if key.startswith("f1:") and not key.endswith("tfidf_logistic"):
                 lines.append(f"F1, {c.name_a} minus {c.name_b}: {c.difference.fmt()} -> {c.verdict()}.")
         lines.append(
-            f"{len(comp)} paired comparisons are drawn on the same {ev['n_units']} evaluation units "
-            f"({ev['n_resamples']} resamples each, 95% percentile intervals, no correction for "
+            f"{len(comp)} paired comparisons are drawn on the same {ev.n_units} evaluation units "
+            f"({ev.n_resamples} resamples each, 95% percentile intervals, no correction for "
             "multiplicity): the first is the primary comparison, the others are exploratory."
         )
         if self.wlen_ablation:
@@ -198,7 +184,7 @@ class Phase1Result(Result):
         """Models and baselines on the same evaluation prefixes with intervals, the paired comparisons, the
         accuracy per source, the selection sweep, and the seed's numbers as context."""
         phase1, baselines, ev = self.phase1, self.phase1_baselines, self.phase1_evidence
-        intervals = ev["intervals"]
+        intervals = ev.intervals
         rows = {}
         for name, m in {**phase1, **baselines}.items():
             training = m.get("training", {})  # baselines have no training stats
@@ -225,11 +211,11 @@ class Phase1Result(Result):
             (
                 (
                     "phase 1: every variant and baseline on every prefix of the same evaluation sentences, "
-                    f"each sentence weighing 1 (95% bootstrap intervals over {ev['n_units']} {ev['unit']})"
+                    f"each sentence weighing 1 (95% bootstrap intervals over {ev.n_units} {ev.unit})"
                 ),
                 pd.DataFrame.from_dict(rows, orient="index"),
             ),
-            ("phase 1: paired comparisons (F1 / accuracy differences)", comparison_table(ev["comparisons"])),
+            ("phase 1: paired comparisons (F1 / accuracy differences)", comparison_table(ev)),
         ]
         per_source = {
             name: {src: row.get("accuracy") for src, row in (m.get("by_source") or {}).items()}
@@ -316,9 +302,7 @@ class Phase2Result(Result):
     ]  # variant -> test mse, mae, pearson, ece, calibration, training, val_mse
     # constant, tfidf_ridge, phase1_only, phase1_only_prior_corrected, phase2_without_phase1 (Phase2Run)
     baselines: dict[str, Any]
-    phase2_evidence: dict[
-        str, Any
-    ]  # intervals, comparisons, targets, best_variant (evidence.phase2_evidence)
+    phase2_evidence: Phase2Evidence | None  # made by evidence.phase2_evidence
     earliness: dict[str, Any]  # definition, by_model (Phase2Run.earliness_table)
     annotator_agreement: dict[str, Any]  # phase2.annotator_agreement
     best_phase2_variant: str  # lowest MSE on the held-out train sentences
@@ -340,22 +324,19 @@ class Phase2Result(Result):
     def findings(self) -> list[str]:
         """Plain sentences for notebook 03 and the report, generated from the bootstrap evidence."""
         ev = self.phase2_evidence
-        iv = {k: Interval.from_json(v) for k, v in ev["intervals"].items()}
-        comp = {k: PairedDifference.from_json(v) for k, v in unique_comparisons(ev["comparisons"]).items()}
-        best = ev["best_variant"]
-        best_model = ev.get("best_model", f"phase2:{best}")
+        iv, comp, best = ev.intervals, ev.unique_comparisons(), ev.best_variant
+        best_model = ev.best_model or f"phase2:{best}"
         pool = ", ".join(f"{k} {v:.4f}" for k, v in sorted(self.best_pool.items(), key=lambda kv: kv[1]))
         lines = [
             (
                 f"Best model on the held-out train sentences, among {len(self.best_pool) or 1} candidates "
                 f"({pool or best_model}): {best_model}; test MSE {iv[best_model].fmt(4)} over "
-                f"{ev['n_units']} test sentences. Target (<= {PHASE2_MSE_TARGET}): "
-                f"{'met' if ev['targets']['best_mse']['met'] else 'missed'}."
+                f"{ev.n_units} test sentences. Target (<= {PHASE2_MSE_TARGET}): "
+                f"{'met' if ev.targets.best_mse.met else 'missed'}."
             )
         ]
-        phase1_adds = ev.get("phase1_adds")
-        if phase1_adds:
-            c = PairedDifference.from_json(phase1_adds)
+        c = ev.phase1_adds
+        if c is not None:
             says = (
                 "phase 1 adds nothing to phase-2 MSE here"
                 if best_model.startswith("no_phase1:")
@@ -365,7 +346,7 @@ class Phase2Result(Result):
                 f"What phase 1 adds ({c.name_a} minus {c.name_b}, test MSE): {c.difference.fmt(4)} -> "
                 f"{c.verdict()}; the held-out choice says {says}."
             )
-        primary = ev.get("primary_comparison")
+        primary = ev.primary_comparison
         for key, c in sorted(comp.items(), key=lambda kv: kv[0] != primary):
             tag = "Primary comparison" if key == primary else "Exploratory"
             lines.append(f"{tag}: MSE, {c.name_a} minus {c.name_b}: {c.difference.fmt(4)} -> {c.verdict()}.")
@@ -379,9 +360,9 @@ class Phase2Result(Result):
                 f"(sd {s['test_mse_sd']:.4f}, range {s['test_mse_min']:.4f}-{s['test_mse_max']:.4f})."
             )
         lines.append(
-            f"{len(comp)} paired comparisons on the same {ev['n_units']} test sentences ({ev['n_resamples']} "
+            f"{len(comp)} paired comparisons on the same {ev.n_units} test sentences ({ev.n_resamples} "
             "resamples each, no correction for multiplicity): one primary, named above, the others "
-            "exploratory. " + ev["note"]
+            "exploratory. " + ev.note
         )
         lines.append(_seed_line(ev, self.seeds))
         agreement = self.annotator_agreement["test"]
@@ -396,16 +377,16 @@ class Phase2Result(Result):
 
     def human_label_line(self) -> str:
         """The check against people: whole-tweet AUC against the corpus's human class, labels first."""
-        human = self.phase2_evidence.get("human_labels")
+        human = self.phase2_evidence.human_labels
         if not human:
             return ""
-        auc = {k: Interval.from_json(v) for k, v in human["auc"].items()}
+        auc = dict(human.auc)
         labels = auc.pop("labels:mean of passes")
         ranked = sorted(auc, key=lambda k: -auc[k].estimate)
-        best = self.phase2_evidence.get("best_model")
+        best = self.phase2_evidence.best_model
         return (
-            f"Against the corpus's human labels ({human['n_sentences']} test tweets, "
-            f"{human['n_human_hateful']} hateful to its annotators), whole-tweet ROC AUC: the LLM labels "
+            f"Against the corpus's human labels ({human.n_sentences} test tweets, "
+            f"{human.n_human_hateful} hateful to its annotators), whole-tweet ROC AUC: the LLM labels "
             f"themselves {labels.fmt(2)}"
             + (f"; the best model ({best}) {auc[best].fmt(2)}" if best in auc else "")
             + "; every system: "
@@ -443,11 +424,8 @@ class Phase2Result(Result):
             f"Loss weights on {lw['variant']} (held-out MSE: {held}): lowest {lw['lowest_held_out']}, "
             f"minus the default {diff.difference.fmt(4)} on held-out sentences; kept: {lw['chosen']}."
         )
-        test = self.phase2_evidence["comparisons"].get(
-            f"mse:loss_weight:{lw['variant']}-phase2:{lw['variant']}"
-        )
-        if test:
-            c = PairedDifference.from_json(test)
+        c = self.phase2_evidence.comparison("mse", f"loss_weight:{lw['variant']}", f"phase2:{lw['variant']}")
+        if c is not None:
             line += f" On test, {lw['chosen']} minus the default: {c.difference.fmt(4)} -> {c.verdict()}."
         return line
 
@@ -455,7 +433,7 @@ class Phase2Result(Result):
         """Test MSE of every model and baseline with its interval, and the paired comparisons."""
         ev = self.phase2_evidence
         rows = {}
-        for key, value in ev["intervals"].items():
+        for key, value in ev.intervals.items():
             kind, variant = key.split(":", 1)
             if kind == "phase2":
                 m = self.phase2[variant]
@@ -481,11 +459,11 @@ class Phase2Result(Result):
             }
         return [
             (
-                f"phase 2: test MSE with 95% intervals over {ev['n_units']} test sentences",
+                f"phase 2: test MSE with 95% intervals over {ev.n_units} test sentences",
                 pd.DataFrame.from_dict(rows, orient="index"),
             ),
             (
                 "phase 2: paired comparisons (MSE differences; negative = A lower)",
-                comparison_table(ev["comparisons"], 4),
+                comparison_table(ev, 4),
             ),
         ]

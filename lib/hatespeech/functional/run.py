@@ -420,7 +420,7 @@ def remedy(run: FunctionalRun, phase2: Phase2Result | None) -> Remedy | None:
     variant = rehearsal["variant"]
     with_key, without_key = f"rehearsal:{variant}", f"phase2:{variant}"
     paired = paired_discrimination(run, with_key, without_key)
-    intervals = phase2.phase2_evidence["intervals"]
+    intervals = phase2.phase2_evidence.intervals
     auc_up, balanced_up = paired.auc.difference.low > 0, paired.balanced_accuracy.difference.low > 0
     return Remedy(
         **vars(paired),
@@ -428,8 +428,8 @@ def remedy(run: FunctionalRun, phase2: Phase2Result | None) -> Remedy | None:
         share=rehearsal["chosen_share"],
         chosen_by=rehearsal["chosen_by"],
         phase2_test_mse={
-            "with": Interval.from_json(intervals[with_key]),
-            "without": Interval.from_json(intervals[without_key]),
+            "with": intervals[with_key],
+            "without": intervals[without_key],
         },
         target=RemedyTarget(
             target="HateCheck AUC and balanced accuracy both higher with rehearsal, each paired interval "

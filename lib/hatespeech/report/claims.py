@@ -133,16 +133,15 @@ DUALHEAD = "DualHeadBERT"
 
 def _phase1_ranking(phase1: Phase1Result) -> SeedClaim:
     ev = phase1.phase1_evidence
-    intervals = ev["intervals"]
+    intervals = ev.intervals
     found = [
-        f"{display_name(v)} F1 {Interval.from_json(intervals[v]['f1']).fmt(2)} (seed {s['f1']:.2f})"
+        f"{display_name(v)} F1 {intervals[v]['f1'].fmt(2)} (seed {s['f1']:.2f})"
         for v, s in SEED_PHASE1.items()
         if v in intervals
     ]
-    paired = ev["comparisons"].get("f1:decoder-encoder")
+    c = ev.comparison("f1", "decoder", "encoder")
     verdict = "not measured"
-    if paired:
-        c = PairedDifference.from_json(paired)
+    if c is not None:
         found.append(f"decoder minus encoder {c.difference.fmt(3)}")
         verdict = {"decoder better": "reproduced", "encoder better": "not reproduced"}.get(
             c.verdict().split(" than")[0], "no clear difference"
@@ -157,7 +156,7 @@ def _phase1_ranking(phase1: Phase1Result) -> SeedClaim:
 
 
 def _phase2_ranking(phase2: Phase2Result) -> SeedClaim:
-    comparisons = {k: PairedDifference.from_json(v) for k, v in phase2.phase2_evidence["comparisons"].items()}
+    comparisons = phase2.phase2_evidence.comparisons
     against = [c for k, c in comparisons.items() if k.startswith("mse:phase2:encoder-phase2:")]
     wins = [c for c in against if c.verdict().startswith("phase2:encoder better")]
     losses = [c for c in against if c.verdict().endswith("better than phase2:encoder")]

@@ -64,17 +64,15 @@ def headline_comparisons(results: dict[type[Result], Result]) -> list[Headline]:
     phase1 = results.get(Phase1Result)
     if phase1 is not None:
         ev = phase1.phase1_evidence
-        best, comparisons = ev["best_variant"], ev["comparisons"]
-        out.append(("1 anticipation", "F1", _paired_or_none(comparisons.get(f"f1:{best}-tfidf_logistic"))))
-        out.append(("2 seed's ranking", "F1", _paired_or_none(comparisons.get("f1:decoder-encoder"))))
+        out.append(("1 anticipation", "F1", ev.comparison("f1", ev.best_variant, "tfidf_logistic")))
+        out.append(("2 seed's ranking", "F1", ev.comparison("f1", "decoder", "encoder")))
     phase2 = results.get(Phase2Result)
     if phase2 is not None:
         ev = phase2.phase2_evidence
-        best = ev.get("best_model") or f"phase2:{phase2.best_phase2_variant}"
-        comparisons = ev["comparisons"]
-        out.append(("3 phase 2", "MSE", _paired_or_none(comparisons.get(f"mse:{best}-baseline:tfidf_ridge"))))
-        out.append(("3 phase 2", "MSE", _paired_or_none(comparisons.get(f"mse:{best}-constant:train_mean"))))
-        out.append(("3 phase 2", "MSE", _paired_or_none(ev.get("phase1_adds"))))
+        best = ev.best_model or f"phase2:{phase2.best_phase2_variant}"
+        out.append(("3 phase 2", "MSE", ev.comparison("mse", best, "baseline:tfidf_ridge")))
+        out.append(("3 phase 2", "MSE", ev.comparison("mse", best, "constant:train_mean")))
+        out.append(("3 phase 2", "MSE", ev.phase1_adds))
     endings = results.get(ContinuationResult)
     if endings is not None:
         for cmp in endings.comparisons.values():

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from ..anticipation.results import Phase2Result
 from ..config import describe_model
-from ..metrics.bootstrap import Interval
 from ..names import terms_html
 from ..result_registry import read_results
 from . import headline
@@ -35,12 +34,12 @@ def models_line(profile, results) -> str:
         "made by two passes of one large language model, not by people."
     )
     phase2 = results.get(Phase2Result)
-    human = (phase2.phase2_evidence.get("human_labels") or {}) if phase2 is not None else {}
-    auc = (human.get("auc") or {}).get("labels:mean of passes")
-    if auc:
+    human = phase2.phase2_evidence.human_labels if phase2 is not None else None
+    auc = human.auc.get("labels:mean of passes") if human is not None else None
+    if auc is not None:
         line += (
-            f" Checked against the corpus's human classes on {human['n_sentences']} test tweets, those "
-            f"labels reach ROC AUC {Interval.from_json(auc).fmt(2)}: a useful but imperfect target."
+            f" Checked against the corpus's human classes on {human.n_sentences} test tweets, those "
+            f"labels reach ROC AUC {auc.fmt(2)}: a useful but imperfect target."
         )
     return f"<p class='hs-note'>{_html.escape(line)}</p>"
 

@@ -17,7 +17,7 @@ from ..anticipation.continuation_result import ContinuationResult
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult, GridResult
 from ..functional.results import FunctionalResult
-from ..metrics.bootstrap import PairedDifference, interval_text
+from ..metrics.bootstrap import interval_text
 from ..names import readable
 from ..result_registry import read_results
 from ..results import BenchmarkResult, Result
@@ -30,8 +30,8 @@ _iv = interval_text
 # ================================================================================================ answers
 def anticipate(phase1: Phase1Result, phase2: Phase2Result | None) -> str:
     ev = phase1.phase1_evidence
-    best = ev["best_variant"]
-    margin = PairedDifference.from_json(ev["comparisons"][f"f1:{best}-tfidf_logistic"])
+    best = ev.best_variant
+    margin = ev.comparison("f1", best, "tfidf_logistic")
     opening = (
         "Yes, beyond a TF-IDF baseline."
         if margin.difference.low > 0
@@ -39,7 +39,7 @@ def anticipate(phase1: Phase1Result, phase2: Phase2Result | None) -> str:
     )
     text = (
         f"{opening} The best phase-1 model ({best}, chosen on the selection set) reaches F1 "
-        f"{_iv(ev['intervals'][best]['f1'])} on every prefix of the evaluation sentences (each sentence "
+        f"{ev.intervals[best]['f1'].fmt()} on every prefix of the evaluation sentences (each sentence "
         f"weighing 1) against {margin.b.fmt(3)} for TF-IDF on the same prefixes: difference "
         f"{margin.difference.fmt(3)}, {margin.verdict()}."
     )
@@ -65,11 +65,10 @@ def anticipate(phase1: Phase1Result, phase2: Phase2Result | None) -> str:
 
 def best_variant(phase1: Phase1Result) -> str:
     ev = phase1.phase1_evidence
-    best = ev["best_variant"]
+    best = ev.best_variant
     others = []
-    for key, value in ev["comparisons"].items():
+    for key, c in ev.comparisons.items():
         if key.startswith("f1:") and "tfidf" not in key and best in key.split(":", 1)[1].split("-"):
-            c = PairedDifference.from_json(value)
             other = c.name_b if c.name_a == best else c.name_a
             others.append(f"vs {other} {c.difference.fmt(3)}, {c.verdict()}")
     return (
@@ -81,18 +80,18 @@ def best_variant(phase1: Phase1Result) -> str:
 
 def phase2_adds(phase2: Phase2Result) -> str:
     ev = phase2.phase2_evidence
-    best = ev.get("best_model") or f"phase2:{phase2.best_phase2_variant}"
+    best = ev.best_model or f"phase2:{phase2.best_phase2_variant}"
     variant = best.split(":", 1)[1]
-    comparisons = {k: PairedDifference.from_json(v) for k, v in ev["comparisons"].items()}
+    comparisons = ev.comparisons
     parts = [
         (
             f"Best model on the held-out train sentences, among {len(phase2.best_pool) or 1} candidates "
-            f"(with and without phase 1): {best}, test MSE {_iv(ev['intervals'][best], 4)} on "
-            f"{ev['n_units']} test sentences."
+            f"(with and without phase 1): {best}, test MSE {ev.intervals[best].fmt(4)} on "
+            f"{ev.n_units} test sentences."
         )
     ]
-    if ev.get("phase1_adds"):
-        c = PairedDifference.from_json(ev["phase1_adds"])
+    if ev.phase1_adds is not None:
+        c = ev.phase1_adds
         parts.append(
             f"Phase 1 first, against the same variant without it: {c.difference.fmt(4)}, {c.verdict()}."
         )

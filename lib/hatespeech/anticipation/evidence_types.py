@@ -1,0 +1,135 @@
+"""The typed shape of the bootstrap evidence that :class:`~.results.Phase1Result` and
+:class:`~.results.Phase2Result` carry (``phase1_evidence`` / ``phase2_evidence`` in ``anticipation.json``):
+made as JSON by :mod:`.evidence`, read back through :mod:`hatespeech.nested`, so the report reads
+``evidence.comparison("f1", best, "tfidf_logistic")`` instead of a hand-built string key. No torch here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..metrics.bootstrap import Interval, PairedDifference
+from ..nested import json_field
+
+
+def comparison_key(metric: str, a: str, b: str) -> str:
+    """The one place the comparisons' keys are spelled: ``"<metric>:<a>-<b>"`` (a minus b)."""
+    return f"{metric}:{a}-{b}"
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """What both phases' evidence share: the resampling, the best system and the paired comparisons."""
+
+    unit: str  # what the bootstrap resamples
+    n_units: int
+    n_resamples: int
+    seed: int
+    seeds_run: int
+    best_variant: str
+    best_variant_chosen_by: str
+    comparisons: dict[str, PairedDifference]  # comparison_key(metric, a, b) -> a minus b
+    n_comparisons: int
+    primary_comparison: str = ""  # the comparison_key of the one primary question
+
+    def comparison(self, metric: str, a: str, b: str) -> PairedDifference | None:
+        """``a`` minus ``b`` on ``metric``, as drawn (None when the build drew no such comparison)."""
+        return self.comparisons.get(comparison_key(metric, a, b))
+
+    def unique_comparisons(self) -> dict[str, PairedDifference]:
+        """The comparisons without a reversed repeat ("f1:a-b" after "f1:b-a" says the same thing)."""
+        out: dict[str, PairedDifference] = {}
+        for key, value in self.comparisons.items():
+            metric = key.split(":", 1)[0]
+            if comparison_key(metric, value.name_b, value.name_a) not in out:
+                out[key] = value
+        return out
+
+
+# ================================================================================================ phase 1
+@dataclass(frozen=True)
+class MarginTarget:
+    target: str
+    difference: Interval  # best variant minus TF-IDF, F1
+    met: bool
+    stretch_met: bool = False
+
+
+@dataclass(frozen=True)
+class FloorTarget:
+    target: str
+    by_variant: dict[str, bool]
+    met: bool
+
+
+@dataclass(frozen=True)
+class MajorityTarget:
+    target: str
+    by_variant: dict[str, bool]  # at each variant's selection threshold
+    met: bool
+    by_variant_at_half: dict[str, bool] = json_field("by_variant_at_0.5", default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Phase1Targets:
+    f1_margin_over_tfidf: MarginTarget
+    decoders_at_least_tfidf: FloorTarget | None = None
+    accuracy_above_majority: MajorityTarget | None = None
+
+
+@dataclass(frozen=True)
+class Phase1Evidence(_Evidence):
+    """Every variant and baseline on every evaluation prefix (each sentence weighing 1): per system and
+    metric its interval, the paired comparisons, the targets."""
+
+    # system -> metric (accuracy, f1, precision, recall, accuracy_at_0.5, f1_at_0.5) -> interval
+    intervals: dict[str, dict[str, Interval]] = field(default_factory=dict)
+    targets: Phase1Targets | None = None
+    n_sentences: int | None = None
+    n_prefixes: int | None = None
+    weighting: str = ""
+
+
+# ================================================================================================ phase 2
+@dataclass(frozen=True)
+class MseTarget:
+    target: str
+    interval: Interval
+    met: bool
+
+
+@dataclass(frozen=True)
+class BeatTarget:
+    target: str
+    difference: PairedDifference
+    met: bool
+
+
+@dataclass(frozen=True)
+class Phase2Targets:
+    best_mse: MseTarget
+    better_than_tfidf_ridge: BeatTarget | None = None
+
+
+@dataclass(frozen=True)
+class HumanLabels:
+    """Whole-tweet ROC AUC against the corpus's human class, the LLM labels themselves beside the models."""
+
+    definition: str
+    n_sentences: int
+    n_human_hateful: int
+    auc: dict[str, Interval]  # "labels:mean of passes" and every system
+
+
+@dataclass(frozen=True)
+class Phase2Evidence(_Evidence):
+    """Test MSE of every model and baseline (resampling test sentences), the paired comparisons, what
+    phase 1 adds, the targets, and the check against human labels."""
+
+    intervals: dict[str, Interval] = field(default_factory=dict)  # system -> test MSE
+    targets: Phase2Targets | None = None
+    note: str = ""
+    best_model: str = ""  # among the phase-2 variants and the models without phase 1, by held-out MSE
+    best_model_chosen_by: str = ""
+    phase1_adds: PairedDifference | None = None  # the best pool variant with phase 1 minus without
+    release1_subset: dict[str, float] = field(default_factory=dict)  # test MSE on release 1's 50 only
+    human_labels: HumanLabels | None = None
