@@ -30,9 +30,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import Profile
-from ..metrics.bootstrap import Interval, multi_bootstrap, paired_bootstrap
+from ..metrics.bootstrap import multi_bootstrap, paired_bootstrap
 from ..metrics.regression import mse
-from ..nested import decode
 from .calibration import PlattMap
 from .continuation_result import CONTENT_WARNING, ContinuationResult, EndingsTarget
 from .continuations import ContinuationEstimator, ContinuationSettings, Estimate
@@ -267,7 +266,5 @@ def continuation_result(run: ContinuationRun, notebook03_intervals: dict[str, An
         examples=example_endings(run),
         calibration=ev["calibration"],
         target=ev["target"],
-        notebook03=decode(dict[str, Interval], dict(notebook03_intervals or {}), "notebook03")
-        if all_sentences
-        else {},
+        notebook03=dict(notebook03_intervals or {}) if all_sentences else {},
     )

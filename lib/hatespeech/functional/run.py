@@ -44,13 +44,11 @@ from ..dualhead.scorer import DualHeadScorer
 from ..dualhead.training import experiment_dir
 from ..metrics.bootstrap import Interval, PairedDifference, bootstrap_interval, paired_bootstrap
 from ..metrics.classification import balanced_accuracy, roc_auc
-from ..nested import decode
 from ..runtime import resolve_device
 from .accuracy import UNIT, alarm_profile, discrimination, functional_accuracy
 from .results import (
     AUC_TARGET,
     BALANCED_ACCURACY_TARGET,
-    Discrimination,
     FunctionalResult,
     HateCheckTarget,
     PairedMeasures,
@@ -128,7 +126,7 @@ class FunctionalRun:
             },
             systems={name: s.info() for name, s in self.systems.items()},
             accuracy=self.accuracy.to_dict("records"),
-            discrimination=decode(list[Discrimination], _records(self.discrimination), "discrimination"),
+            discrimination=_records(self.discrimination),  # typed on construction (Result.__post_init__)
             target=self.target(),
             alarms=_records(self.alarms),
             forgetting=self.forgetting,
