@@ -72,10 +72,9 @@ def test_focal_grid_trains_every_cell(profile, monkeypatch):
     assert set(records[0]) >= {"gamma", "alpha", "val_macro_f1", "test_macro_f1"}
     # the typed result notebook 05 writes, with its findings and tables
     result = grid.result(profile, splits, notebook_seconds=1.5)
-    assert result.grid == records and result.wall_seconds == {"05_focal_grid": 1.5}
-    assert result.grid_pick["gamma"] == float(pick["gamma"]) and result.grid_pick["alpha"] == float(
-        pick["alpha"]
-    )
+    assert result.to_json()["grid"] == records and result.wall_seconds == {"05_focal_grid": 1.5}
+    assert result.grid[0].gamma == records[0]["gamma"]  # typed cells (dualhead.result_types.GridCell)
+    assert result.grid_pick.gamma == float(pick["gamma"]) and result.grid_pick.alpha == float(pick["alpha"])
     toxigen_train = int((splits.frame("train")["source"] == "toxigen").sum())
     assert result.grid_info["n_train_rows_identity"] == toxigen_train
     assert result.grid_info["cells_differ"] == differences and result.grid_info["mode"] == "cached_features"

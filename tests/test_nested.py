@@ -18,6 +18,7 @@ class Row:
     at_half: float = json_field("at_0.5")
     spread: Interval | None = None
     tags: list[str] = field(default_factory=list)
+    note: str | None = json_field(omit_none=True, default=None)  # older files lack the key: none is left out
 
 
 def test_decode_reads_dataclasses_lists_dicts_and_json_keys():
@@ -28,7 +29,8 @@ def test_decode_reads_dataclasses_lists_dicts_and_json_keys():
     rows = decode(dict[str, Row], payload, "rows")
     assert rows["a"] == Row("a", 0.5, Interval(0.5, 0.4, 0.6, n_units=0, n_resamples=0), ["x"])
     assert rows["b"].spread is None  # under "X | None" an empty object stands for none
-    assert encode(rows["a"]) == payload["a"]
+    assert encode(rows["a"]) == payload["a"]  # no "note": a None it may omit is left out
+    assert encode(Row("c", 1.0, note="n"))["note"] == "n"
     assert decode(list[Row], [payload["a"]], "rows")[0].at_half == 0.5
     assert decode(dict[str, float], {"x": 1.0}, "plain") == {"x": 1.0}  # no dataclass: as it is
 

@@ -21,8 +21,9 @@ import types
 import typing
 from typing import Any
 
-#: Field metadata key: the field's key in the JSON when that is not its name.
+#: Field metadata keys: the field's key in the JSON when that is not its name; whether None is left out.
 JSON_KEY = "json"
+OMIT_NONE = "omit_none"
 
 
 class ResultShapeError(ValueError):
@@ -33,9 +34,11 @@ def json_key(f: dataclasses.Field) -> str:
     return f.metadata.get(JSON_KEY, f.name)
 
 
-def json_field(key: str, **kwargs) -> Any:
-    """A dataclass field stored under ``key`` in the JSON (for keys that are not identifiers)."""
-    return dataclasses.field(metadata={JSON_KEY: key}, **kwargs)
+def json_field(key: str | None = None, *, omit_none: bool = False, **kwargs) -> Any:
+    """A dataclass field stored under ``key`` in the JSON (for keys that are not identifiers); with
+    ``omit_none`` a None value is left out of the JSON (a key older or smaller runs do not write)."""
+    metadata = {OMIT_NONE: omit_none} | ({JSON_KEY: key} if key else {})
+    return dataclasses.field(metadata=metadata, **kwargs)
 
 
 def encode(value: Any) -> Any:
@@ -44,7 +47,11 @@ def encode(value: Any) -> Any:
     if hasattr(value, "to_json") and not isinstance(value, type):
         return value.to_json()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {json_key(f): encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            json_key(f): encode(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not (f.metadata.get(OMIT_NONE) and getattr(value, f.name) is None)
+        }
     if isinstance(value, dict):
         return {key: encode(inner) for key, inner in value.items()}
     if isinstance(value, (list, tuple)):

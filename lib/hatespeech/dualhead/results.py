@@ -22,9 +22,11 @@ import pandas as pd
 from ..data.dualhead_labels import label_map_table
 from ..metrics import bias as bias_metrics
 from ..metrics import classification as cls
-from ..metrics.bootstrap import Interval, PairedDifference
+from ..metrics.bootstrap import PairedDifference
+from ..nested import encode
 from ..references import PUBLISHED_BIAS
 from ..results import Result, fmt_number
+from .result_types import GridCell, GridPick, HeadMetrics
 
 if TYPE_CHECKING:
     from ..data.dualhead import DualHeadSplits
@@ -57,8 +59,8 @@ class DualHeadResult(Result):
         "baselines",
     )
 
-    head_n: dict[str, Any]  # metrics.classification.head_json of evaluate(...)["n"] (joint model, test)
-    head_i: dict[str, Any]  # metrics.classification.head_json of evaluate(...)["i"]
+    head_n: HeadMetrics  # the joint model on test (metrics.classification.head_json of evaluate(...)["n"])
+    head_i: HeadMetrics  # ... and of evaluate(...)["i"]
     separate_models: dict[str, Any]  # separate_json, or {"skipped": why} (train_separate_models=False)
     bias: dict[str, Any]  # metrics.bias.bias_json of evaluation.bias_of, plus toxicity_label and source
     rare_label_confusion: dict[str, Any]  # rare_json of evaluation.rare_label_confusion per head
@@ -89,19 +91,13 @@ class DualHeadResult(Result):
     def findings(self) -> list[str]:
         """Both heads' test macro-F1, shared vs separate models, the lambda picked, the bias score."""
         lines = []
-        n, i = self.head_n["macro_f1"], self.head_i["macro_f1"]
+        n, i = self.head_n.macro_f1, self.head_i.macro_f1
         if n is not None or i is not None:
             shown = []
             for name, head in (("toxicity-type head", self.head_n), ("identity head", self.head_i)):
-                interval = head.get("macro_f1_interval")
-                shown.append(
-                    f"{name} {Interval.from_json(interval).fmt(3)}"
-                    if interval
-                    else f"{name} {_score(head['macro_f1'])}"
-                )
-            note = (
-                " (95% intervals over resampled test texts)" if self.head_n.get("macro_f1_interval") else ""
-            )
+                interval = head.macro_f1_interval
+                shown.append(f"{name} {interval.fmt(3)}" if interval else f"{name} {_score(head.macro_f1)}")
+            note = " (95% intervals over resampled test texts)" if self.head_n.macro_f1_interval else ""
             lines.append(f"Macro-F1 on test{note}: {', '.join(shown)}.")
         lines.extend(self.baseline_lines())
         if "skipped" in self.separate_models:
@@ -169,13 +165,12 @@ class DualHeadResult(Result):
         for head in HEADS:
             shared = getattr(self, head)
             heads[head] = {
-                "test macro-F1 (tuned thresholds)": shared["macro_f1"],
-                "test macro-F1 (0.5)": shared["macro_f1_at_0.5"],
-                "validation macro-F1": shared["val_macro_f1"],
+                "test macro-F1 (tuned thresholds)": shared.macro_f1,
+                "test macro-F1 (0.5)": shared.macro_f1_at_half,
+                "validation macro-F1": shared.val_macro_f1,
             }
-            interval = shared.get("macro_f1_interval")
-            if interval:
-                heads[head]["95% interval (test texts)"] = Interval.from_json(interval).fmt(3)
+            if shared.macro_f1_interval:
+                heads[head]["95% interval (test texts)"] = shared.macro_f1_interval.fmt(3)
             if separate is not None:
                 heads[head]["separate model: test macro-F1"] = separate[head]["macro_f1"]
                 paired = (separate.get("paired_shared_minus_separate") or {}).get(head)
@@ -217,10 +212,8 @@ class DualHeadResult(Result):
             tables.append((title, frame))
         for head in HEADS:
             entry = getattr(self, head)
-            if entry["per_label"]:
-                table = pd.DataFrame.from_dict(entry["per_label"], orient="index")
-                table["f1 at 0.5"] = [entry["per_label_at_0.5"][label]["f1"] for label in table.index]
-                tables.append((f"{head}: test metrics per label (tuned threshold)", table))
+            if entry.per_label:
+                tables.append((f"{head}: test metrics per label (tuned threshold)", entry.label_table()))
         bias = self.bias
         summary = {
             "final x100": bias["final_x100"],
@@ -425,21 +418,25 @@ class GridResult(Result):
     MARKER: ClassVar[str] = "grid"
     CURATED: ClassVar[tuple[str, ...]] = ("grid", "grid_pick")
 
-    grid: list[dict[str, Any]]  # grid.GridRun.to_json: gamma, alpha, val / test macro-F1, seconds per cell
-    grid_pick: dict[str, Any]  # grid.GridRun.pick_json: the best cell on validation, its test macro-F1
+    grid: list[GridCell]  # grid.GridRun.to_json: one per (gamma, alpha)
+    grid_pick: GridPick | None  # grid.GridRun.pick_json: the best cell on validation, its test macro-F1
     grid_info: dict[str, Any]  # grid.GridRun.result: mode, encoder, head settings, cells_differ, seconds
+
+    def grid_frame(self) -> pd.DataFrame:
+        """One row per cell, one column per field (the JSON's names)."""
+        return pd.DataFrame([encode(cell) for cell in self.grid])
 
     def findings(self) -> list[str]:
         """The cell picked on validation with its test score, and whether the cells trained differently."""
         if not self.grid:
             return []
         pick = self.grid_pick
-        tests = {round(float(c["test_macro_f1"]), 6) for c in self.grid if c["test_macro_f1"] is not None}
+        tests = {round(float(c.test_macro_f1), 6) for c in self.grid if c.test_macro_f1 is not None}
         lines = [
             (
-                f"{len(self.grid)} cells trained. Picked on validation: gamma {fmt_number(pick['gamma'])}, "
-                f"alpha {fmt_number(pick['alpha'])} (validation identity macro-F1 "
-                f"{fmt_number(pick['val_macro_f1'])}, test {_score(pick['test_macro_f1'])}); {len(tests)} "
+                f"{len(self.grid)} cells trained. Picked on validation: gamma {fmt_number(pick.gamma)}, "
+                f"alpha {fmt_number(pick.alpha)} (validation identity macro-F1 "
+                f"{fmt_number(pick.val_macro_f1)}, test {_score(pick.test_macro_f1)}); {len(tests)} "
                 "distinct test scores across cells."
             )
         ]
@@ -469,7 +466,7 @@ class GridResult(Result):
         """The seed's focal-loss claim against its baseline (gamma = 0: alpha-balanced BCE), each side's cell
         chosen on validation; and the grid's spread with and without the degenerate alpha = 1 column (no
         weight on negatives)."""
-        frame = pd.DataFrame(self.grid).dropna(subset=["val_macro_f1", "test_macro_f1"])
+        frame = self.grid_frame().dropna(subset=["val_macro_f1", "test_macro_f1"])
         if frame.empty:
             return []
         lines = []
@@ -507,7 +504,7 @@ class GridResult(Result):
 
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
         """The grid as gamma x alpha matrices (validation and test identity macro-F1)."""
-        frame = pd.DataFrame(self.grid)
+        frame = self.grid_frame()
         if frame.empty:
             return []
         tables = []

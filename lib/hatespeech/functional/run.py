@@ -201,7 +201,7 @@ def dualhead_scores(profile: Profile, texts: list[str]) -> tuple[np.ndarray, str
             f"the dual-head model has none of {DUALHEAD_HATE_LABELS} among its labels {scorer.labels}"
         )
     probs = scorer.predict(texts, batch_size=profile.dualhead.batch_size * 2)[label].to_numpy()
-    threshold = float(result.head_n["per_label"][label]["threshold"])
+    threshold = float(result.head_n.per_label[label].threshold)
     return probs, label, threshold, time.perf_counter() - start
 
 

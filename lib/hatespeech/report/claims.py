@@ -10,7 +10,7 @@ from pathlib import Path
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..config import describe_model
 from ..dualhead.results import DualHeadResult, GridResult
-from ..metrics.bootstrap import Interval, PairedDifference
+from ..metrics.bootstrap import PairedDifference
 from ..names import display_name, readable
 from ..references import SEED_PHASE1
 from ..result_registry import read_results
@@ -216,10 +216,8 @@ def _threshold_tuning(dualhead: DualHeadResult) -> SeedClaim:
     found, better = [], []
     for head in ("head_n", "head_i"):
         metrics = getattr(dualhead, head)
-        tuned = metrics.get("macro_f1_interval")
-        at_half = metrics.get("macro_f1_at_0.5")
-        if tuned and at_half is not None:
-            interval = Interval.from_json(tuned)
+        interval, at_half = metrics.macro_f1_interval, metrics.macro_f1_at_half
+        if interval and at_half is not None:
             found.append(f"{display_name(head)} test macro-F1 {interval.fmt(3)} tuned, {at_half:.3f} at 0.5")
             better.append(at_half < interval.low)
     verdict = "reproduced" if better and all(better) else "no clear difference" if better else "not measured"
@@ -233,25 +231,25 @@ def _threshold_tuning(dualhead: DualHeadResult) -> SeedClaim:
 
 
 def _focal(grid: GridResult) -> SeedClaim:
-    cells = [c for c in grid.grid if c.get("val_macro_f1") is not None]
-    bce = [c for c in cells if c["gamma"] == 0]
-    focal = [c for c in cells if c["gamma"] > 0]
+    cells = [c for c in grid.grid if c.val_macro_f1 is not None]
+    bce = [c for c in cells if c.gamma == 0]
+    focal = [c for c in cells if c.gamma > 0]
     if not (bce and focal):
         return SeedClaim(
             DUALHEAD, "Focal loss helps the rare identity labels.", "no gamma = 0 cell.", "not measured", ""
         )
-    best_bce = max(bce, key=lambda c: c["val_macro_f1"])
-    best_focal = max(focal, key=lambda c: c["val_macro_f1"])
-    ahead = best_focal["val_macro_f1"] > best_bce["val_macro_f1"]
+    best_bce = max(bce, key=lambda c: c.val_macro_f1)
+    best_focal = max(focal, key=lambda c: c.val_macro_f1)
+    ahead = best_focal.val_macro_f1 > best_bce.val_macro_f1
     return SeedClaim(
         DUALHEAD,
         "Focal loss helps the rare identity labels.",
         (
-            f"best focal cell (gamma {best_focal['gamma']:g}, alpha {best_focal['alpha']:g}) validation "
-            f"macro-F1 {best_focal['val_macro_f1']:.3f} (test {best_focal['test_macro_f1']:.3f}) against the "
-            f"best plain-BCE cell (gamma 0, alpha {best_bce['alpha']:g}) "
-            f"{best_bce['val_macro_f1']:.3f} (test "
-            f"{best_bce['test_macro_f1']:.3f}); one run per cell, no interval."
+            f"best focal cell (gamma {best_focal.gamma:g}, alpha {best_focal.alpha:g}) validation "
+            f"macro-F1 {best_focal.val_macro_f1:.3f} (test {best_focal.test_macro_f1:.3f}) against the "
+            f"best plain-BCE cell (gamma 0, alpha {best_bce.alpha:g}) "
+            f"{best_bce.val_macro_f1:.3f} (test "
+            f"{best_bce.test_macro_f1:.3f}); one run per cell, no interval."
         ),
         "ahead on validation, not tested" if ahead else "not reproduced",
         "Partly: a cpu-sized grid (one layer trained, 1,500 rows per cell), ToxiGen + OLID labels.",

@@ -142,15 +142,15 @@ def shared_vs_separate(dualhead: DualHeadResult) -> str:
 
 def focal(grid: GridResult) -> str:
     pick = grid.grid_pick
-    vals = [c["val_macro_f1"] for c in grid.grid if c.get("val_macro_f1") is not None]
+    vals = [c.val_macro_f1 for c in grid.grid if c.val_macro_f1 is not None]
     spread = (
         f" Validation macro-F1 across the {len(vals)} cells spans {min(vals):.3f}-{max(vals):.3f}."
         if vals
         else ""
     )
     return (
-        f"gamma {pick['gamma']:g}, alpha {pick['alpha']:g}, picked on validation identity macro-F1 "
-        f"({pick['val_macro_f1']:.3f}; test {pick['test_macro_f1']:.3f}; one training run per cell, so no "
+        f"gamma {pick.gamma:g}, alpha {pick.alpha:g}, picked on validation identity macro-F1 "
+        f"({pick.val_macro_f1:.3f}; test {pick.test_macro_f1:.3f}; one training run per cell, so no "
         "interval: read the spread, not the pick's third decimal)."
         + spread
         + (

@@ -1,0 +1,72 @@
+"""The typed rows of ``dualhead.json`` that the findings, the report and notebook 06 read: each head's test
+metrics (:class:`HeadMetrics`, made as JSON by :func:`hatespeech.metrics.classification.head_json`) and the
+focal grid's cells (:class:`GridCell`, :class:`GridPick`, made by :class:`hatespeech.dualhead.grid.GridRun`);
+read back through :mod:`hatespeech.nested`. No torch here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..metrics.bootstrap import Interval
+from ..nested import encode, json_field
+
+
+@dataclass(frozen=True)
+class LabelMetrics:
+    """One label on test at one threshold (None where the label could not be scored)."""
+
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    auc: float | None
+    ap: float | None
+    threshold: float | None
+    n_positive: int
+    n_annotated: int
+
+
+@dataclass(frozen=True)
+class HeadMetrics:
+    """One head on test: macro-F1 at the validation-tuned thresholds (its interval where computed) and at
+    0.5, validation macro-F1, and every label at both."""
+
+    macro_f1: float | None
+    val_macro_f1: float | None
+    per_label: dict[str, LabelMetrics]  # at the validation-tuned thresholds
+    macro_f1_at_half: float | None = json_field("macro_f1_at_0.5", default=None)
+    per_label_at_half: dict[str, LabelMetrics] = json_field("per_label_at_0.5", default_factory=dict)
+    unscored_labels: list[str] = field(default_factory=list)
+    macro_f1_interval: Interval | None = json_field(omit_none=True, default=None)
+
+    def label_table(self) -> pd.DataFrame:
+        """One row per label at its tuned threshold, with the F1 at 0.5 beside it."""
+        table = pd.DataFrame.from_dict({k: encode(v) for k, v in self.per_label.items()}, orient="index")
+        table["f1 at 0.5"] = [self.per_label_at_half[label].f1 for label in table.index]
+        return table
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One (gamma, alpha) cell of the focal grid: identity macro-F1 on validation and test, head_n's too."""
+
+    gamma: float
+    alpha: float
+    val_macro_f1: float | None
+    test_macro_f1: float | None
+    test_macro_f1_at_half: float | None = json_field("test_macro_f1_at_0.5", omit_none=True, default=None)
+    val_macro_f1_n: float | None = json_field(omit_none=True, default=None)
+    test_macro_f1_n: float | None = json_field(omit_none=True, default=None)
+    train_seconds: float | None = json_field(omit_none=True, default=None)
+
+
+@dataclass(frozen=True)
+class GridPick:
+    """The cell chosen on validation and its test score."""
+
+    gamma: float
+    alpha: float
+    val_macro_f1: float | None
+    test_macro_f1: float | None
+    selected_on: str = ""
