@@ -140,7 +140,7 @@ def test_dualhead_result_has_one_field_per_key_and_round_trips(result):
     assert payload["wall_seconds"] == {"04_dualhead": 9.0} and payload["profile"] == "smoke"
     assert DualHeadResult.from_json(payload) == result
     assert DualHeadResult.from_json(json.loads(json.dumps(payload))).to_json() == payload
-    assert result.focal_lambda_choice["picked"] == 10.0 and result.model["focal_lambda"] == 10.0
+    assert result.focal_lambda_choice.picked == 10.0 and result.model["focal_lambda"] == 10.0
     assert result.training["joint"]["train_seconds"] == 12.0  # the kept lambda's model
 
 
@@ -236,7 +236,7 @@ def test_dualhead_findings_are_plain_text_with_verdicts(result, run):
     )
     assert f"head_n {reports['n']['macro_f1']:.3f} vs" in separate
     assert "picked on validation among 2 joint models" in separate
-    rows = {r["lambda"]: r["val_macro_f1_mean"] for r in result.focal_lambda_choice["table"]}
+    rows = {r["lambda"]: r["val_macro_f1_mean"] for r in result.focal_lambda_choice.table}
     assert lam == (
         f"Focal weight picked on validation: lambda 10 (mean validation macro-F1 of the two heads "
         f"{rows[10.0]:.3f}; lambda 1: {rows[1.0]:.3f})."

@@ -118,3 +118,15 @@ def test_a_renamed_nested_field_fails_on_reading(path, old, new, message):
     place[new] = place.pop(old)
     with pytest.raises(ResultShapeError, match=message):
         FunctionalResult.from_json(payload)
+
+
+def test_a_field_set_in_code_is_typed_like_one_read_from_a_file():
+    payload = _functional_payload()
+    result = FunctionalResult.from_json(copy.deepcopy(payload))
+    result.forgetting = copy.deepcopy(payload["forgetting"])  # JSON-shaped, as a notebook may assign it
+    assert isinstance(result.forgetting["encoder"].hateful, PairedDifference)
+    cases = {"n_cases": 10}
+    result.cases = cases  # plain JSON fields are kept as they are, the same object
+    assert result.cases is cases
+    with pytest.raises(ResultShapeError, match=r"FunctionalResult.forgetting\.encoder lacks 'auc'"):
+        result.forgetting = {"encoder": {"hateful": payload["forgetting"]["encoder"]["hateful"]}}

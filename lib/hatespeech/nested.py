@@ -64,7 +64,9 @@ def decode(hint: Any, value: Any, where: str) -> Any:
     ``list[X]``, ``dict[str, X]`` or ``X | None`` of those; other hints leave the value as it is. Under
     ``X | None`` an empty object or null stands for "none"; a value already of its type is kept. ``where``
     names the place in errors."""
-    if hint is not Any and isinstance(hint, type) and isinstance(value, hint):
+    if not holds_dataclass(hint):
+        return value  # plain JSON all the way down: kept as it is (the same object)
+    if isinstance(hint, type) and isinstance(value, hint):
         return value  # already typed (a result built in code rather than read from a file)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
@@ -114,3 +116,11 @@ def _expect(value: Any, kind: type, where: str) -> None:
 def type_hints(cls: type) -> dict[str, Any]:
     """``typing.get_type_hints`` of a class, once per class."""
     return typing.get_type_hints(cls)
+
+
+@functools.cache
+def holds_dataclass(hint: Any) -> bool:
+    """Whether a type hint is, or contains (in a list, dict or union), a dataclass."""
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return True
+    return any(holds_dataclass(arg) for arg in typing.get_args(hint))

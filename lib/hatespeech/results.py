@@ -25,6 +25,7 @@ benchmark. The experiments' own live with them: :mod:`hatespeech.anticipation.re
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,11 @@ import pandas as pd
 from . import paths
 from .nested import ResultShapeError, decode, encode, type_hints
 from .stamp import json_default, write_metrics
+
+
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
 
 
 def metrics_folder(reports: Path | None = None) -> Path:
@@ -74,14 +80,14 @@ class Result:
     # Provenance of the last write (:func:`hatespeech.stamp.stamp`); set by write, read back by from_json.
     stamp: dict[str, Any] | None = None
 
-    def __post_init__(self) -> None:
-        # A result built in code may hold nested values as JSON (what the evidence functions make): typed
-        # here, by the same rules as reading a file, so every result reads its fields one way.
-        hints = type_hints(type(self))
-        for f in dataclasses.fields(self):
-            setattr(
-                self, f.name, decode(hints[f.name], getattr(self, f.name), f"{type(self).__name__}.{f.name}")
-            )
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A field set in code (the dataclass __init__, or ``result.baselines = ...`` in a notebook) may hold
+        # nested values as JSON, which the evidence functions make: typed here, by the rules a file is read
+        # by (hatespeech.nested), so every result holds its fields one way however they were set.
+        hint = type_hints(type(self)).get(name)
+        if hint is not None and name in _field_names(type(self)):
+            value = decode(hint, value, f"{type(self).__name__}.{name}")
+        super().__setattr__(name, value)
 
     # ------------------------------------------------------------------------------------------------ JSON
     @classmethod

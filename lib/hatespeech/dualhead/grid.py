@@ -65,9 +65,9 @@ def notebook04_lambda(profile) -> tuple[float, str]:
         result = DualHeadResult.read()
     except ResultShapeError:  # an older file: fall back, and say so
         result = None
-    choice = (result.focal_lambda_choice or {}) if result is not None else {}
-    if result is not None and result.profile == profile.name and choice.get("picked") is not None:
-        return float(choice["picked"]), "picked on validation in notebook 04"
+    choice = result.focal_lambda_choice if result is not None else None
+    if choice is not None and result.profile == profile.name and choice.picked is not None:
+        return float(choice.picked), "picked on validation in notebook 04"
     return float(profile.dualhead.focal_lambda), "the profile's focal_lambda (no notebook-04 choice found)"
 
 

@@ -1,15 +1,17 @@
 """The typed rows of ``dualhead.json`` that the findings, the report and notebook 06 read: each head's test
-metrics (:class:`HeadMetrics`, made as JSON by :func:`hatespeech.metrics.classification.head_json`) and the
-focal grid's cells (:class:`GridCell`, :class:`GridPick`, made by :class:`hatespeech.dualhead.grid.GridRun`);
-read back through :mod:`hatespeech.nested`. No torch here."""
+metrics (:class:`HeadMetrics`, made as JSON by :func:`hatespeech.metrics.classification.head_json`), the
+TF-IDF yardstick (:class:`Baselines`, :mod:`.baseline`), the focal weight chosen (:class:`LambdaChoiceRecord`,
+:class:`.training.LambdaChoice`) and the focal grid's cells (:class:`GridCell`, :class:`GridPick`,
+:class:`.grid.GridRun`); read back through :mod:`hatespeech.nested`. No torch here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
-from ..metrics.bootstrap import Interval
+from ..metrics.bootstrap import Interval, PairedDifference
 from ..nested import encode, json_field
 
 
@@ -70,3 +72,33 @@ class GridPick:
     val_macro_f1: float | None
     test_macro_f1: float | None
     selected_on: str = ""
+
+
+@dataclass(frozen=True)
+class HeadBaseline:
+    """TF-IDF + one-vs-rest logistic regression on one head: its macro-F1s and the model minus it."""
+
+    model_minus_baseline: PairedDifference  # test macro-F1, same resamples
+    macro_f1: float | None = None
+    val_macro_f1: float | None = None
+    macro_f1_at_half: float | None = json_field("macro_f1_at_0.5", omit_none=True, default=None)
+
+
+@dataclass(frozen=True)
+class Baselines:
+    name: str
+    description: str
+    heads: dict[str, HeadBaseline]  # "head_n" / "head_i"
+
+
+@dataclass(frozen=True)
+class LambdaChoiceRecord:
+    """The focal weight lambda: one joint model per candidate, the one kept on validation."""
+
+    candidates: list[float]
+    picked: float
+    selected_on: str
+    table: list[dict[str, Any]]  # per candidate: lambda, validation / test macro-F1 per head, seconds
+
+    def table_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.table).set_index("lambda")

@@ -14,7 +14,7 @@ re-exports load lazily (:mod:`hatespeech.lazy`), so reading a result needs none.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
@@ -26,7 +26,7 @@ from ..metrics.bootstrap import PairedDifference
 from ..nested import encode
 from ..references import PUBLISHED_BIAS
 from ..results import Result, fmt_number
-from .result_types import GridCell, GridPick, HeadMetrics
+from .result_types import Baselines, GridCell, GridPick, HeadMetrics, LambdaChoiceRecord
 
 if TYPE_CHECKING:
     from ..data.dualhead import DualHeadSplits
@@ -69,18 +69,17 @@ class DualHeadResult(Result):
     threshold_search: str  # THRESHOLD_SEARCH
     label_map: list[dict[str, Any]]  # data.dualhead_labels.label_map_table, as records
     model: dict[str, Any]  # model_json: encoder, pooling and training settings, the lambda used
-    focal_lambda_choice: dict[str, Any] | None  # training.LambdaChoice.to_json; None without a choice
+    focal_lambda_choice: LambdaChoiceRecord | None  # training.LambdaChoice.to_json; None without a choice
     data: dict[str, Any]  # data.dualhead.DualHeadSplits.summary
-    baselines: dict[str, Any] = field(default_factory=dict)  # baseline.tfidf_baseline: the yardstick
+    baselines: Baselines | None = None  # baseline.tfidf_baseline: the yardstick
 
     def baseline_lines(self) -> list[str]:
         """Each head beside the TF-IDF + logistic yardstick on the same split and thresholds procedure."""
-        heads = self.baselines.get("heads", {})
+        heads = self.baselines.heads if self.baselines else {}
         lines = []
         for head, name in (("head_n", "toxicity-type head"), ("head_i", "identity head")):
             if head in heads:
-                b = heads[head]
-                d = PairedDifference.from_json(b["model_minus_baseline"])
+                d = heads[head].model_minus_baseline
                 lines.append(
                     f"Against TF-IDF + logistic regression per label ({name}, same split and threshold "
                     f"search): baseline macro-F1 {d.b.fmt(3)}; model minus baseline {d.difference.fmt(3)} "
@@ -109,15 +108,15 @@ class DualHeadResult(Result):
             lines.append(verdict[:1].upper() + verdict[1:])
         choice = self.focal_lambda_choice
         if choice is not None:
-            rows = choice["table"]
-            picked = next(r for r in rows if r["lambda"] == choice["picked"])
+            rows = choice.table
+            picked = next(r for r in rows if r["lambda"] == choice.picked)
             others = "; ".join(
                 f"lambda {fmt_number(r['lambda'])}: {fmt_number(r['val_macro_f1_mean'])}"
                 for r in rows
-                if r["lambda"] != choice["picked"]
+                if r["lambda"] != choice.picked
             )
             lines.append(
-                f"Focal weight picked on validation: lambda {fmt_number(choice['picked'])} (mean validation "
+                f"Focal weight picked on validation: lambda {fmt_number(choice.picked)} (mean validation "
                 f"macro-F1 of the two heads {fmt_number(picked['val_macro_f1_mean'])}"
                 + (f"; {others}" if others else "")
                 + ")."
@@ -206,8 +205,8 @@ class DualHeadResult(Result):
                 ]
             tables.append(("training: shared encoder vs separate models", frame))
         if self.focal_lambda_choice is not None:
-            frame = pd.DataFrame(self.focal_lambda_choice["table"]).set_index("lambda")
-            picked = self.focal_lambda_choice["picked"]
+            frame = self.focal_lambda_choice.table_frame()
+            picked = self.focal_lambda_choice.picked
             title = f"focal weight lambda: one joint model per candidate ({picked:g} kept, on validation)"
             tables.append((title, frame))
         for head in HEADS:

@@ -80,14 +80,8 @@ def headline_comparisons(results: dict[type[Result], Result]) -> list[Headline]:
                 out.append(("4 imagined endings", "MSE", cmp))
     dualhead = results.get(DualHeadResult)
     if dualhead is not None:
-        for head, baseline in (dualhead.baselines.get("heads") or {}).items():
-            out.append(
-                (
-                    f"5 dual head ({display_name(head)})",
-                    "macro-F1",
-                    _paired_or_none(baseline["model_minus_baseline"]),
-                )
-            )
+        for head, baseline in (dualhead.baselines.heads if dualhead.baselines else {}).items():
+            out.append((f"5 dual head ({display_name(head)})", "macro-F1", baseline.model_minus_baseline))
         for head, paired in (dualhead.separate_models.get("paired_shared_minus_separate") or {}).items():
             out.append((f"5 dual head ({display_name(head)})", "macro-F1", _paired_or_none(paired)))
     functional = results.get(FunctionalResult)
