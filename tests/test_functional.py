@@ -137,18 +137,26 @@ def test_forgetting_is_phase2_minus_phase1_on_each_gold_label():
 def _phase2_with_rehearsal(mse_with=0.031):
     from types import SimpleNamespace
 
+    from hatespeech.anticipation.evidence_types import Rehearsal
     from hatespeech.metrics.bootstrap import Interval
+    from hatespeech.nested import decode
 
     interval = {"estimate": 0.030, "low": 0.025, "high": 0.035, "n_units": 50, "n_resamples": 10}
+
+    def criterion(value):
+        return {"val_mse": value - 0.1, "phase1_selection_brier": 0.1, "criterion": value}
+
+    rehearsal = {
+        "variant": "encoder",
+        "description": "test",
+        "chosen_share": 0.1,
+        "chosen_by": "held-out",
+        "shares": [0.1],
+        "candidates": {"0.1": criterion(0.17)},
+        "without": criterion(0.16),
+    }
     return SimpleNamespace(
-        rehearsal={
-            "variant": "encoder",
-            "chosen_share": 0.1,
-            "chosen_by": "held-out",
-            "shares": [0.1],
-            "candidates": {"0.1": {"criterion": 0.17}},
-            "without": {"criterion": 0.16},
-        },
+        rehearsal=decode(Rehearsal, rehearsal, "rehearsal"),
         phase2_evidence=SimpleNamespace(
             intervals={
                 "phase2:encoder": Interval.from_json(interval),

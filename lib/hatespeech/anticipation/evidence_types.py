@@ -6,6 +6,7 @@ made as JSON by :mod:`.evidence`, read back through :mod:`hatespeech.nested`, so
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..metrics.bootstrap import Interval, PairedDifference
 from ..nested import json_field
@@ -133,3 +134,36 @@ class Phase2Evidence(_Evidence):
     phase1_adds: PairedDifference | None = None  # the best pool variant with phase 1 minus without
     release1_subset: dict[str, float] = field(default_factory=dict)  # test MSE on release 1's 50 only
     human_labels: HumanLabels | None = None
+
+
+# ============================================================================================== rehearsal
+@dataclass(frozen=True)
+class RehearsalCriterion:
+    """The held-out criterion of one rehearsal share (or of the model without rehearsal): phase-2 MSE on
+    the held-out train sentences plus the Brier score on the phase-1 selection sentences."""
+
+    val_mse: float
+    phase1_selection_brier: float
+    criterion: float
+    epochs: int | None = json_field(omit_none=True, default=None)
+    rehearsal_sentences: int | None = json_field(omit_none=True, default=None)
+    train_seconds: float | None = json_field(omit_none=True, default=None)
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """The forgetting remedy (phase2.run_rehearsal): the shares tried, the one kept on held-out data, the
+    model without rehearsal on the same criterion, and the kept model's test metrics (a phase-2 entry)."""
+
+    variant: str
+    description: str
+    chosen_by: str
+    shares: list[float]
+    chosen_share: float
+    candidates: dict[str, RehearsalCriterion]  # str(share) -> its criterion
+    without: RehearsalCriterion
+    checkpoint: str = ""
+    model: dict[str, Any] | None = json_field(omit_none=True, default=None)  # Phase2Run.result adds it
+
+    def chosen(self) -> RehearsalCriterion:
+        return self.candidates[str(self.chosen_share)]

@@ -19,7 +19,7 @@ import pandas as pd
 from ..metrics.bootstrap import Interval, PairedDifference
 from ..references import SEED_PHASE1, SEED_PHASE2_CLAIM
 from ..results import DecoderCapacityResult, Result, metrics_folder
-from .evidence_types import Phase1Evidence, Phase2Evidence
+from .evidence_types import Phase1Evidence, Phase2Evidence, Rehearsal
 from .history import moved_lines
 
 SEED_CONTEXT_NOTE = (
@@ -309,9 +309,8 @@ class Phase2Result(Result):
     phase2_C: float
     data: dict[str, int]  # sentence and prefix counts per split (Phase2Data.counts)
     seed_claim: str = SEED_PHASE2_CLAIM
-    # The forgetting remedy (phase2.run_rehearsal): variant, shares, candidates, chosen_share, without,
-    # model (its test metrics, as a phase2 entry); {} when the profile runs none.
-    rehearsal: dict[str, Any] = field(default_factory=dict)
+    # The forgetting remedy (phase2.run_rehearsal); None when the profile runs none.
+    rehearsal: Rehearsal | None = None
     # The best model among every candidate (phase-2 variants and no-phase-1 models) by held-out MSE, and
     # that pool: key -> held-out MSE. "" / {} in results written before the pool existed.
     best_model: str = ""
@@ -399,12 +398,11 @@ class Phase2Result(Result):
         """How the forgetting remedy was set and what it did to the phase-2 MSE (its HateCheck effect is
         the functional-test section's)."""
         r = self.rehearsal
-        candidates = ", ".join(f"{share}: {c['criterion']:.4f}" for share, c in r["candidates"].items())
-        without = r["without"]
+        candidates = ", ".join(f"{share}: {c.criterion:.4f}" for share, c in r.candidates.items())
         return (
-            f"Rehearsal for {r['variant']}: share {r['chosen_share']} of phase-1 full sentences kept "
+            f"Rehearsal for {r.variant}: share {r.chosen_share} of phase-1 full sentences kept "
             f"(criterion = held-out MSE + phase-1 selection Brier; {candidates}; without rehearsal "
-            f"{without['criterion']:.4f})."
+            f"{r.without.criterion:.4f})."
         )
 
     def context(self, reports: Path | None = None) -> list[str]:
@@ -442,7 +440,7 @@ class Phase2Result(Result):
             elif kind == "baseline":
                 m = self.baselines[variant]
             elif kind == "rehearsal":
-                m = self.rehearsal["model"]
+                m = self.rehearsal.model
             elif kind == "loss_weight":
                 m = self.loss_weights["model"]
             else:

@@ -236,13 +236,13 @@ def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, Syst
         )
     phase2 = Phase2Result.read()
     if phase2 is not None and phase2.rehearsal:
-        variant = phase2.rehearsal["variant"]
+        variant = phase2.rehearsal.variant
         folders[f"rehearsal:{variant}"] = rehearsal_dir(profile, variant)
         systems[f"rehearsal:{variant}"] = phase2_system(
             profile,
             "rehearsal",
             variant,
-            f"phase 2 with rehearsal (share {phase2.rehearsal['chosen_share']} of phase-1 sentences)",
+            f"phase 2 with rehearsal (share {phase2.rehearsal.chosen_share} of phase-1 sentences)",
             folders[f"rehearsal:{variant}"],
             held_out,
         )
@@ -415,7 +415,7 @@ def remedy(run: FunctionalRun, phase2: Phase2Result | None) -> Remedy | None:
     if phase2 is None or not phase2.rehearsal:
         return None
     rehearsal = phase2.rehearsal
-    variant = rehearsal["variant"]
+    variant = rehearsal.variant
     with_key, without_key = f"rehearsal:{variant}", f"phase2:{variant}"
     paired = paired_discrimination(run, with_key, without_key)
     intervals = phase2.phase2_evidence.intervals
@@ -423,8 +423,8 @@ def remedy(run: FunctionalRun, phase2: Phase2Result | None) -> Remedy | None:
     return Remedy(
         **vars(paired),
         variant=variant,
-        share=rehearsal["chosen_share"],
-        chosen_by=rehearsal["chosen_by"],
+        share=rehearsal.chosen_share,
+        chosen_by=rehearsal.chosen_by,
         phase2_test_mse={
             "with": intervals[with_key],
             "without": intervals[without_key],
@@ -436,11 +436,8 @@ def remedy(run: FunctionalRun, phase2: Phase2Result | None) -> Remedy | None:
             balanced_accuracy_up=balanced_up,
             met=bool(auc_up and balanced_up),
         ),
-        shares_tried=rehearsal.get("shares", [rehearsal["chosen_share"]]),
-        criterion={
-            "with": rehearsal["candidates"][str(rehearsal["chosen_share"])]["criterion"],
-            "without": rehearsal["without"]["criterion"],
-        },
+        shares_tried=rehearsal.shares or [rehearsal.chosen_share],
+        criterion={"with": rehearsal.chosen().criterion, "without": rehearsal.without.criterion},
     )
 
 
