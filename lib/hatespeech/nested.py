@@ -7,7 +7,7 @@ field, and raises :class:`ResultShapeError` naming the path of a missing key (``
 forgetting.encoder.auc lacks 'difference'``), so a renamed nested field fails on reading, not in a sentence of
 the report.
 
-Written by hand (about 60 lines) rather than with a library such as pydantic: the nested classes that already
+Written by hand (about 100 lines) rather than with a library such as pydantic: the nested classes that already
 own their JSON keep it (``Interval`` writes NaN as null, ``PairedDifference`` writes its derived verdict and
 recomputes it on reading), a JSON key that is no identifier (``balanced_accuracy_at_0.5``) is one field
 metadata entry, and the project gains no dependency for it. No torch here: reading a result needs none.
@@ -88,7 +88,7 @@ def decode(hint: Any, value: Any, where: str) -> Any:
             return hint.from_json(value)
         except KeyError as error:
             raise ResultShapeError(f"{where} lacks {error} (a field of {hint.__name__})") from error
-    hints = typing.get_type_hints(hint)
+    hints = type_hints(hint)
     missing = [
         json_key(f)
         for f in dataclasses.fields(hint)
