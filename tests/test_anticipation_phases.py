@@ -297,8 +297,8 @@ def _choices(run1, run2) -> dict:
         "wlen_kept": run1.result().wlen_ablation.get("kept_by_selection"),
         "phase2_epochs": {v: m["training"]["epochs"] for v, m in out2["phase2"].items()},
         "phase2_best": (out2["best_phase2_variant"], out2["best_model"]),
-        "loss_weight": out2["loss_weights"].get("chosen"),
-        "rehearsal_share": out2["rehearsal"].get("chosen_share"),
+        "loss_weight": (out2["loss_weights"] or {}).get("chosen"),  # null when the profile runs none
+        "rehearsal_share": (out2["rehearsal"] or {}).get("chosen_share"),
     }
 
 

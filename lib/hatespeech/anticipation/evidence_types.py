@@ -167,3 +167,20 @@ class Rehearsal:
 
     def chosen(self) -> RehearsalCriterion:
         return self.candidates[str(self.chosen_share)]
+
+
+# ========================================================================================== loss weights
+@dataclass(frozen=True)
+class LossWeights:
+    """The seed's phase-2 label weight C tried on the best variant (phase2.run_loss_weight_ablation): each
+    candidate's held-out MSE, the lowest minus the default on the same held-out sentences, the one kept."""
+
+    variant: str
+    description: str
+    default: str
+    candidates: dict[str, dict[str, Any]]  # name -> C, val_mse
+    lowest_held_out: str
+    lowest_minus_default_held_out: PairedDifference
+    chosen: str
+    chosen_by: str
+    model: dict[str, Any] | None = json_field(omit_none=True, default=None)  # Phase2Run.result adds it

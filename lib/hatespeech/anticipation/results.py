@@ -19,7 +19,7 @@ import pandas as pd
 from ..metrics.bootstrap import Interval, PairedDifference
 from ..references import SEED_PHASE1, SEED_PHASE2_CLAIM
 from ..results import DecoderCapacityResult, Result, metrics_folder
-from .evidence_types import Phase1Evidence, Phase2Evidence, Rehearsal
+from .evidence_types import LossWeights, Phase1Evidence, Phase2Evidence, Rehearsal
 from .history import moved_lines
 
 SEED_CONTEXT_NOTE = (
@@ -317,7 +317,7 @@ class Phase2Result(Result):
     best_pool: dict[str, float] = field(default_factory=dict)
     # The label-weight ablation (phase2.run_loss_weight_ablation) and the extra training seeds
     # (phase2.run_extra_seeds); {} when the profile runs none.
-    loss_weights: dict[str, Any] = field(default_factory=dict)
+    loss_weights: LossWeights | None = None
     seeds: dict[str, Any] = field(default_factory=dict)
 
     def findings(self) -> list[str]:
@@ -416,15 +416,15 @@ class Phase2Result(Result):
     def loss_weight_line(self) -> str:
         """What the seed's label weight C did on the held-out sentences, and on test for the chosen one."""
         lw = self.loss_weights
-        held = ", ".join(f"{name} {c['val_mse']:.4f}" for name, c in lw["candidates"].items())
-        diff = PairedDifference.from_json(lw["lowest_minus_default_held_out"])
+        held = ", ".join(f"{name} {c['val_mse']:.4f}" for name, c in lw.candidates.items())
+        diff = lw.lowest_minus_default_held_out
         line = (
-            f"Loss weights on {lw['variant']} (held-out MSE: {held}): lowest {lw['lowest_held_out']}, "
-            f"minus the default {diff.difference.fmt(4)} on held-out sentences; kept: {lw['chosen']}."
+            f"Loss weights on {lw.variant} (held-out MSE: {held}): lowest {lw.lowest_held_out}, "
+            f"minus the default {diff.difference.fmt(4)} on held-out sentences; kept: {lw.chosen}."
         )
-        c = self.phase2_evidence.comparison("mse", f"loss_weight:{lw['variant']}", f"phase2:{lw['variant']}")
+        c = self.phase2_evidence.comparison("mse", f"loss_weight:{lw.variant}", f"phase2:{lw.variant}")
         if c is not None:
-            line += f" On test, {lw['chosen']} minus the default: {c.difference.fmt(4)} -> {c.verdict()}."
+            line += f" On test, {lw.chosen} minus the default: {c.difference.fmt(4)} -> {c.verdict()}."
         return line
 
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
@@ -442,7 +442,7 @@ class Phase2Result(Result):
             elif kind == "rehearsal":
                 m = self.rehearsal.model
             elif kind == "loss_weight":
-                m = self.loss_weights["model"]
+                m = self.loss_weights.model
             else:
                 m = self.baselines[_PHASE2_BASELINE_ENTRY[kind]][variant]
             training = m.get("training", {})  # baselines have no training stats

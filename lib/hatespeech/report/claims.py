@@ -185,13 +185,12 @@ def _loss_weights(phase1: Phase1Result | None, phase2: Phase2Result | None) -> S
         verdicts.append(
             "not reproduced" if c.difference.low > 0 else "reproduced" if c.difference.high < 0 else ""
         )
-    weights = phase2.loss_weights if phase2 is not None else {}
-    held_out = weights.get("lowest_minus_default_held_out")
-    if held_out:
-        c = PairedDifference.from_json(held_out)
+    weights = phase2.loss_weights if phase2 is not None else None
+    if weights is not None:
+        c = weights.lowest_minus_default_held_out
         found.append(
             f"phase 2, {c.name_a} minus the default C = 1 on held-out MSE {c.difference.fmt(4)} "
-            f"(kept: {weights.get('chosen')})"
+            f"(kept: {weights.chosen})"
         )
         verdicts.append("not reproduced" if c.verdict().startswith(c.name_a + " better") else "")
     if not found:
