@@ -13,9 +13,10 @@ Two files hold two results each (notebooks 02 + 03 write ``anticipation.json``, 
 each result owns its fields of the file and :meth:`~Result.write` merges them in (a file written under another
 profile is replaced, not merged). Nested values are typed dataclasses where a result has been moved over
 (:mod:`hatespeech.nested` reads them back by their type hints, from a file or from the JSON-shaped values a
-run hands over): notebook 06's ``FunctionalResult``, notebook 07's ``ContinuationResult`` and the phase-1 /
-phase-2 evidence (:mod:`hatespeech.anticipation.evidence_types`). Elsewhere they are still plain JSON (dicts
-and lists): each is made by one function, named beside its field, and read in the same class.
+run hands over): notebook 06's ``FunctionalResult``, notebook 07's ``ContinuationResult``, the phase-1 /
+phase-2 evidence, rehearsal and loss weights (:mod:`hatespeech.anticipation.evidence_types`) and the dual
+head's metrics, baselines and grid (:mod:`hatespeech.dualhead.result_types`). Elsewhere they are still plain
+JSON (dicts and lists): each is made by one function, named beside its field, and read in the same class.
 
 The results of this module need no torch: data (notebook 01), the speed benchmark and the decoder-capacity
 benchmark. The experiments' own live with them: :mod:`hatespeech.anticipation.results` (phase 1, phase 2) and
@@ -39,8 +40,10 @@ from .stamp import json_default, write_metrics
 
 
 @functools.cache
-def _field_names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in dataclasses.fields(cls))
+def _field_hints(cls: type) -> dict[str, Any]:
+    """A result class's fields and their type hints (its ClassVars left out), once per class."""
+    hints = type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
 
 def metrics_folder(reports: Path | None = None) -> Path:
@@ -84,8 +87,8 @@ class Result:
         # A field set in code (the dataclass __init__, or ``result.baselines = ...`` in a notebook) may hold
         # nested values as JSON, which the evidence functions make: typed here, by the rules a file is read
         # by (hatespeech.nested), so every result holds its fields one way however they were set.
-        hint = type_hints(type(self)).get(name)
-        if hint is not None and name in _field_names(type(self)):
+        hint = _field_hints(type(self)).get(name)
+        if hint is not None:
             value = decode(hint, value, f"{type(self).__name__}.{name}")
         super().__setattr__(name, value)
 
@@ -124,7 +127,7 @@ class Result:
                 f"{where} lacks {', '.join(map(repr, missing))} (fields of {cls.__name__}): re-run "
                 f"{cls.NOTEBOOK} with this version of the code"
             )
-        hints = type_hints(cls)  # nested dataclasses are read by their type (hatespeech.nested)
+        hints = _field_hints(cls)  # nested dataclasses are read by their type (hatespeech.nested)
         return cls(
             **{
                 name: decode(hints[name], payload[name], f"{where}: {name}")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..metrics.bootstrap import Interval, PairedDifference
 from ..results import Result, fmt_number
+from .evidence_types import comparison_key
 
 CONTENT_WARNING = (
     "Model-generated text: the endings are what a small pretrained language model wrote after real prefixes, "
@@ -90,7 +91,7 @@ class ContinuationResult(Result):
                 f"Target ({self.target.target}): {'met' if self.target.met else 'missed'}, "
                 f"{self.target.difference.difference.fmt(4)}."
             )
-        primary = f"mse:{self.key}-constant:train_mean"
+        primary = comparison_key("mse", self.key, "constant:train_mean")
         for key, d in sorted(self.comparisons.items(), key=lambda kv: kv[0] != primary):
             other = d.name_b
             tag = "Primary comparison" if key == primary else "Exploratory"

@@ -36,6 +36,7 @@ from .calibration import PlattMap
 from .continuation_result import CONTENT_WARNING, ContinuationResult, EndingsTarget
 from .continuations import ContinuationEstimator, ContinuationSettings, Estimate
 from .evaluation import earliness_of, phase2_scores, predict_phase2, prefix_frame
+from .evidence_types import comparison_key
 from .phase2 import full_sentence_labels, load_phase2_data, pick_test_sentences
 from .training import checkpoint_dir, load_checkpoint
 
@@ -171,7 +172,7 @@ def evidence(run: ContinuationRun) -> dict[str, Any]:
         table = table.astype(object)
         calibration[key] = table.where(table.notna(), None).to_dict("records")
     comparisons = {
-        f"mse:{run.key}-{other}": paired_bootstrap(
+        comparison_key("mse", run.key, other): paired_bootstrap(
             mse, y, preds[run.key], preds[other], higher_is_better=False, name_a=run.key, name_b=other, **kw
         )
         for other in preds
@@ -179,7 +180,7 @@ def evidence(run: ContinuationRun) -> dict[str, Any]:
     }
     continued = run.continued
     noise = float(np.mean([e.stderr**2 for e in continued])) if continued else 0.0
-    against_constant = comparisons[f"mse:{run.key}-constant:train_mean"]
+    against_constant = comparisons[comparison_key("mse", run.key, "constant:train_mean")]
     return {
         "metrics": metrics,
         "calibration": calibration,

@@ -46,6 +46,7 @@ from .evaluation import (
     with_prefix_text,
 )
 from .every_prefix import count_metric, every_prefix_metrics, prefix_rows, sentence_counts, tuned_threshold
+from .evidence_types import comparison_key
 from .examples import random_prefix_draw
 from .history import RELEASE1_TEST_IDS
 from .results import PHASE1_F1_MARGIN, PHASE2_MSE_TARGET
@@ -202,24 +203,26 @@ def phase1_evidence(run) -> None:  # noqa: C901 - one flat list of the compariso
     variants = list(run.metrics)
     comparisons: dict[str, PairedDifference] = {}
 
-    def paired(metric, a, b, key, counts=at_threshold):
-        comparisons[key] = paired_bootstrap(
+    def paired(metric, a, b, counts=at_threshold, label=None):
+        comparisons[comparison_key(label or metric, a, b)] = paired_bootstrap(
             count_metric(metric), dummy, counts[a], counts[b], name_a=a, name_b=b, **kw
         )
 
-    paired("f1", best, "tfidf_logistic", f"f1:{best}-tfidf_logistic")
+    primary = comparison_key("f1", best, "tfidf_logistic")
+    paired("f1", best, "tfidf_logistic")
     for variant in variants:
-        paired("accuracy", variant, "majority", f"accuracy:{variant}-majority")
+        paired("accuracy", variant, "majority")
     for variant in variants:
-        paired("accuracy", variant, "majority", f"accuracy_at_0.5:{variant}-majority", counts=at_half)
+        paired("accuracy", variant, "majority", counts=at_half, label="accuracy_at_0.5")
     for variant in variants:
         if variant != best:
-            paired("f1", best, variant, f"f1:{best}-{variant}")
+            paired("f1", best, variant)
     # The seed's ranking: GPT-2 above BERT+biLSTM above BERT (F1).
     for a, b in (("decoder", "encoder"), ("encoder+bilstm", "encoder"), ("decoder", "encoder+bilstm")):
-        if a in at_threshold and b in at_threshold and not {f"f1:{a}-{b}", f"f1:{b}-{a}"} & set(comparisons):
-            paired("f1", a, b, f"f1:{a}-{b}")
-    diff = comparisons[f"f1:{best}-tfidf_logistic"].difference
+        drawn = {comparison_key("f1", a, b), comparison_key("f1", b, a)} & set(comparisons)
+        if a in at_threshold and b in at_threshold and not drawn:
+            paired("f1", a, b)
+    diff = comparisons[primary].difference
     tfidf_f1 = intervals["tfidf_logistic"]["f1"]["estimate"]
     decoders = [v for v in variants if v.startswith("decoder")]
     majority_accuracy = run.baselines["majority"]["accuracy"]
@@ -235,7 +238,7 @@ def phase1_evidence(run) -> None:  # noqa: C901 - one flat list of the compariso
         "best_variant": best,
         "best_variant_chosen_by": "selection-set F1 over every selection prefix (the evaluation split "
         "chooses nothing)",
-        "primary_comparison": f"f1:{best}-tfidf_logistic",
+        "primary_comparison": primary,
         "intervals": intervals,
         "comparisons": {key: value.to_json() for key, value in comparisons.items()},
         "n_comparisons": len(comparisons),
@@ -393,7 +396,7 @@ def phase2_evidence(run) -> dict[str, Any]:  # noqa: C901 - one flat list of the
     comparisons: dict[str, PairedDifference] = {}
 
     def paired(a, b):
-        comparisons[f"mse:{a}-{b}"] = paired_bootstrap(
+        comparisons[comparison_key("mse", a, b)] = paired_bootstrap(
             mse, y, preds[a], preds[b], higher_is_better=False, name_a=a, name_b=b, **kw
         )
 
@@ -421,7 +424,8 @@ def phase2_evidence(run) -> dict[str, Any]:  # noqa: C901 - one flat list of the
     )
     best_interval = intervals[best_key]
     pool_variant = best_key.split(":", 1)[1]
-    adds = (f"phase2:{pool_variant}", f"no_phase1:{pool_variant}")
+    adds = comparisons.get(comparison_key("mse", f"phase2:{pool_variant}", f"no_phase1:{pool_variant}"))
+    primary = comparison_key("mse", best_key, "baseline:tfidf_ridge")
     evidence = {
         "unit": unit,
         "n_units": best_interval.n_units,
@@ -433,10 +437,8 @@ def phase2_evidence(run) -> dict[str, Any]:  # noqa: C901 - one flat list of the
         "best_model": best_key,
         "best_model_chosen_by": "MSE on the held-out phase-2 train sentences, among the phase-2 variants "
         "and the models trained without phase 1",
-        "primary_comparison": f"mse:{best_key}-baseline:tfidf_ridge",
-        "phase1_adds": comparisons[f"mse:{adds[0]}-{adds[1]}"].to_json()
-        if f"mse:{adds[0]}-{adds[1]}" in comparisons
-        else None,
+        "primary_comparison": primary,
+        "phase1_adds": adds.to_json() if adds is not None else None,
         "intervals": {key: value.to_json() for key, value in intervals.items()},
         "comparisons": {key: value.to_json() for key, value in comparisons.items()},
         "n_comparisons": len(comparisons),
@@ -451,8 +453,8 @@ def phase2_evidence(run) -> dict[str, Any]:  # noqa: C901 - one flat list of the
             "better_than_tfidf_ridge": {
                 "target": "the best model's test MSE below the TF-IDF ridge's, the paired interval of the "
                 "difference below 0",
-                "difference": comparisons[f"mse:{best_key}-baseline:tfidf_ridge"].to_json(),
-                "met": bool(comparisons[f"mse:{best_key}-baseline:tfidf_ridge"].difference.high < 0),
+                "difference": comparisons[primary].to_json(),
+                "met": bool(comparisons[primary].difference.high < 0),
             },
         },
         "note": f"{best_interval.n_units} test sentences: the intervals are wide, and they are not narrowed "

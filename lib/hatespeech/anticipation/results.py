@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from ..metrics.bootstrap import Interval, PairedDifference
+from ..metrics.bootstrap import PairedDifference
+from ..metrics.bootstrap import interval_text as _iv
 from ..references import SEED_PHASE1, SEED_PHASE2_CLAIM
 from ..results import DecoderCapacityResult, Result, metrics_folder
 from .evidence_types import LossWeights, Phase1Evidence, Phase2Evidence, Rehearsal
@@ -48,10 +49,6 @@ def comparison_table(evidence: Phase1Evidence | Phase2Evidence, digits: int = 3)
 #: The issues' targets, with the results that state them met or missed (evidence.py computes the verdicts).
 PHASE1_F1_MARGIN = 0.05
 PHASE2_MSE_TARGET = 0.025
-
-
-def _iv(interval: Interval | None, digits: int = 3) -> str:
-    return interval.fmt(digits) if interval is not None else "–"
 
 
 def _seed_line(evidence: Phase1Evidence | Phase2Evidence, seeds: dict[str, Any] | None = None) -> str:

@@ -255,8 +255,7 @@ class FunctionalResult(Result):
             )
         return (
             f"Rehearsal ({r.variant}, {how}), with minus without on HateCheck: {r.text()}; "
-            f"phase-2 test MSE {mse['with'].estimate:.4f} with vs {mse['without'].estimate:.4f} "
-            f"[{mse['without'].low:.4f}, {mse['without'].high:.4f}] without. Target "
+            f"phase-2 test MSE {mse['with'].estimate:.4f} with vs {mse['without'].fmt(4)} without. Target "
             f"({target.target}): {'met' if target.met else 'missed'}."
         )
 

@@ -79,9 +79,9 @@ class Interval:
         return f"{self.estimate:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
 
 
-def interval_text(d: dict | None, digits: int = 3) -> str:
-    """An :class:`Interval`'s JSON as the reports print it (:meth:`Interval.fmt`); "–" for none."""
-    return Interval.from_json(d).fmt(digits) if d else "–"
+def interval_text(interval: Interval | None, digits: int = 3) -> str:
+    """An :class:`Interval` as the reports print it (:meth:`Interval.fmt`); "–" for none."""
+    return interval.fmt(digits) if interval is not None else "–"
 
 
 @dataclass(frozen=True)

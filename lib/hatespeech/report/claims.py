@@ -156,8 +156,8 @@ def _phase1_ranking(phase1: Phase1Result) -> SeedClaim:
 
 
 def _phase2_ranking(phase2: Phase2Result) -> SeedClaim:
-    comparisons = phase2.phase2_evidence.comparisons
-    against = [c for k, c in comparisons.items() if k.startswith("mse:phase2:encoder-phase2:")]
+    comparisons = phase2.phase2_evidence.comparisons.values()
+    against = [c for c in comparisons if c.name_a == "phase2:encoder" and c.name_b.startswith("phase2:")]
     wins = [c for c in against if c.verdict().startswith("phase2:encoder better")]
     losses = [c for c in against if c.verdict().endswith("better than phase2:encoder")]
     verdict = (

@@ -17,14 +17,11 @@ from ..anticipation.continuation_result import ContinuationResult
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult, GridResult
 from ..functional.results import FunctionalResult
-from ..metrics.bootstrap import interval_text
 from ..names import readable
 from ..result_registry import read_results
 from ..results import BenchmarkResult, Result
 from .html import figure_label
 from .sections import get_section
-
-_iv = interval_text
 
 
 # ================================================================================================ answers
@@ -82,7 +79,6 @@ def phase2_adds(phase2: Phase2Result) -> str:
     ev = phase2.phase2_evidence
     best = ev.best_model or f"phase2:{phase2.best_phase2_variant}"
     variant = best.split(":", 1)[1]
-    comparisons = ev.comparisons
     parts = [
         (
             f"Best model on the held-out train sentences, among {len(phase2.best_pool) or 1} candidates "
@@ -95,13 +91,13 @@ def phase2_adds(phase2: Phase2Result) -> str:
         parts.append(
             f"Phase 1 first, against the same variant without it: {c.difference.fmt(4)}, {c.verdict()}."
         )
-    for key, label in (
-        (f"mse:phase2:{variant}-phase1_only_corrected:{variant}", "phase-1 model alone (prior-corrected)"),
-        (f"mse:{best}-constant:train_mean", "constant"),
-        (f"mse:{best}-baseline:tfidf_ridge", "TF-IDF ridge"),
+    for a, b, label in (
+        (f"phase2:{variant}", f"phase1_only_corrected:{variant}", "phase-1 model alone (prior-corrected)"),
+        (best, "constant:train_mean", "constant"),
+        (best, "baseline:tfidf_ridge", "TF-IDF ridge"),
     ):
-        if key in comparisons:
-            c = comparisons[key]
+        c = ev.comparison("mse", a, b)
+        if c is not None:
             parts.append(f"Against the {label}: {c.difference.fmt(4)}, {c.verdict()}.")
     return " ".join(parts)
 
