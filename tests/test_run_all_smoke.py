@@ -71,6 +71,10 @@ def test_smoke_build_runs_every_notebook_and_writes_expected_metrics(tmp_path):
     if pdf.exists():  # link targets stand in the PDF as plain text
         leaks |= {f"report.pdf: {m}" for m in machine if m.encode() in pdf.read_bytes()}
     assert not leaks, f"machine paths in the published report: {sorted(leaks)}"
+    # Every classifier of the study reaches HateCheck, the seed's single-task toxicity model included.
+    functional = json.loads((reports / "metrics" / "functional.json").read_text())
+    kinds = {(info["kind"], info["variant"]) for info in functional["systems"].values()}
+    assert {("dualhead", "joint"), ("dualhead", "separate_n")} <= kinds
     timings = json.loads((reports / "metrics" / "run_timings.json").read_text())
     assert set(timings) == {p.name for p in present}
     if publish.report_notebook(present) is not None:

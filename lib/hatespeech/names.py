@@ -47,6 +47,7 @@ WHOLE = {
     "reference:all_hateful": "always 'hateful'",
     "reference:profanity_check": "profanity-check",
     "dualhead:toxic": "dual-head (toxic)",
+    "single_head:toxic": "single-task head_n (toxic)",
     "head_n": "toxicity-type head",
     "head_i": "identity head",
     "dual-head model": "dual-head model",

@@ -9,8 +9,8 @@ for F1 on held-out data from its own training, never on HateCheck (0.5 is shown 
 * phase-2 models (and the rehearsal model): p_hate of the whole case, threshold tuned on the held-out phase-2
   train sentences at full length (hateful: the full-sentence label >= 0.5); those are few (48 in the cpu
   profile), so the threshold carries its own bootstrap interval;
-* the dual-head model: head_n's ``toxic`` label (``toxicity`` with Jigsaw) at its validation-tuned
-  threshold (notebook 04): the closest of its labels to "hateful".
+* the dual-head model and the seed's single-task head_n model: head_n's ``toxic`` label (``toxicity`` with
+  Jigsaw) at its validation-tuned threshold (notebook 04): the closest of their labels to "hateful".
 
 Two reference rows on the same cases choose nothing and are never "the study's" system: answering every case
 "hateful" (HateCheck is 69% hateful, so accuracy rewards it), and ``alt-profanity-check`` (a linear model
@@ -181,28 +181,54 @@ def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
 
 
 # ================================================================================================ scoring
-def dualhead_scores(profile: Profile, texts: list[str]) -> tuple[np.ndarray, str, float, float]:
-    """P(label) of notebook 04's joint model for the first of :data:`DUALHEAD_HATE_LABELS` it has; returns
-    ``(scores, label, threshold, seconds)``, the threshold tuned on validation in notebook 04."""
-    start = time.perf_counter()
-    folder = experiment_dir(profile) / "joint_model"
-    result = DualHeadResult.read()
-    if not (folder / "config.json").exists() or result is None:
+#: The dual-head experiment's models scored on HateCheck: the joint model, and (where notebook 04 trains the
+#: seed's separate models) the single-task toxicity-type model, folder under ``experiment_dir``.
+DUALHEAD_MODELS = {"joint": "joint_model", "separate_n": "separate_n_model"}
+
+
+def dualhead_systems(profile: Profile, texts: list[str]) -> dict[str, SystemScores]:
+    """P(label) of notebook 04's models for the first of :data:`DUALHEAD_HATE_LABELS` each has, at the
+    threshold tuned for that label on the dual-head validation split (``thresholds.json`` by the model)."""
+    if DualHeadResult.read() is None:
         raise FileNotFoundError(
-            f"no dual-head model or result for profile {profile.name!r}: run notebooks/04_dualhead.ipynb "
-            "first"
+            f"no dual-head result for profile {profile.name!r}: run notebooks/04_dualhead.ipynb first"
         )
-    scorer = DualHeadScorer.from_pretrained(
-        folder, device=resolve_device(profile), max_length=profile.dualhead.max_length
-    )
-    label = next((name for name in DUALHEAD_HATE_LABELS if name in scorer.labels), None)
-    if label is None:
-        raise ValueError(
-            f"the dual-head model has none of {DUALHEAD_HATE_LABELS} among its labels {scorer.labels}"
+    models = dict(DUALHEAD_MODELS)
+    if not profile.dualhead.train_separate_models:
+        models.pop("separate_n")
+    systems = {}
+    for variant, folder_name in models.items():
+        start = time.perf_counter()
+        folder = experiment_dir(profile) / folder_name
+        if not (folder / "config.json").exists():
+            raise FileNotFoundError(
+                f"no dual-head model {folder_name!r} for profile {profile.name!r}: run "
+                "notebooks/04_dualhead.ipynb first"
+            )
+        scorer = DualHeadScorer.from_pretrained(
+            folder, device=resolve_device(profile), max_length=profile.dualhead.max_length
         )
-    probs = scorer.predict(texts, batch_size=profile.dualhead.batch_size * 2)[label].to_numpy()
-    threshold = float(result.head_n.per_label[label].threshold)
-    return probs, label, threshold, time.perf_counter() - start
+        label = next((name for name in DUALHEAD_HATE_LABELS if name in scorer.labels), None)
+        if label is None or not scorer.thresholds or label not in scorer.thresholds:
+            raise ValueError(
+                f"{folder_name}: needs one of {DUALHEAD_HATE_LABELS} among its labels {scorer.labels}, "
+                "with a validation-tuned threshold in its thresholds.json"
+            )
+        probs = scorer.predict(texts, batch_size=profile.dualhead.batch_size * 2)[label].to_numpy()
+        joint = variant == "joint"
+        systems[f"{'dualhead' if joint else 'single_head'}:{label}"] = SystemScores(
+            "dualhead",
+            variant,
+            f"dual-head model (notebook 04), head_n label {label!r}"
+            if joint
+            else f"the seed's single-task head_n model (notebook 04), label {label!r}",
+            float(scorer.thresholds[label]),
+            "tuned for F1 on the dual-head validation split (notebook 04)",
+            probs,
+            None,
+            time.perf_counter() - start,
+        )
+    return systems
 
 
 def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, SystemScores], dict[str, int]]:
@@ -265,17 +291,7 @@ def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, Syst
                 trajectories,
                 seconds,
             )
-    scores, label, threshold, seconds = dualhead_scores(profile, texts)
-    systems[f"dualhead:{label}"] = SystemScores(
-        "dualhead",
-        "joint",
-        f"dual-head model (notebook 04), head_n label {label!r}",
-        threshold,
-        "tuned for F1 on the dual-head validation split (notebook 04)",
-        scores,
-        None,
-        seconds,
-    )
+    systems.update(dualhead_systems(profile, texts))
     start = time.perf_counter()
     tfidf = load_tfidf_baseline(profile)
     systems["baseline:tfidf_logistic"] = SystemScores(

@@ -474,9 +474,9 @@ LIMITATIONS = (
         "with the published Jigsaw numbers."
     ),
     (
-        "cpu scale: few epochs, the decoders' lower layers frozen, sampled dual-head and grid training "
-        "sets; one split, and three training seeds only for the phase-2 best model: intervals cover "
-        "evaluation sampling, not training noise."
+        "cpu scale: few epochs, the decoders' lower layers frozen, phase-1 sources capped at 4,000 rows, a "
+        "sampled grid training set; one split, and three training seeds only for the phase-2 best model: "
+        "intervals cover evaluation sampling, not training noise."
     ),
     "HateCheck is English, templated and short: it shows failure modes, not rates in the wild.",
 )
