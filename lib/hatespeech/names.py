@@ -12,6 +12,18 @@ from __future__ import annotations
 import html as _html
 import re
 
+
+def system_id(stage: str, variant: str) -> str:
+    """The id of a system: ``<stage>:<variant>`` (``phase2:encoder+bilstm``)."""
+    return f"{stage}:{variant}"
+
+
+def stage_and_variant(system: str) -> tuple[str, str]:
+    """The two parts of a :func:`system_id`."""
+    stage, variant = system.split(":", 1)
+    return stage, variant
+
+
 #: The four anticipation variants (the seeds' BERT and GPT-2 roles; the models used are in the method).
 VARIANTS = {
     "encoder": "encoder",

@@ -38,6 +38,7 @@ from ..losses import phase2_weights
 from ..metrics.bootstrap import PairedDifference, multi_bootstrap, paired_bootstrap
 from ..metrics.classification import roc_auc
 from ..metrics.regression import mse
+from ..names import stage_and_variant
 from .evaluation import (
     evaluation_prefixes,
     phase1_scores,
@@ -332,7 +333,7 @@ def phase2_baselines(run) -> None:
         "value": float(run.constant),
     }
     for key in [k for k in run.predictions if k.startswith("phase1_only:")]:
-        variant = key.split(":", 1)[1]
+        variant = stage_and_variant(key)[1]
         pos_weight = run.phase1_pos_weight.get(variant)
         if not pos_weight:
             continue
@@ -412,7 +413,7 @@ def phase2_evidence(run) -> dict[str, Any]:  # noqa: C901 - one flat list of the
                 paired("phase2:encoder", key)
     for key in list(preds):
         if key.startswith("phase2:"):
-            variant = key.split(":", 1)[1]
+            variant = stage_and_variant(key)[1]
             for other in (f"phase1_only_corrected:{variant}", f"no_phase1:{variant}"):
                 if other in preds:
                     paired(key, other)
@@ -423,7 +424,7 @@ def phase2_evidence(run) -> dict[str, Any]:  # noqa: C901 - one flat list of the
         else {}
     )
     best_interval = intervals[best_key]
-    pool_variant = best_key.split(":", 1)[1]
+    pool_variant = stage_and_variant(best_key)[1]
     adds = comparisons.get(comparison_key("mse", f"phase2:{pool_variant}", f"no_phase1:{pool_variant}"))
     primary = comparison_key("mse", best_key, "baseline:tfidf_ridge")
     evidence = {

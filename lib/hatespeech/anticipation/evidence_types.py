@@ -17,6 +17,11 @@ def comparison_key(metric: str, a: str, b: str) -> str:
     return f"{metric}:{a}-{b}"
 
 
+def metric_of(key: str) -> str:
+    """The metric part of a :func:`comparison_key`."""
+    return key.split(":", 1)[0]
+
+
 @dataclass(frozen=True)
 class _Evidence:
     """What both phases' evidence share: the resampling, the best system and the paired comparisons."""
@@ -40,10 +45,17 @@ class _Evidence:
         """The comparisons without a reversed repeat ("f1:a-b" after "f1:b-a" says the same thing)."""
         out: dict[str, PairedDifference] = {}
         for key, value in self.comparisons.items():
-            metric = key.split(":", 1)[0]
-            if comparison_key(metric, value.name_b, value.name_a) not in out:
+            if comparison_key(metric_of(key), value.name_b, value.name_a) not in out:
                 out[key] = value
         return out
+
+    def comparisons_of(self, metric: str, name: str) -> list[PairedDifference]:
+        """Every comparison drawn on ``metric`` with ``name`` on either side, in the order drawn."""
+        return [
+            c
+            for key, c in self.comparisons.items()
+            if metric_of(key) == metric and name in (c.name_a, c.name_b)
+        ]
 
 
 # ================================================================================================ phase 1
@@ -184,3 +196,69 @@ class LossWeights:
     chosen: str
     chosen_by: str
     model: dict[str, Any] | None = json_field(omit_none=True, default=None)  # Phase2Run.result adds it
+
+
+# ====================================================================================== w_len ablation
+@dataclass(frozen=True)
+class WlenArm:
+    """One arm of the w_len ablation: how phase 1 of the best variant trained and what selection saw."""
+
+    selection_f1: float
+    threshold: float
+    epochs: int
+    train_sentences: int
+    train_seconds: float
+
+
+@dataclass(frozen=True)
+class WlenAblation:
+    """The seed's w_len loss weight tested on the best phase-1 variant (phase1.run_wlen_ablation)."""
+
+    variant: str
+    description: str
+    arms: dict[str, WlenArm]  # "w_len", "unweighted"
+    kept_by_selection: str
+    chosen_by: str
+    unweighted_minus_w_len_f1: PairedDifference
+
+
+# =============================================================================================== seeds
+@dataclass(frozen=True)
+class SeedRun:
+    seed: int
+    val_mse: float
+    test_mse: float
+
+
+@dataclass(frozen=True)
+class SeedRuns:
+    """One phase-2 model retrained at other seeds (phase2.run_extra_seeds): the training noise."""
+
+    runs: list[SeedRun]
+    test_mse_mean: float
+    test_mse_sd: float
+    test_mse_min: float
+    test_mse_max: float
+
+
+# =========================================================================================== earliness
+@dataclass(frozen=True)
+class EarlinessRow:
+    """How early one model flags hateful test sentences and how often it alarms on the others
+    (metrics.regression.earliness); None where undefined (no sentence flagged)."""
+
+    threshold: float
+    n_hateful: int
+    n_not_hateful: int
+    detection_rate: float | None
+    share_seen_mean: float | None
+    share_seen_median: float | None
+    false_alarm_rate: float | None
+    detection_rate_ci: tuple[float, float] | None = None
+    false_alarm_rate_ci: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Earliness:
+    definition: str
+    by_model: dict[str, EarlinessRow]  # system id (annotators:mean of passes, phase2:<variant>, ...)

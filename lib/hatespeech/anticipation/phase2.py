@@ -19,6 +19,7 @@ from ..data import load_prefix_probability
 from ..data.hatecheck import evaluation_only_check
 from ..data.registry import load_cases
 from ..metrics.regression import regression_metrics
+from ..names import stage_and_variant, system_id
 from . import evidence
 from .evaluation import (
     THRESHOLD,
@@ -187,25 +188,25 @@ class Phase2Run:
 
     @staticmethod
     def key(kind: str, variant: str) -> str:
-        return f"{kind}:{variant}"
+        return system_id(kind, variant)
 
     def best_variant(self) -> str:
         """The phase-2 variant (from its phase-1 checkpoint) with the lowest held-out validation MSE (the
         test split chooses nothing): the one rehearsal, the loss-weight ablation and the demo use."""
-        candidates = {k.split(":", 1)[1]: v for k, v in self.val_mse.items() if k.startswith("phase2:")}
+        candidates = {stage_and_variant(k)[1]: v for k, v in self.val_mse.items() if k.startswith("phase2:")}
         return min(candidates, key=candidates.get)
 
     def best_model(self) -> str:
         """The key (``phase2:<variant>`` or ``no_phase1:<variant>``) with the lowest held-out MSE among every
         candidate: the four phase-2 variants and the models trained without phase 1."""
-        pool = {k: v for k, v in self.val_mse.items() if k.split(":", 1)[0] in POOL_KINDS}
+        pool = {k: v for k, v in self.val_mse.items() if stage_and_variant(k)[0] in POOL_KINDS}
         return min(pool, key=pool.get)
 
     def mse_table(self) -> pd.DataFrame:
         """Test MSE / MAE / Pearson / ECE of every model and baseline (``kind``, ``variant`` columns)."""
         rows = []
         for key, metrics in self.metrics.items():
-            kind, variant = key.split(":", 1)
+            kind, variant = stage_and_variant(key)
             rows.append(
                 {
                     "kind": kind,
@@ -219,7 +220,7 @@ class Phase2Run:
         reference = self.predictions["constant:train_mean"]  # any predictions frame carries the targets
         rows = [{"kind": "annotators", "variant": "mean of passes", **earliness_of(reference, "label")}]
         for key, predictions in self.predictions.items():
-            kind, variant = key.split(":", 1)
+            kind, variant = stage_and_variant(key)
             if kind == "constant":
                 continue
             rows.append({"kind": kind, "variant": variant, **earliness_of(predictions)})
@@ -229,7 +230,7 @@ class Phase2Run:
         """What notebook 03 writes and the report reads (:class:`Phase2Result`)."""
         phase2, ablation, phase1_only, corrected, other, rehearsal, weighted = {}, {}, {}, {}, {}, {}, {}
         for key, metrics in self.metrics.items():
-            kind, variant = key.split(":", 1)
+            kind, variant = stage_and_variant(key)
             calibration = self.calibration[key].astype(object)
             calibration = calibration.where(calibration.notna(), None)  # empty bins: null, not NaN, in JSON
             body = {
@@ -291,7 +292,7 @@ class Phase2Run:
             if self.rehearsal
             else {},
             best_model=self.best_model(),
-            best_pool={k: v for k, v in self.val_mse.items() if k.split(":", 1)[0] in POOL_KINDS},
+            best_pool={k: v for k, v in self.val_mse.items() if stage_and_variant(k)[0] in POOL_KINDS},
             loss_weights={**self.loss_weights, "model": weighted.get(self.loss_weights["variant"])}
             if self.loss_weights
             else {},
@@ -507,7 +508,7 @@ def run_extra_seeds(run: Phase2Run) -> dict[str, Any]:
         keys.append(other)
     out = {}
     for key in keys:
-        kind, variant = key.split(":", 1)
+        kind, variant = stage_and_variant(key)
         init = "phase1" if kind == "phase2" else "pretrained"
         rows = [
             {

@@ -16,11 +16,20 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from ..metrics.bootstrap import PairedDifference
 from ..metrics.bootstrap import interval_text as _iv
+from ..names import stage_and_variant
 from ..references import SEED_PHASE1, SEED_PHASE2_CLAIM
 from ..results import DecoderCapacityResult, Result, metrics_folder
-from .evidence_types import LossWeights, Phase1Evidence, Phase2Evidence, Rehearsal
+from .evidence_types import (
+    Earliness,
+    LossWeights,
+    Phase1Evidence,
+    Phase2Evidence,
+    Rehearsal,
+    SeedRuns,
+    WlenAblation,
+    metric_of,
+)
 from .history import moved_lines
 
 SEED_CONTEXT_NOTE = (
@@ -36,7 +45,7 @@ def comparison_table(evidence: Phase1Evidence | Phase2Evidence, digits: int = 3)
     for key, c in evidence.unique_comparisons().items():
         rows.append(
             {
-                "metric": key.split(":", 1)[0],
+                "metric": metric_of(key),
                 "A": c.name_a,
                 "B": c.name_b,
                 "A - B [95% CI]": c.difference.fmt(digits),
@@ -51,7 +60,7 @@ PHASE1_F1_MARGIN = 0.05
 PHASE2_MSE_TARGET = 0.025
 
 
-def _seed_line(evidence: Phase1Evidence | Phase2Evidence, seeds: dict[str, Any] | None = None) -> str:
+def _seed_line(evidence: Phase1Evidence | Phase2Evidence, seeds: dict[str, SeedRuns] | None = None) -> str:
     if seeds:
         return (
             f"Each reported number comes from the run at seed {evidence.seed}: the intervals cover the "
@@ -92,8 +101,8 @@ class Phase1Result(Result):
     seed_reference: dict[str, Any] = field(
         default_factory=lambda: {"phase1": SEED_PHASE1, "phase2": SEED_PHASE2_CLAIM}
     )
-    # The seed's w_len loss weight tested on the best variant (phase1.run_wlen_ablation); {} when not run.
-    wlen_ablation: dict[str, Any] = field(default_factory=dict)
+    # The seed's w_len loss weight tested on the best variant (phase1.run_wlen_ablation); None when not run.
+    wlen_ablation: WlenAblation | None = None
 
     @property
     def best_variant(self) -> str:
@@ -158,13 +167,13 @@ class Phase1Result(Result):
     def wlen_line(self) -> str:
         """What the seed's length weight did on the best variant (selection F1 chose, evaluation F1 shown)."""
         w = self.wlen_ablation
-        arms = w["arms"]
-        c = PairedDifference.from_json(w["unweighted_minus_w_len_f1"])
+        arms = w.arms
+        c = w.unweighted_minus_w_len_f1
         return (
-            f"The seed's length weight on {w['variant']} ({arms['w_len']['train_sentences']} train sentences "
-            f"per arm): selection F1 {arms['w_len']['selection_f1']:.3f} with w_len, "
-            f"{arms['unweighted']['selection_f1']:.3f} without; the selection set would keep "
-            f"{w['kept_by_selection']} (the reported models keep the seed's w_len: retraining every variant "
+            f"The seed's length weight on {w.variant} ({arms['w_len'].train_sentences} train sentences "
+            f"per arm): selection F1 {arms['w_len'].selection_f1:.3f} with w_len, "
+            f"{arms['unweighted'].selection_f1:.3f} without; the selection set would keep "
+            f"{w.kept_by_selection} (the reported models keep the seed's w_len: retraining every variant "
             f"did not fit the budget). Evaluation F1, without minus with: {c.difference.fmt()} -> "
             f"{c.verdict()}."
         )
@@ -300,7 +309,7 @@ class Phase2Result(Result):
     # constant, tfidf_ridge, phase1_only, phase1_only_prior_corrected, phase2_without_phase1 (Phase2Run)
     baselines: dict[str, Any]
     phase2_evidence: Phase2Evidence | None  # made by evidence.phase2_evidence
-    earliness: dict[str, Any]  # definition, by_model (Phase2Run.earliness_table)
+    earliness: Earliness  # definition, by_model (Phase2Run.earliness_table)
     annotator_agreement: dict[str, Any]  # phase2.annotator_agreement
     best_phase2_variant: str  # lowest MSE on the held-out train sentences
     phase2_C: float
@@ -315,7 +324,7 @@ class Phase2Result(Result):
     # The label-weight ablation (phase2.run_loss_weight_ablation) and the extra training seeds
     # (phase2.run_extra_seeds); {} when the profile runs none.
     loss_weights: LossWeights | None = None
-    seeds: dict[str, Any] = field(default_factory=dict)
+    seeds: dict[str, SeedRuns] = field(default_factory=dict)
 
     def findings(self) -> list[str]:
         """Plain sentences for notebook 03 and the report, generated from the bootstrap evidence."""
@@ -352,8 +361,8 @@ class Phase2Result(Result):
             lines.append(self.loss_weight_line())
         for key, s in self.seeds.items():
             lines.append(
-                f"Training noise, {key} over {len(s['runs'])} seeds: test MSE {s['test_mse_mean']:.4f} "
-                f"(sd {s['test_mse_sd']:.4f}, range {s['test_mse_min']:.4f}-{s['test_mse_max']:.4f})."
+                f"Training noise, {key} over {len(s.runs)} seeds: test MSE {s.test_mse_mean:.4f} "
+                f"(sd {s.test_mse_sd:.4f}, range {s.test_mse_min:.4f}-{s.test_mse_max:.4f})."
             )
         lines.append(
             f"{len(comp)} paired comparisons on the same {ev.n_units} test sentences ({ev.n_resamples} "
@@ -429,7 +438,7 @@ class Phase2Result(Result):
         ev = self.phase2_evidence
         rows = {}
         for key, value in ev.intervals.items():
-            kind, variant = key.split(":", 1)
+            kind, variant = stage_and_variant(key)
             if kind == "phase2":
                 m = self.phase2[variant]
             elif kind == "constant":

@@ -14,6 +14,7 @@ re-exports load lazily (:mod:`hatespeech.lazy`), so reading a result needs none.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -461,37 +462,51 @@ class GridResult(Result):
         lines.extend(self.focal_vs_bce_lines())
         return lines
 
+    def scored_cells(self) -> list[GridCell]:
+        """The cells with both a validation and a test identity macro-F1."""
+        return [c for c in self.grid if _is_number(c.val_macro_f1) and _is_number(c.test_macro_f1)]
+
+    def best_bce_and_focal(self) -> tuple[GridCell, GridCell] | None:
+        """The seed's focal-loss claim and its baseline: the best plain-BCE cell (gamma = 0, alpha-balanced)
+        and the best focal cell (gamma > 0), each chosen on validation (the first of equals); None without
+        both sides."""
+        cells = self.scored_cells()
+        bce = [c for c in cells if c.gamma == 0]
+        focal = [c for c in cells if c.gamma > 0]
+        if not (bce and focal):
+            return None
+        return max(bce, key=_validation), max(focal, key=_validation)
+
     def focal_vs_bce_lines(self) -> list[str]:
-        """The seed's focal-loss claim against its baseline (gamma = 0: alpha-balanced BCE), each side's cell
-        chosen on validation; and the grid's spread with and without the degenerate alpha = 1 column (no
-        weight on negatives)."""
-        frame = self.grid_frame().dropna(subset=["val_macro_f1", "test_macro_f1"])
-        if frame.empty:
+        """The seed's focal-loss claim against its baseline (:meth:`best_bce_and_focal`); and the grid's
+        spread with and without the degenerate alpha = 1 column (no weight on negatives)."""
+        cells = self.scored_cells()
+        if not cells:
             return []
         lines = []
-        bce, focal = frame[frame["gamma"] == 0], frame[frame["gamma"] > 0]
-        if len(bce) and len(focal):
-            b = bce.loc[bce["val_macro_f1"].idxmax()]
-            f = focal.loc[focal["val_macro_f1"].idxmax()]
+        pair = self.best_bce_and_focal()
+        if pair is not None:
+            b, f = pair
             lines.append(
                 "Focal loss against plain BCE (gamma = 0, alpha-balanced), each side's best cell on "
-                f"validation: focal gamma {f['gamma']:g}, alpha {f['alpha']:g}: validation "
-                f"{fmt_number(f['val_macro_f1'])}, test {fmt_number(f['test_macro_f1'])}; BCE alpha "
-                f"{b['alpha']:g}: validation "
-                f"{fmt_number(b['val_macro_f1'])}, test {fmt_number(b['test_macro_f1'])} (test difference "
-                f"{f['test_macro_f1'] - b['test_macro_f1']:+.3f}, one seed, no interval)."
+                f"validation: focal gamma {f.gamma:g}, alpha {f.alpha:g}: validation "
+                f"{fmt_number(f.val_macro_f1)}, test {fmt_number(f.test_macro_f1)}; BCE alpha "
+                f"{b.alpha:g}: validation "
+                f"{fmt_number(b.val_macro_f1)}, test {fmt_number(b.test_macro_f1)} (test difference "
+                f"{f.test_macro_f1 - b.test_macro_f1:+.3f}, one seed, no interval)."
             )
         else:
             lines.append(
                 "No gamma = 0 (plain BCE) cell in this grid: the focal-loss claim has no baseline here."
             )
         spreads = []
-        for name, part in (("every cell", frame), ("without alpha = 1", frame[frame["alpha"] < 1])):
-            if len(part):
+        for name, part in (("every cell", cells), ("without alpha = 1", [c for c in cells if c.alpha < 1])):
+            if part:
+                val = [c.val_macro_f1 for c in part]
+                test = [c.test_macro_f1 for c in part]
                 spreads.append(
-                    f"{name} ({len(part)} cells): validation {part['val_macro_f1'].min():.3f}-"
-                    f"{part['val_macro_f1'].max():.3f}, test {part['test_macro_f1'].min():.3f}-"
-                    f"{part['test_macro_f1'].max():.3f}"
+                    f"{name} ({len(part)} cells): validation {min(val):.3f}-{max(val):.3f}, test "
+                    f"{min(test):.3f}-{max(test):.3f}"
                 )
         lines.append(
             "Spread of identity macro-F1 over the grid, "
@@ -513,3 +528,11 @@ class GridResult(Result):
             pivot.columns = [f"alpha={a:g}" for a in pivot.columns]
             tables.append((f"grid: {metric} (rows gamma, columns alpha)", pivot))
         return tables
+
+
+def _is_number(x: float | None) -> bool:
+    return x is not None and not math.isnan(x)
+
+
+def _validation(cell: GridCell) -> float:
+    return cell.val_macro_f1

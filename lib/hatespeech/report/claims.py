@@ -10,7 +10,6 @@ from pathlib import Path
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..config import describe_model
 from ..dualhead.results import DualHeadResult, GridResult
-from ..metrics.bootstrap import PairedDifference
 from ..names import display_name, readable
 from ..references import SEED_PHASE1
 from ..result_registry import read_results
@@ -179,8 +178,8 @@ def _phase2_ranking(phase2: Phase2Result) -> SeedClaim:
 
 def _loss_weights(phase1: Phase1Result | None, phase2: Phase2Result | None) -> SeedClaim | None:
     found, verdicts = [], []
-    if phase1 is not None and phase1.wlen_ablation.get("unweighted_minus_w_len_f1"):
-        c = PairedDifference.from_json(phase1.wlen_ablation["unweighted_minus_w_len_f1"])
+    if phase1 is not None and phase1.wlen_ablation is not None:
+        c = phase1.wlen_ablation.unweighted_minus_w_len_f1
         found.append(f"phase 1 without w_len minus with it, F1 {c.difference.fmt(3)} ({c.verdict()})")
         verdicts.append(
             "not reproduced" if c.difference.low > 0 else "reproduced" if c.difference.high < 0 else ""
@@ -230,15 +229,12 @@ def _threshold_tuning(dualhead: DualHeadResult) -> SeedClaim:
 
 
 def _focal(grid: GridResult) -> SeedClaim:
-    cells = [c for c in grid.grid if c.val_macro_f1 is not None]
-    bce = [c for c in cells if c.gamma == 0]
-    focal = [c for c in cells if c.gamma > 0]
-    if not (bce and focal):
+    pair = grid.best_bce_and_focal()
+    if pair is None:
         return SeedClaim(
             DUALHEAD, "Focal loss helps the rare identity labels.", "no gamma = 0 cell.", "not measured", ""
         )
-    best_bce = max(bce, key=lambda c: c.val_macro_f1)
-    best_focal = max(focal, key=lambda c: c.val_macro_f1)
+    best_bce, best_focal = pair
     ahead = best_focal.val_macro_f1 > best_bce.val_macro_f1
     return SeedClaim(
         DUALHEAD,

@@ -17,7 +17,7 @@ from ..anticipation.continuation_result import ContinuationResult
 from ..anticipation.results import Phase1Result, Phase2Result
 from ..dualhead.results import DualHeadResult, GridResult
 from ..functional.results import FunctionalResult
-from ..names import readable
+from ..names import readable, stage_and_variant
 from ..result_registry import read_results
 from ..results import BenchmarkResult, Result
 from .html import figure_label
@@ -42,19 +42,18 @@ def anticipate(phase1: Phase1Result, phase2: Phase2Result | None) -> str:
     )
     if phase2 is not None:
         key = f"phase2:{phase2.best_phase2_variant}"
-        e = phase2.earliness["by_model"].get(key, {})
-        if e.get("detection_rate") is not None:
+        e = phase2.earliness.by_model.get(key)
+        if e is not None and e.detection_rate is not None:
 
-            def ci(name):
-                bounds = e.get(f"{name}_ci")
+            def ci(bounds):
                 return f" [{bounds[0]:.0%}, {bounds[1]:.0%}]" if bounds else ""
 
             text += (
                 " How early: on the phase-2 test sentences the best phase-2 model "
-                f"({phase2.best_phase2_variant}) flags {e['detection_rate']:.0%}{ci('detection_rate')} of "
-                f"the hateful ones, after reading {e['share_seen_mean'] or 0:.0%} of the sentence on "
-                f"average, and raises a false alarm on {e['false_alarm_rate']:.0%}"
-                f"{ci('false_alarm_rate')} of the others ({e['n_hateful']} and {e['n_not_hateful']} "
+                f"({phase2.best_phase2_variant}) flags {e.detection_rate:.0%}{ci(e.detection_rate_ci)} of "
+                f"the hateful ones, after reading {e.share_seen_mean or 0:.0%} of the sentence on "
+                f"average, and raises a false alarm on {e.false_alarm_rate:.0%}"
+                f"{ci(e.false_alarm_rate_ci)} of the others ({e.n_hateful} and {e.n_not_hateful} "
                 "sentences; 95% Wilson intervals)."
             )
     return text
@@ -64,9 +63,9 @@ def best_variant(phase1: Phase1Result) -> str:
     ev = phase1.phase1_evidence
     best = ev.best_variant
     others = []
-    for key, c in ev.comparisons.items():
-        if key.startswith("f1:") and "tfidf" not in key and best in key.split(":", 1)[1].split("-"):
-            other = c.name_b if c.name_a == best else c.name_a
+    for c in ev.comparisons_of("f1", best):
+        other = c.name_b if c.name_a == best else c.name_a
+        if "tfidf" not in other:  # the variants only; the baseline has its own line
             others.append(f"vs {other} {c.difference.fmt(3)}, {c.verdict()}")
     return (
         f"{best} had the highest selection-set F1; against it on evaluation F1: " + "; ".join(others) + ". "
@@ -78,7 +77,7 @@ def best_variant(phase1: Phase1Result) -> str:
 def phase2_adds(phase2: Phase2Result) -> str:
     ev = phase2.phase2_evidence
     best = ev.best_model or f"phase2:{phase2.best_phase2_variant}"
-    variant = best.split(":", 1)[1]
+    variant = stage_and_variant(best)[1]
     parts = [
         (
             f"Best model on the held-out train sentences, among {len(phase2.best_pool) or 1} candidates "
