@@ -32,13 +32,20 @@ import pandas as pd
 from ..config import Profile
 from ..metrics.bootstrap import multi_bootstrap, paired_bootstrap
 from ..metrics.regression import mse
+from ..names import stage_and_variant
+from ..results import require
 from .calibration import PlattMap
 from .continuation_result import CONTENT_WARNING, ContinuationResult, EndingsTarget
 from .continuations import ContinuationEstimator, ContinuationSettings, Estimate
 from .evaluation import earliness_of, phase2_scores, predict_phase2, prefix_frame
 from .evidence_types import comparison_key
 from .phase2 import full_sentence_labels, load_phase2_data, pick_test_sentences
+from .results import Phase1Result, Phase2Result
 from .training import checkpoint_dir, load_checkpoint
+
+#: Notebook 03's rows quoted beside this study's table (same test set): every phase-2 variant, the baselines
+#: and the prior-corrected phase-1 models.
+NOTEBOOK03_KINDS = ("phase2", "baseline", "phase1_only_corrected")
 
 
 @dataclass
@@ -54,6 +61,11 @@ class ContinuationRun:
     seconds: dict[str, float] = field(default_factory=dict)
     generator: str = ""
     calibration: PlattMap | None = None
+    notebook03: dict[str, Any] = field(default_factory=dict)  # notebook 03's intervals quoted beside
+
+    def result(self) -> ContinuationResult:
+        """What notebook 07 writes (:func:`continuation_result`)."""
+        return continuation_result(self, self.notebook03)
 
     @property
     def key(self) -> str:
@@ -92,9 +104,23 @@ def build_estimator(
 
 
 def run_continuations(
-    profile: Profile, phase1_best: str, phase2_best: str, constant: float
+    profile: Profile,
+    phase1_best: str | None = None,
+    phase2_best: str | None = None,
+    constant: float | None = None,
 ) -> ContinuationRun:
-    """Estimate every test prefix, re-score the best phase-2 model and the scorer on the same prefixes."""
+    """Estimate every test prefix, re-score the best phase-2 model and the scorer on the same prefixes.
+
+    The scorer (best phase-1 variant), the phase-2 model to beat and the constant default to what notebooks
+    02 and 03 wrote under this profile (a clear error names the notebook to run first); notebook 03's rows
+    (:data:`NOTEBOOK03_KINDS`) are then quoted beside."""
+    notebook03 = {}
+    if phase1_best is None or phase2_best is None or constant is None:
+        phase1, phase2 = require(profile, Phase1Result, Phase2Result, by="the continuation study")
+        phase1_best = phase1_best or phase1.best_variant
+        phase2_best = phase2_best or phase2.best_phase2_variant
+        constant = phase2.baselines.constant.value if constant is None else constant
+        notebook03 = notebook03_rows(phase2)
     a = profile.anticipation
     data = load_phase2_data(profile)
     test = data.test
@@ -112,7 +138,9 @@ def run_continuations(
     estimates = estimator.estimate_many(
         prefixes, complete, progress="continuations", batch_prefixes=a.continuation.batch_prefixes
     )
-    run = ContinuationRun(profile, test, phase1_best, phase2_best, estimates, generator=generator)
+    run = ContinuationRun(
+        profile, test, phase1_best, phase2_best, estimates, generator=generator, notebook03=notebook03
+    )
     run.calibration = estimator.calibration
     run.seconds["estimator"] = time.perf_counter() - start
     bounds = np.cumsum([0, *test["n_words"]])
@@ -135,6 +163,15 @@ def run_continuations(
     run.seconds["other_systems"] = time.perf_counter() - start
     run.predictions["constant:train_mean"] = run.predictions[run.key].assign(p_hate=float(constant))
     return run
+
+
+def notebook03_rows(phase2: Phase2Result) -> dict[str, Any]:
+    """Notebook 03's test-MSE intervals of :data:`NOTEBOOK03_KINDS`."""
+    return {
+        key: interval
+        for key, interval in phase2.phase2_evidence.intervals.items()
+        if stage_and_variant(key)[0] in NOTEBOOK03_KINDS
+    }
 
 
 def fit_calibration(estimator: ContinuationEstimator, train: pd.DataFrame, test: pd.DataFrame) -> PlattMap:

@@ -58,6 +58,49 @@ class _Evidence:
         ]
 
 
+# ========================================================================================= phase-2 rows
+@dataclass(frozen=True)
+class CalibrationBin:
+    """One bin of a reliability table (metrics.regression.calibration_table); None where the bin is empty."""
+
+    bin_low: float
+    bin_high: float
+    n: int
+    mean_pred: float | None
+    mean_true: float | None
+
+
+@dataclass(frozen=True)
+class RegressionRow:
+    """Test MSE / MAE / Pearson / ECE of one phase-2 system (a model or a baseline) on the test prefixes,
+    with what that kind of system carries beside (None: not that kind; left out of the JSON)."""
+
+    mse: float
+    mae: float
+    pearson: float | None
+    n: int
+    ece: float | None
+    model_id: str | None = json_field(omit_none=True, default=None)  # models
+    value: float | None = json_field(omit_none=True, default=None)  # the constant's prediction
+    calibration: list[CalibrationBin] | None = json_field(omit_none=True, default=None)
+    description: str | None = json_field(omit_none=True, default=None)  # baselines
+    alpha: float | None = json_field(omit_none=True, default=None)  # TF-IDF ridge: its held-out choice
+    held_out_mse: dict[str, float] | None = json_field(omit_none=True, default=None)  # ridge: per alpha
+    training: dict[str, Any] | None = json_field(omit_none=True, default=None)  # trained models' stats
+    val_mse: float | None = json_field(omit_none=True, default=None)  # trained models: held-out MSE
+
+
+@dataclass(frozen=True)
+class Phase2Baselines:
+    """Notebook 03's yardsticks on the same test prefixes (Phase2Run.result)."""
+
+    constant: RegressionRow
+    tfidf_ridge: RegressionRow
+    phase1_only: dict[str, RegressionRow]  # variant -> the phase-1 model alone, raw
+    phase1_only_prior_corrected: dict[str, RegressionRow]  # variant -> the same, prior-corrected
+    phase2_without_phase1: dict[str, RegressionRow]  # variant -> phase 2 from the pretrained weights
+
+
 # ================================================================================================ phase 1
 @dataclass(frozen=True)
 class MarginTarget:
@@ -175,7 +218,7 @@ class Rehearsal:
     candidates: dict[str, RehearsalCriterion]  # str(share) -> its criterion
     without: RehearsalCriterion
     checkpoint: str = ""
-    model: dict[str, Any] | None = json_field(omit_none=True, default=None)  # Phase2Run.result adds it
+    model: RegressionRow | None = json_field(omit_none=True, default=None)  # Phase2Run.result adds it
 
     def chosen(self) -> RehearsalCriterion:
         return self.candidates[str(self.chosen_share)]
@@ -195,7 +238,7 @@ class LossWeights:
     lowest_minus_default_held_out: PairedDifference
     chosen: str
     chosen_by: str
-    model: dict[str, Any] | None = json_field(omit_none=True, default=None)  # Phase2Run.result adds it
+    model: RegressionRow | None = json_field(omit_none=True, default=None)  # Phase2Run.result adds it
 
 
 # ====================================================================================== w_len ablation

@@ -24,7 +24,9 @@ from .evidence_types import (
     Earliness,
     LossWeights,
     Phase1Evidence,
+    Phase2Baselines,
     Phase2Evidence,
+    RegressionRow,
     Rehearsal,
     SeedRuns,
     WlenAblation,
@@ -303,11 +305,8 @@ class Phase2Result(Result):
     MARKER: ClassVar[str] = "phase2"
     CURATED: ClassVar[tuple[str, ...]] = ("phase2_evidence",)
 
-    phase2: dict[
-        str, dict[str, Any]
-    ]  # variant -> test mse, mae, pearson, ece, calibration, training, val_mse
-    # constant, tfidf_ridge, phase1_only, phase1_only_prior_corrected, phase2_without_phase1 (Phase2Run)
-    baselines: dict[str, Any]
+    phase2: dict[str, RegressionRow]  # variant -> test mse, mae, pearson, ece, calibration, training, val_mse
+    baselines: Phase2Baselines  # constant, TF-IDF ridge, phase 1 alone (raw, prior-corrected), no phase 1
     phase2_evidence: Phase2Evidence | None  # made by evidence.phase2_evidence
     earliness: Earliness  # definition, by_model (Phase2Run.earliness_table)
     annotator_agreement: dict[str, Any]  # phase2.annotator_agreement
@@ -442,22 +441,22 @@ class Phase2Result(Result):
             if kind == "phase2":
                 m = self.phase2[variant]
             elif kind == "constant":
-                m = self.baselines["constant"]
+                m = self.baselines.constant
             elif kind == "baseline":
-                m = self.baselines[variant]
+                m = getattr(self.baselines, variant)
             elif kind == "rehearsal":
                 m = self.rehearsal.model
             elif kind == "loss_weight":
                 m = self.loss_weights.model
             else:
-                m = self.baselines[_PHASE2_BASELINE_ENTRY[kind]][variant]
-            training = m.get("training", {})  # baselines have no training stats
+                m = getattr(self.baselines, _PHASE2_BASELINE_ENTRY[kind])[variant]
+            training = m.training or {}  # baselines have no training stats
             rows[key] = {
                 "test MSE [95% CI]": _iv(value, 4),
-                "MAE": m.get("mae"),
-                "Pearson r": m.get("pearson"),
-                "ECE": m.get("ece"),
-                "held-out MSE": m.get("val_mse"),
+                "MAE": m.mae,
+                "Pearson r": m.pearson,
+                "ECE": m.ece,
+                "held-out MSE": m.val_mse,
                 "epochs kept": training.get("epochs"),
                 "trainable layers": training.get("trainable_layers"),
             }

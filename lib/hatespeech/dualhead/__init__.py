@@ -1,15 +1,14 @@
 """The dual-head experiment: train DualHeadBert (and the seed's two single-head models), predict, evaluate,
 bias metrics, and the focal gamma x alpha grid. Notebooks 04 and 05 call these functions.
 
-Typical use (what notebook 04 does)::
+Notebook 04 calls ``run = run_dualhead(settings)`` and writes ``run.result()``; its stages by hand::
 
     settings = get_profile("cpu")
     splits = load_or_make_splits(settings)                # hatespeech.data.dualhead
     tokenizer = load_tokenizer(settings.models.encoder)
     datasets = tokenize_splits(splits, tokenizer, settings)
-    joint = fit(settings, splits, datasets, tokenizer, heads="both")  # one encoder, both heads, masked loss
-    preds = {s: predict(joint.model, datasets[s], tokenizer, settings) for s in ("val", "test")}
-    reports = evaluate(splits, preds)                     # thresholds tuned on val, test at 0.5 and tuned
+    choice = fit_joint_choosing_lambda(settings, splits, datasets, tokenizer)  # one model per lambda
+    preds, reports = choice.preds, choice.reports         # thresholds tuned on val, test at 0.5 and tuned
     bias = bias_of(splits, preds["test"], settings.dualhead.bias_min_subgroup_size)
     result = dualhead_result(settings, splits, reports, ...)  # a DualHeadResult
     result.write(settings)                                # reports/metrics/dualhead.json
@@ -29,7 +28,9 @@ Modules, each importing only those above it (type annotations aside):
   :class:`GridResult`), their findings and tables, and :func:`dualhead_result`;
 * :mod:`.intervals`: bootstrap intervals of both heads' macro-F1, the bias score, shared minus separate;
 * :mod:`.top_layers`: the cpu grid's cells (top encoder layers + both heads on cached lower-layer states);
-* :mod:`.grid`: the focal grid (:func:`run_focal_grid` -> :class:`GridRun` -> :meth:`GridRun.result`).
+* :mod:`.run`: the experiment end to end (:func:`run_dualhead` -> :class:`DualHeadRun` ->
+  :meth:`DualHeadRun.result`), what notebook 04 calls;
+* :mod:`.grid`: the focal grid (:func:`run_grid` -> :class:`GridRun` -> :meth:`GridRun.result`).
 
 The names below are re-exported for the notebooks and tests (``from hatespeech import dualhead as dh``), each
 loaded on first use (:mod:`hatespeech.lazy`), so reading a result imports no training code; code in ``lib/``
@@ -64,9 +65,11 @@ __all__, __getattr__, __dir__ = lazy_exports(
             "encoder_for_grid",
             "head_probs",
             "run_focal_grid",
+            "run_grid",
             "train_feature_head",
         ),
         ".intervals": ("all_intervals",),
+        ".run": ("DualHeadRun", "run_dualhead"),
         ".scorer": (
             "DualHeadScorer",
             "save_thresholds",

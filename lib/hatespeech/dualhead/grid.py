@@ -30,14 +30,15 @@ from tqdm.auto import tqdm
 
 from .. import paths
 from ..config import GRID_MODES
-from ..data.dualhead import SPLITS, DualHeadSplits
+from ..data.dualhead import SPLITS, DualHeadSplits, load_or_make_splits
 from ..losses import focal_loss_with_logits, labels_and_mask
 from ..metrics import classification as cls
-from ..models.backbones import resolve_model_dir
+from ..models.backbones import load_tokenizer, resolve_model_dir
 from ..models.dualhead import DualHeadBert, from_encoder
 from ..results import ResultShapeError
 from ..runtime import seed_everything
 from ..train import TrainSettings, train
+from .batches import tokenize_splits
 from .evaluation import predict
 from .results import DualHeadResult, GridResult
 from .top_layers import cache_splits, cell_rates, train_cell
@@ -194,6 +195,10 @@ class GridRun:
     encode_seconds: float
     trained: str = ""  # what each cell trained, in words (layers, rows, epochs, rates, loss)
     settings: dict[str, Any] | None = None  # the same as numbers
+    # Set by :func:`run_grid`: what :meth:`result` needs when called without arguments.
+    profile: Any = None
+    splits: DualHeadSplits | None = None
+    seconds: float = 0.0
 
     def pick(self) -> pd.Series:
         """The cell with the best validation identity macro-F1 (ties: first in grid order)."""
@@ -234,8 +239,14 @@ class GridRun:
             "selected_on": GRID_SELECTED_ON,
         }
 
-    def result(self, profile, splits: DualHeadSplits, notebook_seconds: float) -> GridResult:
-        """What notebook 05 writes: the cells, the pick, and how the grid ran (``grid_info``)."""
+    def result(
+        self, profile=None, splits: DualHeadSplits | None = None, notebook_seconds: float | None = None
+    ) -> GridResult:
+        """What notebook 05 writes: the cells, the pick, and how the grid ran (``grid_info``); the profile,
+        splits and seconds default to those :func:`run_grid` kept."""
+        profile = profile or self.profile
+        splits = splits or self.splits
+        notebook_seconds = self.seconds if notebook_seconds is None else notebook_seconds
         cfg = profile.dualhead
         return GridResult(
             profile=profile.name,
@@ -255,6 +266,17 @@ class GridRun:
                 "notebook_seconds": notebook_seconds,
             },
         )
+
+
+def run_grid(profile) -> GridRun:
+    """Notebook 05 end to end: notebook 04's split manifest, the profile's encoder and tokenizer, and
+    :func:`run_focal_grid` over every (gamma, alpha) cell of ``profile.dualhead.grid``."""
+    start = time.perf_counter()
+    splits = load_or_make_splits(profile)  # the same manifest as notebook 04
+    tokenizer = load_tokenizer(profile.models.encoder)
+    grid = run_focal_grid(profile, splits, tokenize_splits(splits, tokenizer, profile), tokenizer)
+    grid.profile, grid.splits, grid.seconds = profile, splits, time.perf_counter() - start
+    return grid
 
 
 def run_focal_grid(

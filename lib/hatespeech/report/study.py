@@ -388,12 +388,13 @@ def model_card_html(reports: Path | None = None) -> str:
     phase1, phase2, func = results.get(Phase1Result), results.get(Phase2Result), results.get(FunctionalResult)
     rows = []
     if phase2 is not None:
-        model = phase2.phase2.get(phase2.best_phase2_variant, {})
+        model = phase2.phase2.get(phase2.best_phase2_variant)
+        model_id = model.model_id if model is not None and model.model_id else "?"
         rows.append(
             (
                 "Model",
                 (
-                    f"{phase2.best_phase2_variant} ({model.get('model_id', '?')}), the phase-2 variant "
+                    f"{phase2.best_phase2_variant} ({model_id}), the phase-2 variant "
                     "with the lowest held-out MSE."
                 ),
             )
