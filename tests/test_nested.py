@@ -7,6 +7,13 @@ import copy
 from dataclasses import dataclass, field
 
 import pytest
+from hatespeech.anticipation.evidence_types import (
+    CalibrationBin,
+    ClassificationScores,
+    EarlinessRow,
+    Phase1Row,
+    RegressionRow,
+)
 from hatespeech.functional.results import Discrimination, FunctionalResult, PairedMeasures, SystemInfo
 from hatespeech.metrics.bootstrap import Interval, PairedDifference
 from hatespeech.nested import ResultShapeError, decode, encode, json_field
@@ -130,3 +137,66 @@ def test_a_field_set_in_code_is_typed_like_one_read_from_a_file():
     assert result.cases is cases
     with pytest.raises(ResultShapeError, match=r"FunctionalResult.forgetting\.encoder lacks 'auc'"):
         result.forgetting = {"encoder": {"hateful": payload["forgetting"]["encoder"]["hateful"]}}
+
+
+def _scores(**extra) -> dict:
+    base = {"accuracy": 0.8, "f1": 0.5, "precision": 0.4, "recall": 0.6, "positive_share": 0.2}
+    return {**base, "predicted_positive_share": 0.3, **extra}
+
+
+def _anticipation_rows() -> dict:
+    """One phase-1 row, one phase-2 row and one earliness row, shaped as anticipation.json holds them."""
+    phase1 = _scores(
+        threshold=0.4,
+        weighting="each sentence weighs 1",
+        n_sentences=10,
+        n_prefixes=80,
+        **{"at_0.5": _scores()},
+        by_source={"olid": _scores(threshold=0.4, weight=5.0, n=40)},
+        training={"epochs": 1},
+    )
+    calibration = [{"bin_low": 0.0, "bin_high": 0.1, "n": 5, "mean_pred": 0.05, "mean_true": None}]
+    phase2 = {"mse": 0.03, "mae": 0.1, "pearson": 0.7, "n": 80, "ece": 0.04, "calibration": calibration}
+    early = {
+        "threshold": 0.5, "n_hateful": 4, "n_not_hateful": 6, "detection_rate": 0.75,
+        "share_seen_mean": 0.5, "share_seen_median": 0.5, "false_alarm_rate": None,
+        "detection_rate_ci": [0.3, 0.95], "false_alarm_rate_ci": None,
+    }  # fmt: skip
+    return {"phase1": {"encoder": phase1}, "phase2": {"encoder": phase2}, "early": {"phase2:encoder": early}}
+
+
+ANTICIPATION_HINTS = {
+    "phase1": dict[str, Phase1Row],
+    "phase2": dict[str, RegressionRow],
+    "early": dict[str, EarlinessRow],
+}
+
+
+def test_anticipation_rows_are_typed_and_write_the_same_json():
+    payload = _anticipation_rows()
+    rows = {k: decode(ANTICIPATION_HINTS[k], copy.deepcopy(v), k) for k, v in payload.items()}
+    encoder = rows["phase1"]["encoder"]
+    assert isinstance(encoder.at_half, ClassificationScores) and encoder.by_source["olid"].weight == 5.0
+    assert isinstance(rows["phase2"]["encoder"].calibration[0], CalibrationBin)
+    assert rows["early"]["phase2:encoder"].false_alarm_rate is None
+    assert {k: encode(v) for k, v in rows.items()} == payload
+
+
+@pytest.mark.parametrize(
+    ("path", "old", "new", "message"),
+    [
+        (("phase1", "encoder", "by_source", "olid"), "f1", "F1", r"by_source\.olid lacks 'f1'"),
+        (("phase1", "encoder", "at_0.5"), "recall", "rec", r"phase1\.encoder\.at_0\.5 lacks 'recall'"),
+        (("phase2", "encoder"), "mse", "MSE", r"phase2\.encoder lacks 'mse'"),
+        (("phase2", "encoder", "calibration", 0), "mean_true", "true", r"calibration\[0\] lacks 'mean_true'"),
+        (("early", "phase2:encoder"), "n_hateful", "hateful", r"early\.phase2:encoder lacks 'n_hateful'"),
+    ],
+)
+def test_a_renamed_anticipation_field_fails_on_reading(path, old, new, message):
+    payload = _anticipation_rows()
+    place = payload
+    for key in path:
+        place = place[key]
+    place[new] = place.pop(old)
+    with pytest.raises(ResultShapeError, match=message):
+        decode(ANTICIPATION_HINTS[path[0]], payload[path[0]], path[0])

@@ -101,6 +101,60 @@ class Phase2Baselines:
     phase2_without_phase1: dict[str, RegressionRow]  # variant -> phase 2 from the pretrained weights
 
 
+# ========================================================================================= phase-1 rows
+@dataclass(frozen=True)
+class ClassificationScores:
+    """Accuracy, F1, precision, recall and the shares of one system on some prefixes (metrics.classification),
+    with what the place it stands in adds (None: left out of the JSON)."""
+
+    accuracy: float
+    f1: float
+    precision: float
+    recall: float
+    positive_share: float
+    predicted_positive_share: float
+    source: str | None = json_field(omit_none=True, default=None)
+    threshold: float | None = json_field(omit_none=True, default=None)
+    weight: float | None = json_field(omit_none=True, default=None)  # summed sentence weight (by source)
+    n: int | None = json_field(omit_none=True, default=None)
+    at_half: ClassificationScores | None = json_field("at_0.5", omit_none=True, default=None)
+    evaluation: str | None = json_field(omit_none=True, default=None)
+
+
+@dataclass(frozen=True)
+class Phase1Row:
+    """One phase-1 system (a variant or a baseline) on every evaluation prefix, each sentence weighing 1
+    (Phase1Run.payload, evidence.phase1_baselines), with the same system on other views of the split."""
+
+    accuracy: float
+    f1: float
+    precision: float
+    recall: float
+    positive_share: float
+    predicted_positive_share: float
+    threshold: float
+    weighting: str
+    n_sentences: int | None
+    n_prefixes: int | None
+    at_half: ClassificationScores = json_field("at_0.5")
+    unweighted: ClassificationScores | None = json_field(omit_none=True, default=None)  # each prefix 1
+    evaluation: str | None = json_field(omit_none=True, default=None)
+    eval_sentences: int | None = json_field(omit_none=True, default=None)
+    random_prefix: ClassificationScores | None = json_field(omit_none=True, default=None)
+    full_sentence: ClassificationScores | None = json_field(omit_none=True, default=None)
+    model_id: str | None = json_field(omit_none=True, default=None)  # variants
+    description: str | None = json_field(omit_none=True, default=None)  # baselines
+    C: float | None = json_field(omit_none=True, default=None)  # TF-IDF: chosen on the selection set
+    C_grid: list[float] | None = json_field(omit_none=True, default=None)
+    selection_f1: float | None = json_field(omit_none=True, default=None)
+    train_sentences: int | None = json_field(omit_none=True, default=None)
+    train_prefixes: int | None = json_field(omit_none=True, default=None)
+    by_source: dict[str, ClassificationScores] | None = json_field(omit_none=True, default=None)
+    by_w_len: dict[str, ClassificationScores] | None = json_field(omit_none=True, default=None)
+    by_length_fraction: dict[str, ClassificationScores] | None = json_field(omit_none=True, default=None)
+    training: dict[str, Any] | None = json_field(omit_none=True, default=None)  # variants' training stats
+
+
 # ================================================================================================ phase 1
 @dataclass(frozen=True)
 class MarginTarget:
@@ -297,8 +351,8 @@ class EarlinessRow:
     share_seen_mean: float | None
     share_seen_median: float | None
     false_alarm_rate: float | None
-    detection_rate_ci: tuple[float, float] | None = None
-    false_alarm_rate_ci: tuple[float, float] | None = None
+    detection_rate_ci: list[float] | None  # 95% Wilson interval [low, high]; None without sentences
+    false_alarm_rate_ci: list[float] | None
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,11 @@ from ..names import stage_and_variant
 from ..references import SEED_PHASE1, SEED_PHASE2_CLAIM
 from ..results import DecoderCapacityResult, Result, metrics_folder
 from .evidence_types import (
+    ClassificationScores,
     Earliness,
     LossWeights,
     Phase1Evidence,
+    Phase1Row,
     Phase2Baselines,
     Phase2Evidence,
     RegressionRow,
@@ -62,6 +64,10 @@ PHASE1_F1_MARGIN = 0.05
 PHASE2_MSE_TARGET = 0.025
 
 
+def _f1(scores: ClassificationScores | None) -> float | None:
+    return None if scores is None else scores.f1
+
+
 def _seed_line(evidence: Phase1Evidence | Phase2Evidence, seeds: dict[str, SeedRuns] | None = None) -> str:
     if seeds:
         return (
@@ -91,10 +97,8 @@ class Phase1Result(Result):
     )
     HIDDEN: ClassVar[tuple[str, ...]] = ("phase1_data", "settings")  # shown by data.json / the notebook
 
-    # variant -> accuracy, f1, threshold, at_0.5, full_sentence, by_source, by_w_len, by_length_fraction,
-    # training (Phase1Run.payload)
-    phase1: dict[str, dict[str, Any]]
-    phase1_baselines: dict[str, dict[str, Any]]  # majority, tfidf_logistic (evidence.phase1_baselines)
+    phase1: dict[str, Phase1Row]  # variant -> its scores on the evaluation prefixes (Phase1Run.payload)
+    phase1_baselines: dict[str, Phase1Row]  # majority, tfidf_logistic (evidence.phase1_baselines)
     phase1_evidence: Phase1Evidence | None  # made by evidence.phase1_evidence
     phase1_sweep: list[dict[str, Any]]  # one row per (variant, lr, epoch) on the selection set
     phase1_data: dict[str, Any]  # corpus report and counts (load_phase1_data)
@@ -185,7 +189,7 @@ class Phase1Result(Result):
         lines = [SEED_CONTEXT_NOTE]
         capacity = DecoderCapacityResult.read(reports)
         if capacity is not None and "decoder" in self.phase1:
-            lines.append(capacity.line(self.phase1["decoder"]["training"]["trainable_layers"]))
+            lines.append(capacity.line(self.phase1["decoder"].training["trainable_layers"]))
         return lines
 
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
@@ -195,7 +199,7 @@ class Phase1Result(Result):
         intervals = ev.intervals
         rows = {}
         for name, m in {**phase1, **baselines}.items():
-            training = m.get("training", {})  # baselines have no training stats
+            training = m.training or {}  # baselines have no training stats
             iv = intervals.get(name, {})
             rows[name] = {
                 "kind": "model" if name in phase1 else "baseline",
@@ -203,16 +207,16 @@ class Phase1Result(Result):
                 "F1 [95% CI]": _iv(iv.get("f1")),
                 "precision [95% CI]": _iv(iv.get("precision")),
                 "recall [95% CI]": _iv(iv.get("recall")),
-                "threshold (selection)": m.get("threshold"),
+                "threshold (selection)": m.threshold,
                 "accuracy at 0.5 [95% CI]": _iv(iv.get("accuracy_at_0.5")),
                 "F1 at 0.5 [95% CI]": _iv(iv.get("f1_at_0.5")),
-                "F1, unweighted": (m.get("unweighted") or {}).get("f1"),
-                "F1, one random prefix": (m.get("random_prefix") or {}).get("f1"),
-                "full-sentence F1": (m.get("full_sentence") or {}).get("f1"),
+                "F1, unweighted": _f1(m.unweighted),
+                "F1, one random prefix": _f1(m.random_prefix),
+                "full-sentence F1": _f1(m.full_sentence),
                 "selection F1": (training.get("selection") or {}).get("kept", {}).get("score"),
                 "lr": training.get("lr"),
                 "epochs kept": training.get("epochs"),
-                "train sentences": training.get("train_sentences", m.get("train_sentences")),
+                "train sentences": training.get("train_sentences", m.train_sentences),
                 "train min (sweep)": (training.get("sweep_train_seconds") or 0) / 60 or None,
             }
         tables = [
@@ -226,7 +230,7 @@ class Phase1Result(Result):
             ("phase 1: paired comparisons (F1 / accuracy differences)", comparison_table(ev)),
         ]
         per_source = {
-            name: {src: row.get("accuracy") for src, row in (m.get("by_source") or {}).items()}
+            name: {src: row.accuracy for src, row in (m.by_source or {}).items()}
             for name, m in {**phase1, **baselines}.items()
         }
         if any(per_source.values()):
@@ -263,8 +267,8 @@ class Phase1Result(Result):
         phase1 = self.phase1
         context = {
             v: {
-                "ours: accuracy": phase1[v]["accuracy"] if v in phase1 else None,
-                "ours: F1": phase1[v]["f1"] if v in phase1 else None,
+                "ours: accuracy": phase1[v].accuracy if v in phase1 else None,
+                "ours: F1": phase1[v].f1 if v in phase1 else None,
                 "seed model": s["seed_model"],
                 "seed: accuracy": s["accuracy"],
                 "seed: F1": s["f1"],
@@ -275,13 +279,13 @@ class Phase1Result(Result):
 
     def baselines_by_source(self) -> pd.DataFrame:
         """Per source: the majority baseline's accuracy and TF-IDF's accuracy / F1 (beside the models')."""
-        majority = pd.DataFrame(self.phase1_baselines["majority"]["by_source"]).T
-        tfidf = pd.DataFrame(self.phase1_baselines["tfidf_logistic"]["by_source"]).T
+        majority = self.phase1_baselines["majority"].by_source
+        tfidf = self.phase1_baselines["tfidf_logistic"].by_source
         return pd.DataFrame(
             {
-                "majority accuracy": majority["accuracy"],
-                "tfidf accuracy": tfidf["accuracy"],
-                "tfidf F1": tfidf["f1"],
+                "majority accuracy": {src: row.accuracy for src, row in majority.items()},
+                "tfidf accuracy": {src: row.accuracy for src, row in tfidf.items()},
+                "tfidf F1": {src: row.f1 for src, row in tfidf.items()},
             }
         )
 
