@@ -11,6 +11,7 @@ from pathlib import Path
 import make_fake_metrics
 import pytest
 from hatespeech import report
+from hatespeech.report import prose, sections, study
 from hatespeech.anticipation import Phase1Result
 
 
@@ -156,3 +157,12 @@ def test_report_still_exposes_the_stamp_and_metrics_io():
 
     for name in ("stamp", "caption", "write_metrics", "read_metrics", "data_checksums", "json_default"):
         assert getattr(report, name) is getattr(stamp, name), name
+
+
+def test_the_prose_file_has_the_words_of_every_section_question_and_figure_note():
+    text = prose.prose()
+    assert set(text["sections"]) == {s.key for s in sections.SECTIONS}
+    assert all(s.title and s.intro for s in sections.SECTIONS)
+    assert set(text["questions"]) == {q.key for q in study.QUESTIONS}
+    assert all(isinstance(note, str) and note for note in sections.FIGURE_NOTES.values())
+    assert study.LIMITATIONS and set(text["model_card"]) == {"intended_use", "not_for", "known_limits"}

@@ -90,7 +90,7 @@ def stamp(profile=None) -> dict[str, Any]:
     dirty = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)reports")
     timings_file = paths.metrics_dir() / "run_timings.json"
     return {
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "git_commit": commit,
         "git_dirty": bool(dirty) if dirty is not None else None,
         "profile": getattr(profile, "name", profile),

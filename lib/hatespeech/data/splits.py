@@ -152,7 +152,7 @@ def load_or_create_manifest(
     splits = {name: [str(k) for k in keys] for name, keys in make_splits().items()}
     manifest = {
         **meta,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "sizes": {name: len(keys) for name, keys in splits.items()},
         "splits": splits,
     }

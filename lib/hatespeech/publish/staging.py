@@ -176,7 +176,7 @@ def record_timing(staging: Path, notebook: Path, seconds: float, profile: str) -
     timings[notebook.name] = {
         "seconds": round(seconds, 2),
         "profile": profile,
-        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     path.write_text(json.dumps(dict(sorted(timings.items())), indent=2))
 

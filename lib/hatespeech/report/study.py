@@ -21,6 +21,8 @@ from ..names import readable, stage_and_variant
 from ..result_registry import read_results
 from ..results import BenchmarkResult, Result
 from .html import figure_label
+from .prose import limitations, model_card
+from .prose import question as question_text
 from .sections import get_section
 
 
@@ -273,7 +275,7 @@ class Question:
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "anticipate",
-        "Can hate be anticipated from a prefix, and how early?",
+        question_text("anticipate"),
         (Phase1Result,),
         lambda r: anticipate(r[Phase1Result], r.get(Phase2Result)),
         "phase1",
@@ -285,7 +287,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "variant",
-        "Which variant is best, and does the seed's ranking hold?",
+        question_text("variant"),
         (Phase1Result,),
         lambda r: best_variant(r[Phase1Result]),
         "phase1",
@@ -293,7 +295,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "phase2",
-        "What does phase 2 add over phase 1?",
+        question_text("phase2"),
         (Phase2Result,),
         lambda r: phase2_adds(r[Phase2Result]),
         "phase2",
@@ -301,7 +303,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "imagined",
-        "Can a language model's imagined endings stand in for prefix labels?",
+        question_text("imagined"),
         (ContinuationResult,),
         lambda r: imagined(r[ContinuationResult]),
         "continuations",
@@ -309,7 +311,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "shared",
-        "Does one shared encoder match two separate models, at what cost?",
+        question_text("shared"),
         (DualHeadResult,),
         lambda r: shared_vs_separate(r[DualHeadResult]),
         "dualhead",
@@ -317,7 +319,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "focal",
-        "Which focal gamma and alpha, and how much does it matter?",
+        question_text("focal"),
         (GridResult,),
         lambda r: focal(r[GridResult]),
         "grid",
@@ -325,7 +327,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "speed",
-        "How fast can a typed sentence be scored, one pass and streaming?",
+        question_text("speed"),
         (BenchmarkResult,),
         lambda r: speed(r[BenchmarkResult]),
         "benchmarks",
@@ -333,7 +335,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "functional",
-        "What does it do with counter-speech, negation and spelling (HateCheck)?",
+        question_text("functional"),
         (FunctionalResult,),
         lambda r: functional(r[FunctionalResult]),
         "functional",
@@ -414,24 +416,8 @@ def model_card_html(reports: Path | None = None) -> str:
                 ),
             )
         )
-    rows.append(
-        (
-            "Intended use",
-            (
-                "research on how early hateful intent shows in a sentence; a signal that "
-                "asks a person to look, e.g. a 'think before you post' prompt to the writer."
-            ),
-        )
-    )
-    rows.append(
-        (
-            "Not for",
-            (
-                "deciding about people: removing posts, banning or ranking users, or any moderation "
-                "without a person reviewing it. It scores English text only."
-            ),
-        )
-    )
+    rows.append(("Intended use", model_card("intended_use")))
+    rows.append(("Not for", model_card("not_for")))
     if func is not None and func.best_system in func.systems:
         best = func.best_system
         weakest = "; ".join(f"{r['value']} ({r['accuracy']:.2f})" for r in func.weakest(best))
@@ -445,41 +431,12 @@ def model_card_html(reports: Path | None = None) -> str:
                 ),
             )
         )
-    rows.append(
-        (
-            "Known limits",
-            (
-                "small offline models on a cpu budget, one split, three training seeds for the phase-2 best "
-                "model and one elsewhere; "
-                "phase-2 labels from a language model; every interval covers evaluation "
-                "sampling only, not training noise."
-            ),
-        )
-    )
+    rows.append(("Known limits", model_card("known_limits")))
     body = "".join(f"<tr><th>{_html.escape(k)}</th><td>{_html.escape(v)}</td></tr>" for k, v in rows)
     return f"<table class='hs-card'>{body}</table>"
 
 
-LIMITATIONS = (
-    (
-        "Offline models: MiniLM-L6 and SmolLM2 (far smaller than the seeds' models) stand in for the seeds' "
-        "bert-base-uncased and GPT-2; the gpu profile uses the seeds' models where a model hub is reachable."
-    ),
-    (
-        "Phase-2 labels come from two passes of one large language model, not from people: agreement "
-        "between the passes is not a human ceiling."
-    ),
-    (
-        "No Jigsaw data offline: the dual-head study uses ToxiGen + OLID, so its bias score does not compare "
-        "with the published Jigsaw numbers."
-    ),
-    (
-        "cpu scale: few epochs, the decoders' lower layers frozen, phase-1 sources capped at 4,000 rows, a "
-        "sampled grid training set; one split, and three training seeds only for the phase-2 best model: "
-        "intervals cover evaluation sampling, not training noise."
-    ),
-    "HateCheck is English, templated and short: it shows failure modes, not rates in the wild.",
-)
+LIMITATIONS = tuple(limitations())  # prose.toml
 
 
 def limitations_html() -> str:
