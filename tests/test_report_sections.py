@@ -11,8 +11,8 @@ from pathlib import Path
 import make_fake_metrics
 import pytest
 from hatespeech import report
-from hatespeech.report import prose, sections, study
 from hatespeech.anticipation import Phase1Result
+from hatespeech.report import prose, sections, study
 
 
 @pytest.fixture
