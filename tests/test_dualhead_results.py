@@ -217,7 +217,7 @@ def test_findings_carry_the_intervals_when_measured(splits, run):
     assert heads.count("[") == 2
     assert "shared minus separate" in separate and separate.count("[") == 2
     assert "(95% interval, test texts resampled within each stratum" in bias_line
-    assert result.separate_models["paired_shared_minus_separate"]["head_n"]["difference"]["n_resamples"] == 50
+    assert result.separate_models.paired_shared_minus_separate["head_n"].difference.n_resamples == 50
     _, heads_table = result.tables()[0]
     assert {"95% interval (test texts)", "shared minus separate", "verdict"} <= set(heads_table.columns)
     _, training_table = result.tables()[1]
@@ -241,12 +241,13 @@ def test_dualhead_findings_are_plain_text_with_verdicts(result, run):
         f"Focal weight picked on validation: lambda 10 (mean validation macro-F1 of the two heads "
         f"{rows[10.0]:.3f}; lambda 1: {rows[1.0]:.3f})."
     )
-    assert bias["final_x100"] is not None and f"as a percentage: {bias['final_x100']:.3f}." in bias_line
+    assert bias.final_x100 is not None and f"as a percentage: {bias.final_x100:.3f}." in bias_line
     assert all(f"{name} {value}" in bias_line for name, value in PUBLISHED_BIAS.items())
     assert bias_line.endswith("NOT comparable: this run's data is not the Jigsaw Unintended Bias set.")
     assert not any(re.search(r"</?[a-z]+>", line) for line in result.findings())
+    skipped = {"asian": "1 members", "black": "x"}
     not_computed = dataclasses.replace(
-        result, bias={**bias, "final_x100": None, "skipped_subgroups": {"asian": "1 members", "black": "x"}}
+        result, bias=dataclasses.replace(bias, final_x100=None, skipped_subgroups=skipped)
     )
     assert not_computed.findings()[-1] == (
         "Jigsaw bias score not computed in this run: 2 subgroups skipped (too few members or a single class; "
@@ -273,11 +274,11 @@ def test_dualhead_tables(result, run, splits):
     assert list(tables["head_i: test metrics per label (tuned threshold)"].index) == splits.label_names_i
     summary = tables["bias metric (Jigsaw Unintended Bias definition)"]["value"]
     assert (
-        summary["final x100"] == result.bias["final_x100"]
+        summary["final x100"] == result.bias.final_x100
         and summary["score"] == "P(toxic) on the toxigen test rows"
     )
     per_subgroup = tables["bias metric per identity subgroup"]
-    assert set(per_subgroup.index) == set(result.bias["per_subgroup"]) and "subgroup_auc" in per_subgroup
+    assert set(per_subgroup.index) == set(result.bias.per_subgroup) and "subgroup_auc" in per_subgroup
     # what the findings and tables show is curated; the rest goes to the appendix as it is
     assert set(result.appendix()) == DUALHEAD_KEYS - set(DualHeadResult.CURATED)
 
@@ -294,7 +295,8 @@ def test_without_separate_models_or_lambda_choice(settings, splits, run):
         {"joint_train": 1.0},
         None,
     )
-    assert result.separate_models == {"skipped": "profile.dualhead.train_separate_models is False"}
+    skipped = {"skipped": "profile.dualhead.train_separate_models is False"}
+    assert result.to_json()["separate_models"] == skipped
     assert (
         result.focal_lambda_choice is None and result.model["focal_lambda"] == settings.dualhead.focal_lambda
     )

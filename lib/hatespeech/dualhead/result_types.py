@@ -102,3 +102,76 @@ class LambdaChoiceRecord:
 
     def table_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.table).set_index("lambda")
+
+
+@dataclass(frozen=True)
+class SeparateModels:
+    """The seed's two single-head models against the shared encoder (results.separate_json): both heads'
+    test metrics, what each setup cost, the paired differences and a verdict; or only why they were not
+    trained (``skipped``)."""
+
+    skipped: str | None = json_field(omit_none=True, default=None)
+    head_n: HeadMetrics | None = json_field(omit_none=True, default=None)
+    head_i: HeadMetrics | None = json_field(omit_none=True, default=None)
+    macro_f1_delta_separate_minus_shared: dict[str, float | None] | None = json_field(
+        omit_none=True, default=None
+    )
+    # shared, shared_with_lambda_search, separate_n, separate_i, separate_total
+    train_seconds: dict[str, float] | None = json_field(omit_none=True, default=None)
+    shared_candidates: int | None = json_field(omit_none=True, default=None)
+    n_train_rows: dict[str, int] | None = json_field(omit_none=True, default=None)  # joint, separate_n, ...
+    verdict: str | None = json_field(omit_none=True, default=None)
+    paired_shared_minus_separate: dict[str, PairedDifference] | None = json_field(
+        omit_none=True, default=None
+    )
+
+
+@dataclass(frozen=True)
+class SubgroupBias:
+    """One identity subgroup of the Jigsaw bias metric on test (metrics.bias)."""
+
+    subgroup_size: int
+    subgroup_toxic: int
+    subgroup_auc: float | None
+    bpsn_auc: float | None
+    bnsp_auc: float | None
+
+
+@dataclass(frozen=True)
+class BiasInterval:
+    """The bias score's bootstrap interval and how its test texts were resampled (dualhead.intervals)."""
+
+    estimate: float
+    low: float
+    high: float
+    level: float
+    n_units: int
+    n_resamples: int
+    unit: str
+    resampling: str
+
+
+@dataclass(frozen=True)
+class BiasScore:
+    """The Jigsaw Unintended Bias metric of the dual-head model (metrics.bias.bias_json), with its score's
+    label and source rows; ``final`` / ``final_x100`` are None when no subgroup could be scored."""
+
+    final: float | None
+    final_x100: float | None
+    overall_auc: float | None
+    power_means: dict[str, float | None]  # subgroup_auc, bpsn_auc, bnsp_auc
+    per_subgroup: dict[str, SubgroupBias]
+    skipped_subgroups: dict[str, str]  # subgroup -> why
+    n_rows: int
+    power: float
+    min_subgroup_size: int
+    reference: dict[str, float]  # the published scores, for scale
+    comparable_with_reference: bool
+    data: str
+    note: str
+    toxicity_label: str
+    source: str
+    final_interval: BiasInterval | None = json_field(omit_none=True, default=None)
+
+    def subgroup_table(self) -> pd.DataFrame:
+        return pd.DataFrame.from_dict({k: encode(v) for k, v in self.per_subgroup.items()}, orient="index")

@@ -27,7 +27,15 @@ from ..metrics.bootstrap import PairedDifference
 from ..nested import encode
 from ..references import PUBLISHED_BIAS
 from ..results import Result, fmt_number
-from .result_types import Baselines, GridCell, GridPick, HeadMetrics, LambdaChoiceRecord
+from .result_types import (
+    Baselines,
+    BiasScore,
+    GridCell,
+    GridPick,
+    HeadMetrics,
+    LambdaChoiceRecord,
+    SeparateModels,
+)
 
 if TYPE_CHECKING:
     from ..data.dualhead import DualHeadSplits
@@ -62,8 +70,8 @@ class DualHeadResult(Result):
 
     head_n: HeadMetrics  # the joint model on test (metrics.classification.head_json of evaluate(...)["n"])
     head_i: HeadMetrics  # ... and of evaluate(...)["i"]
-    separate_models: dict[str, Any]  # separate_json, or {"skipped": why} (train_separate_models=False)
-    bias: dict[str, Any]  # metrics.bias.bias_json of evaluation.bias_of, plus toxicity_label and source
+    separate_models: SeparateModels  # separate_json, or only why not (train_separate_models=False)
+    bias: BiasScore  # metrics.bias.bias_json of evaluation.bias_of, plus toxicity_label and source
     rare_label_confusion: dict[str, Any]  # rare_json of evaluation.rare_label_confusion per head
     training: dict[str, Any]  # training_json per trained model ("joint", "separate_n", "separate_i")
     timings_seconds: dict[str, float]  # the notebook's timings (data, training, prediction, total)
@@ -100,12 +108,10 @@ class DualHeadResult(Result):
             note = " (95% intervals over resampled test texts)" if self.head_n.macro_f1_interval else ""
             lines.append(f"Macro-F1 on test{note}: {', '.join(shown)}.")
         lines.extend(self.baseline_lines())
-        if "skipped" in self.separate_models:
-            lines.append(
-                f"The seed's two separate models were not trained: {self.separate_models['skipped']}."
-            )
+        if self.separate_models.skipped:
+            lines.append(f"The seed's two separate models were not trained: {self.separate_models.skipped}.")
         else:
-            verdict = self.separate_models["verdict"]
+            verdict = self.separate_models.verdict
             lines.append(verdict[:1].upper() + verdict[1:])
         choice = self.focal_lambda_choice
         if choice is not None:
@@ -128,26 +134,26 @@ class DualHeadResult(Result):
     def bias_line(self) -> str:
         """The Jigsaw bias score beside the published numbers (:data:`hatespeech.references.PUBLISHED_BIAS`),
         and whether they compare; or why it was not computed (``final_x100`` null: no subgroup scored)."""
-        final = self.bias["final_x100"]
+        final = self.bias.final_x100
         if final is not None:
             published = ", ".join(f"{name} {value}" for name, value in PUBLISHED_BIAS.items())
-            interval = self.bias.get("final_interval")
+            interval = self.bias.final_interval
             shown = fmt_number(final)
             if interval:
                 shown += (
-                    f" [{100 * interval['low']:.2f}, {100 * interval['high']:.2f}] (95% interval, "
-                    f"{interval['resampling']})"
+                    f" [{100 * interval.low:.2f}, {100 * interval.high:.2f}] (95% interval, "
+                    f"{interval.resampling})"
                 )
             return (
                 "Jigsaw bias score (0.25 overall AUC + 0.75 mean of subgroup/BPSN/BNSP power means), as a "
                 f"percentage: {shown}. Published: {published}. "
                 + (
                     "Same data family as the published numbers."
-                    if self.bias["comparable_with_reference"]
+                    if self.bias.comparable_with_reference
                     else "NOT comparable: this run's data is not the Jigsaw Unintended Bias set."
                 )
             )
-        names = list(self.bias["skipped_subgroups"])
+        names = list(self.bias.skipped_subgroups)
         shown = ", ".join(map(str, names[:8])) + (", …" if len(names) > 8 else "")
         skipped = (
             f": {len(names)} subgroups skipped (too few members or a single class; reasons in the metrics "
@@ -160,7 +166,7 @@ class DualHeadResult(Result):
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
         """Macro-F1 per head (shared encoder vs separate models), training of each setup, the lambda
         candidates, each head's per-label test metrics and the bias metric per subgroup."""
-        separate = None if "skipped" in self.separate_models else self.separate_models
+        separate = None if self.separate_models.skipped else self.separate_models
         heads = {}
         for head in HEADS:
             shared = getattr(self, head)
@@ -172,10 +178,9 @@ class DualHeadResult(Result):
             if shared.macro_f1_interval:
                 heads[head]["95% interval (test texts)"] = shared.macro_f1_interval.fmt(3)
             if separate is not None:
-                heads[head]["separate model: test macro-F1"] = separate[head]["macro_f1"]
-                paired = (separate.get("paired_shared_minus_separate") or {}).get(head)
-                if paired:
-                    diff = PairedDifference.from_json(paired)
+                heads[head]["separate model: test macro-F1"] = getattr(separate, head).macro_f1
+                diff = (separate.paired_shared_minus_separate or {}).get(head)
+                if diff:
                     heads[head]["shared minus separate"] = diff.difference.fmt(3)
                     heads[head]["verdict"] = diff.verdict()
         tables = [
@@ -185,7 +190,7 @@ class DualHeadResult(Result):
             )
         ]
         if separate is not None:
-            seconds, rows = separate["train_seconds"], separate["n_train_rows"]
+            seconds, rows = separate.train_seconds, separate.n_train_rows
             setups = {
                 "shared encoder (both heads)": ("shared", "joint"),
                 "separate model: head_n": ("separate_n", "separate_n"),
@@ -199,7 +204,7 @@ class DualHeadResult(Result):
                 index=list(setups),
             )
             if "shared_with_lambda_search" in seconds:
-                candidates = separate.get("shared_candidates", 1)
+                candidates = separate.shared_candidates or 1
                 frame.loc[f"shared encoder incl. the lambda search ({candidates} joint models)"] = [
                     seconds["shared_with_lambda_search"],
                     rows["joint"],
@@ -216,24 +221,19 @@ class DualHeadResult(Result):
                 tables.append((f"{head}: test metrics per label (tuned threshold)", entry.label_table()))
         bias = self.bias
         summary = {
-            "final x100": bias["final_x100"],
-            "overall AUC": bias["overall_auc"],
-            **{f"power mean: {name}": value for name, value in bias["power_means"].items()},
-            "score": f"P({bias['toxicity_label']}) on the {bias['source']} test rows",
-            "rows scored": bias["n_rows"],
-            "min subgroup size": bias["min_subgroup_size"],
-            "subgroups skipped": ", ".join(map(str, bias["skipped_subgroups"])) or "none",
+            "final x100": bias.final_x100,
+            "overall AUC": bias.overall_auc,
+            **{f"power mean: {name}": value for name, value in bias.power_means.items()},
+            "score": f"P({bias.toxicity_label}) on the {bias.source} test rows",
+            "rows scored": bias.n_rows,
+            "min subgroup size": bias.min_subgroup_size,
+            "subgroups skipped": ", ".join(map(str, bias.skipped_subgroups)) or "none",
         }
         tables.append(
             ("bias metric (Jigsaw Unintended Bias definition)", pd.Series(summary, name="value").to_frame())
         )
-        if bias["per_subgroup"]:
-            tables.append(
-                (
-                    "bias metric per identity subgroup",
-                    pd.DataFrame.from_dict(bias["per_subgroup"], orient="index"),
-                )
-            )
+        if bias.per_subgroup:
+            tables.append(("bias metric per identity subgroup", bias.subgroup_table()))
         return tables
 
 

@@ -53,11 +53,6 @@ class Headline:
         return "first better" if low > 0 else "second better" if high < 0 else "no clear difference"
 
 
-def _paired_or_none(payload: dict | None) -> PairedDifference | None:
-    """The comparison of a result that may lack it (an older file, a system not run): None then."""
-    return PairedDifference.from_json(payload) if payload else None
-
-
 def headline_comparisons(results: dict[type[Result], Result]) -> list[Headline]:
     """The comparisons page 1's answers rest on, one per (question, metric), from whichever results ran."""
     out: list[tuple[str, str, PairedDifference | None]] = []
@@ -82,8 +77,8 @@ def headline_comparisons(results: dict[type[Result], Result]) -> list[Headline]:
     if dualhead is not None:
         for head, baseline in (dualhead.baselines.heads if dualhead.baselines else {}).items():
             out.append((f"5 dual head ({display_name(head)})", "macro-F1", baseline.model_minus_baseline))
-        for head, paired in (dualhead.separate_models.get("paired_shared_minus_separate") or {}).items():
-            out.append((f"5 dual head ({display_name(head)})", "macro-F1", _paired_or_none(paired)))
+        for head, paired in (dualhead.separate_models.paired_shared_minus_separate or {}).items():
+            out.append((f"5 dual head ({display_name(head)})", "macro-F1", paired))
     functional = results.get(FunctionalResult)
     if functional is not None and functional.remedy is not None:
         out.append(("8 HateCheck", "AUC", functional.remedy.auc))

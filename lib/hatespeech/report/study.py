@@ -131,9 +131,9 @@ def imagined(result: ContinuationResult) -> str:
 
 def shared_vs_separate(dualhead: DualHeadResult) -> str:
     separate = dualhead.separate_models
-    if "skipped" in separate:
-        return f"Not measured: {separate['skipped']}."
-    verdict = separate["verdict"]  # macro-F1 per head (paired intervals when measured) and the cost of each
+    if separate.skipped:
+        return f"Not measured: {separate.skipped}."
+    verdict = separate.verdict  # macro-F1 per head (paired intervals when measured) and the cost of each
     return verdict[:1].upper() + verdict[1:] + ("" if verdict.endswith(".") else ".")
 
 
