@@ -6,6 +6,7 @@ tables."""
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -116,9 +117,9 @@ def test_result_holds_intervals_comparisons_noise_and_reads_back(run, tmp_path, 
     assert set(result.intervals) == set(run.predictions)
     assert {c.name_b for c in result.comparisons.values()} == set(run.predictions) - {key}
     continued = [e for e in run.estimates if len(e.scores) > 1]
-    assert result.mc_noise["mean_stderr_squared"] == pytest.approx(np.mean([e.stderr**2 for e in continued]))
-    assert result.cost["endings"] == 3 * len(continued)
-    assert 0 < len(result.examples) <= 4 and all(len(e["endings"]) <= 3 for e in result.examples)
+    assert result.mc_noise.mean_stderr_squared == pytest.approx(np.mean([e.stderr**2 for e in continued]))
+    assert result.cost.endings == 3 * len(continued)
+    assert 0 < len(result.examples) <= 4 and all(len(e.endings) <= 3 for e in result.examples)
     text = " ".join(result.findings())
     assert "imagined endings" in text.lower() and "Monte-Carlo noise adds about" in text
     assert "no clear difference" in text or "better than" in text
@@ -141,7 +142,7 @@ def test_a_sampled_test_set_does_not_quote_notebook_03(run):
     result = cs.continuation_result(
         run, {"baseline:tfidf_ridge": {"estimate": 0.05, "low": 0.04, "high": 0.06}}
     )
-    assert result.notebook03 == {} and result.test["all_test_sentences"] is False
+    assert result.notebook03 == {} and result.test.all_test_sentences is False
 
 
 def test_the_calibration_map_refuses_a_test_sentence():
@@ -171,3 +172,23 @@ def test_platt_map_recovers_a_known_miscalibration():
         -np.log(4), abs=0.05
     )
     assert np.allclose(fitted(inflated), true, atol=0.01)
+
+
+def test_notebook_03_rows_quoted_are_the_phase_2_variants_baselines_and_prior_corrected_models():
+    intervals = {
+        key: {"estimate": 0.05, "low": 0.04, "high": 0.06}
+        for key in (
+            "phase2:encoder",
+            "baseline:tfidf_ridge",
+            "phase1_only_corrected:decoder",
+            "phase1_only:decoder",
+            "constant:train_mean",
+            "no_phase1:encoder",
+        )
+    }
+    phase2 = SimpleNamespace(phase2_evidence=SimpleNamespace(intervals=intervals))
+    assert list(cs.notebook03_rows(phase2)) == [
+        "phase2:encoder",
+        "baseline:tfidf_ridge",
+        "phase1_only_corrected:decoder",
+    ]

@@ -107,11 +107,11 @@ def imagined(result: ContinuationResult) -> str:
     """The continuation estimator against the best phase-2 model and against its own scorer on the prefix."""
     key = result.key
     e = result.estimator
-    calibrated = " and calibrating each score" if e.get("calibration") else ""
+    calibrated = " and calibrating each score" if e.calibration else ""
     parts = [
         (
-            f"Sampling {e['n_samples']} endings per prefix, scoring them with the phase-1 "
-            f"{e['scorer_variant']} model{calibrated} gives test MSE {result.intervals[key].fmt(4)} with no "
+            f"Sampling {e.n_samples} endings per prefix, scoring them with the phase-1 "
+            f"{e.scorer_variant} model{calibrated} gives test MSE {result.intervals[key].fmt(4)} with no "
             "prefix label."
         )
     ]
@@ -125,7 +125,7 @@ def imagined(result: ContinuationResult) -> str:
             if c.name_b.startswith(name):
                 verdict = c.verdict().replace(key, "imagined endings").replace(c.name_b, what)
                 parts.append(f"Against {what} ({c.b.fmt(4)}): {c.difference.fmt(4)}, {verdict}.")
-    parts.append(f"It costs {1e3 * result.cost['seconds_per_prefix']:.0f} ms per prefix on this machine.")
+    parts.append(f"It costs {1e3 * result.cost.seconds_per_prefix:.0f} ms per prefix on this machine.")
     return " ".join(parts)
 
 
