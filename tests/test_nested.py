@@ -66,6 +66,12 @@ def _paired(a: float, b: float) -> PairedDifference:
     )
 
 
+CASES = {
+    "n_cases": 10, "n_templates": 4, "n_hateful": 6, "n_non_hateful": 4, "functionalities": 2,
+    "target_groups": ["women"], "use": "evaluation only", "sampled": True, "n_families": 3,
+}  # fmt: skip
+
+
 def _functional_payload() -> dict:
     row = {
         "system": "phase2:encoder", "threshold": 0.4, "n_cases": 10, "n_families": 3,
@@ -81,7 +87,7 @@ def _functional_payload() -> dict:
     return {
         "profile": "smoke",
         "wall_seconds": {},
-        "cases": {"n_cases": 10},
+        "cases": dict(CASES),
         "systems": {"phase2:encoder": encode(system)},
         "accuracy": [],
         "alarms": [],
@@ -132,9 +138,9 @@ def test_a_field_set_in_code_is_typed_like_one_read_from_a_file():
     result = FunctionalResult.from_json(copy.deepcopy(payload))
     result.forgetting = copy.deepcopy(payload["forgetting"])  # JSON-shaped, as a notebook may assign it
     assert isinstance(result.forgetting["encoder"].hateful, PairedDifference)
-    cases = {"n_cases": 10}
-    result.cases = cases  # plain JSON fields are kept as they are, the same object
-    assert result.cases is cases
+    settings = {"n_resamples": 10}
+    result.settings = settings  # plain JSON fields are kept as they are, the same object
+    assert result.settings is settings
     with pytest.raises(ResultShapeError, match=r"FunctionalResult.forgetting\.encoder lacks 'auc'"):
         result.forgetting = {"encoder": {"hateful": payload["forgetting"]["encoder"]["hateful"]}}
 

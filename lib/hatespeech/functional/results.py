@@ -30,11 +30,66 @@ WATCHED_NON_HATEFUL = {
 }
 
 
-def _iv(row: dict[str, Any]) -> str:
-    return f"{row['accuracy']:.2f} [{row['low']:.2f}, {row['high']:.2f}]"
+def _iv_text(accuracy: float, low: float, high: float) -> str:
+    return f"{accuracy:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _iv(record: dict[str, Any]) -> str:
+    """An accuracy record of a table (a frame row) as text."""
+    return _iv_text(record["accuracy"], record["low"], record["high"])
 
 
 # ========================================================================== the typed rows of the file
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """What the HateCheck run scored (``FunctionalRun.result``)."""
+
+    n_cases: int
+    n_templates: int
+    n_hateful: int
+    n_non_hateful: int
+    functionalities: int
+    target_groups: list[str]
+    use: str
+    sampled: bool
+    n_families: int | None = json_field(omit_none=True, default=None)
+
+
+@dataclass(frozen=True)
+class AccuracyRow:
+    """One system's accuracy on one group of cases, with its template-family interval
+    (accuracy.functional_accuracy)."""
+
+    system: str
+    grouping: str  # all | label_gold | functionality | target_ident
+    value: str
+    n_cases: int
+    n_templates: int
+    n_families: int
+    accuracy: float
+    low: float
+    high: float
+
+    def text(self) -> str:
+        return _iv_text(self.accuracy, self.low, self.high)
+
+
+@dataclass(frozen=True)
+class AlarmRow:
+    """When one phase-2 system's alarm fires on one functionality's cases, word by word
+    (accuracy.alarm_profile)."""
+
+    system: str
+    functionality: str
+    label_gold: str
+    n_cases: int
+    fires: float
+    fires_at_end: float
+    share_seen_mean: float | None
+
+
 @dataclass(frozen=True)
 class SystemInfo:
     """One classifier on HateCheck: what it is and how it decides (``FunctionalRun.systems``' JSON)."""
@@ -148,12 +203,10 @@ class FunctionalResult(Result):
     MARKER: ClassVar[str] = "accuracy"
     CURATED: ClassVar[tuple[str, ...]] = ("accuracy", "alarms", "forgetting", "remedy")
 
-    cases: dict[str, Any]  # counts, groups, "evaluation only"
+    cases: CaseCounts  # counts, groups, "evaluation only"
     systems: dict[str, SystemInfo]
-    accuracy: list[
-        dict[str, Any]
-    ]  # functional_accuracy records: system, grouping, value, accuracy, low, high
-    alarms: list[dict[str, Any]]  # alarm_profile records (phase-2 kinds)
+    accuracy: list[AccuracyRow]  # per system and group of cases
+    alarms: list[AlarmRow]  # per phase-2 system and functionality
     forgetting: dict[str, PairedMeasures]  # per variant, phase 2 minus phase 1
     remedy: Remedy | None  # rehearsal minus without (None: notebook 03 trained no rehearsal model)
     best_system: str  # the best phase-2 variant (chosen on held-out phase-2 data in notebook 03)
@@ -166,15 +219,15 @@ class FunctionalResult(Result):
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.accuracy)
 
-    def row(self, system: str, grouping: str, value: str) -> dict[str, Any]:
+    def row(self, system: str, grouping: str, value: str) -> AccuracyRow:
         for r in self.accuracy:
-            if r["system"] == system and r["grouping"] == grouping and r["value"] == value:
+            if r.system == system and r.grouping == grouping and r.value == value:
                 return r
         raise KeyError(f"no accuracy row for {system} / {grouping} / {value}")
 
-    def weakest(self, system: str, n: int = 3) -> list[dict[str, Any]]:
-        rows = [r for r in self.accuracy if r["system"] == system and r["grouping"] == "functionality"]
-        return sorted(rows, key=lambda r: (r["accuracy"], r["value"]))[:n]
+    def weakest(self, system: str, n: int = 3) -> list[AccuracyRow]:
+        rows = [r for r in self.accuracy if r.system == system and r.grouping == "functionality"]
+        return sorted(rows, key=lambda r: (r.accuracy, r.value))[:n]
 
     def discriminating(self, system: str) -> Discrimination:
         for r in self.discrimination:
@@ -188,11 +241,11 @@ class FunctionalResult(Result):
         published = ", ".join(f"{k} {v:.2f}" for k, v in HATECHECK_PUBLISHED_OVERALL.items())
         ranked = sorted(self.discrimination, key=lambda r: -r.auc)
         lines = [
-            f"HateCheck, evaluation only: {fmt_number(c['n_cases'])} cases from "
-            f"{fmt_number(c['n_templates'])} templates in "
-            f"{fmt_number(c.get('n_families', c['n_templates']))} template families "
-            f"({fmt_number(c['n_hateful'])} hateful) "
-            f"and {c['functionalities']} functionalities; intervals resample families. ROC AUC, which no "
+            f"HateCheck, evaluation only: {fmt_number(c.n_cases)} cases from "
+            f"{fmt_number(c.n_templates)} templates in "
+            f"{fmt_number(c.n_families or c.n_templates)} template families "
+            f"({fmt_number(c.n_hateful)} hateful) "
+            f"and {c.functionalities} functionalities; intervals resample families. ROC AUC, which no "
             "threshold moves: " + "; ".join(f"{r.system} {r.text('auc')}" for r in ranked) + ".",
             "Balanced accuracy (mean of the hateful and the non-hateful accuracy) at each system's held-out "
             "threshold: "
@@ -200,7 +253,7 @@ class FunctionalResult(Result):
             + ". Plain accuracy rewards answering 'hateful': "
             + (
                 "the all-hateful constant scores "
-                f"{self.row('reference:all_hateful', 'all', 'all')['accuracy']:.2f}"
+                f"{self.row('reference:all_hateful', 'all', 'all').accuracy:.2f}"
                 if "reference:all_hateful" in self.systems
                 else "no constant row in this build"
             )
@@ -220,10 +273,10 @@ class FunctionalResult(Result):
                 self.row(best, "label_gold", "hateful"),
                 self.row(best, "label_gold", "non-hateful"),
             )
-            weakest = "; ".join(f"{r['value']} {_iv(r)}" for r in self.weakest(best))
+            weakest = "; ".join(f"{r.value} {r.text()}" for r in self.weakest(best))
             lines.append(
                 f"The study's anticipation scorer ({best}, chosen on held-out phase-2 data): hateful cases "
-                f"{_iv(hateful)}, non-hateful {_iv(other)} at its held-out threshold "
+                f"{hateful.text()}, non-hateful {other.text()} at its held-out threshold "
                 f"{self.systems[best].threshold:.2f}. Its three weakest functionalities: {weakest}."
             )
         if self.remedy:
@@ -232,7 +285,7 @@ class FunctionalResult(Result):
             lines.append(f"Exploratory: forgetting, {variant} (phase 2 minus phase 1): {d.text()}.")
         n_paired = 4 * (len(self.forgetting) + bool(self.remedy))
         lines.append(
-            f"{n_paired} paired comparisons on the same {fmt_number(c.get('n_families', c['n_templates']))} "
+            f"{n_paired} paired comparisons on the same {fmt_number(c.n_families or c.n_templates)} "
             "template families, no correction for multiplicity: the rehearsal's balanced accuracy and AUC "
             "are the primary question (its target), the rest exploratory."
         )
@@ -282,9 +335,9 @@ class FunctionalResult(Result):
         some word (case-weighted over the group's functionalities)."""
         out = {}
         for name, functionalities in WATCHED_NON_HATEFUL.items():
-            rows = [a for a in self.alarms if a["system"] == system and a["functionality"] in functionalities]
+            rows = [a for a in self.alarms if a.system == system and a.functionality in functionalities]
             if rows:
-                out[name] = sum(a["fires"] * a["n_cases"] for a in rows) / sum(a["n_cases"] for a in rows)
+                out[name] = sum(a.fires * a.n_cases for a in rows) / sum(a.n_cases for a in rows)
         return out
 
     # ------------------------------------------------------------------------------------------- tables
@@ -348,8 +401,8 @@ class FunctionalResult(Result):
                     if measures
                     else {}
                 ),
-                "hateful cases": _iv(self.row(system, "label_gold", "hateful")),
-                "non-hateful cases": _iv(self.row(system, "label_gold", "non-hateful")),
+                "hateful cases": self.row(system, "label_gold", "hateful").text(),
+                "non-hateful cases": self.row(system, "label_gold", "non-hateful").text(),
                 "threshold": info.threshold,
             }
         if self.remedy:

@@ -232,7 +232,7 @@ def functional(result: FunctionalResult) -> str:
         return "The functional tests ran without the study's best phase-2 model."
     hateful = result.row(best, "label_gold", "hateful")
     other = result.row(best, "label_gold", "non-hateful")
-    weakest = ", ".join(r["value"] for r in result.weakest(best))
+    weakest = ", ".join(r.value for r in result.weakest(best))
     text = f"The anticipation scorer ({best}) "
     if result.discrimination:
         measures = result.discriminating(best)
@@ -242,7 +242,7 @@ def functional(result: FunctionalResult) -> str:
             "threshold: "
         )
     text += (
-        f"{hateful['accuracy']:.2f} of the hateful cases and {other['accuracy']:.2f} of the non-hateful ones "
+        f"{hateful.accuracy:.2f} of the hateful cases and {other.accuracy:.2f} of the non-hateful ones "
         f"right; weakest: {weakest}."
     )
     if result.target:
@@ -420,7 +420,7 @@ def model_card_html(reports: Path | None = None) -> str:
     rows.append(("Not for", model_card("not_for")))
     if func is not None and func.best_system in func.systems:
         best = func.best_system
-        weakest = "; ".join(f"{r['value']} ({r['accuracy']:.2f})" for r in func.weakest(best))
+        weakest = "; ".join(f"{r.value} ({r.accuracy:.2f})" for r in func.weakest(best))
         watched = [f"{name} {rate:.0%}" for name, rate in func.false_alarms(best).items()]
         rows.append(
             (
