@@ -66,6 +66,15 @@ def _paired(a: float, b: float) -> PairedDifference:
     )
 
 
+def _renamed(payload: dict, path: tuple, old: str, new: str) -> dict:
+    """``payload`` with the key ``old`` of the object at ``path`` renamed ``new`` (in place)."""
+    place = payload
+    for key in path:
+        place = place[key]
+    place[new] = place.pop(old)
+    return payload
+
+
 CASES = {
     "n_cases": 10, "n_templates": 4, "n_hateful": 6, "n_non_hateful": 4, "functionalities": 2,
     "target_groups": ["women"], "use": "evaluation only", "sampled": True, "n_families": 3,
@@ -124,11 +133,7 @@ def test_functional_result_is_typed_all_the_way_down_and_writes_the_same_json():
     ],
 )
 def test_a_renamed_nested_field_fails_on_reading(path, old, new, message):
-    payload = _functional_payload()
-    place = payload
-    for key in path:
-        place = place[key]
-    place[new] = place.pop(old)
+    payload = _renamed(_functional_payload(), path, old, new)
     with pytest.raises(ResultShapeError, match=message):
         FunctionalResult.from_json(payload)
 
@@ -199,10 +204,6 @@ def test_anticipation_rows_are_typed_and_write_the_same_json():
     ],
 )
 def test_a_renamed_anticipation_field_fails_on_reading(path, old, new, message):
-    payload = _anticipation_rows()
-    place = payload
-    for key in path:
-        place = place[key]
-    place[new] = place.pop(old)
+    payload = _renamed(_anticipation_rows(), path, old, new)
     with pytest.raises(ResultShapeError, match=message):
         decode(ANTICIPATION_HINTS[path[0]], payload[path[0]], path[0])
