@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from . import paths
+from .benchmark_types import CapacityRun, ForwardFloor, SpeedTarget, SpeedTargets
 from .nested import ResultShapeError, decode, encode, type_hints
 from .stamp import json_default, write_metrics
 
@@ -247,7 +248,7 @@ class DecoderCapacityResult(Result):
     NOTEBOOK: ClassVar[str] = "benchmarks/decoder_capacity.py"
     MARKER: ClassVar[str] = "rows"
 
-    rows: list[dict[str, Any]]  # mode, budget, train_seconds, train_sentences, selection_f1, ...
+    rows: list[CapacityRun]  # mode, budget, train_seconds, train_sentences, selection_f1, ...
     criterion: str
     equal_time_seconds: float
     best_at_equal_time: str
@@ -261,11 +262,9 @@ class DecoderCapacityResult(Result):
     def line(self, trained_layers: int | str | None = "?") -> str:
         """One sentence: the equal-time comparison, and what this build's decoders trained."""
         reference = self.equal_time_seconds
-        rows = [r for r in self.rows if r["budget"] == "equal time" or r["train_seconds"] == reference]
-        rows.sort(key=lambda r: -r["selection_f1"])
-        shown = "; ".join(
-            f"{r['mode']} {r['selection_f1']:.3f} on {r['train_sentences']} sentences" for r in rows
-        )
+        rows = [r for r in self.rows if r.budget == "equal time" or r.train_seconds == reference]
+        rows.sort(key=lambda r: -r.selection_f1)
+        shown = "; ".join(f"{r.mode} {r.selection_f1:.3f} on {r.train_sentences} sentences" for r in rows)
         layers_text = "every layer" if trained_layers is None else f"the top {trained_layers} blocks"
         return (
             f"Decoder capacity (benchmarks/decoder_capacity.py, one seed, every mode given the same "
@@ -291,8 +290,8 @@ class BenchmarkResult(Result):
     models: dict[str, str]  # {"encoder": backbone, "decoder": backbone}
     sentences: dict[str, list[str]]  # words -> the sentences timed
     table: list[dict[str, Any]]  # one row per (words, method): latency, throughput, max |diff|
-    targets: dict[str, Any]  # anticipation_speed.targets(table)
-    decoder_forward_floor: dict[str, Any]  # one-token vs all-token forward, weights MB
+    targets: SpeedTargets  # anticipation_speed.targets(table)
+    decoder_forward_floor: ForwardFloor  # one-token vs all-token forward, weights MB
     training: dict[str, Any] = field(default_factory=dict)
     # int8 / bf16 beside fp32 (benchmarks/quantized_scoring.py): speed rows, floors, accuracy, targets
     quantized: dict[str, Any] = field(default_factory=dict)
@@ -309,38 +308,37 @@ class BenchmarkResult(Result):
         """Each speed target with its measured ratio and a plain met / missed, and the floor behind a miss."""
         targets, lines = self.targets, []
 
-        def verdict(target: dict[str, Any]) -> str:
-            return ": met)." if target["met"] else ": MISSED)."
+        def verdict(target: SpeedTarget) -> str:
+            return ": met)." if target.met else ": MISSED)."
 
-        one = targets.get("one_pass_vs_naive_throughput")
+        one = targets.one_pass_vs_naive_throughput
         if one:
             lines.append(
-                f"Decoder one pass vs naive per-prefix batches at {one['words']} words: {one['ratio']:.1f}x "
-                f"the throughput (target >= {one['target']:g}x" + verdict(one)
+                f"Decoder one pass vs naive per-prefix batches at {one.words} words: {one.ratio:.1f}x "
+                f"the throughput (target >= {one.target:g}x" + verdict(one)
             )
-        stream = targets.get("stream_vs_rescore_latency")
+        stream = targets.stream_vs_rescore_latency
         if stream:
             lines.append(
                 "Streaming (cached keys/values) vs re-scoring the whole prefix, per word at "
-                f"{stream['words']} words: last word {stream['last_word_ratio']:.3f}, median over the "
-                f"sentence {fmt_number(stream['median_ratio'])} (target <= {stream['target']:g}"
-                + verdict(stream)
+                f"{stream.words} words: last word {stream.last_word_ratio:.3f}, median over the "
+                f"sentence {fmt_number(stream.median_ratio)} (target <= {stream.target:g}" + verdict(stream)
             )
         floor = self.decoder_forward_floor
-        if floor.get("ratio") is not None:
+        if floor.ratio is not None:
             lines.append(
                 f"Why streaming has a floor on this CPU: one decoder forward over a single new token takes "
-                f"{floor['one_token_ms']:.0f} ms against {floor['all_tokens_ms']:.0f} ms for all "
-                f"{floor['tokens']} tokens (ratio {floor['ratio']:.3f}), because every forward reads all "
-                f"{floor['weights_mb']:.0f} MB of fp32 weights whatever the number of new tokens; a "
+                f"{floor.one_token_ms:.0f} ms against {floor.all_tokens_ms:.0f} ms for all "
+                f"{floor.tokens} tokens (ratio {floor.ratio:.3f}), because every forward reads all "
+                f"{floor.weights_mb:.0f} MB of fp32 weights whatever the number of new tokens; a "
                 "streaming update cannot be cheaper than that one-token forward."
             )
-        if "equivalence_met" in targets:
-            diffs = [v for v in (targets.get("equivalence_max_abs_diff") or {}).values() if v is not None]
+        if targets.equivalence_met is not None:
+            diffs = [v for v in (targets.equivalence_max_abs_diff or {}).values() if v is not None]
             lines.append(
                 "Every fast path gives the naive path's probabilities"
                 + (f" (max |difference| {max(diffs):.1e}, bound 1e-4)" if diffs else "")
-                + (": yes." if targets["equivalence_met"] else ": NO.")
+                + (": yes." if targets.equivalence_met else ": NO.")
             )
         return lines + self._quantized_findings()
 
@@ -396,7 +394,7 @@ class BenchmarkResult(Result):
         """The targets as one table: what was measured against what, the target and met / missed."""
         rows = {
             name: {k: v for k, v in target.items() if not isinstance(v, (dict, list))}
-            for name, target in self.targets.items()
+            for name, target in encode(self.targets).items()
             if isinstance(target, dict)
         }
         tables = [

@@ -161,18 +161,18 @@ def focal(grid: GridResult) -> str:
 def speed(bench: BenchmarkResult) -> str:
     t = bench.targets
     parts = []
-    one = t.get("one_pass_vs_naive_throughput")
+    one = t.one_pass_vs_naive_throughput
     if one:
         parts.append(
-            f"One pass scores every prefix of a {one['words']}-word sentence {one['ratio']:.0f}x faster than "
-            f"per-prefix batches (target {one['target']:g}x: {'met' if one['met'] else 'missed'})."
+            f"One pass scores every prefix of a {one.words}-word sentence {one.ratio:.0f}x faster than "
+            f"per-prefix batches (target {one.target:g}x: {'met' if one.met else 'missed'})."
         )
-    stream = t.get("stream_vs_rescore_latency")
+    stream = t.stream_vs_rescore_latency
     if stream:
         parts.append(
-            f"Streaming a typed word costs {stream['median_ratio']:.2f} of re-scoring the prefix at "
-            f"{stream['words']} words (target <= {stream['target']:g}: "
-            f"{'met' if stream['met'] else 'missed'})."
+            f"Streaming a typed word costs {stream.median_ratio:.2f} of re-scoring the prefix at "
+            f"{stream.words} words (target <= {stream.target:g}: "
+            f"{'met' if stream.met else 'missed'})."
         )
     q = bench.quantized.get("targets", {})
     int8 = q.get("int8_stream_vs_fp32_one_pass")
@@ -216,7 +216,7 @@ def speed(bench: BenchmarkResult) -> str:
             )
         parts.append(text)
     if parts:
-        sentences = (t.get("stream_vs_rescore_latency") or {}).get("sentences")
+        sentences = t.stream_vs_rescore_latency.sentences if t.stream_vs_rescore_latency else None
         parts.append(
             f"(One benchmark run on this machine, {sentences} sentences per length: ratios of medians; the "
             "findings give each ratio's 25th-75th percentiles over sentences, a spread, not an interval.)"
