@@ -291,7 +291,7 @@ class BenchmarkResult(Result):
     sentences: dict[str, list[str]]  # words -> the sentences timed
     table: list[dict[str, Any]]  # one row per (words, method): latency, throughput, max |diff|
     targets: SpeedTargets  # anticipation_speed.targets(table)
-    decoder_forward_floor: ForwardFloor  # one-token vs all-token forward, weights MB
+    decoder_forward_floor: ForwardFloor | None  # one-token vs all-token forward, weights MB
     training: dict[str, Any] = field(default_factory=dict)
     # int8 / bf16 beside fp32 (benchmarks/quantized_scoring.py): speed rows, floors, accuracy, targets
     quantized: dict[str, Any] = field(default_factory=dict)
@@ -325,7 +325,7 @@ class BenchmarkResult(Result):
                 f"sentence {fmt_number(stream.median_ratio)} (target <= {stream.target:g}" + verdict(stream)
             )
         floor = self.decoder_forward_floor
-        if floor.ratio is not None:
+        if floor is not None and floor.ratio is not None:
             lines.append(
                 f"Why streaming has a floor on this CPU: one decoder forward over a single new token takes "
                 f"{floor.one_token_ms:.0f} ms against {floor.all_tokens_ms:.0f} ms for all "
