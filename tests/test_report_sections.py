@@ -165,4 +165,6 @@ def test_the_prose_file_has_the_words_of_every_section_question_and_figure_note(
     assert all(s.title and s.intro for s in sections.SECTIONS)
     assert set(text["questions"]) == {q.key for q in study.QUESTIONS}
     assert all(isinstance(note, str) and note for note in sections.FIGURE_NOTES.values())
-    assert study.LIMITATIONS and set(text["model_card"]) == {"intended_use", "not_for", "known_limits"}
+    assert set(text["answers"]) == {q.key for q in study.QUESTIONS}  # every answer's sentences
+    card = {"model", "trained_on", "fails", "intended_use", "not_for", "known_limits"}
+    assert study.LIMITATIONS and set(text["model_card"]) == card

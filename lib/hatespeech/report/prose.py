@@ -35,3 +35,13 @@ def limitations() -> list[str]:
 
 def model_card(row: str) -> str:
     return prose()["model_card"][row]
+
+
+def answer(question_key: str, part: str, **fields) -> str:
+    """One sentence of a question's answer, its ``{names}`` filled from ``fields`` (format specs apply)."""
+    return prose()["answers"][question_key][part].format(**fields)
+
+
+def model_card_row(row: str, **fields) -> str:
+    """A model card row, its ``{names}`` filled from ``fields``."""
+    return model_card(row).format(**fields)

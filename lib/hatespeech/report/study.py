@@ -21,7 +21,7 @@ from ..names import readable, stage_and_variant
 from ..result_registry import read_results
 from ..results import BenchmarkResult, Result
 from .html import figure_label
-from .prose import limitations, model_card
+from .prose import answer, limitations, model_card, model_card_row
 from .prose import question as question_text
 from .sections import get_section
 
@@ -31,32 +31,34 @@ def anticipate(phase1: Phase1Result, phase2: Phase2Result | None) -> str:
     ev = phase1.phase1_evidence
     best = ev.best_variant
     margin = ev.comparison("f1", best, "tfidf_logistic")
-    opening = (
-        "Yes, beyond a TF-IDF baseline."
-        if margin.difference.low > 0
-        else "Not beyond what a TF-IDF baseline already does."
-    )
-    text = (
-        f"{opening} The best phase-1 model ({best}, chosen on the selection set) reaches F1 "
-        f"{ev.intervals[best]['f1'].fmt()} on every prefix of the evaluation sentences (each sentence "
-        f"weighing 1) against {margin.b.fmt(3)} for TF-IDF on the same prefixes: difference "
-        f"{margin.difference.fmt(3)}, {margin.verdict()}."
+    text = answer(
+        "anticipate",
+        "main",
+        opening=answer("anticipate", "yes" if margin.difference.low > 0 else "no"),
+        best=best,
+        f1=ev.intervals[best]["f1"].fmt(),
+        tfidf=margin.b.fmt(3),
+        difference=margin.difference.fmt(3),
+        verdict=margin.verdict(),
     )
     if phase2 is not None:
-        key = f"phase2:{phase2.best_phase2_variant}"
-        e = phase2.earliness.by_model.get(key)
+        e = phase2.earliness.by_model.get(f"phase2:{phase2.best_phase2_variant}")
         if e is not None and e.detection_rate is not None:
 
             def ci(bounds):
                 return f" [{bounds[0]:.0%}, {bounds[1]:.0%}]" if bounds else ""
 
-            text += (
-                " How early: on the phase-2 test sentences the best phase-2 model "
-                f"({phase2.best_phase2_variant}) flags {e.detection_rate:.0%}{ci(e.detection_rate_ci)} of "
-                f"the hateful ones, after reading {e.share_seen_mean or 0:.0%} of the sentence on "
-                f"average, and raises a false alarm on {e.false_alarm_rate:.0%}"
-                f"{ci(e.false_alarm_rate_ci)} of the others ({e.n_hateful} and {e.n_not_hateful} "
-                "sentences; 95% Wilson intervals)."
+            text += answer(
+                "anticipate",
+                "early",
+                variant=phase2.best_phase2_variant,
+                detection_rate=e.detection_rate,
+                detection_ci=ci(e.detection_rate_ci),
+                share_seen=e.share_seen_mean or 0,
+                false_alarm_rate=e.false_alarm_rate,
+                false_alarm_ci=ci(e.false_alarm_rate_ci),
+                n_hateful=e.n_hateful,
+                n_not_hateful=e.n_not_hateful,
             )
     return text
 
@@ -68,12 +70,10 @@ def best_variant(phase1: Phase1Result) -> str:
     for c in ev.comparisons_of("f1", best):
         other = c.name_b if c.name_a == best else c.name_a
         if "tfidf" not in other:  # the variants only; the baseline has its own line
-            others.append(f"vs {other} {c.difference.fmt(3)}, {c.verdict()}")
-    return (
-        f"{best} had the highest selection-set F1; against it on evaluation F1: " + "; ".join(others) + ". "
-        "The seed ranked GPT-2 first and BERT last; our decoders train fewer layers on fewer sentences, so "
-        "this is not a like-for-like test of that ranking."
-    )
+            others.append(
+                answer("variant", "other", other=other, difference=c.difference.fmt(3), verdict=c.verdict())
+            )
+    return answer("variant", "main", best=best, others="; ".join(others))
 
 
 def phase2_adds(phase2: Phase2Result) -> str:
@@ -81,17 +81,18 @@ def phase2_adds(phase2: Phase2Result) -> str:
     best = ev.best_model or f"phase2:{phase2.best_phase2_variant}"
     variant = stage_and_variant(best)[1]
     parts = [
-        (
-            f"Best model on the held-out train sentences, among {len(phase2.best_pool) or 1} candidates "
-            f"(with and without phase 1): {best}, test MSE {ev.intervals[best].fmt(4)} on "
-            f"{ev.n_units} test sentences."
+        answer(
+            "phase2",
+            "best",
+            n_candidates=len(phase2.best_pool) or 1,
+            best=best,
+            mse=ev.intervals[best].fmt(4),
+            n_units=ev.n_units,
         )
     ]
     if ev.phase1_adds is not None:
         c = ev.phase1_adds
-        parts.append(
-            f"Phase 1 first, against the same variant without it: {c.difference.fmt(4)}, {c.verdict()}."
-        )
+        parts.append(answer("phase2", "phase1_adds", difference=c.difference.fmt(4), verdict=c.verdict()))
     for a, b, label in (
         (f"phase2:{variant}", f"phase1_only_corrected:{variant}", "phase-1 model alone (prior-corrected)"),
         (best, "constant:train_mean", "constant"),
@@ -99,7 +100,9 @@ def phase2_adds(phase2: Phase2Result) -> str:
     ):
         c = ev.comparison("mse", a, b)
         if c is not None:
-            parts.append(f"Against the {label}: {c.difference.fmt(4)}, {c.verdict()}.")
+            parts.append(
+                answer("phase2", "against", label=label, difference=c.difference.fmt(4), verdict=c.verdict())
+            )
     return " ".join(parts)
 
 
@@ -107,12 +110,14 @@ def imagined(result: ContinuationResult) -> str:
     """The continuation estimator against the best phase-2 model and against its own scorer on the prefix."""
     key = result.key
     e = result.estimator
-    calibrated = " and calibrating each score" if e.calibration else ""
     parts = [
-        (
-            f"Sampling {e.n_samples} endings per prefix, scoring them with the phase-1 "
-            f"{e.scorer_variant} model{calibrated} gives test MSE {result.intervals[key].fmt(4)} with no "
-            "prefix label."
+        answer(
+            "imagined",
+            "main",
+            n_samples=e.n_samples,
+            scorer=e.scorer_variant,
+            calibrated=answer("imagined", "calibrated") if e.calibration else "",
+            mse=result.intervals[key].fmt(4),
         )
     ]
     for name, what in (
@@ -124,15 +129,24 @@ def imagined(result: ContinuationResult) -> str:
         for c in result.comparisons.values():
             if c.name_b.startswith(name):
                 verdict = c.verdict().replace(key, "imagined endings").replace(c.name_b, what)
-                parts.append(f"Against {what} ({c.b.fmt(4)}): {c.difference.fmt(4)}, {verdict}.")
-    parts.append(f"It costs {1e3 * result.cost.seconds_per_prefix:.0f} ms per prefix on this machine.")
+                parts.append(
+                    answer(
+                        "imagined",
+                        "against",
+                        what=what,
+                        mse=c.b.fmt(4),
+                        difference=c.difference.fmt(4),
+                        verdict=verdict,
+                    )
+                )
+    parts.append(answer("imagined", "cost", ms_per_prefix=1e3 * result.cost.seconds_per_prefix))
     return " ".join(parts)
 
 
 def shared_vs_separate(dualhead: DualHeadResult) -> str:
     separate = dualhead.separate_models
     if separate.skipped:
-        return f"Not measured: {separate.skipped}."
+        return answer("shared", "skipped", why=separate.skipped)
     verdict = separate.verdict  # macro-F1 per head (paired intervals when measured) and the cost of each
     return verdict[:1].upper() + verdict[1:] + ("" if verdict.endswith(".") else ".")
 
@@ -140,20 +154,21 @@ def shared_vs_separate(dualhead: DualHeadResult) -> str:
 def focal(grid: GridResult) -> str:
     pick = grid.grid_pick
     vals = [c.val_macro_f1 for c in grid.grid if c.val_macro_f1 is not None]
-    spread = (
-        f" Validation macro-F1 across the {len(vals)} cells spans {min(vals):.3f}-{max(vals):.3f}."
-        if vals
-        else ""
-    )
+    info = grid.grid_info
     return (
-        f"gamma {pick.gamma:g}, alpha {pick.alpha:g}, picked on validation identity macro-F1 "
-        f"({pick.val_macro_f1:.3f}; test {pick.test_macro_f1:.3f}; one training run per cell, so no "
-        "interval: read the spread, not the pick's third decimal)."
-        + spread
+        answer(
+            "focal",
+            "main",
+            gamma=pick.gamma,
+            alpha=pick.alpha,
+            val=pick.val_macro_f1,
+            test=pick.test_macro_f1,
+        )
+        + (answer("focal", "spread", n=len(vals), low=min(vals), high=max(vals)) if vals else "")
         + (
-            f" Each cell trained {grid.grid_info['each_cell_trained']}."
-            if grid.grid_info.get("each_cell_trained")
-            else f" Mode: {grid.grid_info.get('mode', '?')}."
+            answer("focal", "trained", trained=info["each_cell_trained"])
+            if info.get("each_cell_trained")
+            else answer("focal", "mode", mode=info.get("mode", "?"))
         )
     )
 
@@ -164,100 +179,107 @@ def speed(bench: BenchmarkResult) -> str:
     one = t.one_pass_vs_naive_throughput
     if one:
         parts.append(
-            f"One pass scores every prefix of a {one.words}-word sentence {one.ratio:.0f}x faster than "
-            f"per-prefix batches (target {one.target:g}x: {'met' if one.met else 'missed'})."
+            answer(
+                "speed", "one_pass", words=one.words, ratio=one.ratio, target=one.target, verdict=_met(one)
+            )
         )
     stream = t.stream_vs_rescore_latency
     if stream:
         parts.append(
-            f"Streaming a typed word costs {stream.median_ratio:.2f} of re-scoring the prefix at "
-            f"{stream.words} words (target <= {stream.target:g}: "
-            f"{'met' if stream.met else 'missed'})."
+            answer(
+                "speed",
+                "stream",
+                ratio=stream.median_ratio,
+                words=stream.words,
+                target=stream.target,
+                verdict=_met(stream),
+            )
         )
     q = bench.quantized.get("targets", {})
     int8 = q.get("int8_stream_vs_fp32_one_pass")
     if int8:
-        verdict = "met" if int8["met"] else "missed"
-        text = (
-            f"With the int8 scorer (ONNX Runtime) a streamed word costs {int8['ratio']:.2f} of fp32 "
-            f"re-scoring (target <= "
-            f"{int8['target']:g}: {verdict})"
-        )
-        against_stream = q.get("int8_stream_vs_fp32_stream")
-        if against_stream:
-            text += (
-                f" and {against_stream['ratio']:.2f} of fp32 streaming (target <= "
-                f"{against_stream['target']:g}: {'met' if against_stream['met'] else 'missed'})"
-            )
-        split = bench.quantized.get("stream_split")
-        if split:  # int8 runs in ONNX Runtime: say how much of the gain is the runtime's
-            total, runtime, weights = (split[k]["median"] for k in ("total", "runtime", "int8"))
-            text += (
-                f"; of its {total:.1f}x over PyTorch fp32 streaming, ONNX Runtime alone (fp32 weights) "
-                f"gives {runtime:.1f}x and int8 {weights:.1f}x"
-            )
-        typing = bench.quantized.get("encoder_speed") or []
-        longest = max((r["words"] for r in typing), default=None)
-        by_mode = {r["mode"]: r for r in typing if r["variant"] == "encoder+bilstm" and r["words"] == longest}
-        if {"fp32", "int8"} <= set(by_mode):
-            text += (
-                f"; the recommended encoder+bilstm scorer cannot stream and re-scores a {longest}-word "
-                f"prefix per typed word in {by_mode['int8']['per_word_median_ms']:.0f} ms in int8 against "
-                f"{by_mode['fp32']['per_word_median_ms']:.0f} ms in fp32"
-            )
-        offered = q.get("int8_offered_for")
-        if offered is None:
-            text += "; its accuracy cost was not measured."
-        else:
-            text += (
-                f"; offered for {', '.join(offered) if offered else 'no variant'} (held-out phase-2 MSE "
-                f"change within 0.001, the test set choosing nothing; on test it moves the MSE by up to "
-                f"{q['int8_largest_mse_change']:.4f})."
-            )
-        parts.append(text)
+        parts.append(_int8_speed(bench, q, int8))
     if parts:
         sentences = t.stream_vs_rescore_latency.sentences if t.stream_vs_rescore_latency else None
         parts.append(
-            f"(One benchmark run on this machine, {sentences} sentences per length: ratios of medians; the "
-            "findings give each ratio's 25th-75th percentiles over sentences, a spread, not an interval.)"
-            if sentences
-            else "(Ratios of medians from one benchmark run on this machine: no interval.)"
+            answer("speed", "spread", sentences=sentences) if sentences else answer("speed", "no_spread")
         )
-    return " ".join(parts) or "No speed target measured."
+    return " ".join(parts) or answer("speed", "none")
+
+
+def _met(target) -> str:
+    met = target["met"] if isinstance(target, dict) else target.met
+    return "met" if met else "missed"
+
+
+def _int8_speed(bench: BenchmarkResult, q: dict, int8: dict) -> str:
+    """The int8 scorer's sentence of the speed answer: against fp32 re-scoring and streaming, how much of
+    the gain is the runtime's, what typing costs the recommended scorer, and for which variants it is
+    offered."""
+    text = answer("speed", "int8", ratio=int8["ratio"], target=int8["target"], verdict=_met(int8))
+    against_stream = q.get("int8_stream_vs_fp32_stream")
+    if against_stream:
+        text += answer(
+            "speed",
+            "int8_vs_stream",
+            ratio=against_stream["ratio"],
+            target=against_stream["target"],
+            verdict=_met(against_stream),
+        )
+    split = bench.quantized.get("stream_split")
+    if split:  # int8 runs in ONNX Runtime: say how much of the gain is the runtime's
+        total, runtime, weights = (split[k]["median"] for k in ("total", "runtime", "int8"))
+        text += answer("speed", "split", total=total, runtime=runtime, weights=weights)
+    typing = bench.quantized.get("encoder_speed") or []
+    longest = max((r["words"] for r in typing), default=None)
+    by_mode = {r["mode"]: r for r in typing if r["variant"] == "encoder+bilstm" and r["words"] == longest}
+    if {"fp32", "int8"} <= set(by_mode):
+        text += answer(
+            "speed",
+            "typing",
+            words=longest,
+            int8=by_mode["int8"]["per_word_median_ms"],
+            fp32=by_mode["fp32"]["per_word_median_ms"],
+        )
+    offered = q.get("int8_offered_for")
+    if offered is None:
+        return text + answer("speed", "not_measured")
+    variants = ", ".join(offered) if offered else "no variant"
+    return text + answer("speed", "offered", variants=variants, largest=q["int8_largest_mse_change"])
 
 
 def functional(result: FunctionalResult) -> str:
     best = result.best_system
     if best not in result.systems:
-        return "The functional tests ran without the study's best phase-2 model."
+        return answer("functional", "missing")
     hateful = result.row(best, "label_gold", "hateful")
     other = result.row(best, "label_gold", "non-hateful")
     weakest = ", ".join(r.value for r in result.weakest(best))
-    text = f"The anticipation scorer ({best}) "
+    text = answer("functional", "scorer", best=best)
     if result.discrimination:
         measures = result.discriminating(best)
-        text += (
-            f"ranks HateCheck's cases with ROC AUC {measures.text('auc')} and reaches "
-            f"balanced accuracy {measures.text('balanced_accuracy')} at its held-out "
-            "threshold: "
+        text += answer(
+            "functional",
+            "ranks",
+            auc=measures.text("auc"),
+            balanced=measures.text("balanced_accuracy"),
         )
-    text += (
-        f"{hateful.accuracy:.2f} of the hateful cases and {other.accuracy:.2f} of the non-hateful ones "
-        f"right; weakest: {weakest}."
-    )
+    text += answer("functional", "accuracy", hateful=hateful.accuracy, other=other.accuracy, weakest=weakest)
     if result.target:
         t = result.target
-        text += (
-            f" Target (one own system with AUC >= 0.80 and balanced accuracy >= 0.70): "
-            f"{'met by ' + ', '.join(t.met_by) if t.met else 'missed'}."
-        )
+        verdict = "met by " + ", ".join(t.met_by) if t.met else "missed"
+        text += answer("functional", "target", verdict=verdict)
     if result.remedy:
         r = result.remedy
         auc, balanced = r.auc, r.balanced_accuracy
-        text += (
-            f" Rehearsal, with minus without: AUC {auc.difference.fmt(2)} ({auc.verdict()}), balanced "
-            f"accuracy {balanced.difference.fmt(2)} ({balanced.verdict()}) (target: both up, "
-            f"{'met' if r.target.met else 'missed'})."
+        text += answer(
+            "functional",
+            "remedy",
+            auc=auc.difference.fmt(2),
+            auc_verdict=auc.verdict(),
+            balanced=balanced.difference.fmt(2),
+            balanced_verdict=balanced.verdict(),
+            verdict="met" if r.target.met else "missed",
         )
     return text
 
@@ -392,45 +414,21 @@ def model_card_html(reports: Path | None = None) -> str:
     if phase2 is not None:
         model = phase2.phase2.get(phase2.best_phase2_variant)
         model_id = model.model_id if model is not None and model.model_id else "?"
-        rows.append(
-            (
-                "Model",
-                (
-                    f"{phase2.best_phase2_variant} ({model_id}), the phase-2 variant "
-                    "with the lowest held-out MSE."
-                ),
-            )
-        )
+        rows.append(("Model", model_card_row("model", variant=phase2.best_phase2_variant, model_id=model_id)))
     if phase1 is not None:
         sources = ((phase1.phase1_data or {}).get("report") or {}).get("sources") or {}
         train = ", ".join(
             f"{name} {s['rows']:,} ({s['positives']:,} hateful)" for name, s in sources.items() if "rows" in s
         )
-        rows.append(
-            (
-                "Trained on",
-                (
-                    f"phase 1: hate / not-hate sentences ({train or 'see the data section'}); "
-                    "phase 2: every word-prefix of implicit-hate tweets with P(hateful | prefix) "
-                    "labels from two passes of one large language model (not human annotators)."
-                ),
-            )
-        )
+        rows.append(("Trained on", model_card_row("trained_on", train=train or "see the data section")))
     rows.append(("Intended use", model_card("intended_use")))
     rows.append(("Not for", model_card("not_for")))
     if func is not None and func.best_system in func.systems:
         best = func.best_system
         weakest = "; ".join(f"{r.value} ({r.accuracy:.2f})" for r in func.weakest(best))
         watched = [f"{name} {rate:.0%}" for name, rate in func.false_alarms(best).items()]
-        rows.append(
-            (
-                "Where it fails (HateCheck)",
-                (
-                    f"weakest functionalities: {weakest}. Its alarm fires at "
-                    f"some word on non-hateful {', '.join(watched)} of cases."
-                ),
-            )
-        )
+        fails = model_card_row("fails", weakest=weakest, watched=", ".join(watched))
+        rows.append(("Where it fails (HateCheck)", fails))
     rows.append(("Known limits", model_card("known_limits")))
     body = "".join(f"<tr><th>{_html.escape(k)}</th><td>{_html.escape(v)}</td></tr>" for k, v in rows)
     return f"<table class='hs-card'>{body}</table>"
