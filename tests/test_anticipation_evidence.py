@@ -9,7 +9,7 @@ import pytest
 from hatespeech.anticipation import Phase1Result, Phase1Run, Phase2Result, Phase2Run
 from hatespeech.anticipation import evidence as ev
 from hatespeech.anticipation.every_prefix import every_prefix_metrics, prefix_rows
-from hatespeech.anticipation.evidence_types import Phase1Evidence
+from hatespeech.anticipation.evidence_types import Earliness, Phase1Evidence, Phase2Baselines, RegressionRow
 from hatespeech.anticipation.results import comparison_table
 from hatespeech.config import get_profile
 from hatespeech.nested import decode
@@ -153,12 +153,15 @@ def test_phase2_evidence_resamples_sentences_and_checks_the_target():
         human["auc"]["labels:mean of passes"]["estimate"] > 0.9 and "constant:train_mean" not in human["auc"]
     )
     assert set(human["auc"]) == {"labels:mean of passes", *run.predictions} - {"constant:train_mean"}
+    row = RegressionRow(mse=0.05, mae=0.2, pearson=None, n=80, ece=0.01)
     result = Phase2Result(
         profile="smoke",
         phase2={},
-        baselines={},
+        baselines=Phase2Baselines(
+            row, row, phase1_only={}, phase1_only_prior_corrected={}, phase2_without_phase1={}
+        ),
         phase2_evidence=e,
-        earliness={},
+        earliness=Earliness("test sentences whose target is >= 0.5 are hateful", {}),
         annotator_agreement={"test": {"mse": 0.004}},
         best_phase2_variant="encoder",
         phase2_C=1.0,

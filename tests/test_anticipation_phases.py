@@ -14,10 +14,24 @@ from hatespeech.anticipation import Phase1Result, phase1
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tokenizers / one_torch_thread: tests/conftest.py
 
 
+def _row(**scores) -> dict:
+    """A phase-1 row as Phase1Run.payload writes it (the scores given, the rest filled)."""
+    base = {"accuracy": 0.5, "f1": 0.5, "precision": 0.5, "recall": 0.5, "positive_share": 0.3}
+    base = {**base, "predicted_positive_share": 0.3, **scores}
+    return {
+        **base,
+        "threshold": 0.5,
+        "weighting": "each sentence weighs 1",
+        "n_sentences": 10,
+        "n_prefixes": 80,
+        "at_0.5": base,
+    }
+
+
 def test_seed_table_is_context_without_verdicts():
     result = Phase1Result(
         profile="smoke",
-        phase1={"decoder": {"accuracy": 0.70, "f1": 0.80}},
+        phase1={"decoder": _row(accuracy=0.70, f1=0.80)},
         phase1_baselines={},
         phase1_evidence={},
         phase1_sweep=[],
@@ -134,9 +148,9 @@ def test_phase1_and_phase2_pipelines_on_tiny_models(isolated):
 
     # the seed's length weight: the best variant again without w_len, the main run as the with-w_len arm
     wlen = result1.wlen_ablation
-    assert wlen["variant"] == run1.best_variant() and set(wlen["arms"]) == {"w_len", "unweighted"}
-    assert wlen["arms"]["w_len"]["selection_f1"] == run1.stats[wlen["variant"]]["selection"]["kept"]["score"]
-    assert wlen["kept_by_selection"] in {"w_len", "unweighted"} and "length weight" in " ".join(
+    assert wlen.variant == run1.best_variant() and set(wlen.arms) == {"w_len", "unweighted"}
+    assert wlen.arms["w_len"].selection_f1 == run1.stats[wlen.variant]["selection"]["kept"]["score"]
+    assert wlen.kept_by_selection in {"w_len", "unweighted"} and "length weight" in " ".join(
         result1.findings()
     )
 
@@ -295,7 +309,7 @@ def _choices(run1, run2) -> dict:
             for variant, stats in run1.stats.items()
         },
         "phase1_best": run1.best_variant(),
-        "wlen_kept": run1.result().wlen_ablation.get("kept_by_selection"),
+        "wlen_kept": (run1.result().to_json()["wlen_ablation"] or {}).get("kept_by_selection"),
         "phase2_epochs": {v: m["training"]["epochs"] for v, m in out2["phase2"].items()},
         "phase2_best": (out2["best_phase2_variant"], out2["best_model"]),
         "loss_weight": (out2["loss_weights"] or {}).get("chosen"),  # null when the profile runs none
