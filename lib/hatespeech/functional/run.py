@@ -40,6 +40,7 @@ from ..baselines import best_f1_threshold
 from ..config import Profile
 from ..data.registry import load_cases
 from ..dualhead.results import DualHeadResult
+from ..dualhead.run import JOINT_MODEL, SEPARATE_N_MODEL
 from ..dualhead.scorer import DualHeadScorer
 from ..dualhead.training import experiment_dir
 from ..metrics.bootstrap import Interval, PairedDifference, bootstrap_interval, paired_bootstrap
@@ -183,7 +184,7 @@ def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
 # ================================================================================================ scoring
 #: The dual-head experiment's models scored on HateCheck: the joint model, and (where notebook 04 trains the
 #: seed's separate models) the single-task toxicity-type model, folder under ``experiment_dir``.
-DUALHEAD_MODELS = {"joint": "joint_model", "separate_n": "separate_n_model"}
+DUALHEAD_MODELS = {"joint": JOINT_MODEL, "separate_n": SEPARATE_N_MODEL}
 
 
 def dualhead_systems(profile: Profile, texts: list[str]) -> dict[str, SystemScores]:
