@@ -436,7 +436,7 @@ def test_printed_copy_drops_links_to_local_files():
 def test_published_notebook_keeps_no_widget_state_and_no_machine_path(tmp_path):
     """tqdm's widget state (about a megabyte per training notebook, stored twice in the published report)
     and papermill's absolute paths are dropped; every other output stays."""
-    from hatespeech.publish.execute import WIDGET_VIEW, _tidy_executed
+    from hatespeech.publish.notebooks import WIDGET_VIEW, _tidy_executed
 
     executed = make_notebook(tmp_path / "01_x.ipynb", "print('kept')")
     nb = nbformat.read(executed, as_version=4)

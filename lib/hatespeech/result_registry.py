@@ -34,7 +34,7 @@ def writer(result: type[Result]) -> str:
 
 def read_results(reports: Path | None = None) -> dict[type[Result], Result]:
     """Every result of a build that reads back (absent or ill-shaped ones left out: the build's check names
-    those, :func:`hatespeech.publish.contract.check_metrics`)."""
+    those, :func:`hatespeech.publish.checks.check_metrics`)."""
     out = {}
     for cls in ALL_RESULTS:
         try:

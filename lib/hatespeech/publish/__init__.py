@@ -22,10 +22,11 @@ Layout of a published report::
 
 A failed run keeps its staging folder as ``reports/.staging-failed/`` (git-ignored) for inspection.
 
-Modules, in the order a build uses them: :mod:`.selection` (which notebooks), :mod:`.execute` (papermill, one
-notebook), :mod:`.contract` (the metrics JSON each notebook must leave), :mod:`.export` (HTML pages, PDF),
-:mod:`.staging` (lock, staging folder, swap, timings), :mod:`.builder` (the build in order), :mod:`.cli`
-(``python -m hatespeech.publish``). The names below are the package's API.
+Modules, in the order a build uses them: :mod:`.notebooks` (which notebooks, papermill on one, the build's
+errors), :mod:`.staging` (lock, staging folder, swap, timings), :mod:`.checks` (the metrics JSON each notebook
+must leave, the report's references, the PDF), :mod:`.export` (HTML pages, PDF), :mod:`.builder` (the build in
+order, one step per function), :mod:`.cli` (``python -m hatespeech.publish``). The names below are the
+package's API.
 """
 
 from __future__ import annotations
@@ -49,15 +50,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
             "main",
             "parse_args",
         ),
-        ".contract": ("check_metrics",),
-        ".errors": (
-            "BuildError",
-            "NotebookFailed",
-        ),
-        ".execute": (
-            "pick_kernel",
-            "run_notebook",
-        ),
+        ".checks": ("check_metrics",),
         ".export": (
             "CHROMIUM_CANDIDATES",
             "CHROMIUM_ENV",
@@ -68,13 +61,17 @@ __all__, __getattr__, __dir__ = lazy_exports(
             "pdf_pages",
             "printable_html",
         ),
-        ".selection": (
+        ".notebooks": (
             "NOTEBOOK_NAME",
             "NOTEBOOKS_DIR",
             "REPORT_NOTEBOOK_SUFFIX",
+            "BuildError",
+            "NotebookFailed",
             "discover_notebooks",
             "notebook_number",
+            "pick_kernel",
             "report_notebook",
+            "run_notebook",
             "select_notebooks",
         ),
         ".staging": (

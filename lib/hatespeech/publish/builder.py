@@ -14,12 +14,19 @@ from pathlib import Path
 from .. import paths
 from ..config import MODEL_OVERRIDE_ENV, PROFILES, get_profile
 from ..models.backbones import check_models
-from .checks import pdf_problems, training_log_lines, unresolved_references
-from .contract import check_metrics
-from .errors import BuildError, NotebookFailed
-from .execute import pick_kernel, run_notebook
+from .checks import check_metrics, pdf_problems, training_log_lines, unresolved_references
 from .export import CHROMIUM_ENV, export_html, find_chromium, html_to_pdf, pdf_pages
-from .selection import NOTEBOOKS_DIR, discover_notebooks, notebook_number, report_notebook, select_notebooks
+from .notebooks import (
+    NOTEBOOKS_DIR,
+    BuildError,
+    NotebookFailed,
+    discover_notebooks,
+    notebook_number,
+    pick_kernel,
+    report_notebook,
+    run_notebook,
+    select_notebooks,
+)
 from .staging import (
     build_lock,
     clean_stale_staging,

@@ -1,6 +1,8 @@
 """Checks on what a build publishes, run by :func:`hatespeech.publish.builder.build` before anything replaces
 ``reports/``: every reference of the report resolves, no page prints training logs, and the PDF holds every
-cell of the prose tables (the model card, the method, the seed claims) and ends no page on a bare heading.
+cell of the prose tables (the model card, the method, the seed claims) and ends no page on a bare heading;
+and the contract between the experiment notebooks and the report (:func:`check_metrics`): each notebook that
+ran must have left its typed result (:mod:`hatespeech.results`) readable in the staging metrics folder.
 
 Each check returns what is wrong (empty when nothing is); the builder decides whether that fails the build.
 """
@@ -8,10 +10,15 @@ Each check returns what is wrong (empty when nothing is); the builder decides wh
 from __future__ import annotations
 
 import html as _html
+import json
 import re
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
+
+from ..result_registry import BENCHMARK_RESULTS, NOTEBOOK_RESULTS, writer
+from ..results import ResultShapeError
 
 _ANCHOR_HREF = re.compile(r"""href=(["'])#([^"']+)\1""")
 _ID = re.compile(r"""\bid=(["'])([^"']+)\1""")
@@ -95,3 +102,37 @@ def pdf_problems(report_html: str, pdf: Path) -> tuple[list[str], str]:
     problems = [f"cell not printed: {cell[:60]}" for cell in missing]
     problems += [f"heading at a page foot, {orphan}" for orphan in orphaned_headings(report_html, pages)]
     return problems, f"PDF text checked: {len(pages) - 1} pages"
+
+
+# ============================================================================ the metrics contract
+REPORT_METRICS = "report.json"  # written by the report notebook: {"sections": {key: status}, "stamp": ...}
+
+
+def check_metrics(metrics_dir: Path, ran: Iterable[str], report_ran: bool = False) -> list[str]:
+    """Problems with the typed results a build left in ``metrics_dir``.
+
+    ``ran``: numbers of the notebooks executed in this build; each one's result must read back
+    (:meth:`Result.read`) with every field; ``report_ran``: the report notebook ran (``report.json``).
+    """
+    ran = set(ran)
+    reports = Path(metrics_dir).parent
+    problems = []
+    for result in (*NOTEBOOK_RESULTS, *BENCHMARK_RESULTS):
+        required = result in NOTEBOOK_RESULTS and writer(result) in ran
+        optional_present = result in BENCHMARK_RESULTS and (Path(metrics_dir) / result.FILE).exists()
+        if not (required or optional_present):  # earlier builds' results were checked when they were made
+            continue
+        try:
+            if result.read(reports) is None:
+                problems.append(f"{result.FILE} holds no {result.__name__} (written by {result.NOTEBOOK})")
+        except ResultShapeError as error:
+            problems.append(str(error))
+    if report_ran:
+        path = Path(metrics_dir) / REPORT_METRICS
+        try:
+            body = json.loads(path.read_text())
+            if not isinstance(body, dict) or "sections" not in body:
+                problems.append(f"{REPORT_METRICS} lacks 'sections'")
+        except (OSError, ValueError) as error:
+            problems.append(f"{REPORT_METRICS} missing or unreadable: {error}")
+    return problems

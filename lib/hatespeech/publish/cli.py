@@ -12,8 +12,7 @@ from .. import paths
 from ..config import PROFILES
 from ..runtime import default_profile_name
 from .builder import build
-from .errors import BuildError
-from .selection import NOTEBOOKS_DIR
+from .notebooks import NOTEBOOKS_DIR, BuildError
 from .staging import FAILED_DIR_NAME
 
 

@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import BuildError
+from .notebooks import BuildError
 
 STAGING_PREFIX = ".staging-"  # reports/.staging*/ is git-ignored
 FAILED_DIR_NAME = ".staging-failed"
