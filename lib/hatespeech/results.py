@@ -11,12 +11,15 @@ writes.
 
 Two files hold two results each (notebooks 02 + 03 write ``anticipation.json``, 04 + 05 ``dualhead.json``):
 each result owns its fields of the file and :meth:`~Result.write` merges them in (a file written under another
-profile is replaced, not merged). Nested values are typed dataclasses where a result has been moved over
-(:mod:`hatespeech.nested` reads them back by their type hints, from a file or from the JSON-shaped values a
-run hands over): notebook 06's ``FunctionalResult``, notebook 07's ``ContinuationResult``, the phase-1 /
-phase-2 evidence, rehearsal and loss weights (:mod:`hatespeech.anticipation.evidence_types`) and the dual
-head's metrics, baselines and grid (:mod:`hatespeech.dualhead.result_types`). Elsewhere they are still plain
-JSON (dicts and lists): each is made by one function, named beside its field, and read in the same class.
+profile is replaced, not merged). Every value a finding, an answer or a curated table reads is a typed
+dataclass (:mod:`hatespeech.nested` reads them back by their type hints, from a file or from the JSON-shaped
+values a run hands over): notebook 06's ``FunctionalResult``, notebook 07's ``ContinuationResult``, the
+phase-1 / phase-2 evidence, rehearsal and loss weights (:mod:`hatespeech.anticipation.evidence_types`), the
+dual head's metrics, baselines and grid (:mod:`hatespeech.dualhead.result_types`) and the benchmarks' targets,
+floors and int8 / bf16 rows (:mod:`hatespeech.benchmark_types`). What stays plain JSON is descriptive: the
+settings, data summaries, label maps and per-model training records, whose keys differ by phase, backbone and
+profile; the report prints them as they are (the appendix), and each is made by one function named beside
+its field.
 
 The results of this module need no torch: data (notebook 01), the speed benchmark and the decoder-capacity
 benchmark. The experiments' own live with them: :mod:`hatespeech.anticipation.results` (phase 1, phase 2) and
@@ -35,8 +38,17 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from . import paths
-from .benchmark_types import CapacityRun, ForwardFloor, SpeedTarget, SpeedTargets
-from .nested import ResultShapeError, decode, encode, type_hints
+from .benchmark_types import (
+    CapacityRun,
+    EncoderSpeed,
+    ForwardFloor,
+    QuantizedScoring,
+    RuntimeSplit,
+    SpeedTarget,
+    SpeedTargets,
+    StreamSplit,
+)
+from .nested import ResultShapeError, decode, encode, json_field, type_hints
 from .stamp import json_default, write_metrics
 
 
@@ -294,7 +306,7 @@ class BenchmarkResult(Result):
     decoder_forward_floor: ForwardFloor | None  # one-token vs all-token forward, weights MB
     training: dict[str, Any] = field(default_factory=dict)
     # int8 / bf16 beside fp32 (benchmarks/quantized_scoring.py): speed rows, floors, accuracy, targets
-    quantized: dict[str, Any] = field(default_factory=dict)
+    quantized: QuantizedScoring | None = json_field(omit_none=True, default=None)
     padded_width_naive: int | None = None
     rss_follows_live_memory: bool | None = None
     torch_threads: int | None = None
@@ -345,47 +357,44 @@ class BenchmarkResult(Result):
     def _quantized_findings(self) -> list[str]:
         """int8 / bf16: each speed target as met / missed, and for which variants the MSE change allows it."""
         q = self.quantized
-        if not q:
+        if q is None:
             return []
         lines = []
-        for mode in [m for m in q.get("modes", []) if m != "fp32"]:
-            one = q["targets"].get(f"{mode}_stream_vs_fp32_one_pass")
-            stream = q["targets"].get(f"{mode}_stream_vs_fp32_stream")
+        for mode in [m for m in q.modes if m != "fp32"]:
+            one, stream = q.targets.against_fp32(mode)
             if one and stream:
                 lines.append(
-                    f"{mode} streaming per word at {one['words']} words: {one['ratio']:.3f} x fp32 one-pass "
-                    f"re-scoring (target <= {one['target']:g}: {'met' if one['met'] else 'MISSED'}) and "
-                    f"{stream['ratio']:.3f} x fp32 streaming (target <= {stream['target']:g}: "
-                    f"{'met' if stream['met'] else 'MISSED'})."
+                    f"{mode} streaming per word at {one.words} words: {one.ratio:.3f} x fp32 one-pass "
+                    f"re-scoring (target <= {one.target:g}: {'met' if one.met else 'MISSED'}) and "
+                    f"{stream.ratio:.3f} x fp32 streaming (target <= {stream.target:g}: "
+                    f"{'met' if stream.met else 'MISSED'})."
                 )
-            floors = q.get("forward_floor", {})
-            mine, fp32 = floors.get(mode, {}), floors.get("fp32", {})
+            mine, fp32 = q.forward_floor.get(mode), q.forward_floor.get("fp32")
             if mine and fp32:
                 lines.append(
-                    f"{mode} one-token decoder forward: {mine['one_token_ms']:.0f} ms against "
-                    f"{fp32['one_token_ms']:.0f} ms in fp32, reading {mine['weights_mb']:.0f} MB of "
-                    f"weights instead of {fp32['weights_mb']:.0f} MB."
+                    f"{mode} one-token decoder forward: {mine.one_token_ms:.0f} ms against "
+                    f"{fp32.one_token_ms:.0f} ms in fp32, reading {mine.weights_mb:.0f} MB of "
+                    f"weights instead of {fp32.weights_mb:.0f} MB."
                 )
-            if mode == "int8" and q.get("int8_runtime_split") and mine and fp32:
-                lines.append(_runtime_finding(q["int8_runtime_split"], mine, fp32))
-            if mode == "int8" and q.get("stream_split"):
-                lines.append(_stream_split_finding(q["stream_split"]))
-            if mode == "int8" and q.get("encoder_speed"):
-                lines += _encoder_speed_findings(q["encoder_speed"])
-            accuracy = q.get("accuracy", {})
-            if accuracy.get("skipped"):
-                lines.append(f"{mode} accuracy not measured: {accuracy['skipped']}.")
+            if mode == "int8" and q.int8_runtime_split and mine and fp32:
+                lines.append(_runtime_finding(q.int8_runtime_split, mine, fp32))
+            if mode == "int8" and q.stream_split:
+                lines.append(_stream_split_finding(q.stream_split))
+            if mode == "int8" and q.encoder_speed:
+                lines += _encoder_speed_findings(q.encoder_speed)
+            if q.accuracy.skipped:
+                lines.append(f"{mode} accuracy not measured: {q.accuracy.skipped}.")
                 continue
-            rows = [r for r in accuracy.get("rows", []) if r["mode"] == mode]
+            rows = q.accuracy.of(mode)
             if rows:
-                offered = [r["variant"] for r in rows if r["offered"]]
-                held_out = ", ".join(f"{r['variant']} {r['held_out_abs_mse_change']:.4f}" for r in rows)
-                test = ", ".join(f"{r['variant']} {r['test_abs_mse_change']:.4f}" for r in rows)
+                offered = [r.variant for r in rows if r.offered]
+                held_out = ", ".join(f"{r.variant} {r.held_out_abs_mse_change:.4f}" for r in rows)
+                test = ", ".join(f"{r.variant} {r.test_abs_mse_change:.4f}" for r in rows)
                 lines.append(
                     f"{mode} moves the MSE on the held-out phase-2 train sentences by {held_out}; offered "
-                    f"(held-out change <= {accuracy['tolerance']:g}) for: "
+                    f"(held-out change <= {q.accuracy.tolerance:g}) for: "
                     f"{', '.join(offered) if offered else 'no variant'}. On the test set (chooses nothing) "
-                    f"it moves by {test} (max |p change| {max(r['max_abs_p_change'] for r in rows):.3f}); "
+                    f"it moves by {test} (max |p change| {max(r.max_abs_p_change for r in rows):.3f}); "
                     "every reported number stays fp32."
                 )
         return lines
@@ -401,75 +410,64 @@ class BenchmarkResult(Result):
             ("speed targets (ratios measured in one run)", pd.DataFrame.from_dict(rows, orient="index"))
         ]
         q = self.quantized
-        if q.get("speed"):
-            floors = pd.DataFrame.from_dict(q["forward_floor"], orient="index")[
+        if q is None:
+            return tables
+        if q.speed:
+            floors = pd.DataFrame.from_dict(encode(q.forward_floor), orient="index")[
                 ["one_token_ms", "weights_mb"]
             ]
-            speed = pd.DataFrame(q["speed"]).join(floors, on="mode")
+            speed = pd.DataFrame(encode(q.speed)).join(floors, on="mode")
             tables.append(("decoder per-word latency by precision (ms, one run, 1 thread)", speed))
-        if q.get("encoder_speed"):
+        if q.encoder_speed:
             tables.append(
                 (
                     (
                         "encoder variants typing: per-word latency of re-scoring the prefix, fp32 and "
                         "int8 (ms; int8 / fp32 per sentence, median and 25th-75th percentiles)"
                     ),
-                    pd.DataFrame(q["encoder_speed"]),
+                    pd.DataFrame(encode(q.encoder_speed)),
                 )
             )
-        if q.get("accuracy", {}).get("rows"):
+        if q.accuracy.rows:
             tables.append(
-                ("phase-2 test MSE by precision, every variant", pd.DataFrame(q["accuracy"]["rows"]))
+                ("phase-2 test MSE by precision, every variant", pd.DataFrame(encode(q.accuracy.rows)))
             )
         return tables
 
 
-def spread_text(spread: dict, digits: int = 1) -> str:
-    """ "2.3x (2.1-2.6 over 10 sentences)": a per-sentence ratio's median and 25th-75th percentiles."""
-    return (
-        f"{spread['median']:.{digits}f}x ({spread['p25']:.{digits}f}-{spread['p75']:.{digits}f} over "
-        f"{spread['sentences']} sentences)"
-    )
-
-
-def _stream_split_finding(split: dict) -> str:
+def _stream_split_finding(split: StreamSplit) -> str:
     """A streamed word's speed-up from PyTorch fp32 to int8, split into the runtime's and int8's part."""
     return (
-        f"A streamed decoder word at {split['words']} words is {spread_text(split['total'])} faster in int8 "
-        f"than in PyTorch fp32: ONNX Runtime with the same fp32 graph gives {spread_text(split['runtime'])} "
-        f"of it, int8 weights a further {spread_text(split['int8'])} (per-sentence ratios, median and "
+        f"A streamed decoder word at {split.words} words is {split.total.text()} faster in int8 "
+        f"than in PyTorch fp32: ONNX Runtime with the same fp32 graph gives {split.runtime.text()} "
+        f"of it, int8 weights a further {split.int8.text()} (per-sentence ratios, median and "
         "25th-75th percentiles)."
     )
 
 
-def _encoder_speed_findings(rows: list[dict]) -> list[str]:
+def _encoder_speed_findings(rows: list[EncoderSpeed]) -> list[str]:
     """Per encoder variant at the longest length: the per-word latency of typing (re-scoring the prefix)."""
-    frame = pd.DataFrame(rows)
-    longest = frame["words"].max()
+    longest = max(row.words for row in rows)
     lines = []
-    for variant, part in frame[frame["words"] == longest].groupby("variant", sort=False):
-        by_mode = part.set_index("mode")
-        spread = {
-            "median": by_mode.loc["int8", "int8_vs_fp32_median"],
-            "p25": by_mode.loc["int8", "int8_vs_fp32_p25"],
-            "p75": by_mode.loc["int8", "int8_vs_fp32_p75"],
-            "sentences": int(by_mode.loc["int8", "sentences"]),
-        }
+    for variant in dict.fromkeys(row.variant for row in rows):  # in the rows' order
+        by_mode = {row.mode: row for row in rows if row.variant == variant and row.words == longest}
+        if not {"fp32", "int8"} <= set(by_mode):
+            continue
         lines.append(
             f"Typing into {variant} (no cache to stream with: each word re-scores the prefix): at {longest} "
-            f"words {by_mode.loc['fp32', 'per_word_median_ms']:.0f} ms per word in fp32 and "
-            f"{by_mode.loc['int8', 'per_word_median_ms']:.0f} ms in int8 (int8 / fp32 "
-            f"{spread_text(spread, 2)})."
+            f"words {by_mode['fp32'].per_word_median_ms:.0f} ms per word in fp32 and "
+            f"{by_mode['int8'].per_word_median_ms:.0f} ms in int8 (int8 / fp32 "
+            f"{by_mode['int8'].int8_spread().text(2)})."
         )
     return lines
 
 
-def _runtime_finding(split: dict, int8: dict, fp32: dict) -> str:
+def _runtime_finding(split: RuntimeSplit, int8: ForwardFloor, fp32: ForwardFloor) -> str:
     """int8 runs in ONNX Runtime: how much of its one-token speed-up over PyTorch fp32 is the runtime's (the
     same exported graph with fp32 weights) and how much int8's."""
-    graph, torch_ms, int8_ms = split["fp32_graph_one_token_ms"], fp32["one_token_ms"], int8["one_token_ms"]
+    graph, torch_ms, int8_ms = split.fp32_graph_one_token_ms, fp32.one_token_ms, int8.one_token_ms
     return (
-        f"int8 runs the exported backbone in {split['runtime']}, so not all of its gain is int8's: the same "
+        f"int8 runs the exported backbone in {split.runtime}, so not all of its gain is int8's: the same "
         f"graph with its fp32 weights runs a one-token forward in {graph:.0f} ms against {torch_ms:.0f} ms "
         f"in PyTorch (the runtime: {torch_ms / graph:.1f}x), and in {int8_ms:.0f} ms with int8 weights "
         f"(int8: a further {graph / int8_ms:.1f}x)."

@@ -23,6 +23,48 @@ def metric_of(key: str) -> str:
 
 
 @dataclass(frozen=True)
+class TrainingRecord:
+    """One trained model's training record (:mod:`.training`: what it saw, for how long, which epoch and lr
+    it kept). Its keys differ by phase, backbone and profile (a decoder's frozen-layer memo, a sweep's
+    seconds), so the record is kept whole, in its JSON order, and the report's tables read it through the
+    properties below, the one place its keys are spelled."""
+
+    record: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> TrainingRecord:
+        return cls(dict(payload))
+
+    def to_json(self) -> dict[str, Any]:
+        return self.record
+
+    @property
+    def epochs(self) -> int | None:  # the epoch kept
+        return self.record.get("epochs")
+
+    @property
+    def trainable_layers(self) -> int | None:  # None: every layer
+        return self.record.get("trainable_layers")
+
+    @property
+    def lr(self) -> float | None:  # the learning rate kept (phase 1, chosen on the selection set)
+        return self.record.get("lr")
+
+    @property
+    def train_sentences(self) -> int | None:
+        return self.record.get("train_sentences")
+
+    @property
+    def selection_score(self) -> float | None:  # the kept epoch's selection F1 (phase 1)
+        return ((self.record.get("selection") or {}).get("kept") or {}).get("score")
+
+    @property
+    def sweep_minutes(self) -> float | None:  # the lr sweep's training time, where there was one
+        seconds = self.record.get("sweep_train_seconds")
+        return seconds / 60 if seconds else None
+
+
+@dataclass(frozen=True)
 class _Evidence:
     """What both phases' evidence share: the resampling, the best system and the paired comparisons."""
 
@@ -86,7 +128,7 @@ class RegressionRow:
     description: str | None = json_field(omit_none=True, default=None)  # baselines
     alpha: float | None = json_field(omit_none=True, default=None)  # TF-IDF ridge: its held-out choice
     held_out_mse: dict[str, float] | None = json_field(omit_none=True, default=None)  # ridge: per alpha
-    training: dict[str, Any] | None = json_field(omit_none=True, default=None)  # trained models' stats
+    training: TrainingRecord | None = json_field(omit_none=True, default=None)  # trained models
     val_mse: float | None = json_field(omit_none=True, default=None)  # trained models: held-out MSE
 
 
@@ -152,7 +194,7 @@ class Phase1Row:
     by_source: dict[str, ClassificationScores] | None = json_field(omit_none=True, default=None)
     by_w_len: dict[str, ClassificationScores] | None = json_field(omit_none=True, default=None)
     by_length_fraction: dict[str, ClassificationScores] | None = json_field(omit_none=True, default=None)
-    training: dict[str, Any] | None = json_field(omit_none=True, default=None)  # variants' training stats
+    training: TrainingRecord | None = json_field(omit_none=True, default=None)  # variants
 
 
 # ================================================================================================ phase 1

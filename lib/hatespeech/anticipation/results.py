@@ -31,6 +31,7 @@ from .evidence_types import (
     RegressionRow,
     Rehearsal,
     SeedRuns,
+    TrainingRecord,
     WlenAblation,
     metric_of,
 )
@@ -189,7 +190,7 @@ class Phase1Result(Result):
         lines = [SEED_CONTEXT_NOTE]
         capacity = DecoderCapacityResult.read(reports)
         if capacity is not None and "decoder" in self.phase1:
-            lines.append(capacity.line(self.phase1["decoder"].training["trainable_layers"]))
+            lines.append(capacity.line(self.phase1["decoder"].training.trainable_layers))
         return lines
 
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
@@ -199,7 +200,7 @@ class Phase1Result(Result):
         intervals = ev.intervals
         rows = {}
         for name, m in {**phase1, **baselines}.items():
-            training = m.training or {}  # baselines have no training stats
+            training = m.training or TrainingRecord({})  # baselines have no training record
             iv = intervals.get(name, {})
             rows[name] = {
                 "kind": "model" if name in phase1 else "baseline",
@@ -213,11 +214,13 @@ class Phase1Result(Result):
                 "F1, unweighted": _f1(m.unweighted),
                 "F1, one random prefix": _f1(m.random_prefix),
                 "full-sentence F1": _f1(m.full_sentence),
-                "selection F1": (training.get("selection") or {}).get("kept", {}).get("score"),
-                "lr": training.get("lr"),
-                "epochs kept": training.get("epochs"),
-                "train sentences": training.get("train_sentences", m.train_sentences),
-                "train min (sweep)": (training.get("sweep_train_seconds") or 0) / 60 or None,
+                "selection F1": training.selection_score,
+                "lr": training.lr,
+                "epochs kept": training.epochs,
+                "train sentences": m.train_sentences
+                if training.train_sentences is None
+                else training.train_sentences,
+                "train min (sweep)": training.sweep_minutes,
             }
         tables = [
             (
@@ -454,15 +457,15 @@ class Phase2Result(Result):
                 m = self.loss_weights.model
             else:
                 m = getattr(self.baselines, _PHASE2_BASELINE_ENTRY[kind])[variant]
-            training = m.training or {}  # baselines have no training stats
+            training = m.training or TrainingRecord({})  # baselines have no training record
             rows[key] = {
                 "test MSE [95% CI]": _iv(value, 4),
                 "MAE": m.mae,
                 "Pearson r": m.pearson,
                 "ECE": m.ece,
                 "held-out MSE": m.val_mse,
-                "epochs kept": training.get("epochs"),
-                "trainable layers": training.get("trainable_layers"),
+                "epochs kept": training.epochs,
+                "trainable layers": training.trainable_layers,
             }
         return [
             (
