@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..data.dualhead import DualHeadSplits
 from ..metrics import bias as bias_metrics
-from ..metrics.bootstrap import _interval, bootstrap_interval, paired_bootstrap
+from ..metrics.bootstrap import bootstrap_interval, interval_of, paired_bootstrap
 from .evaluation import bias_inputs
 
 BIAS_RESAMPLING = "test texts resampled within each stratum of identity memberships x toxic label"
@@ -132,7 +132,7 @@ def bias_interval(
         dtype=np.float64,
         count=n_resamples,
     )
-    interval = _interval(
+    interval = interval_of(
         final(np.arange(len(score))), values, 0.95, len(score), n_resamples, "text"
     ).to_json()
     return {**interval, "resampling": BIAS_RESAMPLING}

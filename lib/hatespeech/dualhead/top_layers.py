@@ -32,7 +32,7 @@ from ..models.dualhead import DualHeadBert
 from ..runtime import resolve_device, seed_everything
 from ..train import TrainSettings, mixed_precision, train
 from .batches import LABEL_KEYS, TOKEN_KEYS, DualHeadCollator
-from .training import _model_loss, experiment_dir, new_model
+from .training import experiment_dir, model_loss, new_model
 
 
 class StatesIn(nn.Module):
@@ -190,6 +190,6 @@ def train_cell(
         precision=mixed_precision(device.type == "cpu"),
     )
     start = time.perf_counter()
-    model, _ = train(model, cached.rows["train"], _model_loss, settings, data_collator=StatesCollator())
+    model, _ = train(model, cached.rows["train"], model_loss, settings, data_collator=StatesCollator())
     seconds = time.perf_counter() - start
     return {split: predict_states(model, cached.rows[split], device) for split in ("val", "test")}, seconds

@@ -127,7 +127,7 @@ def fit(
     model, history = train(
         model,
         train_rows,
-        _model_loss,
+        model_loss,
         settings,
         eval_dataset=eval_rows,
         data_collator=DualHeadCollator(tokenizer),
@@ -208,7 +208,8 @@ def fit_joint_choosing_lambda(
     return LambdaChoice(lam, trained, preds, reports, pd.DataFrame(rows), predict_seconds)
 
 
-def _model_loss(model, inputs):
+def model_loss(model, inputs):
+    """The loss :func:`hatespeech.train.train` minimises: the model's own (both heads', lambda-weighted)."""
     outputs = model(**inputs)
     return outputs.loss, outputs
 

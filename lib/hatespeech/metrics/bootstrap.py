@@ -209,7 +209,7 @@ def _check_level(level: float) -> None:
         raise ValueError(f"level must be strictly between 0 and 1, got {level}")
 
 
-def _interval(
+def interval_of(
     estimate: float, values: np.ndarray, level: float, n_units: int, n_resamples: int, unit: str
 ) -> Interval:
     """Percentile interval; resamples where the metric is undefined (NaN) are left out."""
@@ -268,7 +268,7 @@ def bootstrap_interval(
     estimate = metric(*arrays)
     resampled = (metric(*[a[idx] for a in arrays]) for idx in resample_rows(units, n_resamples, seed))
     values = np.fromiter(resampled, dtype=np.float64, count=n_resamples)
-    return _interval(estimate, values, level, len(units), n_resamples, unit)
+    return interval_of(estimate, values, level, len(units), n_resamples, unit)
 
 
 def multi_bootstrap(
@@ -293,7 +293,7 @@ def multi_bootstrap(
     truth, systems = arrays[0], arrays[1:]
     values = _replicates(metric, truth, systems, units, n_resamples, seed)
     return {
-        name: _interval(metric(truth, pred), values[:, s], level, len(units), n_resamples, unit)
+        name: interval_of(metric(truth, pred), values[:, s], level, len(units), n_resamples, unit)
         for s, (name, pred) in enumerate(zip(names, systems))
     }
 
@@ -324,9 +324,9 @@ def paired_bootstrap(
     est_a, est_b = float(metric(truth, a)), float(metric(truth, b))
     n_units = len(units)
     return PairedDifference(
-        a=_interval(est_a, values[:, 0], level, n_units, n_resamples, unit),
-        b=_interval(est_b, values[:, 1], level, n_units, n_resamples, unit),
-        difference=_interval(est_a - est_b, values[:, 0] - values[:, 1], level, n_units, n_resamples, unit),
+        a=interval_of(est_a, values[:, 0], level, n_units, n_resamples, unit),
+        b=interval_of(est_b, values[:, 1], level, n_units, n_resamples, unit),
+        difference=interval_of(est_a - est_b, values[:, 0] - values[:, 1], level, n_units, n_resamples, unit),
         higher_is_better=higher_is_better,
         name_a=name_a,
         name_b=name_b,
