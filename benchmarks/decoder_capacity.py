@@ -43,7 +43,7 @@ from hatespeech.anticipation.training import _train_settings, new_prefix_classif
 from hatespeech.config import get_profile
 from hatespeech.models.adapters import apply_lora
 from hatespeech.results import DecoderCapacityResult
-from hatespeech.runtime import resolve_device, seed_everything
+from hatespeech.runtime import seed_everything
 from hatespeech.train import train
 
 MODES = {
@@ -65,7 +65,7 @@ def run_mode(
         apply_lora(model)
     else:
         model.freeze_lower_layers(mode["trainable_layers"])
-    model.to(resolve_device(profile))
+    model.to(profile.torch_device)
     sentences = ant.phase1_train_sentences(data, n_sentences, profile.seed)
     train_set, pos_weight = one_pass_train_set(tokenizer, sentences, settings.max_length)
     with tempfile.TemporaryDirectory() as tmp:

@@ -27,7 +27,7 @@ from hatespeech import anticipation as ant
 from hatespeech.anticipation.shared_layers import MemoPool
 from hatespeech.anticipation.training import _train_settings, new_prefix_classifier, one_pass_train_set
 from hatespeech.config import get_profile
-from hatespeech.runtime import resolve_device, seed_everything
+from hatespeech.runtime import seed_everything
 from hatespeech.train import train
 
 
@@ -36,7 +36,7 @@ def one_epoch(variant: str, profile, sentences, memos: MemoPool | None) -> float
     settings = profile.anticipation
     seed_everything(profile.seed)
     model, tokenizer = new_prefix_classifier(variant, profile)
-    model.to(resolve_device(profile))
+    model.to(profile.torch_device)
     train_set, pos_weight = one_pass_train_set(tokenizer, sentences, settings.max_length)
     with tempfile.TemporaryDirectory() as tmp:
         train_settings = _train_settings(

@@ -145,3 +145,21 @@ def test_profiles_are_frozen_and_overrides_make_new_ones():
     assert bigger.anticipation.phase1.epochs == 2 and bigger.dualhead.grid.mode == "finetune"
     assert smoke.anticipation.phase1.epochs == 1 and smoke.dualhead.grid.mode == "top_layers"
     assert bigger.anticipation.phase2 == smoke.anticipation.phase2  # untouched sections are kept
+
+
+def test_the_device_is_resolved_once_on_the_profile(monkeypatch):
+    calls = []
+    resolve = runtime.resolve_device
+    monkeypatch.setattr(runtime, "resolve_device", lambda device: calls.append(device) or resolve(device))
+    profile = config.get_profile("smoke", device="cpu")
+    assert profile.torch_device is profile.torch_device and profile.torch_device.type == "cpu"
+    assert calls == ["cpu"]  # once, however often it is read
+    moved = config.get_profile("smoke", device="cpu", seed=1)
+    assert moved.torch_device.type == "cpu" and calls == ["cpu", "cpu"]  # an override is a new profile
+
+
+def test_no_module_resolves_a_profile_device_again():
+    # Models, Trainers and scorers read profile.torch_device; resolve_device is for a scorer's own device.
+    lib = paths.REPO_ROOT / "lib" / "hatespeech"
+    again = [str(f.relative_to(lib)) for f in lib.rglob("*.py") if "resolve_device(profile)" in f.read_text()]
+    assert again == []

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import os
 import types
 import typing
@@ -432,7 +433,7 @@ class DualHeadConfig(Settings):
 class Profile(Settings):
     name: str
     seed: int = 42
-    device: str = "auto"  # auto | cpu | cuda | cuda:N, resolved by hatespeech.runtime.resolve_device
+    device: str = "auto"  # auto | cpu | cuda | cuda:N, resolved once: torch_device
     models: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     anticipation: AnticipationConfig = field(default_factory=AnticipationConfig)
@@ -447,6 +448,14 @@ class Profile(Settings):
                 "auto, cpu, cuda or cuda:N",
             )
         ]
+
+    @functools.cached_property
+    def torch_device(self):
+        """``device`` resolved once for this profile ("auto": CUDA when present): the one device every model,
+        Trainer and scorer of the profile is placed on."""
+        from .runtime import resolve_device  # lazy: torch; config stays torch-free for readers of results
+
+        return resolve_device(self.device)
 
     @property
     def data_dir(self):

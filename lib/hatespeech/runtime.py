@@ -10,7 +10,8 @@ import torch
 
 
 def resolve_device(profile_or_device) -> torch.device:
-    """torch.device of a profile (its ``device``) or a device spec; None or "auto" picks CUDA if present."""
+    """torch.device of a device spec (or of a profile's ``device``); None or "auto" picks CUDA if present.
+    A profile resolves its own once (:attr:`hatespeech.config.Profile.torch_device`); this is for the rest."""
     device = getattr(profile_or_device, "device", profile_or_device)
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

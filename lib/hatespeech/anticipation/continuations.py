@@ -42,7 +42,6 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, GenerationConfig, LogitsProcessor, LogitsProcessorList
 
 from ..models.backbones import load_tokenizer, resolve_model_dir
-from ..runtime import resolve_device
 from .inference import Anticipator
 
 SENTENCE_END = re.compile(r"[.!?\n]")
@@ -139,7 +138,7 @@ class ContinuationEstimator:
     @classmethod
     def from_profile(cls, profile, scorer_dir, settings: ContinuationSettings | None = None):
         """The profile's pretrained decoder as generator; the saved classifier in ``scorer_dir`` as scorer."""
-        device = resolve_device(profile)
+        device = profile.torch_device
         generator = AutoModelForCausalLM.from_pretrained(resolve_model_dir(profile.models.decoder)).to(device)
         scorer = Anticipator.from_pretrained(
             scorer_dir, device=device, max_length=profile.anticipation.max_length

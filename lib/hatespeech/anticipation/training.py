@@ -23,7 +23,7 @@ from ..config import Profile
 from ..losses import phase2_weights, pos_weight_from_labels, weighted_bce_with_logits, weighted_mse
 from ..metrics.regression import regression_metrics
 from ..models.prefix import PrefixClassifier, build_prefix_classifier, parse_variant
-from ..runtime import resolve_device, seed_everything
+from ..runtime import seed_everything
 from ..selection import EpochSelection
 from ..stamp import json_default
 from ..train import TrainSettings, mixed_precision, train
@@ -162,8 +162,8 @@ def _train_settings(
         seed=profile.seed if seed is None else seed,
         logging_steps=max(1, steps // 25),
         eval_steps=max(1, math.ceil(steps / 4)),
-        use_cpu=resolve_device(profile).type == "cpu",
-        precision=mixed_precision(resolve_device(profile).type == "cpu"),
+        use_cpu=profile.torch_device.type == "cpu",
+        precision=mixed_precision(profile.torch_device.type == "cpu"),
         group_by_length=group_by_length,
     )
 
@@ -238,7 +238,7 @@ def train_phase1(
     epochs = phase1_epochs(profile, variant)
     seed_everything(profile.seed)
     model, tokenizer = new_prefix_classifier(variant, profile)
-    model.to(resolve_device(profile))
+    model.to(profile.torch_device)
     limit = phase1_sentence_limit(profile, variant) if max_sentences == "profile" else max_sentences
     sentences = phase1_train_sentences(data, limit, profile.seed)
     # The curves need a steady estimate, not the whole selection split: a quarter of the train size, capped.
@@ -445,7 +445,7 @@ def train_phase2(
         model, tokenizer, _ = load_checkpoint(profile, 1, variant)
     elif init == "pretrained":
         model, tokenizer = new_prefix_classifier(variant, profile)
-        model.to(resolve_device(profile))
+        model.to(profile.torch_device)
     else:
         raise ValueError(f"init must be 'phase1' or 'pretrained', got {init!r}")
     model.freeze_lower_layers(settings.phase2.trainable_layers)
@@ -615,7 +615,7 @@ def load_checkpoint(profile: Profile, phase: int, variant: str):
             f"<artifacts>/{profile.name}/anticipation/phase{phase}/{variant}: run {notebook} with "
             f"profile={profile.name!r} first (e.g. papermill {notebook} out.ipynb -p profile {profile.name})"
         )
-    model = PrefixClassifier.from_pretrained(str(folder)).to(resolve_device(profile))
+    model = PrefixClassifier.from_pretrained(str(folder)).to(profile.torch_device)
     tokenizer = AutoTokenizer.from_pretrained(str(folder))
     tokenizer.padding_side = "right"
     stats_file = folder / "training_stats.json"

@@ -17,7 +17,6 @@ from ..data.dualhead_labels import BIAS_TOXICITY
 from ..metrics import bias as bias_metrics
 from ..metrics import classification as cls
 from ..models.dualhead import DualHeadBert
-from ..runtime import resolve_device
 from .batches import TOKEN_KEYS, DualHeadCollator
 
 
@@ -44,7 +43,7 @@ def predict(
     """Sigmoid probabilities of both heads (and optionally the pooled features) for every row of a dataset.
     ``profile``: a profile (its device and batch size) or a device spec (None: cuda when present), then
     with ``batch_size``."""
-    device = resolve_device(profile)
+    device = profile.torch_device
     model.to(device).eval()
     loader = DataLoader(
         dataset,

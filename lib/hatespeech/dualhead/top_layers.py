@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from ..data.dualhead import DualHeadSplits
 from ..models.dualhead import DualHeadBert
-from ..runtime import resolve_device, seed_everything
+from ..runtime import seed_everything
 from ..train import TrainSettings, mixed_precision, train
 from .batches import LABEL_KEYS, TOKEN_KEYS, DualHeadCollator
 from .training import experiment_dir, model_loss, new_model
@@ -175,7 +175,7 @@ def train_cell(
     cfg = profile.dualhead
     seed_everything(profile.seed)
     model = top_model(new_model(profile, splits, "both", gamma, alpha, focal_lambda), cached.n_top)
-    device = resolve_device(profile)
+    device = profile.torch_device
     layer_lr, head_lr = cell_rates(cfg)
     settings = TrainSettings(
         output_dir=experiment_dir(profile) / "trainer" / run_name,

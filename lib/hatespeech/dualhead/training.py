@@ -24,7 +24,7 @@ from ..data.dualhead import DualHeadSplits
 from ..losses import pos_weight_from_labels
 from ..models.backbones import resolve_model_dir
 from ..models.dualhead import DualHeadBert, from_encoder
-from ..runtime import resolve_device, seed_everything
+from ..runtime import seed_everything
 from ..train import TrainSettings, mixed_precision, train
 from .batches import DualHeadCollator
 from .evaluation import Predictions, evaluate, predict
@@ -116,8 +116,8 @@ def fit(
         head_lr=cfg.head_lr,
         seed=profile.seed,
         logging_steps=max(1, len(train_rows) // cfg.batch_size // 10),
-        use_cpu=resolve_device(profile).type == "cpu",
-        precision=mixed_precision(resolve_device(profile).type == "cpu"),
+        use_cpu=profile.torch_device.type == "cpu",
+        precision=mixed_precision(profile.torch_device.type == "cpu"),
         # Texts of similar length per batch: random batches of the cpu profile's train rows carry 2.1x the
         # real tokens as padding, grouped ones 1.02x. Both sources span the same lengths (median 24 tokens
         # each), so grouped batches still mix ToxiGen and OLID.

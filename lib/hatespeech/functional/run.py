@@ -45,7 +45,6 @@ from ..dualhead.scorer import DualHeadScorer
 from ..dualhead.training import experiment_dir
 from ..metrics.bootstrap import Interval, PairedDifference, bootstrap_interval, paired_bootstrap
 from ..metrics.classification import balanced_accuracy, roc_auc
-from ..runtime import resolve_device
 from .accuracy import UNIT, alarm_profile, discrimination, functional_accuracy
 from .results import (
     AUC_TARGET,
@@ -207,7 +206,7 @@ def dualhead_systems(profile: Profile, texts: list[str]) -> dict[str, SystemScor
                 "notebooks/04_dualhead.ipynb first"
             )
         scorer = DualHeadScorer.from_pretrained(
-            folder, device=resolve_device(profile), max_length=profile.dualhead.max_length
+            folder, device=profile.torch_device, max_length=profile.dualhead.max_length
         )
         label = next((name for name in DUALHEAD_HATE_LABELS if name in scorer.labels), None)
         if label is None or not scorer.thresholds or label not in scorer.thresholds:
