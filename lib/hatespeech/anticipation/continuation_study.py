@@ -40,6 +40,7 @@ from .continuations import ContinuationEstimator, ContinuationSettings, Estimate
 from .evaluation import earliness_of, phase2_scores, predict_phase2, prefix_frame
 from .evidence_types import comparison_key
 from .phase2 import full_sentence_labels, load_phase2_data, pick_test_sentences
+from .quantize import quantize_int8
 from .results import Phase1Result, Phase2Result
 from .training import checkpoint_dir, load_checkpoint
 
@@ -96,8 +97,6 @@ def build_estimator(
     )
     generator = f"{profile.models.decoder} (pretrained, fp32)"
     if a.continuation.int8_generator and next(estimator.generator.parameters()).device.type == "cpu":
-        from .quantize import quantize_int8
-
         layers = quantize_int8(estimator.generator)
         generator = f"{profile.models.decoder} (pretrained, int8 linear layers: {layers})"
     return estimator, generator

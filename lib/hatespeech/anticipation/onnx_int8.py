@@ -47,7 +47,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
+import transformers
 from torch import nn
+from torch.export import Dim
+from transformers import DynamicCache
 from transformers.modeling_outputs import BaseModelOutputWithPast, BaseModelOutputWithPooling
 from transformers.pytorch_utils import Conv1D
 
@@ -73,8 +76,6 @@ class _DecoderStep(nn.Module):
         self.backbone = backbone
 
     def forward(self, input_ids, attention_mask, past_keys, past_values):
-        from transformers import DynamicCache
-
         cache = DynamicCache(config=self.backbone.config)
         for layer in range(past_keys.shape[0]):
             cache.update(past_keys[layer], past_values[layer], layer)
@@ -120,8 +121,6 @@ def _logger_level(name: str, level: int):
 
 def export_backbone(backbone: nn.Module, path: Path, decoder: bool) -> dict:
     """``torch.onnx.export`` of ``backbone`` (fp32, batch and lengths dynamic) to ``path``; its layout."""
-    from torch.export import Dim
-
     backbone = _as_linear(backbone)
     dynamic = {0: Dim.DYNAMIC, 1: Dim.DYNAMIC}
     ids = torch.randint(5, 100, (2, 3))  # batch 2, lengths 3 and past 2: no size PyTorch special-cases
@@ -165,7 +164,7 @@ def export_backbone(backbone: nn.Module, path: Path, decoder: bool) -> dict:
 
 def quantize_weights(source: Path, target: Path) -> int:
     """Every MatMul with constant weights in ``source`` as int8 MatMulNBits in ``target``; how many."""
-    import onnx
+    import onnx  # lazy, as onnxruntime below: only an int8 export needs them
 
     root = logging.getLogger()  # the quantizer's import calls logging.basicConfig(level=INFO): undo that
     handlers, root_level = root.handlers[:], root.level
@@ -189,8 +188,6 @@ def quantize_weights(source: Path, target: Path) -> int:
 
 def fingerprint(backbone: nn.Module) -> str:
     """What the cached ONNX model was built from: the backbone's weights and the libraries that built it."""
-    import transformers
-
     digest = hashlib.sha256()
     for name, tensor in sorted(backbone.state_dict().items()):
         digest.update(name.encode())
@@ -255,7 +252,7 @@ class OnnxBackbone(nn.Module):
 
     def __init__(self, path: Path, layout: dict, config, threads: int | None = None):
         super().__init__()
-        import onnxruntime
+        import onnxruntime  # lazy: only int8 scoring needs the runtime
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
