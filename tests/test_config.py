@@ -158,8 +158,12 @@ def test_the_device_is_resolved_once_on_the_profile(monkeypatch):
     assert moved.torch_device.type == "cpu" and calls == ["cpu", "cpu"]  # an override is a new profile
 
 
-def test_no_module_resolves_a_profile_device_again():
-    # Models, Trainers and scorers read profile.torch_device; resolve_device is for a scorer's own device.
-    lib = paths.REPO_ROOT / "lib" / "hatespeech"
-    again = [str(f.relative_to(lib)) for f in lib.rglob("*.py") if "resolve_device(profile)" in f.read_text()]
-    assert again == []
+def test_resolving_a_profile_gives_its_own_device(monkeypatch):
+    # Code that takes "a profile or a device spec" (the dual head's predict) gets the profile's cached device.
+    profile = config.get_profile("smoke", device="cpu")
+    calls = []
+    resolve = runtime.resolve_device
+    monkeypatch.setattr(runtime, "resolve_device", lambda device: calls.append(device) or resolve(device))
+    assert runtime.resolve_device(profile) is profile.torch_device is runtime.resolve_device(profile)
+    assert calls.count("cpu") == 1  # the profile's own resolution; the spec "cpu" still resolves
+    assert resolve("cpu").type == "cpu"

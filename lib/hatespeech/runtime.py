@@ -10,8 +10,11 @@ import torch
 
 
 def resolve_device(profile_or_device) -> torch.device:
-    """torch.device of a device spec (or of a profile's ``device``); None or "auto" picks CUDA if present.
-    A profile resolves its own once (:attr:`hatespeech.config.Profile.torch_device`); this is for the rest."""
+    """torch.device of a device spec, or of a profile; None or "auto" picks CUDA if present. A profile
+    resolves its own once (:attr:`hatespeech.config.Profile.torch_device`), and that is what it gets here."""
+    resolved = getattr(profile_or_device, "torch_device", None)
+    if resolved is not None:
+        return resolved
     device = getattr(profile_or_device, "device", profile_or_device)
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

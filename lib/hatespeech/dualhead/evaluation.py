@@ -17,6 +17,7 @@ from ..data.dualhead_labels import BIAS_TOXICITY
 from ..metrics import bias as bias_metrics
 from ..metrics import classification as cls
 from ..models.dualhead import DualHeadBert
+from ..runtime import resolve_device
 from .batches import TOKEN_KEYS, DualHeadCollator
 
 
@@ -43,7 +44,7 @@ def predict(
     """Sigmoid probabilities of both heads (and optionally the pooled features) for every row of a dataset.
     ``profile``: a profile (its device and batch size) or a device spec (None: cuda when present), then
     with ``batch_size``."""
-    device = profile.torch_device
+    device = resolve_device(profile)  # a profile's own (resolved once), or the scorer's device spec
     model.to(device).eval()
     loader = DataLoader(
         dataset,
