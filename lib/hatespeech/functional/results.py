@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from ..metrics.bootstrap import Interval, PairedDifference
+from ..metrics.bootstrap import Interval, PairedDifference, bounds_text
 from ..nested import json_field
 from ..references import (
     HATECHECK_PUBLISHED,
@@ -30,13 +30,9 @@ WATCHED_NON_HATEFUL = {
 }
 
 
-def _iv_text(accuracy: float, low: float, high: float) -> str:
-    return f"{accuracy:.2f} [{low:.2f}, {high:.2f}]"
-
-
 def _iv(record: dict[str, Any]) -> str:
     """An accuracy record of a table (a frame row) as text."""
-    return _iv_text(record["accuracy"], record["low"], record["high"])
+    return bounds_text(record["accuracy"], record["low"], record["high"], 2)
 
 
 # ========================================================================== the typed rows of the file
@@ -73,7 +69,7 @@ class AccuracyRow:
     high: float
 
     def text(self) -> str:
-        return _iv_text(self.accuracy, self.low, self.high)
+        return bounds_text(self.accuracy, self.low, self.high, 2)
 
 
 @dataclass(frozen=True)

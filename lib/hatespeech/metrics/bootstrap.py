@@ -76,7 +76,12 @@ class Interval:
 
     def fmt(self, digits: int = 3) -> str:
         """``"0.561 [0.520, 0.602]"`` - the form the reports print."""
-        return f"{self.estimate:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+        return bounds_text(self.estimate, self.low, self.high, digits)
+
+
+def bounds_text(estimate: float, low: float, high: float, digits: int = 3) -> str:
+    """``"0.561 [0.520, 0.602]"``: an estimate and its interval, the one form every report table prints."""
+    return f"{estimate:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def interval_text(interval: Interval | None, digits: int = 3) -> str:
