@@ -130,7 +130,7 @@ class Discrimination:
     def text(self, measure: str) -> str:
         """``"0.61 [0.57, 0.65]"`` for ``auc``, ``balanced_accuracy`` or ``balanced_accuracy_at_half``."""
         value, low, high = (getattr(self, measure + end) for end in ("", "_low", "_high"))
-        return f"{value:.2f} [{low:.2f}, {high:.2f}]"
+        return bounds_text(value, low, high, 2)
 
 
 @dataclass(frozen=True)
