@@ -217,3 +217,10 @@ class QuantizedScoring:
     targets: PrecisionTargets
     torch_threads: int | None = None
     wall_s: float | None = None
+
+    def typing_at_longest(self, variant: str) -> dict[str, EncoderSpeed]:
+        """``variant``'s typing rows at the longest length timed, by precision (``fp32``, ``int8``)."""
+        longest = max((row.words for row in self.encoder_speed), default=None)
+        return {
+            row.mode: row for row in self.encoder_speed if row.variant == variant and row.words == longest
+        }

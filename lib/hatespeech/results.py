@@ -16,10 +16,11 @@ dataclass (:mod:`hatespeech.nested` reads them back by their type hints, from a 
 values a run hands over): notebook 06's ``FunctionalResult``, notebook 07's ``ContinuationResult``, the
 phase-1 / phase-2 evidence, rehearsal and loss weights (:mod:`hatespeech.anticipation.evidence_types`), the
 dual head's metrics, baselines and grid (:mod:`hatespeech.dualhead.result_types`) and the benchmarks' targets,
-floors and int8 / bf16 rows (:mod:`hatespeech.benchmark_types`). What stays plain JSON is descriptive: the
-settings, data summaries, label maps and per-model training records, whose keys differ by phase, backbone and
-profile; the report prints them as they are (the appendix), and each is made by one function named beside
-its field.
+floors and int8 / bf16 rows (:mod:`hatespeech.benchmark_types`). The anticipation models' training records,
+whose keys differ by phase, backbone and profile, are kept whole behind
+:class:`~hatespeech.anticipation.evidence_types.TrainingRecord`. What stays plain JSON is descriptive (the
+settings, data summaries, label maps, the dual head's and the benchmark's training stats): the report prints
+it as it is (the appendix), and each is made by one function named beside its field.
 
 The results of this module need no torch: data (notebook 01), the speed benchmark and the decoder-capacity
 benchmark. The experiments' own live with them: :mod:`hatespeech.anticipation.results` (phase 1, phase 2) and
@@ -40,7 +41,6 @@ import pandas as pd
 from . import paths
 from .benchmark_types import (
     CapacityRun,
-    EncoderSpeed,
     ForwardFloor,
     QuantizedScoring,
     RuntimeSplit,
@@ -381,7 +381,7 @@ class BenchmarkResult(Result):
             if mode == "int8" and q.stream_split:
                 lines.append(_stream_split_finding(q.stream_split))
             if mode == "int8" and q.encoder_speed:
-                lines += _encoder_speed_findings(q.encoder_speed)
+                lines += _encoder_speed_findings(q)
             if q.accuracy.skipped:
                 lines.append(f"{mode} accuracy not measured: {q.accuracy.skipped}.")
                 continue
@@ -445,17 +445,16 @@ def _stream_split_finding(split: StreamSplit) -> str:
     )
 
 
-def _encoder_speed_findings(rows: list[EncoderSpeed]) -> list[str]:
+def _encoder_speed_findings(q: QuantizedScoring) -> list[str]:
     """Per encoder variant at the longest length: the per-word latency of typing (re-scoring the prefix)."""
-    longest = max(row.words for row in rows)
     lines = []
-    for variant in dict.fromkeys(row.variant for row in rows):  # in the rows' order
-        by_mode = {row.mode: row for row in rows if row.variant == variant and row.words == longest}
+    for variant in dict.fromkeys(row.variant for row in q.encoder_speed):  # in the rows' order
+        by_mode = q.typing_at_longest(variant)
         if not {"fp32", "int8"} <= set(by_mode):
             continue
         lines.append(
-            f"Typing into {variant} (no cache to stream with: each word re-scores the prefix): at {longest} "
-            f"words {by_mode['fp32'].per_word_median_ms:.0f} ms per word in fp32 and "
+            f"Typing into {variant} (no cache to stream with: each word re-scores the prefix): at "
+            f"{by_mode['int8'].words} words {by_mode['fp32'].per_word_median_ms:.0f} ms per word in fp32 and "
             f"{by_mode['int8'].per_word_median_ms:.0f} ms in int8 (int8 / fp32 "
             f"{by_mode['int8'].int8_spread().text(2)})."
         )

@@ -234,13 +234,12 @@ def _int8_speed(q: QuantizedScoring) -> str:
             runtime=split.runtime.median,
             weights=split.int8.median,
         )
-    longest = max((r.words for r in q.encoder_speed), default=None)
-    by_mode = {r.mode: r for r in q.encoder_speed if r.variant == "encoder+bilstm" and r.words == longest}
+    by_mode = q.typing_at_longest("encoder+bilstm")
     if {"fp32", "int8"} <= set(by_mode):
         text += answer(
             "speed",
             "typing",
-            words=longest,
+            words=by_mode["int8"].words,
             int8=by_mode["int8"].per_word_median_ms,
             fp32=by_mode["fp32"].per_word_median_ms,
         )
