@@ -85,7 +85,9 @@ def test_unknown_label_value_raises():
         DataValidationError, match=r"column 'class', row 0: value\(s\) 7 have no phase-1 mapping"
     ):
         map_phase1_labels("davidson", frame, FilterLog())
-    with pytest.raises(ValueError, match="no phase-1 label mapping for source 'toxigen'"):
+    with pytest.raises(ValueError, match="no phase-1 label mapping for source 'hatecheck'"):
+        map_phase1_labels("hatecheck", frame, FilterLog())
+    with pytest.raises(DataValidationError, match=r"toxigen.*column 'toxicity_human'.*missing"):
         map_phase1_labels("toxigen", frame, FilterLog())
 
 

@@ -15,6 +15,9 @@ Label mapping (:data:`PHASE1_MAPPINGS`; a value mapped to ``None`` is excluded a
 * hatexplain (optional, not in the default ``phase1_sources``): ``hatespeech`` -> 1, ``normal`` -> 0,
   ``offensive`` excluded.
 * ethos_binary (optional): ``hate`` (isHate >= 0.5) as is.
+* toxigen (optional; the whole-sentence hate detector of notebook 06 reads it, phase 1 does not): the mean
+  human toxicity rating ``toxicity_human >= 4`` -> 1, else 0 (the dual head's ``toxic`` label, one definition
+  for both).
 
 Then, in this order, each counted per source and reason in the report:
 
@@ -66,7 +69,10 @@ PHASE1_MAPPINGS: dict[str, tuple[str, dict[Any, int | None]]] = {
     ),
     "hatexplain": ("label", {"hatespeech": 1, "normal": 0, "offensive": None}),
     "ethos_binary": ("hate", {1.0: 1, 0.0: 0}),
+    "toxigen": ("toxigen_rating", {"toxic": 1, "not_toxic": 0}),
 }
+#: Mean human toxicity rating (1-5) from which a ToxiGen statement is toxic (the dual head's ``toxic``).
+TOXIGEN_TOXIC_RATING = 4.0
 
 #: One line per source for reports (what 1 and 0 mean).
 PHASE1_MAPPING_TEXT = {
@@ -78,6 +84,7 @@ PHASE1_MAPPING_TEXT = {
     ),
     "hatexplain": "hatespeech = 1, normal = 0, offensive excluded",
     "ethos_binary": "isHate >= 0.5 = 1, else 0",
+    "toxigen": "mean human toxicity rating >= 4 (of 1-5) = 1, else 0",
 }
 
 
@@ -87,13 +94,30 @@ def _olid_path(df: pd.DataFrame) -> pd.Series:
     )
 
 
+def _toxigen_rating(df: pd.DataFrame) -> pd.Series:
+    return df["toxicity_human"].ge(TOXIGEN_TOXIC_RATING).map({True: "toxic", False: "not_toxic"})
+
+
+#: Columns made from others before mapping (their rule is one string per row): (columns read, rule).
+DERIVED_COLUMNS = {
+    "olid_path": (("subtask_a", "subtask_b", "subtask_c"), _olid_path),
+    "toxigen_rating": (("toxicity_human",), _toxigen_rating),
+}
+
+
 def map_phase1_labels(name: str, df: pd.DataFrame, log: FilterLog) -> pd.DataFrame:
     """Rows of a loaded source with a binary ``label``; excluded values counted in ``log``."""
     if name not in PHASE1_MAPPINGS:
         raise ValueError(f"no phase-1 label mapping for source {name!r}; known: {sorted(PHASE1_MAPPINGS)}")
     column, mapping = PHASE1_MAPPINGS[name]
-    if column == "olid_path":
-        df = df.assign(olid_path=_olid_path(df))
+    if column in DERIVED_COLUMNS:
+        inputs, rule = DERIVED_COLUMNS[column]
+        missing = [c for c in inputs if c not in df.columns]
+        if missing:
+            raise DataValidationError(
+                f"missing, needed for the phase-1 label {column!r}", file=name, column=missing[0]
+            )
+        df = df.assign(**{column: rule(df)})
     values = df[column]
     unknown = ~values.isin(list(mapping))
     if unknown.any():
@@ -199,17 +223,25 @@ def _sample(df: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
 
 
 def build_phase1_corpus(
-    profile, data_dir: str | Path | None = None, prefix_df: pd.DataFrame | None = None
+    profile,
+    data_dir: str | Path | None = None,
+    prefix_df: pd.DataFrame | None = None,
+    sources: tuple[str, ...] | None = None,
+    max_rows_per_source: int | str | None = "profile",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The phase-1 binary corpus for ``profile`` (see the module docstring for every step).
+    """The phase-1 binary corpus for ``profile`` (see the module docstring for every step); ``sources`` and
+    ``max_rows_per_source`` default to the profile's phase-1 ones (the whole-sentence hate detector passes
+    its own, through the same filters).
 
     Returns ``(df, report)``: ``df`` has columns ``id, source, text, label (0/1 int), n_words`` in source
     order (index 0..n-1); ``report`` = ``{"sources": {name: {"rows_raw", "rows_loaded", "loader_filtered",
     "removed": {reason: n}, "rows": n, "positives", "negatives"}}, "mapping": {...}, "seed",
     "max_rows_per_source", "leakage_check": {...}}``.
     """
-    sources = list(profile.data.phase1_sources)
-    max_rows = profile.data.phase1_max_rows_per_source
+    sources = list(profile.data.phase1_sources if sources is None else sources)
+    max_rows = (
+        profile.data.phase1_max_rows_per_source if max_rows_per_source == "profile" else max_rows_per_source
+    )
     seed = int(profile.seed)
     prefix_df = _prefix_frame(prefix_df, data_dir)
     ids, texts = phase2_keys(prefix_df)

@@ -90,7 +90,7 @@ class AlarmRow:
 class SystemInfo:
     """One classifier on HateCheck: what it is and how it decides (``FunctionalRun.systems``' JSON)."""
 
-    kind: str  # phase1 | phase2 | rehearsal | dualhead | baseline | reference
+    kind: str  # phase1 | phase2 | rehearsal | dualhead | detector | baseline | reference
     variant: str
     description: str
     threshold: float

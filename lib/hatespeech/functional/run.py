@@ -46,6 +46,7 @@ from ..dualhead.training import experiment_dir
 from ..metrics.bootstrap import Interval, PairedDifference, bootstrap_interval, paired_bootstrap
 from ..metrics.classification import balanced_accuracy, roc_auc
 from .accuracy import UNIT, alarm_profile, discrimination, functional_accuracy
+from .detector import load_or_train_detector
 from .results import (
     AUC_TARGET,
     BALANCED_ACCURACY_TARGET,
@@ -67,7 +68,7 @@ REFERENCE_KINDS = ("reference",)
 class SystemScores:
     """One classifier's P(hateful) on every case (case order) and how it decides."""
 
-    kind: str  # phase1 | phase2 | rehearsal | dualhead | baseline | reference
+    kind: str  # phase1 | phase2 | rehearsal | dualhead | detector | baseline | reference
     variant: str
     description: str
     threshold: float
@@ -76,6 +77,7 @@ class SystemScores:
     trajectories: list[np.ndarray] | None = None  # per word (phase-2 kinds)
     seconds: float = 0.0
     threshold_interval: Interval | None = None  # where the held-out set that chose it is small
+    about: dict[str, Any] | None = None  # what the system reports of its own training (the detector's)
 
     def info(self) -> SystemInfo:
         return SystemInfo(
@@ -138,6 +140,7 @@ class FunctionalRun:
                 "seed": int(self.profile.seed),
                 "unit": UNIT,
                 "shared_layers": self.shared_layers,
+                "detector": next((s.about for s in self.systems.values() if s.kind == "detector"), None),
             },
             scoring_seconds=self.seconds,
         )
@@ -231,6 +234,26 @@ def dualhead_systems(profile: Profile, texts: list[str]) -> dict[str, SystemScor
     return systems
 
 
+def detector_system(profile: Profile, texts: list[str]) -> SystemScores:
+    """The whole-sentence hate detector (:mod:`.detector`), trained here unless saved with these settings."""
+    start = time.perf_counter()
+    detector = load_or_train_detector(profile)
+    stats = detector.stats
+    return SystemScores(
+        "detector",
+        "encoder",
+        f"whole-sentence hate detector: the encoder fine-tuned on {stats['train_sentences']:,} whole "
+        f"sentences of {len(stats['train_sentences_by_source'])} hate-labelled corpora (selection AUC "
+        f"{stats['selection_auc']:.3f})",
+        detector.threshold,
+        stats["threshold_source"],
+        detector.score(texts, batch_size=profile.detector.batch_size * 2),
+        None,
+        time.perf_counter() - start,
+        about={k: v for k, v in stats.items() if k not in ("settings", "fingerprint")},
+    )
+
+
 def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, SystemScores], dict[str, int]]:
     """Every classifier of the study on every case (see the module docstring for thresholds), and per family
     of models how many lower layers they shared (computed once, :mod:`..anticipation.shared_layers`)."""
@@ -292,6 +315,7 @@ def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, Syst
                 seconds,
             )
     systems.update(dualhead_systems(profile, texts))
+    systems["detector:encoder"] = detector_system(profile, texts)
     start = time.perf_counter()
     tfidf = load_tfidf_baseline(profile)
     systems["baseline:tfidf_logistic"] = SystemScores(
