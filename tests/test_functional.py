@@ -254,3 +254,48 @@ def test_template_sample_keeps_whole_templates_in_every_functionality():
     for templ_id, part in few.groupby("templ_id"):
         assert len(part) == (cases["templ_id"] == templ_id).sum()  # whole templates only
     assert sample_templates(cases, 2, seed=0).equals(few)  # seeded
+
+
+def test_the_detector_is_compared_with_systems_named_before_it_was_scored():
+    from hatespeech.functional import SystemScores
+    from hatespeech.functional.run import detector_comparisons
+
+    cases = _labelled_cases()
+    hateful = cases["label"].to_numpy() == 1
+    run = _run_with(
+        {
+            "phase2:encoder": np.full(len(cases), 0.4),  # ranks nothing
+            "detector:encoder": np.where(hateful, 0.9, 0.1),  # ranks every case
+            "phase1:decoder": np.where(hateful, 0.8, 0.2),  # as good on HateCheck, yet never a comparator
+        },
+        cases,
+    )
+    for name, variant in (("single_head:toxic", "separate_n"), ("dualhead:toxic", "joint")):
+        run.systems[name] = SystemScores("dualhead", variant, "test", 0.5, "test", np.full(len(cases), 0.6))
+    run.best_system = "phase2:encoder"  # chosen on held-out phase-2 data, before HateCheck
+    out = detector_comparisons(run)
+    assert list(out) == ["phase2:encoder", "single_head:toxic"]
+    assert out["phase2:encoder"].auc.difference.estimate == pytest.approx(0.5)
+    assert out["phase2:encoder"].auc.difference.n_units == 10  # families
+    run.systems.pop("detector:encoder")
+    assert detector_comparisons(run) == {}
+
+
+def test_the_findings_say_what_the_detector_was_trained_on_and_time_its_training_apart(tmp_path):
+    import json
+
+    import make_fake_metrics
+    from hatespeech.functional.results import FunctionalResult
+
+    make_fake_metrics.write(tmp_path)
+    result = FunctionalResult.from_json(json.loads((tmp_path / "metrics" / "functional.json").read_text()))
+    text = "\n".join(result.findings())
+    assert "Whole-sentence hate detector (detector:encoder" in text
+    assert "900 whole sentences of 2 hate-labelled corpora" in text and "AUC 0.810 on its own" in text
+    assert "Exploratory: the whole-sentence detector minus phase2:encoder: AUC" in text
+    assert "12 paired comparisons" in text  # forgetting (1 variant), the remedy, the detector: 3 x 4 measures
+    result.wall_seconds = {"06_functional": 420.0}
+    (context,) = result.context()
+    assert "took 7.0 min" in context and "of which 2.0 min trained the whole-sentence detector" in context
+    assert "5.0 min scored and compared" in context and "scoring adds <= 5 min" in context
+    assert context.count("met") == 1

@@ -116,3 +116,15 @@ def test_trains_saves_and_is_reused_until_its_settings_change(profile, monkeypat
     )
     with pytest.raises(AssertionError, match="retrained"):
         detector_module.load_or_train_detector(changed)
+
+
+def test_a_checkpoint_without_every_encoder_weight_is_refused(tmp_path, offline_tokenizer):
+    from hatespeech.models.dualhead import EncoderWeightsNotLoadedError
+    from safetensors.torch import load_file, save_file
+
+    folder = tiny_bert(tmp_path / "tiny_bert", offline_tokenizer("offline:minilm-l6"))
+    weights = load_file(folder / "model.safetensors")
+    assert detector_module.new_detector_model(str(folder)).num_labels == 1  # whole: loads
+    save_file({k: v for k, v in weights.items() if "word_embeddings" not in k}, folder / "model.safetensors")
+    with pytest.raises(EncoderWeightsNotLoadedError, match="word_embeddings"):
+        detector_module.new_detector_model(str(folder))

@@ -104,6 +104,7 @@ def _functional_payload() -> dict:
         "remedy": {},
         "best_system": "phase2:encoder",
         "discrimination": [row],
+        "detector_vs": {"phase2:encoder": encode(measures)},
         "target": None,
         "settings": {},
         "scoring_seconds": None,
@@ -118,6 +119,7 @@ def test_functional_result_is_typed_all_the_way_down_and_writes_the_same_json():
     assert isinstance(result.discrimination[0], Discrimination)
     assert result.discrimination[0].balanced_accuracy_at_half == 0.6
     assert isinstance(result.forgetting["encoder"].auc, PairedDifference)
+    assert isinstance(result.detector_vs["phase2:encoder"].balanced_accuracy, PairedDifference)
     assert result.remedy is None
     assert result.to_json() == {**payload, "remedy": None}  # {} meant "no rehearsal"; it is written as null
     assert result.discriminating("phase2:encoder").text("auc") == "0.70 [0.60, 0.80]"

@@ -60,6 +60,7 @@ WHOLE = {
     "reference:profanity_check": "profanity-check",
     "dualhead:toxic": "dual-head (toxic)",
     "single_head:toxic": "single-task head_n (toxic)",
+    "detector:encoder": "whole-sentence detector",
     "head_n": "toxicity-type head",
     "head_i": "identity head",
     "dual-head model": "dual-head model",

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
+from transformers.utils import logging as hf_logging
 
 from ..baselines import best_f1_threshold
 from ..config import Profile
@@ -41,6 +42,7 @@ from ..data.splits import fingerprint
 from ..losses import pos_weight_from_labels
 from ..metrics.classification import roc_auc
 from ..models.backbones import load_tokenizer, resolve_model_dir
+from ..models.dualhead import EncoderWeightsNotLoadedError
 from ..runtime import seed_everything
 from ..train import TrainSettings, mixed_precision, train
 
@@ -130,6 +132,26 @@ class Detector:
         return predict(self.model, self.tokenizer, texts, int(self.stats["max_length"]), batch_size)
 
 
+def new_detector_model(model_id: str):
+    """The encoder with a new one-logit head. Raises when the checkpoint left any encoder weight random."""
+    # transformers logs a load report naming the folder's absolute path for the new head; the check below
+    # says the same and raises, so the report is silenced rather than published (as for the dual head).
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        model, info = AutoModelForSequenceClassification.from_pretrained(
+            resolve_model_dir(model_id), num_labels=1, output_loading_info=True
+        )
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    not_loaded = [k for k in info["missing_keys"] if not k.startswith("classifier.")]
+    if not_loaded:
+        raise EncoderWeightsNotLoadedError(
+            f"{model_id}: the checkpoint does not provide the encoder weights {not_loaded[:5]}"
+        )
+    return model
+
+
 def train_detector(profile: Profile, data: DetectorData) -> Detector:
     """Fine-tune the profile's encoder on ``data.train`` (whole sentences) and tune the threshold on
     ``data.selection``; save both to :func:`detector_dir`."""
@@ -143,9 +165,7 @@ def train_detector(profile: Profile, data: DetectorData) -> Detector:
     start = time.perf_counter()
     seed_everything(profile.seed)
     tokenizer = load_tokenizer(profile.models.encoder)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        resolve_model_dir(profile.models.encoder), num_labels=1
-    )
+    model = new_detector_model(profile.models.encoder)
     model.to(profile.torch_device)
     labels = data.train["label"].to_numpy(dtype=np.float32)
     pos_weight = float(pos_weight_from_labels(labels.reshape(-1, 1))[0])

@@ -103,6 +103,7 @@ class FunctionalRun:
     alarms: pd.DataFrame | None = None
     forgetting: dict[str, PairedMeasures] = field(default_factory=dict)
     remedy: Remedy | None = None
+    detector_vs: dict[str, PairedMeasures] = field(default_factory=dict)  # the detector minus each
     best_system: str = ""
     seconds: float = 0.0
     shared_layers: dict[str, int] = field(default_factory=dict)  # per model family: layers computed once
@@ -133,6 +134,7 @@ class FunctionalRun:
             alarms=_records(self.alarms),
             forgetting=self.forgetting,
             remedy=self.remedy,
+            detector_vs=self.detector_vs,
             best_system=self.best_system,
             settings={
                 "max_length": self.profile.anticipation.max_length,
@@ -448,6 +450,21 @@ def forgetting(run: FunctionalRun) -> dict[str, PairedMeasures]:
     }
 
 
+def detector_comparisons(run: FunctionalRun) -> dict[str, PairedMeasures]:
+    """The detector minus each system named before it was scored (never the best on HateCheck): the study's
+    anticipation scorer (``run.best_system``, chosen on held-out phase-2 data) and the seed's single-task
+    toxicity model (the same encoder trained on toxicity types), where present; paired, family resamples."""
+    detector = next((name for name, s in run.systems.items() if s.kind == "detector"), None)
+    if detector is None:
+        return {}
+    toxicity = [name for name, s in run.systems.items() if s.kind == "dualhead" and s.variant == "separate_n"]
+    return {
+        other: paired_discrimination(run, detector, other)
+        for other in (run.best_system, *toxicity)
+        if other in run.systems
+    }
+
+
 def remedy(run: FunctionalRun, phase2: Phase2Result | None) -> Remedy | None:
     """The rehearsal model against the same variant without it: HateCheck AUC and balanced accuracy (the
     target: both up, each interval above 0), the one-sided trade beside them, and the phase-2 test MSE
@@ -515,11 +532,12 @@ def run_functional_tests(profile: Profile) -> FunctionalRun:
         {name: s.threshold for name, s in with_trajectories.items()},
     )
     phase2 = Phase2Result.read()
-    run.forgetting = forgetting(run)
-    run.remedy = remedy(run, phase2)
     # "The best model" is the anticipation scorer the study would ship: the best phase-2 variant, chosen on
     # held-out phase-2 data in notebook 03 (HateCheck chooses nothing).
     best = phase2.best_phase2_variant if phase2 is not None else profile.anticipation.variants[0]
     run.best_system = f"phase2:{best}"
+    run.forgetting = forgetting(run)
+    run.remedy = remedy(run, phase2)
+    run.detector_vs = detector_comparisons(run)
     run.seconds = time.perf_counter() - start
     return run

@@ -17,7 +17,7 @@ from ..result_registry import read_results
 
 def method_html(profile) -> str:
     """One row per model and loss: the seed's choice beside ours (ours read from the profile)."""
-    a, d, m = profile.anticipation, profile.dualhead, profile.models
+    a, d, m, t = profile.anticipation, profile.dualhead, profile.models, profile.detector
     layers = {None: "all"}
     lambdas = ", ".join(f"{x:g}" for x in (d.focal_lambda_candidates or (d.focal_lambda,)))
     swept = any(len(c or ()) > 1 for c in (a.phase1.encoder_lr_candidates, a.phase1.decoder_lr_candidates))
@@ -84,6 +84,17 @@ def method_html(profile) -> str:
             "Focal grid",
             "gamma x alpha swapped at test time only",
             _grid_method(d) + "; the pick made on validation",
+        ),
+        (
+            "Whole-sentence detector (HateCheck)",
+            "none",
+            (
+                f"{describe_model(m.encoder)} fine-tuned on whole sentences of "
+                f"{', '.join(t.sources)} ("
+                + ("every row" if t.max_rows_per_source is None else f"{t.max_rows_per_source:,} per corpus")
+                + f"), pos-weighted BCE, {t.epochs:g} epoch(s), settings fixed before it was first scored; "
+                f"threshold for F1 on its own {t.selection_fraction:.0%} selection split"
+            ),
         ),
     ]
     body = "".join(

@@ -271,6 +271,15 @@ def functional(result: FunctionalResult) -> str:
         t = result.target
         verdict = "met by " + ", ".join(t.met_by) if t.met else "missed"
         text += answer("functional", "target", verdict=verdict)
+        if t.highest_auc and t.highest_auc != best:
+            strongest = result.discriminating(t.highest_auc)
+            text += answer(
+                "functional",
+                "strongest",
+                system=t.highest_auc,
+                auc=strongest.text("auc"),
+                balanced=strongest.text("balanced_accuracy"),
+            )
     if result.remedy:
         r = result.remedy
         auc, balanced = r.auc, r.balanced_accuracy
