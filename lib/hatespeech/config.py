@@ -555,10 +555,12 @@ def _cpu() -> Profile:
             # blocks for two epochs, its frozen lower blocks run once per sentence (frozen_layer_memo_mb),
             # so its second epoch, its selection scoring and decoder+bilstm cost only the top blocks:
             # benchmarks/decoder_capacity.py gave every mode (every layer, LoRA, top two for one epoch, top
-            # two for two memoised epochs) the same training time on 2 cores, and the memoised two-epoch
-            # mode reached the highest selection F1 (0.468 vs 0.451 for one epoch of the top two, 0.439
-            # LoRA, 0.424 every layer; reports/metrics/decoder_capacity.json, one seed): on a cpu budget,
-            # sentences and epochs buy more than depth.
+            # two for two memoised epochs) the same training time on 2 cores. In the run this was chosen on,
+            # the memoised two-epoch mode reached the highest selection F1 (0.468 vs 0.451 for one epoch of
+            # the top two, 0.439 LoRA, 0.424 every layer; one seed); in later builds the two top-block modes
+            # came within 0.005 of each other, either way round, and both stayed ahead of LoRA and of every
+            # layer (reports/metrics/decoder_capacity.json). On a cpu budget, sentences and epochs buy more
+            # than depth; between the two top-block modes one seed cannot choose, and the choice stands.
             encoder_trainable_layers=None,
             decoder_trainable_layers=2,
             phase1=Phase1Config(

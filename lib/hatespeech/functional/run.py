@@ -10,7 +10,9 @@ for F1 on held-out data from its own training, never on HateCheck (0.5 is shown 
   train sentences at full length (hateful: the full-sentence label >= 0.5); those are few (48 in the cpu
   profile), so the threshold carries its own bootstrap interval;
 * the dual-head model and the seed's single-task head_n model: head_n's ``toxic`` label (``toxicity`` with
-  Jigsaw) at its validation-tuned threshold (notebook 04): the closest of their labels to "hateful".
+  Jigsaw) at its validation-tuned threshold (notebook 04): the closest of their labels to "hateful";
+* the whole-sentence hate detector (:mod:`.detector`, trained here): its P(hateful), threshold tuned on its
+  own selection split.
 
 Two reference rows on the same cases choose nothing and are never "the study's" system: answering every case
 "hateful" (HateCheck is 69% hateful, so accuracy rewards it), and ``alt-profanity-check`` (a linear model
@@ -18,6 +20,9 @@ that ships its weights, the off-the-shelf filter a user would reach for) through
 
 Forgetting and the rehearsal remedy are measured where no threshold confounds them, by ROC AUC and balanced
 accuracy with paired intervals; every interval resamples template families (``family_id``).
+
+A little over the ~500-line guide: scoring and the comparisons share :class:`FunctionalRun`, and splitting
+them would pass it across modules for no reader's gain.
 """
 
 from __future__ import annotations
