@@ -17,7 +17,7 @@ machine without the model hub can run any profile on local copies: ``HATESPEECH_
 ``HATESPEECH_DECODER`` (a local model folder or a hub id) replace the profile's encoder / decoder ids.
 ``./run_all.sh`` checks before the first notebook that every model resolves (:mod:`hatespeech.publish`).
 
-Over the ~500-line guide (~650 lines) on purpose: each profile keeps the why of every size and rate beside the
+Over the ~500-line guide (~710 lines) on purpose: each profile keeps the why of every size and rate beside the
 value (measurements, budgets), and each section states its own checks; split up, the reasons would part from
 the values they explain.
 """
