@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from sklearn.metrics import f1_score
 from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
 from transformers.utils import logging as hf_logging
@@ -190,8 +191,6 @@ def train_detector(profile: Profile, data: DetectorData) -> Detector:
     selection_labels = data.selection["label"].to_numpy(dtype=int)
     selection_scores = predict(model, tokenizer, data.selection["text"].tolist(), settings.max_length)
     threshold = best_f1_threshold(selection_labels, selection_scores)
-    decided = selection_scores >= threshold
-    true_positives = int((decided & (selection_labels == 1)).sum())
     stats = {
         "model_id": profile.models.encoder,
         "settings": asdict(settings),
@@ -205,11 +204,10 @@ def train_detector(profile: Profile, data: DetectorData) -> Detector:
         "train_positive_share": float(labels.mean()),
         "selection_sentences": len(selection_labels),
         "selection_auc": roc_auc(selection_labels, selection_scores),
-        "selection_f1": 2 * true_positives / max(1, int(decided.sum()) + int(selection_labels.sum())),
+        "selection_f1": float(f1_score(selection_labels, selection_scores >= threshold)),
         "selection_auc_by_source": {
-            source: roc_auc(selection_labels[mask], selection_scores[mask])
-            for source in sorted(data.selection["source"].unique())
-            for mask in [data.selection["source"].eq(source).to_numpy()]
+            source: roc_auc(selection_labels[part.index], selection_scores[part.index])
+            for source, part in data.selection.groupby("source")  # sorted by source; index is 0..n-1
         },
         "final_train_loss": float(history["loss"].dropna().iloc[-1]) if "loss" in history else None,
         "corpus": data.report,

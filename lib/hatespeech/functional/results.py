@@ -21,6 +21,8 @@ from ..results import Result, fmt_number
 
 AUC_TARGET = 0.80  # issue 26: one of the study's own systems reaches this AUC on HateCheck ...
 BALANCED_ACCURACY_TARGET = 0.70  # ... and this balanced accuracy at its held-out threshold
+#: The whole-sentence hate detector's system name (:mod:`.detector`; scored and compared in :mod:`.run`).
+DETECTOR_SYSTEM = "detector:encoder"
 BUDGET_TARGET_SECONDS = 300  # the notebook adds <= 5 minutes to the cpu report
 #: Non-hateful functionalities where an early alarm does most harm (counter-speech, negation, identity).
 WATCHED_NON_HATEFUL = {
@@ -295,17 +297,16 @@ class FunctionalResult(Result):
     def detector_lines(self) -> list[str]:
         """The whole-sentence hate detector: what it was trained on, and how it ranks HateCheck."""
         about = self.settings.get("detector")
-        names = [n for n, info in self.systems.items() if info.kind == "detector"]
-        if not about or not names:
+        if not about or DETECTOR_SYSTEM not in self.systems:
             return []
-        row, info = self.discriminating(names[0]), self.systems[names[0]]
+        row, info = self.discriminating(DETECTOR_SYSTEM), self.systems[DETECTOR_SYSTEM]
         hateful, other = (
-            self.row(names[0], "label_gold", "hateful"),
-            self.row(names[0], "label_gold", "non-hateful"),
+            self.row(DETECTOR_SYSTEM, "label_gold", "hateful"),
+            self.row(DETECTOR_SYSTEM, "label_gold", "non-hateful"),
         )
         corpora = len(about["train_sentences_by_source"])
         line = (
-            f"Whole-sentence hate detector ({names[0]}: the encoder fine-tuned on "
+            f"Whole-sentence hate detector ({DETECTOR_SYSTEM}: the encoder fine-tuned on "
             f"{fmt_number(about['train_sentences'])} whole sentences of {corpora} hate-labelled corpora, "
             f"settings fixed before it was first scored; AUC {about['selection_auc']:.3f} on its own "
             f"{fmt_number(about['selection_sentences'])}-sentence selection split): HateCheck AUC "

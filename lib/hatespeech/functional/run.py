@@ -55,6 +55,7 @@ from .detector import load_or_train_detector
 from .results import (
     AUC_TARGET,
     BALANCED_ACCURACY_TARGET,
+    DETECTOR_SYSTEM,
     FunctionalResult,
     HateCheckTarget,
     PairedMeasures,
@@ -147,7 +148,7 @@ class FunctionalRun:
                 "seed": int(self.profile.seed),
                 "unit": UNIT,
                 "shared_layers": self.shared_layers,
-                "detector": next((s.about for s in self.systems.values() if s.kind == "detector"), None),
+                "detector": self.systems[DETECTOR_SYSTEM].about if DETECTOR_SYSTEM in self.systems else None,
             },
             scoring_seconds=self.seconds,
         )
@@ -322,7 +323,7 @@ def score_systems(profile: Profile, cases: pd.DataFrame) -> tuple[dict[str, Syst
                 seconds,
             )
     systems.update(dualhead_systems(profile, texts))
-    systems["detector:encoder"] = detector_system(profile, texts)
+    systems[DETECTOR_SYSTEM] = detector_system(profile, texts)
     start = time.perf_counter()
     tfidf = load_tfidf_baseline(profile)
     systems["baseline:tfidf_logistic"] = SystemScores(
@@ -459,12 +460,11 @@ def detector_comparisons(run: FunctionalRun) -> dict[str, PairedMeasures]:
     """The detector minus each system named before it was scored (never the best on HateCheck): the study's
     anticipation scorer (``run.best_system``, chosen on held-out phase-2 data) and the seed's single-task
     toxicity model (the same encoder trained on toxicity types), where present; paired, family resamples."""
-    detector = next((name for name, s in run.systems.items() if s.kind == "detector"), None)
-    if detector is None:
+    if DETECTOR_SYSTEM not in run.systems:
         return {}
     toxicity = [name for name, s in run.systems.items() if s.kind == "dualhead" and s.variant == "separate_n"]
     return {
-        other: paired_discrimination(run, detector, other)
+        other: paired_discrimination(run, DETECTOR_SYSTEM, other)
         for other in (run.best_system, *toxicity)
         if other in run.systems
     }
